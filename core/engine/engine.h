@@ -1,0 +1,173 @@
+#pragma once
+// The public face of core: plain structs and one Engine class. No libtorch,
+// OpenCV or Qt header is included here, so ui/ and app/ compile fast.
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace core {
+
+struct Array {  // a dense float array for the UI, row-major
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+  int64_t numel() const {
+    int64_t n = 1;
+    for (auto d : shape) n *= d;
+    return shape.empty() ? 0 : n;
+  }
+};
+
+struct Image {  // 8-bit RGB, packed rows (width * 3 bytes), top row first
+  int width = 0, height = 0;
+  std::vector<uint8_t> rgb;
+  bool empty() const { return width <= 0 || height <= 0; }
+};
+
+using ImageId = uint64_t;  // content hash of the pixels
+
+struct TokenAlt {
+  std::string text;
+  float p = 0.f;
+};
+struct TokenInfo {
+  std::string text;  // WordPiece piece as in the vocabulary ("##s" etc.)
+  int64_t id = 0;
+  float p = 0.f;               // probability of this token at its step
+  std::vector<TokenAlt> top;   // top alternatives at that step, best first
+};
+
+struct Answer {  // one candidate
+  std::string text;
+  float confidence = 0.f;  // calibrated when the model folder has calibration.json
+  float raw_score = 0.f;   // length-normalised sequence probability (or list softmax)
+  float heuristic = 0.f;   // seed heuristic: max prob x length term x attention-spread penalty
+  std::vector<TokenInfo> tokens;
+  std::vector<int64_t> ids;  // generated token ids, without start/end tokens
+};
+
+struct Inspection {  // everything the UI draws
+  std::vector<std::string> question_tokens;  // including [CLS]/[SEP]
+  Array cross_attention;                     // [L, H, T, N] over fusion layers
+  Array gates;                               // [L, T]
+  Array routing;                             // [L]
+  std::vector<int> fusion_layers;            // encoder layer index of each L
+  int grid_h = 0, grid_w = 0;                // visual token grid (N = 1 + gh*gw with a class token)
+  bool learned_gates = false;                // false: effective shares |c|/(|c|+|s|) (BLIP)
+  bool has_class_token = true;
+};
+
+struct Timings {
+  double preprocess_ms = 0, vision_ms = 0, fusion_ms = 0, decode_ms = 0;
+  bool vision_cached = false;
+  std::vector<double> step_ms;  // per decoding step
+};
+
+enum class Task { Ask, Describe, Rank };
+
+struct Result {
+  Task task = Task::Ask;
+  ImageId image = 0;
+  std::string question;
+  std::vector<Answer> answers;  // best first, filtered by mean + 0.5 std
+  Inspection inspection;
+  Timings timings;
+  bool calibrated = false;
+};
+
+class CancelToken {
+ public:
+  CancelToken() : flag_(std::make_shared<std::atomic_bool>(false)) {}
+  void cancel() const { flag_->store(true); }
+  void reset() const { flag_->store(false); }
+  bool cancelled() const { return flag_->load(); }
+
+ private:
+  std::shared_ptr<std::atomic_bool> flag_;
+};
+
+enum class Device { Auto, Cpu, Cuda };
+enum class ConfidenceMethod { Calibrated, Heuristic };
+
+struct Options {
+  Device device = Device::Auto;
+  int threads = 0;               // 0: decided at load time (see engine.cpp)
+  bool half_on_cuda = true;
+  size_t image_cache_size = 16;  // LRU entries of visual features
+};
+
+struct AskOptions {
+  int beams = 3;                 // 1: greedy
+  int max_new_tokens = 20;
+  int top_alternatives = 5;
+  std::vector<std::string> answers;  // non-empty: rank this closed list instead of generating
+  ConfidenceMethod confidence = ConfidenceMethod::Calibrated;
+};
+
+struct DescribeOptions {
+  std::string prompt;  // e.g. "a picture of"; empty: unconditional
+  int beams = 1;
+  int max_new_tokens = 30;
+  int top_alternatives = 5;
+};
+
+enum class HeatmapMethod { LayerAttention, AllLayers, Rollout, GradWeighted };
+const char* heatmap_method_name(HeatmapMethod m);
+
+struct HeatmapRequest {
+  HeatmapMethod method = HeatmapMethod::AllLayers;
+  int layer = -1;   // index into the fusion layers (LayerAttention); -1: last
+  int head = -1;    // -1: mean over heads
+  int token = -1;   // question token index; -1: whole question
+  int answer = 0;   // which candidate (GradWeighted)
+};
+
+struct ModelInfo {
+  std::string name;        // folder name
+  std::string family;      // "open-autoglm" or "blip"
+  std::string task;        // "vqa" or "caption"
+  std::string device;      // "cpu", "cuda:0"
+  std::string dtype;       // "float32", "float16"
+  int64_t parameters = 0;
+  int image_size = 0, patch_size = 0, grid = 0;
+  int vision_layers = 0, text_layers = 0, decoder_layers = 0, hidden = 0, vision_hidden = 0;
+  std::vector<int> fusion_layers;
+  bool learned_gates = false, routing = false, calibrated = false;
+  float temperature = 1.f;
+  int threads = 0;
+  double load_ms = 0;
+};
+
+using Progress = std::function<void(float fraction, const std::string& stage)>;
+
+class Engine {
+ public:
+  static std::unique_ptr<Engine> load(const std::filesystem::path& model_dir, const Options& = {},
+                                      const Progress& = {});  // throws core::Error
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const ModelInfo& info() const;
+
+  ImageId encode(const Image& rgb, const CancelToken& = {});  // cached by content hash
+  bool cached(ImageId) const;
+  Result ask(ImageId, std::string_view question, const AskOptions& = {}, const CancelToken& = {});
+  Result describe(ImageId, const DescribeOptions& = {}, const CancelToken& = {});
+  Array heatmap(const Result&, const HeatmapRequest&, const CancelToken& = {});  // [gh, gw], sums to 1
+
+  int64_t vision_runs() const;  // how often the vision encoder ran (cache misses)
+
+ private:
+  Engine();
+  struct Impl;
+  std::unique_ptr<Impl> d;
+};
+
+}  // namespace core

@@ -1,0 +1,24 @@
+#include "core/error.h"
+
+namespace core {
+
+const char* error_code_name(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::Io: return "io";
+    case ErrorCode::BadSafetensors: return "bad_safetensors";
+    case ErrorCode::PickleRefused: return "pickle_refused";
+    case ErrorCode::BadConfig: return "bad_config";
+    case ErrorCode::BadWeights: return "bad_weights";
+    case ErrorCode::BadVocab: return "bad_vocab";
+    case ErrorCode::BadImage: return "bad_image";
+    case ErrorCode::ImageTooLarge: return "image_too_large";
+    case ErrorCode::BadQuestion: return "bad_question";
+    case ErrorCode::BadArgument: return "bad_argument";
+    case ErrorCode::Cancelled: return "cancelled";
+    case ErrorCode::Device: return "device";
+    case ErrorCode::Internal: return "internal";
+  }
+  return "unknown";
+}
+
+}  // namespace core

@@ -1,0 +1,72 @@
+#pragma once
+// Model configuration: one struct for the whole Open-AutoGLM family, read
+// from either our own config.json schema ("model_type": "open-autoglm") or
+// HuggingFace's BlipConfig ("model_type": "blip").
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/vision/image.h"
+
+namespace core {
+
+struct VisionConfig {
+  int image_size = 64;
+  int patch_size = 8;
+  int hidden = 64;
+  int layers = 2;
+  int heads = 2;
+  int intermediate = 128;
+  double ln_eps = 1e-5;
+  std::string stem = "patch";  // "patch": one Conv2d; "conv": stride-2 3x3 convolutions
+  int grid() const { return image_size / patch_size; }
+  int tokens() const { return grid() * grid() + 1; }
+};
+
+struct TextConfig {  // shared by the question encoder and the decoder
+  int vocab_size = 0;
+  int hidden = 64;
+  int layers = 2;          // encoder layers
+  int decoder_layers = 2;
+  int heads = 2;
+  int intermediate = 128;
+  int max_positions = 64;
+  double ln_eps = 1e-12;
+  bool pre_norm = false;   // false: post-LN (BERT/BLIP)
+};
+
+struct ModelConfig {
+  std::string family = "open-autoglm";  // or "blip"
+  std::string task = "vqa";             // "vqa": question encoder + decoder; "caption": decoder on the image
+  VisionConfig vision;
+  TextConfig text;
+  std::vector<int> fusion_layers;       // encoder layers with cross-attention to the image
+  bool gates = true;                    // learned feedback gates on the cross-attention
+  bool routing = true;                  // dynamic routing over the fusion layers
+  double routing_tau = 1.0;
+  int align_dim = 0;                    // 0: no alignment heads
+  bool tie_lm_head = true;              // LM head weight = decoder word embeddings
+  bool decoder_masks_question = true;   // BLIP: false (padded question states are attended)
+  PreprocessSpec preprocess;
+  // token ids
+  int64_t pad_id = 0, unk_id = 100, cls_id = 101, sep_id = 102, bos_id = 30522, eos_id = 102;
+  std::string describe_question = "describe the image.";  // VQA models answer it as a caption
+  std::vector<std::string> answer_list;  // optional closed list (ranking mode)
+
+  int fusion_index(int layer) const;  // position in fusion_layers or -1
+  void validate() const;              // throws BadConfig naming the field
+};
+
+// Reads dir/config.json (and dir/preprocessor_config.json for BLIP).
+ModelConfig load_config(const std::filesystem::path& dir);
+ModelConfig parse_config(const nlohmann::json& j, const std::string& label);
+// Writes our own schema.
+nlohmann::json config_to_json(const ModelConfig& c);
+void save_config(const ModelConfig& c, const std::filesystem::path& dir);
+
+// Refuses folders with only pickled weights; returns dir/model.safetensors.
+std::filesystem::path find_weights(const std::filesystem::path& dir);
+
+}  // namespace core
