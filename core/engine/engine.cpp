@@ -1,0 +1,752 @@
+#include "core/engine/engine.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <list>
+#include <mutex>
+#include <numeric>
+#include <thread>
+#include <unordered_map>
+
+#include "core/io/config.h"
+#include "core/io/safetensors.h"
+#include "core/model/model.h"
+#include "core/text/tokenizer.h"
+#include "core/torch_compat.h"
+#include "core/vision/image.h"
+
+#ifndef _WIN32
+#include <dlfcn.h>
+#endif
+
+namespace core {
+
+namespace fs = std::filesystem;
+using torch::Tensor;
+
+const char* heatmap_method_name(HeatmapMethod m) {
+  switch (m) {
+    case HeatmapMethod::LayerAttention: return "layer";
+    case HeatmapMethod::AllLayers: return "all-layers";
+    case HeatmapMethod::Rollout: return "rollout";
+    case HeatmapMethod::GradWeighted: return "grad-weighted";
+  }
+  return "?";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// OpenBLAS's own thread pool competes with libtorch's intra-op threads for
+// the same cores; libtorch already parallelises around the BLAS calls, so
+// OpenBLAS runs single-threaded unless the user set OPENBLAS_NUM_THREADS.
+void configure_threads(int threads) {
+#ifndef _WIN32
+  if (!std::getenv("OPENBLAS_NUM_THREADS")) {
+    using SetFn = void (*)(int);
+    if (auto fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(1);
+  }
+#endif
+  static std::once_flag once;
+  std::call_once(once, [threads] {
+    int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(n);
+  });
+  if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
+}
+
+uint64_t hash_image(const Image& img) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](uint64_t v) {
+    h ^= v;
+    h *= 1099511628211ull;
+    h ^= h >> 29;
+  };
+  mix(static_cast<uint64_t>(img.width));
+  mix(static_cast<uint64_t>(img.height));
+  const uint8_t* p = img.rgb.data();
+  size_t n = img.rgb.size(), i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    mix(v);
+  }
+  uint64_t tail = 0;
+  for (; i < n; ++i) tail = (tail << 8) | p[i];
+  mix(tail);
+  return h;
+}
+
+Array to_array(const Tensor& t) {
+  auto c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  Array a;
+  a.shape = c.sizes().vec();
+  a.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  return a;
+}
+
+Tensor from_array(const Array& a) {
+  return torch::from_blob(const_cast<float*>(a.data.data()), a.shape, torch::kFloat32).clone();
+}
+
+struct Calibration {
+  bool present = false;
+  float temperature = 1.f;       // for generated answers (per-token logits)
+  float rank_temperature = 1.f;  // for the closed-list softmax
+  std::string default_method = "calibrated";
+};
+
+Calibration read_calibration(const fs::path& dir) {
+  Calibration c;
+  const auto path = dir / "calibration.json";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return c;
+  std::ifstream f(path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(f);
+    c.temperature = j.value("temperature", 1.f);
+    c.rank_temperature = j.value("rank_temperature", c.temperature);
+    c.default_method = j.value("default", std::string("calibrated"));
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::BadConfig, path.u8string() + ": not valid (" + e.what() + ")");
+  }
+  if (!(c.temperature > 0.f && c.temperature < 100.f) || !(c.rank_temperature > 0.f && c.rank_temperature < 100.f))
+    throw Error(ErrorCode::BadConfig, path.u8string() + ": temperature must be in (0, 100)");
+  if (c.default_method != "calibrated" && c.default_method != "heuristic")
+    throw Error(ErrorCode::BadConfig, path.u8string() + ": \"default\" must be \"calibrated\" or \"heuristic\"");
+  c.present = true;
+  return c;
+}
+
+struct Hyp {
+  std::vector<int64_t> ids;  // generated ids (the end token included when it ended)
+  double logp = 0, logp_cal = 0;
+  std::vector<TokenInfo> tokens;
+  bool ended = false;
+  double norm_score() const { return ids.empty() ? logp : logp / static_cast<double>(ids.size()); }
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  ModelConfig cfg;
+  Tokenizer tok;
+  Model model{nullptr};
+  torch::Device device{torch::kCPU};
+  torch::ScalarType dtype = torch::kFloat32;
+  ModelInfo info;
+  Calibration calib;
+  struct Entry {
+    Tensor embeds;  // [1, N+1, Dv]
+    double preprocess_ms = 0, vision_ms = 0;
+  };
+  std::list<std::pair<ImageId, Entry>> lru;  // most recent first
+  size_t cache_size = 16;
+  std::atomic<int64_t> vision_runs{0};
+  mutable std::mutex mu;
+
+  const Entry& entry(ImageId id) {
+    for (auto it = lru.begin(); it != lru.end(); ++it) {
+      if (it->first == id) {
+        lru.splice(lru.begin(), lru, it);
+        return lru.front().second;
+      }
+    }
+    throw Error(ErrorCode::BadArgument, "image " + std::to_string(id) + " is not encoded (or was evicted from the cache)");
+  }
+
+  std::string piece(int64_t id) const { return tok.id_to_token(id); }
+
+  Encoding encode_question(std::string_view q) const {
+    if (!is_valid_utf8(q)) throw Error(ErrorCode::BadQuestion, "the question is not valid UTF-8 text");
+    const bool blank = std::all_of(q.begin(), q.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+    if (q.empty() || blank) throw Error(ErrorCode::BadQuestion, "the question is empty");
+    if (q.size() > 16384) throw Error(ErrorCode::BadQuestion, "the question is too long (" + std::to_string(q.size()) + " bytes)");
+    auto enc = tok.encode(q, true);
+    const int64_t limit = cfg.text.max_positions;
+    if (static_cast<int64_t>(enc.ids.size()) > limit)
+      throw Error(ErrorCode::BadQuestion, "the question is too long: " + std::to_string(enc.ids.size()) +
+                                              " tokens, this model reads at most " + std::to_string(limit));
+    return enc;
+  }
+
+  Tensor ids_tensor(const std::vector<int64_t>& ids) const {
+    return torch::tensor(ids, torch::kLong).unsqueeze(0).to(device);
+  }
+
+  // Question encoder pass: F and the record.
+  Tensor encode_text(const Encoding& enc, const Tensor& image, Record* rec) {
+    auto ids = ids_tensor(enc.ids);
+    auto mask = torch::tensor(enc.mask, torch::kLong).unsqueeze(0).to(device);
+    return model->text_encoder->forward(ids, mask, image, rec);
+  }
+
+  Tensor memory_mask(const Encoding* enc) const {
+    if (!enc || !cfg.decoder_masks_question) return {};
+    auto m = torch::tensor(enc->mask, torch::kLong).unsqueeze(0).to(device);
+    return additive_mask(m).to(dtype);
+  }
+
+  std::vector<Hyp> generate(const Tensor& memory, const Tensor& mem_mask, const std::vector<int64_t>& prefix, int beams,
+                            int max_new, int topk_alt, float temperature, const CancelToken& cancel, Timings* tm) {
+    beams = std::max(1, beams);
+    std::vector<LayerCache> cache;
+    auto t0 = Clock::now();
+    auto logits = model->text_decoder->forward(ids_tensor(prefix), memory, mem_mask, &cache, 0);
+    logits = logits.select(1, logits.size(1) - 1).to(torch::kFloat32);  // [A, V]
+    int64_t past = static_cast<int64_t>(prefix.size());
+    tm->step_ms.push_back(ms_since(t0));
+    std::vector<Hyp> alive(1), finished;
+    for (int step = 0; step < max_new; ++step) {
+      if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
+      auto ts = Clock::now();
+      auto logp = torch::log_softmax(logits, -1);
+      auto logp_cal = temperature == 1.f ? logp : torch::log_softmax(logits / temperature, -1);
+      auto total = logp + torch::tensor(std::vector<double>([&] {
+                                          std::vector<double> v;
+                                          for (auto& h : alive) v.push_back(h.logp);
+                                          return v;
+                                        }()), torch::kFloat32).unsqueeze(1).to(logp.device());
+      const int64_t V = logp.size(1);
+      const int64_t want = std::min<int64_t>(2 * beams, total.numel());
+      auto top = std::get<1>(total.flatten().topk(want)).to(torch::kCPU);
+      auto alt = logp.exp().topk(std::min<int64_t>(std::max(topk_alt, 1), V), -1);
+      auto alt_p = std::get<0>(alt).to(torch::kCPU), alt_i = std::get<1>(alt).to(torch::kCPU);
+      auto lp_cpu = logp.to(torch::kCPU), lpc_cpu = logp_cal.to(torch::kCPU);
+      std::vector<Hyp> next;
+      std::vector<int64_t> src;
+      for (int64_t k = 0; k < want; ++k) {
+        const int64_t flat = top[k].item<int64_t>(), a = flat / V, id = flat % V;
+        Hyp h = alive[static_cast<size_t>(a)];
+        const float lp = lp_cpu[a][id].item<float>();
+        h.ids.push_back(id);
+        h.logp += lp;
+        h.logp_cal += lpc_cpu[a][id].item<float>();
+        TokenInfo ti{piece(id), id, std::exp(lp), {}};
+        for (int64_t j = 0; j < std::min<int64_t>(topk_alt, alt_p.size(1)); ++j)
+          ti.top.push_back({piece(alt_i[a][j].item<int64_t>()), alt_p[a][j].item<float>()});
+        h.tokens.push_back(std::move(ti));
+        if (id == cfg.eos_id) {
+          // As in HF beam search: an ending only counts when it ranks within the top `beams`.
+          h.ended = true;
+          if (k < beams && static_cast<int>(finished.size()) < beams) finished.push_back(std::move(h));
+        } else if (static_cast<int>(next.size()) < beams) {
+          next.push_back(std::move(h));
+          src.push_back(a);
+        }
+        if (static_cast<int>(finished.size()) >= beams) break;
+      }
+      tm->step_ms.push_back(ms_since(ts));
+      if (static_cast<int>(finished.size()) >= beams || next.empty() || step + 1 == max_new) {
+        if (static_cast<int>(finished.size()) < beams)
+          for (auto& h : next)
+            if (static_cast<int>(finished.size()) < beams) finished.push_back(std::move(h));
+        break;
+      }
+      // Reorder the caches to the surviving hypotheses and feed their last token.
+      auto index = torch::tensor(src, torch::kLong).to(device);
+      for (auto& c : cache) {
+        c.self_k = c.self_k.index_select(0, index);
+        c.self_v = c.self_v.index_select(0, index);
+        c.cross_k = c.cross_k.index_select(0, index);
+        c.cross_v = c.cross_v.index_select(0, index);
+      }
+      std::vector<int64_t> last;
+      for (auto& h : next) last.push_back(h.ids.back());
+      alive = std::move(next);
+      Tensor mm = mem_mask.defined() ? mem_mask.expand({static_cast<int64_t>(alive.size()), -1, -1, -1}) : mem_mask;
+      auto step_ids = torch::tensor(last, torch::kLong).unsqueeze(1).to(device);
+      ts = Clock::now();
+      logits = model->text_decoder->forward(step_ids, memory, mm, &cache, past).select(1, 0).to(torch::kFloat32);
+      tm->step_ms.back() += ms_since(ts);
+      ++past;
+    }
+    std::stable_sort(finished.begin(), finished.end(),
+                     [](const Hyp& a, const Hyp& b) { return a.norm_score() > b.norm_score(); });
+    tm->decode_ms = ms_since(t0);
+    return finished;
+  }
+
+  std::string answer_text(const std::vector<int64_t>& ids) const {
+    std::vector<int64_t> body;
+    for (auto id : ids)
+      if (id != cfg.eos_id && id != cfg.bos_id) body.push_back(id);
+    return tok.decode(body, true);
+  }
+
+  void fill_inspection(Result* r, const Record& rec, const std::vector<std::string>& tokens, bool answer_rows) {
+    auto& in = r->inspection;
+    in.question_tokens = tokens;
+    in.tokens_are_answer = answer_rows;
+    in.grid_h = in.grid_w = cfg.vision.grid();
+    in.has_class_token = true;
+    in.learned_gates = cfg.gates && !answer_rows;
+    for (int i = 0; i < (answer_rows ? cfg.text.decoder_layers : cfg.text.layers); ++i)
+      if (answer_rows || cfg.fusion_index(i) >= 0) in.fusion_layers.push_back(i);
+    std::vector<Tensor> cross, gates, self;
+    for (const auto& t : rec.cross_attn) cross.push_back(t[0].to(torch::kFloat32));
+    for (const auto& t : rec.gates) gates.push_back(t[0].to(torch::kFloat32));
+    for (const auto& t : rec.self_attn) self.push_back(t[0].to(torch::kFloat32).mean(0));
+    in.cross_attention = to_array(torch::stack(cross));
+    in.gates = to_array(torch::stack(gates));
+    in.self_attention = to_array(torch::stack(self));
+    const int64_t L = static_cast<int64_t>(cross.size());
+    if (rec.routing.defined()) {
+      in.routing = to_array(rec.routing[0]);
+    } else {
+      auto onehot = torch::zeros({L});
+      onehot[L - 1] = 1.f;
+      in.routing = to_array(onehot);
+    }
+  }
+
+  // Heatmap from the recorded arrays; [T, N] relevance per token, then reduced.
+  Tensor token_relevance(const Inspection& in, const HeatmapRequest& req) const {
+    auto cross = from_array(in.cross_attention);  // [L,H,T,N]
+    const int64_t L = cross.size(0);
+    auto heads = [&](const Tensor& a) {  // [H,T,N] -> [T,N]
+      if (req.head >= 0) {
+        if (req.head >= a.size(0)) throw Error(ErrorCode::BadArgument, "head " + std::to_string(req.head) + " does not exist");
+        return a[req.head];
+      }
+      return a.mean(0);
+    };
+    switch (req.method) {
+      case HeatmapMethod::LayerAttention: {
+        const int l = req.layer < 0 ? static_cast<int>(L) - 1 : req.layer;
+        if (l >= L) throw Error(ErrorCode::BadArgument, "fusion layer " + std::to_string(l) + " does not exist");
+        return heads(cross[l]);
+      }
+      case HeatmapMethod::AllLayers: {
+        Tensor acc;
+        for (int64_t l = 0; l < L; ++l) acc = acc.defined() ? acc + heads(cross[l]) : heads(cross[l]);
+        return acc / static_cast<double>(L);
+      }
+      case HeatmapMethod::Rollout: {
+        // Image relevance of each text token, carried through the text
+        // self-attention (with the residual as 0.5 I) and added at each fusion layer.
+        auto self = from_array(in.self_attention);  // [Lt,T,T]
+        const int64_t T = cross.size(2), N = cross.size(3);
+        auto eye = torch::eye(T);
+        auto rel = torch::zeros({T, N});
+        int64_t fused = 0;
+        for (int64_t l = 0; l < self.size(0); ++l) {
+          auto a = 0.5 * self[l] + 0.5 * eye;
+          a = a / a.sum(-1, true);
+          rel = torch::matmul(a, rel);
+          const bool is_fusion = std::find(in.fusion_layers.begin(), in.fusion_layers.end(), static_cast<int>(l)) !=
+                                 in.fusion_layers.end();
+          if (is_fusion && fused < L) rel = rel + heads(cross[fused++]);
+        }
+        return rel;
+      }
+      case HeatmapMethod::GradWeighted: break;
+    }
+    throw Error(ErrorCode::Internal, "unreachable");
+  }
+
+  Array reduce_to_grid(const Tensor& rel_tn, const Inspection& in, int token) const {
+    const int64_t T = rel_tn.size(0);
+    Tensor row;
+    if (token >= 0) {
+      if (token >= T) throw Error(ErrorCode::BadArgument, "token " + std::to_string(token) + " does not exist");
+      row = rel_tn[token];
+    } else {
+      std::vector<int64_t> keep;
+      for (int64_t t = 0; t < T; ++t) {
+        const auto& s = t < static_cast<int64_t>(in.question_tokens.size()) ? in.question_tokens[static_cast<size_t>(t)] : "";
+        if (s != "[CLS]" && s != "[SEP]" && s != "[PAD]") keep.push_back(t);
+      }
+      if (keep.empty()) row = rel_tn.mean(0);
+      else row = rel_tn.index_select(0, torch::tensor(keep, torch::kLong)).mean(0);
+    }
+    if (in.has_class_token) row = row.slice(0, 1);
+    row = row.clamp_min(0);
+    const double sum = row.sum().item<double>();
+    row = sum > 0 ? row / sum : torch::full_like(row, 1.0 / static_cast<double>(row.numel()));
+    auto a = to_array(row.reshape({in.grid_h, in.grid_w}));
+    return a;
+  }
+
+  double heatmap_entropy(const Array& a) const {
+    double h = 0;
+    for (float v : a.data)
+      if (v > 0) h -= v * std::log(v);
+    return a.data.size() > 1 ? h / std::log(static_cast<double>(a.data.size())) : 0.0;
+  }
+
+  void finish_answers(Result* r, std::vector<Answer> answers, ConfidenceMethod method) {
+    // seed heuristic: mean top-1 probability x length term x attention-spread penalty
+    Array map;
+    if (!r->inspection.cross_attention.data.empty()) {
+      HeatmapRequest req;
+      map = reduce_to_grid(token_relevance(r->inspection, req), r->inspection, -1);
+    }
+    const double spread = map.data.empty() ? 0.0 : heatmap_entropy(map);
+    for (auto& a : answers) {
+      double top1 = 0;
+      for (const auto& t : a.tokens) top1 += t.top.empty() ? t.p : t.top.front().p;
+      top1 = a.tokens.empty() ? 0 : top1 / static_cast<double>(a.tokens.size());
+      const double length_term = 1.0 / (1.0 + 0.1 * std::max<double>(0, static_cast<double>(a.tokens.size()) - 2));
+      a.heuristic = static_cast<float>(top1 * length_term * (1.0 - 0.5 * spread));
+    }
+    if (method == ConfidenceMethod::Auto)
+      method = calib.default_method == "heuristic" ? ConfidenceMethod::Heuristic : ConfidenceMethod::Calibrated;
+    if (method == ConfidenceMethod::Heuristic)
+      for (auto& a : answers) a.confidence = a.heuristic;
+    std::stable_sort(answers.begin(), answers.end(), [](const Answer& a, const Answer& b) { return a.confidence > b.confidence; });
+    // Hide candidates below mean + 0.5 std of the candidates' scores (the best stays).
+    if (answers.size() > 1) {
+      double mean = 0, var = 0;
+      for (const auto& a : answers) mean += a.confidence;
+      mean /= static_cast<double>(answers.size());
+      for (const auto& a : answers) var += (a.confidence - mean) * (a.confidence - mean);
+      const double cut = mean + 0.5 * std::sqrt(var / static_cast<double>(answers.size()));
+      std::vector<Answer> kept{answers.front()};
+      for (size_t i = 1; i < answers.size(); ++i)
+        if (answers[i].confidence >= cut) kept.push_back(answers[i]);
+      answers = std::move(kept);
+    }
+    r->answers = std::move(answers);
+    r->calibrated = calib.present;
+  }
+
+  std::vector<Answer> to_answers(const std::vector<Hyp>& hyps) {
+    std::vector<Answer> out;
+    for (const auto& h : hyps) {
+      Answer a;
+      for (auto id : h.ids)
+        if (id != cfg.eos_id) a.ids.push_back(id);
+      a.text = answer_text(a.ids);
+      a.tokens = h.tokens;
+      const double n = std::max<double>(1, static_cast<double>(h.ids.size()));
+      a.raw_score = static_cast<float>(std::exp(h.logp / n));
+      a.confidence = static_cast<float>(std::exp(h.logp_cal / n));
+      // identical texts (e.g. differing only in special tokens) merge
+      auto same = std::find_if(out.begin(), out.end(), [&](const Answer& b) { return b.text == a.text; });
+      if (same == out.end()) out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  // Closed list: softmax over the answers' sequence log-likelihoods.
+  std::vector<Answer> rank(const Tensor& memory, const Tensor& mem_mask, const std::vector<std::string>& list,
+                           const std::vector<int64_t>& prefix, Timings* tm) {
+    auto t0 = Clock::now();
+    std::vector<std::vector<int64_t>> seqs;
+    size_t longest = 0;
+    for (const auto& s : list) {
+      auto enc = tok.encode(s, false);
+      if (enc.ids.empty()) throw Error(ErrorCode::BadArgument, "empty candidate answer in the list");
+      enc.ids.push_back(cfg.eos_id);
+      longest = std::max(longest, enc.ids.size());
+      seqs.push_back(enc.ids);
+    }
+    const int64_t R = static_cast<int64_t>(seqs.size()), P = static_cast<int64_t>(prefix.size()),
+                  Lmax = static_cast<int64_t>(longest);
+    auto input = torch::full({R, P + Lmax - 1}, cfg.pad_id, torch::kLong);
+    auto target = torch::full({R, Lmax}, -1, torch::kLong);
+    for (int64_t r = 0; r < R; ++r) {
+      for (int64_t j = 0; j < P; ++j) input[r][j] = prefix[static_cast<size_t>(j)];
+      const auto& s = seqs[static_cast<size_t>(r)];
+      for (size_t j = 0; j + 1 < s.size(); ++j) input[r][P + static_cast<int64_t>(j)] = s[j];
+      for (size_t j = 0; j < s.size(); ++j) target[r][static_cast<int64_t>(j)] = s[j];
+    }
+    auto mem = memory.expand({R, -1, -1});
+    Tensor mm = mem_mask.defined() ? mem_mask.expand({R, -1, -1, -1}) : mem_mask;
+    auto logits = model->text_decoder->forward(input.to(device), mem, mm, nullptr, 0).to(torch::kFloat32).to(torch::kCPU);
+    auto logp = torch::log_softmax(logits.slice(1, P - 1), -1);  // predictions for target positions
+    auto valid = target.ge(0);
+    auto gathered = logp.gather(2, target.clamp_min(0).unsqueeze(-1)).squeeze(-1) * valid;
+    auto seq_logp = gathered.sum(1);  // [R]
+    auto raw = torch::softmax(seq_logp, 0), cal = torch::softmax(seq_logp / calib.rank_temperature, 0);
+    auto probs = logp.exp();
+    std::vector<Answer> out;
+    for (int64_t r = 0; r < R; ++r) {
+      Answer a;
+      a.text = list[static_cast<size_t>(r)];
+      a.raw_score = raw[r].item<float>();
+      a.confidence = cal[r].item<float>();
+      const auto& s = seqs[static_cast<size_t>(r)];
+      for (size_t j = 0; j < s.size(); ++j) {
+        const auto id = s[j];
+        if (id != cfg.eos_id) a.ids.push_back(id);
+        auto row = probs[r][static_cast<int64_t>(j)];
+        auto top = row.topk(5);
+        TokenInfo ti{piece(id), id, row[id].item<float>(), {}};
+        for (int64_t k = 0; k < 5; ++k)
+          ti.top.push_back({piece(std::get<1>(top)[k].item<int64_t>()), std::get<0>(top)[k].item<float>()});
+        a.tokens.push_back(std::move(ti));
+      }
+      out.push_back(std::move(a));
+    }
+    tm->decode_ms = ms_since(t0);
+    return out;
+  }
+};
+
+Engine::Engine() : d(std::make_unique<Impl>()) {}
+Engine::~Engine() = default;
+
+std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, const Progress& progress) {
+  auto t0 = Clock::now();
+  auto report = [&](float f, const char* stage) {
+    if (progress) progress(f, stage);
+  };
+  std::unique_ptr<Engine> e(new Engine());
+  auto& d = *e->d;
+  report(0.f, "config");
+  d.cfg = load_config(dir);
+  const auto weights = find_weights(dir);
+  report(0.05f, "vocabulary");
+  d.tok = Tokenizer::from_folder(dir);
+  if (d.tok.vocab_size() > d.cfg.text.vocab_size)
+    throw Error(ErrorCode::BadVocab, (dir / "vocab.txt").u8string() + ": " + std::to_string(d.tok.vocab_size()) +
+                                         " tokens, more than the model's vocab_size " + std::to_string(d.cfg.text.vocab_size));
+  d.calib = read_calibration(dir);
+  configure_threads(opt.threads);
+  if (opt.device == Device::Cuda && !compat::cuda_available())
+    throw Error(ErrorCode::Device, "CUDA was requested but this build of libtorch has no usable CUDA device");
+  if (opt.device != Device::Cpu && compat::cuda_available()) {
+    d.device = torch::Device(torch::kCUDA, 0);
+    if (opt.half_on_cuda) d.dtype = torch::kFloat16;
+  }
+  report(0.1f, "building model");
+  d.model = Model(d.cfg);
+  report(0.2f, "reading weights");
+  {
+    auto st = SafeTensors::open(weights);
+    d.model->load_weights(st);
+  }
+  for (auto& p : d.model->parameters()) p.set_requires_grad(false);
+  d.model->eval();
+  d.model->to(d.device, d.dtype);
+  d.cache_size = std::max<size_t>(1, opt.image_cache_size);
+  report(0.95f, "ready");
+
+  auto& info = d.info;
+  info.name = fs::absolute(dir).filename().u8string();
+  if (info.name.empty()) info.name = fs::absolute(dir).parent_path().filename().u8string();
+  info.family = d.cfg.family;
+  info.task = d.cfg.task;
+  info.device = d.device.is_cuda() ? "cuda:0" : "cpu";
+  info.dtype = d.dtype == torch::kFloat16 ? "float16" : "float32";
+  info.parameters = d.model->num_parameters();
+  info.image_size = d.cfg.vision.image_size;
+  info.patch_size = d.cfg.vision.patch_size;
+  info.grid = d.cfg.vision.grid();
+  info.vision_layers = d.cfg.vision.layers;
+  info.text_layers = d.cfg.task == "vqa" ? d.cfg.text.layers : 0;
+  info.decoder_layers = d.cfg.text.decoder_layers;
+  info.hidden = d.cfg.text.hidden;
+  info.vision_hidden = d.cfg.vision.hidden;
+  info.fusion_layers = d.cfg.fusion_layers;
+  info.learned_gates = d.cfg.gates;
+  info.routing = d.cfg.routing;
+  info.calibrated = d.calib.present;
+  info.temperature = d.calib.temperature;
+  info.default_confidence = d.calib.default_method;
+  info.threads = at::get_num_threads();
+  info.vocab_size = d.tok.vocab_size();
+  info.torch_version = compat::version_string();
+  info.load_ms = ms_since(t0);
+  report(1.f, "ready");
+  return e;
+}
+
+const ModelInfo& Engine::info() const { return d->info; }
+int64_t Engine::vision_runs() const { return d->vision_runs.load(); }
+
+bool Engine::cached(ImageId id) const {
+  std::lock_guard<std::mutex> lock(d->mu);
+  for (const auto& [k, v] : d->lru)
+    if (k == id) return true;
+  return false;
+}
+
+ImageId Engine::encode(const Image& rgb, const CancelToken& cancel) {
+  if (rgb.empty() || rgb.rgb.size() != static_cast<size_t>(rgb.width) * static_cast<size_t>(rgb.height) * 3)
+    throw Error(ErrorCode::BadImage, "empty or inconsistent image buffer");
+  std::lock_guard<std::mutex> lock(d->mu);
+  const ImageId id = hash_image(rgb);
+  for (auto it = d->lru.begin(); it != d->lru.end(); ++it)
+    if (it->first == id) {
+      d->lru.splice(d->lru.begin(), d->lru, it);
+      return id;
+    }
+  if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
+  compat::InferenceGuard guard;
+  Impl::Entry e;
+  auto t0 = Clock::now();
+  const int s = d->cfg.preprocess.size;
+  auto pixels = preprocess(rgb, d->cfg.preprocess);
+  auto x = torch::from_blob(pixels.data(), {1, 3, s, s}, torch::kFloat32).to(d->device, d->dtype);
+  if (!d->device.is_cuda()) x = x.clone();
+  e.preprocess_ms = ms_since(t0);
+  t0 = Clock::now();
+  e.embeds = d->model->vision_model->forward(x);
+  if (d->device.is_cuda()) torch::cuda::synchronize();
+  e.vision_ms = ms_since(t0);
+  ++d->vision_runs;
+  d->lru.emplace_front(id, std::move(e));
+  while (d->lru.size() > d->cache_size) d->lru.pop_back();
+  return id;
+}
+
+Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt, const CancelToken& cancel) {
+  std::lock_guard<std::mutex> lock(d->mu);
+  if (d->cfg.task != "vqa")
+    throw Error(ErrorCode::BadArgument, "this model (" + d->info.name + ") describes images; it does not answer questions");
+  if (opt.beams < 1 || opt.beams > 16) throw Error(ErrorCode::BadArgument, "beams must be between 1 and 16");
+  if (opt.max_new_tokens < 1 || opt.max_new_tokens > 256) throw Error(ErrorCode::BadArgument, "max_new_tokens must be between 1 and 256");
+  const auto& entry = d->entry(id);
+  Result r;
+  r.task = opt.answers.empty() ? Task::Ask : Task::Rank;
+  r.image = id;
+  r.question = std::string(question);
+  r.timings.preprocess_ms = entry.preprocess_ms;
+  r.timings.vision_ms = entry.vision_ms;
+  r.timings.vision_cached = true;
+  compat::InferenceGuard guard;
+  auto enc = d->encode_question(question);
+  auto t0 = Clock::now();
+  Record rec;
+  rec.enabled = true;
+  auto fused = d->encode_text(enc, entry.embeds, &rec);
+  r.timings.fusion_ms = ms_since(t0);
+  if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
+  d->fill_inspection(&r, rec, enc.tokens, false);
+  auto mm = d->memory_mask(&enc);
+  std::vector<Answer> answers;
+  if (!opt.answers.empty()) {
+    answers = d->rank(fused, mm, opt.answers, {d->cfg.bos_id}, &r.timings);
+  } else {
+    auto hyps = d->generate(fused, mm, {d->cfg.bos_id}, opt.beams, opt.max_new_tokens, opt.top_alternatives,
+                            d->calib.temperature, cancel, &r.timings);
+    answers = d->to_answers(hyps);
+  }
+  d->finish_answers(&r, std::move(answers), opt.confidence);
+  return r;
+}
+
+Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToken& cancel) {
+  if (d->cfg.task == "vqa") {
+    AskOptions ao;
+    ao.beams = opt.beams;
+    ao.max_new_tokens = opt.max_new_tokens;
+    ao.top_alternatives = opt.top_alternatives;
+    ao.confidence = opt.confidence;
+    auto r = ask(id, opt.prompt.empty() ? d->cfg.describe_question : opt.prompt, ao, cancel);
+    r.task = Task::Describe;
+    return r;
+  }
+  std::lock_guard<std::mutex> lock(d->mu);
+  if (opt.beams < 1 || opt.beams > 16) throw Error(ErrorCode::BadArgument, "beams must be between 1 and 16");
+  const auto& entry = d->entry(id);
+  Result r;
+  r.task = Task::Describe;
+  r.image = id;
+  r.question = opt.prompt;
+  r.timings.preprocess_ms = entry.preprocess_ms;
+  r.timings.vision_ms = entry.vision_ms;
+  r.timings.vision_cached = true;
+  compat::InferenceGuard guard;
+  std::vector<int64_t> prefix{d->cfg.bos_id};
+  if (!opt.prompt.empty()) {
+    if (!is_valid_utf8(opt.prompt)) throw Error(ErrorCode::BadQuestion, "the prompt is not valid UTF-8 text");
+    auto enc = d->tok.encode(opt.prompt, false);
+    prefix.insert(prefix.end(), enc.ids.begin(), enc.ids.end());
+  }
+  if (static_cast<int>(prefix.size()) + opt.max_new_tokens > d->cfg.text.max_positions)
+    throw Error(ErrorCode::BadQuestion, "the prompt is too long for this model");
+  auto hyps = d->generate(entry.embeds, {}, prefix, opt.beams, opt.max_new_tokens, opt.top_alternatives,
+                          d->calib.temperature, cancel, &r.timings);
+  auto answers = d->to_answers(hyps);
+  // Prompted captions include the prompt, as the reference returns them.
+  if (!opt.prompt.empty())
+    for (auto& a : answers) a.text = d->answer_text([&] {
+      std::vector<int64_t> all(prefix.begin() + 1, prefix.end());
+      all.insert(all.end(), a.ids.begin(), a.ids.end());
+      return all;
+    }());
+  // Inspection: one teacher-forced pass over the best caption, recording the
+  // decoder's cross-attention per generated token.
+  if (!answers.empty()) {
+    std::vector<int64_t> seq = prefix;
+    seq.insert(seq.end(), answers.front().ids.begin(), answers.front().ids.end());
+    Record rec;
+    rec.enabled = true;
+    auto t0 = Clock::now();
+    d->model->text_decoder->forward(d->ids_tensor(seq), entry.embeds, {}, nullptr, 0, &rec);
+    r.timings.fusion_ms = ms_since(t0);
+    std::vector<std::string> toks;
+    for (auto tid : seq) toks.push_back(tid == d->cfg.bos_id ? "[DEC]" : d->piece(tid));
+    d->fill_inspection(&r, rec, toks, true);
+  }
+  d->finish_answers(&r, std::move(answers), opt.confidence);
+  return r;
+}
+
+Array Engine::heatmap(const Result& r, const HeatmapRequest& req, const CancelToken& cancel) {
+  const auto& in = r.inspection;
+  if (in.cross_attention.data.empty()) throw Error(ErrorCode::BadArgument, "the result has no attention maps");
+  if (req.method != HeatmapMethod::GradWeighted) return d->reduce_to_grid(d->token_relevance(in, req), in, req.token);
+
+  std::lock_guard<std::mutex> lock(d->mu);
+  if (r.answers.empty()) throw Error(ErrorCode::BadArgument, "the result has no answer to explain");
+  if (req.answer < 0 || req.answer >= static_cast<int>(r.answers.size()))
+    throw Error(ErrorCode::BadArgument, "answer " + std::to_string(req.answer) + " does not exist");
+  const auto& entry = d->entry(r.image);
+  if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
+  // Gradient of the answer's log-probability with respect to the cross-attention
+  // maps: the image features are made a leaf so every map joins the graph.
+  torch::AutoGradMode grad(true);
+  auto image = entry.embeds.clone().detach().set_requires_grad(true);
+  const auto& ans = r.answers[static_cast<size_t>(req.answer)];
+  Record rec;
+  rec.enabled = true;
+  Tensor memory, mm;
+  std::vector<int64_t> seq{d->cfg.bos_id};
+  int64_t first_target = 0;
+  if (d->cfg.task == "vqa") {
+    auto enc = d->encode_question(r.question);
+    memory = d->encode_text(enc, image, &rec);
+    mm = d->memory_mask(&enc);
+  } else {
+    memory = image;
+    if (!r.question.empty()) {
+      auto enc = d->tok.encode(r.question, false);
+      seq.insert(seq.end(), enc.ids.begin(), enc.ids.end());
+    }
+  }
+  first_target = static_cast<int64_t>(seq.size());
+  seq.insert(seq.end(), ans.ids.begin(), ans.ids.end());
+  std::vector<int64_t> targets(seq.begin() + 1, seq.end());
+  targets.push_back(d->cfg.eos_id);
+  Record dec_rec;
+  dec_rec.enabled = d->cfg.task != "vqa";
+  auto logits = d->model->text_decoder->forward(d->ids_tensor(seq), memory, mm, nullptr, 0, &dec_rec);
+  auto logp = torch::log_softmax(logits[0].to(torch::kFloat32), -1);
+  auto tgt = torch::tensor(targets, torch::kLong).to(d->device);
+  auto picked = logp.gather(1, tgt.unsqueeze(1)).squeeze(1).slice(0, first_target - 1);
+  auto& maps = d->cfg.task == "vqa" ? rec.cross_attn : dec_rec.cross_attn;
+  for (auto& m : maps) m.retain_grad();
+  picked.sum().backward();
+  Tensor rel;
+  for (auto& m : maps) {
+    auto g = (m.grad() * m.detach()).clamp_min(0).sum(1)[0].to(torch::kFloat32).to(torch::kCPU);  // [T,N]
+    rel = rel.defined() ? rel + g : g;
+  }
+  return d->reduce_to_grid(rel, in, req.token);
+}
+
+}  // namespace core

@@ -61,6 +61,8 @@ struct Inspection {  // everything the UI draws
   int grid_h = 0, grid_w = 0;                // visual token grid (N = 1 + gh*gw with a class token)
   bool learned_gates = false;                // false: effective shares |c|/(|c|+|s|) (BLIP)
   bool has_class_token = true;
+  bool tokens_are_answer = false;            // caption models: rows are generated tokens
+  Array self_attention;                      // [layers, T, T], mean over heads (for rollout)
 };
 
 struct Timings {
@@ -93,7 +95,9 @@ class CancelToken {
 };
 
 enum class Device { Auto, Cpu, Cuda };
-enum class ConfidenceMethod { Calibrated, Heuristic };
+// Auto: whichever of the two had the lower ECE when the model was calibrated
+// (calibration.json); the temperature-scaled probability when there is none.
+enum class ConfidenceMethod { Auto, Calibrated, Heuristic };
 
 struct Options {
   Device device = Device::Auto;
@@ -107,7 +111,7 @@ struct AskOptions {
   int max_new_tokens = 20;
   int top_alternatives = 5;
   std::vector<std::string> answers;  // non-empty: rank this closed list instead of generating
-  ConfidenceMethod confidence = ConfidenceMethod::Calibrated;
+  ConfidenceMethod confidence = ConfidenceMethod::Auto;
 };
 
 struct DescribeOptions {
@@ -115,6 +119,7 @@ struct DescribeOptions {
   int beams = 1;
   int max_new_tokens = 30;
   int top_alternatives = 5;
+  ConfidenceMethod confidence = ConfidenceMethod::Auto;
 };
 
 enum class HeatmapMethod { LayerAttention, AllLayers, Rollout, GradWeighted };
@@ -140,7 +145,10 @@ struct ModelInfo {
   std::vector<int> fusion_layers;
   bool learned_gates = false, routing = false, calibrated = false;
   float temperature = 1.f;
+  std::string default_confidence = "calibrated";  // or "heuristic"
   int threads = 0;
+  int64_t vocab_size = 0;
+  std::string torch_version;
   double load_ms = 0;
 };
 

@@ -1,0 +1,346 @@
+#include "core/io/config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "core/error.h"
+
+namespace core {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& label, const std::string& what) {
+  throw Error(ErrorCode::BadConfig, label + ": " + what);
+}
+
+json read_json(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error(ErrorCode::BadConfig, path.u8string() + ": missing or unreadable");
+  try {
+    return json::parse(f);
+  } catch (const json::exception& e) {
+    throw Error(ErrorCode::BadConfig, path.u8string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+// Typed field access with a message naming the field.
+template <typename T>
+T get(const json& obj, const char* key, T fallback, const std::string& label, const std::string& prefix = "") {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  try {
+    if constexpr (std::is_same_v<T, int>) {
+      if (!it->is_number_integer()) throw std::runtime_error("not an integer");
+      const auto v = it->get<int64_t>();
+      if (v < INT32_MIN || v > INT32_MAX) throw std::runtime_error("out of range");
+      return static_cast<int>(v);
+    } else if constexpr (std::is_same_v<T, int64_t>) {
+      if (!it->is_number_integer()) throw std::runtime_error("not an integer");
+      return it->get<int64_t>();
+    } else if constexpr (std::is_same_v<T, double>) {
+      if (!it->is_number()) throw std::runtime_error("not a number");
+      return it->get<double>();
+    } else {
+      return it->get<T>();
+    }
+  } catch (const std::exception& e) {
+    bad(label, "field '" + prefix + key + "' has the wrong type (" + e.what() + ")");
+  }
+}
+
+const json& object_field(const json& j, const char* key, const std::string& label) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_object()) bad(label, "missing object '" + std::string(key) + "'");
+  return *it;
+}
+
+void read_preprocess(const json& p, PreprocessSpec* spec, const std::string& label) {
+  auto arr3 = [&](const char* key, std::array<float, 3>* out) {
+    auto it = p.find(key);
+    if (it == p.end()) return;
+    if (!it->is_array() || it->size() != 3) bad(label, "'" + std::string(key) + "' must be 3 numbers");
+    for (int i = 0; i < 3; ++i) {
+      if (!(*it)[i].is_number()) bad(label, "'" + std::string(key) + "' must be 3 numbers");
+      (*out)[i] = (*it)[i].get<float>();
+    }
+  };
+  arr3("image_mean", &spec->mean);
+  arr3("mean", &spec->mean);
+  arr3("image_std", &spec->std);
+  arr3("std", &spec->std);
+  spec->rescale = get<double>(p, "rescale_factor", spec->rescale, label);
+  auto sz = p.find("size");
+  if (sz != p.end()) {
+    if (sz->is_number_integer()) {
+      spec->size = sz->get<int>();
+    } else if (sz->is_object()) {
+      const int h = get<int>(*sz, "height", spec->size, label, "size."), w = get<int>(*sz, "width", spec->size, label, "size.");
+      if (h != w) bad(label, "only square input sizes are supported (size " + std::to_string(w) + "x" + std::to_string(h) + ")");
+      spec->size = h;
+    } else {
+      bad(label, "'size' must be an integer or {height, width}");
+    }
+  }
+}
+
+ModelConfig parse_blip(const json& j, const std::string& label) {
+  ModelConfig c;
+  c.family = "blip";
+  std::string arch;
+  if (auto a = j.find("architectures"); a != j.end() && a->is_array() && !a->empty() && (*a)[0].is_string())
+    arch = (*a)[0].get<std::string>();
+  if (arch == "BlipForQuestionAnswering" || arch.empty())
+    c.task = "vqa";
+  else if (arch == "BlipForConditionalGeneration")
+    c.task = "caption";
+  else
+    bad(label, "unsupported BLIP architecture '" + arch +
+                   "' (supported: BlipForQuestionAnswering, BlipForConditionalGeneration)");
+  // Defaults are HuggingFace's BlipVisionConfig / BlipTextConfig, since
+  // published config.json files may list only what differs from them.
+  static const json empty = json::object();
+  const json& v = j.contains("vision_config") && j["vision_config"].is_object() ? j["vision_config"] : empty;
+  const json& t = j.contains("text_config") && j["text_config"].is_object() ? j["text_config"] : empty;
+  const std::string vl = label, tl = label;
+  c.vision.hidden = get<int>(v, "hidden_size", 768, vl, "vision_config.");
+  c.vision.layers = get<int>(v, "num_hidden_layers", 12, vl, "vision_config.");
+  c.vision.heads = get<int>(v, "num_attention_heads", 12, vl, "vision_config.");
+  c.vision.intermediate = get<int>(v, "intermediate_size", 3072, vl, "vision_config.");
+  c.vision.image_size = get<int>(v, "image_size", 384, vl, "vision_config.");
+  c.vision.patch_size = get<int>(v, "patch_size", 16, vl, "vision_config.");
+  c.vision.ln_eps = get<double>(v, "layer_norm_eps", 1e-5, vl, "vision_config.");
+  c.vision.stem = "patch";
+  for (const json* sub : {&v, &t}) {
+    const auto act = get<std::string>(*sub, "hidden_act", "gelu", label);
+    if (act != "gelu") bad(label, "hidden_act '" + act + "' is not supported (only exact 'gelu')");
+  }
+  c.text.vocab_size = get<int>(t, "vocab_size", 30524, tl, "text_config.");
+  c.text.hidden = get<int>(t, "hidden_size", 768, tl, "text_config.");
+  c.text.layers = get<int>(t, "num_hidden_layers", 12, tl, "text_config.");
+  c.text.decoder_layers = c.text.layers;
+  c.text.heads = get<int>(t, "num_attention_heads", 8, tl, "text_config.");
+  c.text.intermediate = get<int>(t, "intermediate_size", 3072, tl, "text_config.");
+  c.text.max_positions = get<int>(t, "max_position_embeddings", 512, tl, "text_config.");
+  c.text.ln_eps = get<double>(t, "layer_norm_eps", 1e-12, tl, "text_config.");
+  c.text.pre_norm = false;
+  const int enc_hidden = get<int>(t, "encoder_hidden_size", c.vision.hidden, tl, "text_config.");
+  if (enc_hidden != c.vision.hidden)
+    bad(label, "text_config.encoder_hidden_size (" + std::to_string(enc_hidden) +
+                   ") differs from vision_config.hidden_size (" + std::to_string(c.vision.hidden) + ")");
+  c.bos_id = get<int64_t>(t, "bos_token_id", 30522, tl);
+  c.sep_id = get<int64_t>(t, "sep_token_id", 102, tl);
+  c.eos_id = c.sep_id;  // BLIP's generate stops on [SEP], not on eos_token_id
+  c.pad_id = get<int64_t>(t, "pad_token_id", 0, tl);
+  c.fusion_layers.clear();
+  for (int i = 0; i < c.text.layers; ++i) c.fusion_layers.push_back(i);
+  c.gates = false;
+  c.routing = false;
+  c.align_dim = 0;
+  c.tie_lm_head = false;
+  c.decoder_masks_question = false;
+  c.preprocess.size = c.vision.image_size;
+  c.describe_question = "what is in the picture?";
+  return c;
+}
+
+ModelConfig parse_own(const json& j, const std::string& label) {
+  ModelConfig c;
+  c.family = "open-autoglm";
+  c.task = get<std::string>(j, "task", "vqa", label);
+  const json& v = object_field(j, "vision", label);
+  const json& t = object_field(j, "text", label);
+  c.vision.image_size = get<int>(v, "image_size", c.vision.image_size, label, "vision.");
+  c.vision.patch_size = get<int>(v, "patch_size", c.vision.patch_size, label, "vision.");
+  c.vision.hidden = get<int>(v, "hidden_size", c.vision.hidden, label, "vision.");
+  c.vision.layers = get<int>(v, "num_layers", c.vision.layers, label, "vision.");
+  c.vision.heads = get<int>(v, "num_heads", c.vision.heads, label, "vision.");
+  c.vision.intermediate = get<int>(v, "intermediate_size", c.vision.intermediate, label, "vision.");
+  c.vision.ln_eps = get<double>(v, "layer_norm_eps", c.vision.ln_eps, label, "vision.");
+  c.vision.stem = get<std::string>(v, "stem", c.vision.stem, label);
+  c.text.vocab_size = get<int>(t, "vocab_size", 0, label, "text.");
+  c.text.hidden = get<int>(t, "hidden_size", c.text.hidden, label, "text.");
+  c.text.layers = get<int>(t, "num_layers", c.text.layers, label, "text.");
+  c.text.decoder_layers = get<int>(t, "num_decoder_layers", c.text.decoder_layers, label, "text.");
+  c.text.heads = get<int>(t, "num_heads", c.text.heads, label, "text.");
+  c.text.intermediate = get<int>(t, "intermediate_size", c.text.intermediate, label, "text.");
+  c.text.max_positions = get<int>(t, "max_position_embeddings", c.text.max_positions, label, "text.");
+  c.text.ln_eps = get<double>(t, "layer_norm_eps", c.text.ln_eps, label, "text.");
+  const auto norm = get<std::string>(t, "norm", "post", label);
+  if (norm != "post" && norm != "pre") bad(label, "text.norm must be \"post\" or \"pre\", not \"" + norm + "\"");
+  c.text.pre_norm = norm == "pre";
+  if (auto f = j.find("fusion"); f != j.end()) {
+    if (!f->is_object()) bad(label, "'fusion' must be an object");
+    c.fusion_layers = get<std::vector<int>>(*f, "layers", {}, label, "fusion.");
+    c.gates = get<bool>(*f, "gates", true, label, "fusion.");
+    c.routing = get<bool>(*f, "routing", true, label, "fusion.");
+    c.routing_tau = get<double>(*f, "routing_tau", 1.0, label, "fusion.");
+  } else {
+    for (int i = 0; i < c.text.layers; ++i) c.fusion_layers.push_back(i);
+  }
+  c.align_dim = get<int>(j, "align_dim", 0, label);
+  c.tie_lm_head = get<bool>(j, "tie_lm_head", true, label);
+  c.decoder_masks_question = true;
+  c.preprocess.size = c.vision.image_size;
+  if (auto p = j.find("preprocess"); p != j.end()) {
+    if (!p->is_object()) bad(label, "'preprocess' must be an object");
+    read_preprocess(*p, &c.preprocess, label);
+  }
+  if (auto tk = j.find("tokens"); tk != j.end()) {
+    if (!tk->is_object()) bad(label, "'tokens' must be an object");
+    c.pad_id = get<int64_t>(*tk, "pad", c.pad_id, label, "tokens.");
+    c.unk_id = get<int64_t>(*tk, "unk", c.unk_id, label, "tokens.");
+    c.cls_id = get<int64_t>(*tk, "cls", c.cls_id, label, "tokens.");
+    c.sep_id = get<int64_t>(*tk, "sep", c.sep_id, label, "tokens.");
+    c.bos_id = get<int64_t>(*tk, "bos", c.bos_id, label, "tokens.");
+    c.eos_id = get<int64_t>(*tk, "eos", c.eos_id, label, "tokens.");
+  }
+  c.describe_question = get<std::string>(j, "describe_question", c.describe_question, label);
+  c.answer_list = get<std::vector<std::string>>(j, "answers", {}, label);
+  return c;
+}
+
+}  // namespace
+
+int ModelConfig::fusion_index(int layer) const {
+  auto it = std::find(fusion_layers.begin(), fusion_layers.end(), layer);
+  return it == fusion_layers.end() ? -1 : static_cast<int>(it - fusion_layers.begin());
+}
+
+void ModelConfig::validate() const {
+  const std::string label = "config.json";
+  auto positive = [&](int v, const char* name, int max = 1 << 20) {
+    if (v <= 0 || v > max) bad(label, std::string(name) + " = " + std::to_string(v) + " is out of range (1.." + std::to_string(max) + ")");
+  };
+  if (task != "vqa" && task != "caption") bad(label, "task must be \"vqa\" or \"caption\", not \"" + task + "\"");
+  positive(vision.image_size, "vision image_size", 4096);
+  positive(vision.patch_size, "vision patch_size", 1024);
+  positive(vision.hidden, "vision hidden_size", 16384);
+  positive(vision.layers, "vision num_layers", 256);
+  positive(vision.heads, "vision num_heads", 1024);
+  positive(vision.intermediate, "vision intermediate_size", 65536);
+  if (vision.image_size % vision.patch_size)
+    bad(label, "image_size " + std::to_string(vision.image_size) + " is not a multiple of patch_size " + std::to_string(vision.patch_size));
+  if (vision.hidden % vision.heads) bad(label, "vision hidden_size is not divisible by num_heads");
+  if (vision.stem != "patch" && vision.stem != "conv") bad(label, "vision stem must be \"patch\" or \"conv\", not \"" + vision.stem + "\"");
+  if (vision.stem == "conv" && (vision.patch_size < 2 || (vision.patch_size & (vision.patch_size - 1))))
+    bad(label, "a conv stem needs a power-of-two patch_size >= 2");
+  positive(text.vocab_size, "text vocab_size", 1 << 22);
+  positive(text.hidden, "text hidden_size", 16384);
+  positive(text.heads, "text num_heads", 1024);
+  positive(text.intermediate, "text intermediate_size", 65536);
+  positive(text.max_positions, "text max_position_embeddings", 1 << 16);
+  positive(text.decoder_layers, "text num_decoder_layers", 256);
+  if (task == "vqa") positive(text.layers, "text num_layers", 256);
+  if (text.hidden % text.heads) bad(label, "text hidden_size is not divisible by num_heads");
+  if (!(vision.ln_eps > 0) || !(text.ln_eps > 0)) bad(label, "layer_norm_eps must be positive");
+  if (task == "vqa" && fusion_layers.empty()) bad(label, "a VQA model needs at least one fusion layer");
+  std::set<int> seen;
+  for (int l : fusion_layers) {
+    if (l < 0 || l >= text.layers) bad(label, "fusion layer " + std::to_string(l) + " is outside 0.." + std::to_string(text.layers - 1));
+    if (!seen.insert(l).second) bad(label, "fusion layer " + std::to_string(l) + " is listed twice");
+  }
+  if (!std::is_sorted(fusion_layers.begin(), fusion_layers.end())) bad(label, "fusion layers must be in increasing order");
+  if (!(routing_tau > 0)) bad(label, "routing_tau must be positive");
+  if (align_dim < 0 || align_dim > 16384) bad(label, "align_dim out of range");
+  for (auto [id, name] : {std::pair{pad_id, "pad"}, {cls_id, "cls"}, {sep_id, "sep"}, {bos_id, "bos"}, {eos_id, "eos"}}) {
+    if (id < 0 || id >= text.vocab_size)
+      bad(label, std::string("token id ") + name + " = " + std::to_string(id) + " is outside the vocabulary (" +
+                     std::to_string(text.vocab_size) + ")");
+  }
+  if (preprocess.size != vision.image_size)
+    bad(label, "preprocess size " + std::to_string(preprocess.size) + " differs from the vision image_size " +
+                   std::to_string(vision.image_size) + " (position embeddings are not interpolated)");
+  for (int i = 0; i < 3; ++i)
+    if (!(preprocess.std[i] > 0)) bad(label, "preprocess std must be positive");
+}
+
+ModelConfig parse_config(const json& j, const std::string& label) {
+  if (!j.is_object()) bad(label, "not a JSON object");
+  const auto type = get<std::string>(j, "model_type", "", label);
+  ModelConfig c;
+  if (type == "blip")
+    c = parse_blip(j, label);
+  else if (type == "open-autoglm")
+    c = parse_own(j, label);
+  else
+    bad(label, "unknown model_type '" + type + "' (expected \"open-autoglm\" or \"blip\")");
+  return c;
+}
+
+ModelConfig load_config(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw Error(ErrorCode::Io, dir.u8string() + ": not a model folder (not a directory)");
+  const fs::path path = dir / "config.json";
+  if (!fs::exists(path, ec)) throw Error(ErrorCode::BadConfig, dir.u8string() + ": no config.json in the model folder");
+  const std::string label = path.u8string();
+  ModelConfig c = parse_config(read_json(path), label);
+  if (c.family == "blip") {
+    const fs::path pp = dir / "preprocessor_config.json";
+    if (fs::exists(pp, ec)) read_preprocess(read_json(pp), &c.preprocess, pp.u8string());
+  }
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    if (msg.rfind("config.json: ", 0) == 0) msg = msg.substr(13);
+    throw Error(ErrorCode::BadConfig, label + ": " + msg);
+  }
+  return c;
+}
+
+json config_to_json(const ModelConfig& c) {
+  if (c.family != "open-autoglm") throw Error(ErrorCode::BadArgument, "only open-autoglm configs are written");
+  json j;
+  j["model_type"] = "open-autoglm";
+  j["task"] = c.task;
+  j["vision"] = {{"image_size", c.vision.image_size}, {"patch_size", c.vision.patch_size}, {"hidden_size", c.vision.hidden},
+                 {"num_layers", c.vision.layers}, {"num_heads", c.vision.heads}, {"intermediate_size", c.vision.intermediate},
+                 {"layer_norm_eps", c.vision.ln_eps}, {"stem", c.vision.stem}};
+  j["text"] = {{"vocab_size", c.text.vocab_size}, {"hidden_size", c.text.hidden}, {"num_layers", c.text.layers},
+               {"num_decoder_layers", c.text.decoder_layers}, {"num_heads", c.text.heads},
+               {"intermediate_size", c.text.intermediate}, {"max_position_embeddings", c.text.max_positions},
+               {"layer_norm_eps", c.text.ln_eps}, {"norm", c.text.pre_norm ? "pre" : "post"}};
+  j["fusion"] = {{"layers", c.fusion_layers}, {"gates", c.gates}, {"routing", c.routing}, {"routing_tau", c.routing_tau}};
+  j["align_dim"] = c.align_dim;
+  j["tie_lm_head"] = c.tie_lm_head;
+  j["preprocess"] = {{"size", c.preprocess.size}, {"mean", c.preprocess.mean}, {"std", c.preprocess.std},
+                     {"rescale_factor", c.preprocess.rescale}};
+  j["tokens"] = {{"pad", c.pad_id}, {"unk", c.unk_id}, {"cls", c.cls_id}, {"sep", c.sep_id}, {"bos", c.bos_id}, {"eos", c.eos_id}};
+  j["describe_question"] = c.describe_question;
+  if (!c.answer_list.empty()) j["answers"] = c.answer_list;
+  return j;
+}
+
+void save_config(const ModelConfig& c, const fs::path& dir) {
+  std::ofstream f(dir / "config.json", std::ios::trunc);
+  if (!f) throw Error(ErrorCode::Io, (dir / "config.json").u8string() + ": cannot write");
+  f << config_to_json(c).dump(2) << "\n";
+}
+
+fs::path find_weights(const fs::path& dir) {
+  const fs::path st = dir / "model.safetensors";
+  std::error_code ec;
+  if (fs::is_regular_file(st, ec)) return st;
+  std::vector<std::string> pickles;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const auto ext = e.path().extension().string();
+    if (ext == ".bin" || ext == ".pt" || ext == ".pth" || ext == ".ckpt" || ext == ".pkl")
+      pickles.push_back(e.path().filename().u8string());
+  }
+  if (!pickles.empty())
+    throw Error(ErrorCode::PickleRefused,
+                dir.u8string() + ": only pickled weights found (" + pickles.front() +
+                    "); pickle files can run code when loaded and are never opened. Safetensors is required: "
+                    "convert once with Python, e.g. `from transformers import AutoModel; "
+                    "AutoModel.from_pretrained(DIR).save_pretrained(DIR, safe_serialization=True)`, "
+                    "and keep model.safetensors");
+  throw Error(ErrorCode::BadWeights, dir.u8string() + ": no model.safetensors in the model folder");
+}
+
+}  // namespace core

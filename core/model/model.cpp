@@ -1,0 +1,419 @@
+#include "core/model/model.h"
+
+#include <cmath>
+#include <set>
+
+#include "core/error.h"
+#include "core/io/safetensors.h"
+#include "core/io/safetensors_torch.h"
+
+namespace core {
+
+namespace nn = torch::nn;
+using torch::Tensor;
+
+namespace {
+
+// An empty module that only groups children, so registered names reproduce
+// the checkpoint's nesting ("attention.self.query", "cls.predictions.bias").
+std::shared_ptr<nn::Module> group(nn::Module& parent, const std::string& name) {
+  return parent.register_module(name, std::make_shared<nn::Module>());
+}
+
+nn::LayerNorm layer_norm(int dim, double eps) {
+  return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps));
+}
+
+Tensor split_heads(const Tensor& x, int heads) {  // [B,T,D] -> [B,H,T,dh]
+  const auto b = x.size(0), t = x.size(1), d = x.size(2);
+  return x.view({b, t, heads, d / heads}).transpose(1, 2);
+}
+
+Tensor merge_heads(const Tensor& x) {  // [B,H,T,dh] -> [B,T,D]
+  const auto b = x.size(0), h = x.size(1), t = x.size(2), dh = x.size(3);
+  return x.transpose(1, 2).reshape({b, t, h * dh});
+}
+
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& add_mask, Tensor* probs) {
+  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(q.size(-1)));
+  if (add_mask.defined()) scores = scores + add_mask;
+  auto p = torch::softmax(scores, -1);
+  if (probs) *probs = p;
+  return torch::matmul(p, v);
+}
+
+}  // namespace
+
+Tensor additive_mask(const Tensor& mask01) {
+  return ((1.0 - mask01.to(torch::kFloat32)) * -10000.0).unsqueeze(1).unsqueeze(1);
+}
+
+// ---------------------------------------------------------------- vision
+
+VisionEmbeddingsImpl::VisionEmbeddingsImpl(const VisionConfig& c) : cfg(c) {
+  class_embedding = register_parameter("class_embedding", torch::zeros({1, 1, c.hidden}));
+  position_embedding = register_parameter("position_embedding", torch::zeros({1, c.tokens(), c.hidden}));
+  if (c.stem == "conv") {
+    // log2(patch) stride-2 3x3 convolutions with GELU between them.
+    stem = register_module("stem", nn::ModuleList());
+    int steps = 0;
+    for (int p = c.patch_size; p > 1; p /= 2) ++steps;
+    int in = 3;
+    for (int i = 0; i < steps; ++i) {
+      const int out = i + 1 == steps ? c.hidden : std::max(16, c.hidden / (1 << (steps - 1 - i)));
+      stem->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(2).padding(1)));
+      in = out;
+    }
+  } else {
+    patch_embedding = register_module(
+        "patch_embedding", nn::Conv2d(nn::Conv2dOptions(3, c.hidden, c.patch_size).stride(c.patch_size)));
+  }
+}
+
+Tensor VisionEmbeddingsImpl::forward(const Tensor& pixels) {
+  Tensor x;
+  if (patch_embedding) {
+    x = patch_embedding(pixels);
+  } else {
+    x = pixels;
+    for (size_t i = 0; i < stem->size(); ++i) {
+      x = stem[i]->as<nn::Conv2d>()->forward(x);
+      if (i + 1 < stem->size()) x = torch::gelu(x);
+    }
+  }
+  x = x.flatten(2).transpose(1, 2);  // [B, N, D], row-major patches
+  auto cls = class_embedding.expand({x.size(0), 1, x.size(2)}).to(x.dtype());
+  return torch::cat({cls, x}, 1) + position_embedding.to(x.dtype());
+}
+
+VisionLayerImpl::VisionLayerImpl(const VisionConfig& c) : heads(c.heads) {
+  layer_norm1 = register_module("layer_norm1", layer_norm(c.hidden, c.ln_eps));
+  auto attn = group(*this, "self_attn");
+  qkv = attn->register_module("qkv", nn::Linear(c.hidden, 3 * c.hidden));
+  projection = attn->register_module("projection", nn::Linear(c.hidden, c.hidden));
+  layer_norm2 = register_module("layer_norm2", layer_norm(c.hidden, c.ln_eps));
+  auto mlp = group(*this, "mlp");
+  fc1 = mlp->register_module("fc1", nn::Linear(c.hidden, c.intermediate));
+  fc2 = mlp->register_module("fc2", nn::Linear(c.intermediate, c.hidden));
+}
+
+Tensor VisionLayerImpl::forward(Tensor x, Tensor* probs) {
+  auto qkv_out = qkv(layer_norm1(x)).chunk(3, -1);
+  auto ctx = attention(split_heads(qkv_out[0], heads), split_heads(qkv_out[1], heads),
+                       split_heads(qkv_out[2], heads), {}, probs);
+  x = x + projection(merge_heads(ctx));
+  return x + fc2(torch::gelu(fc1(layer_norm2(x))));
+}
+
+VisionModelImpl::VisionModelImpl(const VisionConfig& c) {
+  embeddings = register_module("embeddings", VisionEmbeddings(c));
+  auto enc = group(*this, "encoder");
+  layers = enc->register_module("layers", nn::ModuleList());
+  for (int i = 0; i < c.layers; ++i) layers->push_back(VisionLayer(c));
+  post_layernorm = register_module("post_layernorm", layer_norm(c.hidden, c.ln_eps));
+}
+
+Tensor VisionModelImpl::forward(const Tensor& pixels, Record* rec) {
+  auto x = embeddings(pixels);
+  const bool keep = rec && rec->enabled && rec->hidden_states;
+  if (keep) rec->hidden.push_back(x);
+  for (size_t i = 0; i < layers->size(); ++i) {
+    Tensor p;
+    x = layers[i]->as<VisionLayer>()->forward(x, keep ? &p : nullptr);
+    if (keep) {
+      rec->hidden.push_back(x);
+      rec->self_attn.push_back(p);
+    }
+  }
+  return post_layernorm(x);
+}
+
+// ---------------------------------------------------------------- text
+
+AttentionImpl::AttentionImpl(int hidden, int kv_hidden, int heads_, double eps) : heads(heads_) {
+  auto self = group(*this, "self");
+  query = self->register_module("query", nn::Linear(hidden, hidden));
+  key = self->register_module("key", nn::Linear(kv_hidden, hidden));
+  value = self->register_module("value", nn::Linear(kv_hidden, hidden));
+  auto out = group(*this, "output");
+  dense = out->register_module("dense", nn::Linear(hidden, hidden));
+  norm = out->register_module("LayerNorm", layer_norm(hidden, eps));
+}
+
+std::pair<Tensor, Tensor> AttentionImpl::kv(const Tensor& src) {
+  return {split_heads(key(src), heads), split_heads(value(src), heads)};
+}
+
+Tensor AttentionImpl::attend(const Tensor& x, const Tensor& k, const Tensor& v, const Tensor& add_mask, Tensor* probs) {
+  auto ctx = attention(split_heads(query(x), heads), k, v, add_mask, probs);
+  return dense(merge_heads(ctx));
+}
+
+GateImpl::GateImpl(int hidden) {
+  text = register_module("text", nn::Linear(hidden, hidden));
+  visual = register_module("visual", nn::Linear(hidden, hidden));
+}
+
+Tensor GateImpl::forward(const Tensor& h, const Tensor& c) { return torch::sigmoid(text(h) + visual(c)); }
+
+TextLayerImpl::TextLayerImpl(const TextConfig& c, int kv_hidden, bool cross, bool gated_)
+    : pre_norm(c.pre_norm), has_cross(cross), gated(gated_) {
+  attention = register_module("attention", Attention(c.hidden, c.hidden, c.heads, c.ln_eps));
+  if (cross) {
+    crossattention = register_module("crossattention", Attention(c.hidden, kv_hidden, c.heads, c.ln_eps));
+    if (gated) gate = crossattention->register_module("gate", Gate(c.hidden));
+  }
+  intermediate = group(*this, "intermediate")->register_module("dense", nn::Linear(c.hidden, c.intermediate));
+  auto out = group(*this, "output");
+  output = out->register_module("dense", nn::Linear(c.intermediate, c.hidden));
+  output_norm = out->register_module("LayerNorm", layer_norm(c.hidden, c.ln_eps));
+}
+
+Tensor TextLayerImpl::forward(Tensor x, const Tensor& self_mask, const Tensor& memory, const Tensor& memory_mask,
+                              LayerCache* cache, Record* rec, bool record_self) {
+  const bool rec_on = rec && rec->enabled;
+  // self-attention
+  Tensor probs;
+  Tensor a_in = pre_norm ? attention->norm(x) : x;
+  auto [k, v] = attention->kv(a_in);
+  if (cache) {
+    if (cache->self_k.defined()) {
+      k = torch::cat({cache->self_k, k}, 2);
+      v = torch::cat({cache->self_v, v}, 2);
+    }
+    cache->self_k = k;
+    cache->self_v = v;
+  }
+  Tensor s = attention->attend(a_in, k, v, self_mask, rec_on && record_self ? &probs : nullptr);
+  if (rec_on && record_self) rec->self_attn.push_back(probs);
+  Tensor a = pre_norm ? x + s : attention->norm(s + x);
+  // cross-attention to the memory, through the gate
+  if (has_cross) {
+    Tensor ck, cv;
+    if (cache && cache->cross_k.defined()) {
+      ck = cache->cross_k;
+      cv = cache->cross_v;
+    } else {
+      std::tie(ck, cv) = crossattention->kv(memory);
+      if (cache) {
+        cache->cross_k = ck;
+        cache->cross_v = cv;
+      }
+    }
+    Tensor c_in = pre_norm ? crossattention->norm(a) : a;
+    Tensor cprobs;
+    Tensor c = crossattention->attend(c_in, ck, cv, memory_mask, rec_on ? &cprobs : nullptr);
+    Tensor g;
+    if (gated) g = gate(a, c);
+    if (rec_on) {
+      rec->cross_attn.push_back(cprobs);
+      if (gated) {
+        rec->gates.push_back(g.mean(-1).to(torch::kFloat32));
+      } else {  // effective share of the image in this block's update
+        auto cn = c.to(torch::kFloat32).norm(2, -1), sn = s.to(torch::kFloat32).norm(2, -1);
+        rec->gates.push_back(cn / (cn + sn + 1e-12));
+      }
+    }
+    Tensor upd = gated ? g * c : c;
+    a = pre_norm ? a + upd : crossattention->norm(upd + a);
+  }
+  // feed-forward
+  if (pre_norm) return a + output(torch::gelu(intermediate(output_norm(a))));
+  return output_norm(output(torch::gelu(intermediate(a))) + a);
+}
+
+TextEmbeddingsImpl::TextEmbeddingsImpl(const TextConfig& c) {
+  word_embeddings = register_module("word_embeddings", nn::Embedding(c.vocab_size, c.hidden));
+  position_embeddings = register_module("position_embeddings", nn::Embedding(c.max_positions, c.hidden));
+  norm = register_module("LayerNorm", layer_norm(c.hidden, c.ln_eps));
+}
+
+Tensor TextEmbeddingsImpl::forward(const Tensor& ids, int64_t past) {
+  const int64_t t = ids.size(1);
+  if (past + t > position_embeddings->weight.size(0))
+    throw Error(ErrorCode::BadQuestion, "text of " + std::to_string(past + t) + " tokens is longer than the model's " +
+                                            std::to_string(position_embeddings->weight.size(0)) + " positions");
+  auto pos = torch::arange(past, past + t, torch::TensorOptions().dtype(torch::kLong).device(ids.device()));
+  return norm(word_embeddings(ids) + position_embeddings(pos).unsqueeze(0));
+}
+
+TextEncoderImpl::TextEncoderImpl(const ModelConfig& c) : cfg(c) {
+  embeddings = register_module("embeddings", TextEmbeddings(c.text));
+  auto enc = group(*this, "encoder");
+  layers = enc->register_module("layer", nn::ModuleList());
+  for (int i = 0; i < c.text.layers; ++i) {
+    const bool fusion = c.fusion_index(i) >= 0;
+    layers->push_back(TextLayer(c.text, c.vision.hidden, fusion, fusion && c.gates));
+  }
+  if (c.text.pre_norm) final_norm = enc->register_module("final_layer_norm", layer_norm(c.text.hidden, c.text.ln_eps));
+  if (c.routing) routing_u = group(*this, "routing")->register_parameter("u", torch::zeros({c.text.hidden}));
+}
+
+Tensor TextEncoderImpl::forward(const Tensor& ids, const Tensor& mask, const Tensor& image, Record* rec,
+                                Tensor* last_hidden) {
+  auto x = embeddings(ids, 0);
+  const bool keep = rec && rec->enabled && rec->hidden_states;
+  if (keep) rec->hidden.push_back(x);
+  auto self_mask = additive_mask(mask).to(x.dtype());
+  std::vector<Tensor> fused;  // H_l of each fusion layer
+  for (size_t i = 0; i < layers->size(); ++i) {
+    auto layer = layers[i]->as<TextLayer>();
+    x = layer->forward(x, self_mask, image, {}, nullptr, rec, true);
+    if (final_norm && i + 1 == layers->size()) x = final_norm(x);
+    if (keep) rec->hidden.push_back(x);
+    if (layer->has_cross) fused.push_back(x);
+  }
+  if (last_hidden) *last_hidden = x;
+  if (!cfg.routing) return x;
+  // beta = softmax_l(u . mean_tokens(H_l) / tau) over the fusion layers.
+  auto m = mask.to(x.dtype()).unsqueeze(-1);  // [B,T,1]
+  auto denom = m.sum(1).clamp_min(1.0);
+  std::vector<Tensor> logits;
+  for (const auto& h : fused) logits.push_back(torch::matmul((h * m).sum(1) / denom, routing_u.to(x.dtype())));
+  auto beta = torch::softmax(torch::stack(logits, 1) / cfg.routing_tau, 1);  // [B,L]
+  if (rec && rec->enabled) rec->routing = beta.to(torch::kFloat32);
+  auto stacked = torch::stack(fused, 1);  // [B,L,T,D]
+  return (stacked * beta.unsqueeze(-1).unsqueeze(-1)).sum(1);
+}
+
+TextDecoderImpl::TextDecoderImpl(const ModelConfig& c, int memory_hidden) : cfg(c) {
+  auto bert = group(*this, "bert");
+  embeddings = bert->register_module("embeddings", TextEmbeddings(c.text));
+  auto enc = group(*bert, "encoder");
+  layers = enc->register_module("layer", nn::ModuleList());
+  for (int i = 0; i < c.text.decoder_layers; ++i) layers->push_back(TextLayer(c.text, memory_hidden, true, false));
+  if (c.text.pre_norm) final_norm = enc->register_module("final_layer_norm", layer_norm(c.text.hidden, c.text.ln_eps));
+  auto pred = group(*group(*this, "cls"), "predictions");
+  auto tr = group(*pred, "transform");
+  transform = tr->register_module("dense", nn::Linear(c.text.hidden, c.text.hidden));
+  transform_norm = tr->register_module("LayerNorm", layer_norm(c.text.hidden, c.text.ln_eps));
+  if (!c.tie_lm_head)
+    lm_weight = group(*pred, "decoder")->register_parameter("weight", torch::zeros({c.text.vocab_size, c.text.hidden}));
+  lm_bias = pred->register_parameter("bias", torch::zeros({c.text.vocab_size}));
+}
+
+Tensor TextDecoderImpl::lm_head(const Tensor& h) {
+  auto t = transform_norm(torch::gelu(transform(h)));
+  const auto& w = lm_weight.defined() ? lm_weight : embeddings->word_embeddings->weight;
+  return torch::nn::functional::linear(t, w, lm_bias);
+}
+
+Tensor TextDecoderImpl::forward(const Tensor& ids, const Tensor& memory, const Tensor& memory_mask,
+                                std::vector<LayerCache>* cache, int64_t past, Record* rec, Tensor* hidden_out,
+                                const Tensor& self_key_mask) {
+  auto x = embeddings(ids, past);
+  const int64_t t = ids.size(1), total = past + t;
+  // causal: query i (at position past+i) sees keys j <= past+i
+  auto qpos = torch::arange(past, total, torch::TensorOptions().dtype(torch::kLong).device(ids.device())).unsqueeze(1);
+  auto kpos = torch::arange(0, total, torch::TensorOptions().dtype(torch::kLong).device(ids.device())).unsqueeze(0);
+  auto allowed = (kpos <= qpos).to(x.dtype()).unsqueeze(0).unsqueeze(0);  // [1,1,T,total]
+  if (self_key_mask.defined()) allowed = allowed * self_key_mask.to(x.dtype()).unsqueeze(1).unsqueeze(1);
+  auto self_mask = (1.0 - allowed) * -10000.0;
+  if (cache && cache->empty()) cache->resize(layers->size());
+  for (size_t i = 0; i < layers->size(); ++i)
+    x = layers[i]->as<TextLayer>()->forward(x, self_mask, memory, memory_mask, cache ? &(*cache)[i] : nullptr, rec,
+                                            true);
+  if (final_norm) x = final_norm(x);
+  if (hidden_out) *hidden_out = x;
+  return lm_head(x);
+}
+
+AlignHeadsImpl::AlignHeadsImpl(int vision_hidden, int text_hidden, int dim) {
+  vision_proj = register_module("vision_proj", nn::Linear(vision_hidden, dim));
+  vision_norm = register_module("vision_norm", layer_norm(dim, 1e-5));
+  text_proj = register_module("text_proj", nn::Linear(text_hidden, dim));
+  text_norm = register_module("text_norm", layer_norm(dim, 1e-5));
+  temp = register_parameter("temp", torch::full({1}, 0.07f));
+}
+
+Tensor AlignHeadsImpl::image(const Tensor& cls) {
+  return torch::nn::functional::normalize(vision_norm(vision_proj(cls)),
+                                          torch::nn::functional::NormalizeFuncOptions().dim(-1));
+}
+Tensor AlignHeadsImpl::text(const Tensor& cls) {
+  return torch::nn::functional::normalize(text_norm(text_proj(cls)),
+                                          torch::nn::functional::NormalizeFuncOptions().dim(-1));
+}
+
+// ---------------------------------------------------------------- model
+
+ModelImpl::ModelImpl(const ModelConfig& c) : cfg(c) {
+  vision_model = register_module("vision_model", VisionModel(c.vision));
+  if (c.task == "vqa") text_encoder = register_module("text_encoder", TextEncoder(c));
+  text_decoder = register_module("text_decoder", TextDecoder(c, c.task == "vqa" ? c.text.hidden : c.vision.hidden));
+  if (c.align_dim > 0 && text_encoder) align = register_module("align", AlignHeads(c.vision.hidden, c.text.hidden, c.align_dim));
+}
+
+void ModelImpl::load_weights(const SafeTensors& st) {
+  // Checkpoint aliases: HF's state_dict names the LM bias twice.
+  const std::map<std::string, std::string> aliases = {
+      {"text_decoder.cls.predictions.decoder.bias", "text_decoder.cls.predictions.bias"}};
+  std::set<std::string> used;
+  torch::NoGradGuard no_grad;
+  auto params = named_parameters(true);
+  for (auto& p : params) {
+    std::string name = p.key();
+    if (!st.contains(name)) {
+      for (const auto& [alias, canonical] : aliases)
+        if (canonical == name && st.contains(alias)) name = alias;
+    }
+    if (!st.contains(name))
+      throw Error(ErrorCode::BadWeights, st.label() + ": missing tensor '" + p.key() + "' (expected shape " +
+                                             c10::str(p.value().sizes()) + ")");
+    const auto& info = st.info(name);
+    if (info.shape != p.value().sizes().vec())
+      throw Error(ErrorCode::BadWeights, st.label() + ": tensor '" + name + "' has shape " + c10::str(at::IntArrayRef(info.shape)) +
+                                             ", expected " + c10::str(p.value().sizes()));
+    if (info.dtype != DType::F32 && info.dtype != DType::F16 && info.dtype != DType::BF16 && info.dtype != DType::F64)
+      throw Error(ErrorCode::BadWeights, st.label() + ": tensor '" + name + "' has dtype " + dtype_name(info.dtype) +
+                                             ", expected a floating-point type");
+    auto src = tensor_view(st, name);
+    if (!torch::isfinite(src).all().item<bool>())
+      throw Error(ErrorCode::BadWeights, st.label() + ": tensor '" + name + "' contains NaN or infinity");
+    p.value().copy_(src);
+    used.insert(name);
+  }
+  for (const auto& name : st.names()) {
+    if (used.count(name)) continue;
+    auto al = aliases.find(name);
+    if (al != aliases.end() && used.count(al->second)) continue;  // alias of a loaded tensor
+    throw Error(ErrorCode::BadWeights, st.label() + ": unexpected tensor '" + name +
+                                           "' (not part of this model's architecture; wrong config.json?)");
+  }
+}
+
+void ModelImpl::save_weights(const std::filesystem::path& path) const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const auto& p : named_parameters(true)) out.emplace_back(p.key(), p.value().to(torch::kFloat32));
+  save_tensors(path, out, {{"format", "pt"}, {"family", cfg.family}});
+}
+
+void ModelImpl::init_weights(uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  auto gen = at::detail::createCPUGenerator(seed);
+  for (auto& p : named_parameters(true)) {
+    const auto& name = p.key();
+    auto& t = p.value();
+    const bool is_norm = name.find("LayerNorm") != std::string::npos || name.find("layer_norm") != std::string::npos ||
+                         name.find("_norm") != std::string::npos;
+    if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".temp") == 0) {
+      t.fill_(0.07);
+    } else if (is_norm) {
+      t.fill_(name.compare(name.size() - 6, 6, "weight") == 0 ? 1.0 : 0.0);
+    } else if (name.find("routing.u") != std::string::npos) {
+      t.zero_();
+    } else if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
+      t.zero_();
+    } else {
+      t.normal_(0.0, 0.02, gen);
+    }
+  }
+}
+
+int64_t ModelImpl::num_parameters() const {
+  int64_t n = 0;
+  for (const auto& p : parameters(true)) n += p.numel();
+  return n;
+}
+
+}  // namespace core

@@ -49,11 +49,19 @@ class Tokenizer {
   bool lower_case() const { return lower_; }
 
  private:
+  static Tokenizer build(std::vector<std::string> vocab, bool lower_case, const std::string& origin);
+  // Appends the WordPiece tokens of one special-token-free piece of text.
+  void tokenize_piece(const std::u32string& text, std::vector<std::string>& out) const;
+  void wordpiece(const std::u32string& word, std::vector<std::string>& out) const;
+
   std::unordered_map<std::string, int64_t> vocab_;
   std::vector<std::string> inv_;
   bool lower_ = true;
   int model_max_length_ = 512;
-  int64_t pad_ = 0, unk_ = 100, cls_ = 101, sep_ = 102, mask_ = 103;
+  int64_t pad_ = 0, unk_ = 100, cls_ = 101, sep_ = 102, mask_ = 103;  // mask_ = -1 when absent
+  int strip_accents_ = -1;         // tokenizer_config "strip_accents": -1 null (follow lower_), 0 false, 1 true
+  bool split_cjk_ = true;          // "tokenize_chinese_chars"
+  size_t max_token_bytes_ = 0;     // longest vocabulary entry, bounds the WordPiece search
 };
 
 // Whether s is valid UTF-8 (questions are checked before tokenizing).

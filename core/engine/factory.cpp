@@ -1,0 +1,61 @@
+#include "core/engine/factory.h"
+
+#include <fstream>
+#include <set>
+
+#include "core/error.h"
+#include "core/model/model.h"
+
+namespace core {
+
+ModelConfig small_config(int vocab_size) {
+  ModelConfig c;
+  c.family = "open-autoglm";
+  c.task = "vqa";
+  c.vision = VisionConfig{};  // 64 px, 8 px patches, 64 wide, 2 layers
+  c.text.vocab_size = vocab_size;
+  c.text.hidden = 64;
+  c.text.layers = 2;
+  c.text.decoder_layers = 2;
+  c.text.heads = 2;
+  c.text.intermediate = 128;
+  c.text.max_positions = 64;
+  c.fusion_layers = {0, 1};
+  c.gates = true;
+  c.routing = true;
+  c.align_dim = 32;
+  c.preprocess.size = c.vision.image_size;
+  c.pad_id = 0;
+  c.unk_id = 1;
+  c.cls_id = 2;
+  c.sep_id = 3;
+  c.bos_id = 5;
+  c.eos_id = 3;
+  return c;
+}
+
+std::vector<std::string> make_vocab(const std::vector<std::string>& words) {
+  std::vector<std::string> v{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]"};
+  std::set<std::string> seen(v.begin(), v.end());
+  for (const auto& w : words)
+    if (seen.insert(w).second) v.push_back(w);
+  return v;
+}
+
+void write_random_model(const std::filesystem::path& dir, ModelConfig cfg, const std::vector<std::string>& vocab,
+                        uint64_t seed) {
+  std::filesystem::create_directories(dir);
+  if (cfg.text.vocab_size < static_cast<int>(vocab.size())) cfg.text.vocab_size = static_cast<int>(vocab.size());
+  cfg.validate();
+  save_config(cfg, dir);
+  {
+    std::ofstream f(dir / "vocab.txt", std::ios::trunc);
+    for (const auto& t : vocab) f << t << "\n";
+    if (!f) throw Error(ErrorCode::Io, (dir / "vocab.txt").u8string() + ": cannot write");
+  }
+  Model m(cfg);
+  m->init_weights(seed);
+  m->save_weights(dir / "model.safetensors");
+}
+
+}  // namespace core

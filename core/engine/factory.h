@@ -1,0 +1,27 @@
+#pragma once
+// Creating model folders: a random-weight model of any configuration (tests,
+// benchmarks of full-size architectures without their weights) and a small
+// default configuration of our own family.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/io/config.h"
+
+namespace core {
+
+// A small Open-AutoGLM configuration for the given vocabulary size.
+ModelConfig small_config(int vocab_size);
+
+// Writes config.json, model.safetensors (random weights) and vocab.txt.
+// `vocab` must contain [PAD] [UNK] [CLS] [SEP] and the config's bos token.
+void write_random_model(const std::filesystem::path& dir, ModelConfig cfg, const std::vector<std::string>& vocab,
+                        uint64_t seed = 0);
+
+// A vocabulary of the special tokens plus the given words (lower case), with
+// [DEC] as the start-of-answer token; ids of [PAD] [UNK] [CLS] [SEP] [MASK] [DEC]
+// are 0..5.
+std::vector<std::string> make_vocab(const std::vector<std::string>& words);
+
+}  // namespace core

@@ -1,0 +1,698 @@
+// Image decoding, PIL-exact preprocessing against the BLIP goldens, hostile
+// files, and heatmap rendering.
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "core/error.h"
+#include "core/io/safetensors.h"
+#include "core/vision/image.h"
+#include "testutil.h"
+
+using core::Colormap;
+using core::ErrorCode;
+using core::Image;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kGoldenImages[] = {"grad_640x480", "grad_37x53", "pixel_1x1"};
+
+uint32_t crc32(const std::string& bytes) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char b : bytes) {
+    c ^= b;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+std::string be32(uint32_t v) {
+  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+}
+
+std::string png_chunk(const std::string& type, const std::string& data) {
+  return be32(uint32_t(data.size())) + type + data + be32(crc32(type + data));
+}
+
+// A well-formed PNG header declaring w x h RGB pixels, with a tiny IDAT.
+std::string png_bomb(uint32_t w, uint32_t h) {
+  const std::string ihdr = be32(w) + be32(h) + std::string("\x08\x02\x00\x00\x00", 5);
+  const std::string idat("\x78\x9c\x63\x00\x00\x00\x01\x00\x01", 9);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", idat) +
+         png_chunk("IEND", "");
+}
+
+std::string encode(const cv::Mat& m, const std::string& ext, const std::vector<int>& params = {}) {
+  std::vector<uchar> buf;
+  if (!cv::imencode(ext, m, buf, params)) return {};
+  return std::string(buf.begin(), buf.end());
+}
+
+// Inserts an Exif APP1 segment (orientation tag only) right after the JPEG SOI.
+std::string with_exif_orientation(const std::string& jpeg, int orientation, bool little_endian) {
+  auto u16 = [&](uint16_t v) {
+    return little_endian ? std::string{char(v), char(v >> 8)} : std::string{char(v >> 8), char(v)};
+  };
+  auto u32 = [&](uint32_t v) { return u16(little_endian ? v : v >> 16) + u16(little_endian ? v >> 16 : v); };
+  std::string tiff = little_endian ? std::string("II") : std::string("MM");
+  tiff += u16(42) + u32(8);                                   // header, IFD0 at offset 8
+  tiff += u16(1);                                             // one entry
+  tiff += u16(0x0112) + u16(3) + u32(1) + u16(uint16_t(orientation)) + u16(0);
+  tiff += u32(0);                                             // no next IFD
+  const std::string payload = std::string("Exif\0\0", 6) + tiff;
+  const uint16_t len = uint16_t(payload.size() + 2);
+  const std::string app1 = std::string("\xFF\xE1", 2) + char(len >> 8) + char(len & 0xFF) + payload;
+  return jpeg.substr(0, 2) + app1 + jpeg.substr(2);
+}
+
+cv::Mat quadrants(int w, int h) {  // BGR: TL red, TR green, BL blue, BR white
+  cv::Mat m(h, w, CV_8UC3);
+  m(cv::Rect(0, 0, w / 2, h / 2)).setTo(cv::Scalar(0, 0, 255));
+  m(cv::Rect(w / 2, 0, w - w / 2, h / 2)).setTo(cv::Scalar(0, 255, 0));
+  m(cv::Rect(0, h / 2, w / 2, h - h / 2)).setTo(cv::Scalar(255, 0, 0));
+  m(cv::Rect(w / 2, h / 2, w - w / 2, h - h / 2)).setTo(cv::Scalar(255, 255, 255));
+  return m;
+}
+
+std::array<int, 3> pixel(const Image& img, int x, int y) {
+  const uint8_t* p = &img.rgb[(size_t(y) * img.width + x) * 3];
+  return {p[0], p[1], p[2]};
+}
+
+bool near(std::array<int, 3> a, std::array<int, 3> b, int tol) {
+  for (int c = 0; c < 3; ++c)
+    if (std::abs(a[c] - b[c]) > tol) return false;
+  return true;
+}
+
+QString str(std::array<int, 3> p) { return QString("(%1,%2,%3)").arg(p[0]).arg(p[1]).arg(p[2]); }
+
+Image from_bgr(const cv::Mat& bgr) {
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  Image img;
+  img.width = rgb.cols;
+  img.height = rgb.rows;
+  img.rgb.assign(rgb.data, rgb.data + rgb.total() * 3);
+  return img;
+}
+
+std::array<int, 3> colormap_rgb(Colormap c, uint8_t v) {
+  static const int ids[] = {cv::COLORMAP_TURBO, cv::COLORMAP_JET, cv::COLORMAP_VIRIDIS,
+                            cv::COLORMAP_INFERNO};
+  cv::Mat in(1, 1, CV_8U, cv::Scalar(v)), out;
+  cv::applyColorMap(in, out, ids[int(c)]);
+  const cv::Vec3b b = out.at<cv::Vec3b>(0, 0);
+  return {b[2], b[1], b[0]};
+}
+
+core::Array make_map(int gh, int gw, float fill = 0.f) {
+  core::Array a;
+  a.shape = {gh, gw};
+  a.data.assign(size_t(gh) * gw, fill);
+  return a;
+}
+
+// Straight transcription of the README's resize description, for random sizes.
+Image reference_resize(const Image& src, int out_w, int out_h) {
+  auto cubic = [](double x) {
+    x = std::fabs(x);
+    if (x < 1) return (1.5 * x - 2.5) * x * x + 1;
+    if (x < 2) return (((x - 5) * x + 8) * x - 4) * -0.5;
+    return 0.0;
+  };
+  // One pass along an axis: in[n_in][m] -> out[n_out][m], m values per position.
+  auto pass = [&](const std::vector<uint8_t>& in, int n_in, int n_out, int m, auto at) {
+    std::vector<uint8_t> out(size_t(n_out) * m);
+    const double scale = double(n_in) / n_out, fs = std::max(scale, 1.0), support = 2 * fs;
+    for (int i = 0; i < n_out; ++i) {
+      const double center = (i + 0.5) * scale;
+      const int lo = std::max(int(center - support + 0.5), 0);
+      const int hi = std::min(int(center + support + 0.5), n_in);
+      std::vector<double> w;
+      double sum = 0;
+      for (int x = lo; x < hi; ++x) sum += w.emplace_back(cubic((x - center + 0.5) * (1.0 / fs)));
+      std::vector<int64_t> k;
+      for (double v : w) {
+        v = sum != 0 ? v / sum : v;
+        k.push_back(int64_t(v * (1 << 22) + (v < 0 ? -0.5 : 0.5)));
+      }
+      for (int j = 0; j < m; ++j) {
+        int64_t acc = 1 << 21;
+        for (int x = lo; x < hi; ++x) acc += int64_t(in[at(x, j)]) * k[size_t(x - lo)];
+        out[size_t(i) * m + j] = uint8_t(std::clamp<int64_t>(acc >> 22, 0, 255));
+      }
+    }
+    return out;
+  };
+  std::vector<uint8_t> cur = src.rgb;
+  int w = src.width;
+  if (out_w != w) {  // horizontal: position x, value j = (row, channel)
+    std::vector<uint8_t> t = pass(cur, w, out_w, src.height * 3, [&](int x, int j) {
+      return (size_t(j / 3) * w + x) * 3 + j % 3;
+    });
+    cur.assign(t.size(), 0);
+    for (int x = 0; x < out_w; ++x)
+      for (int j = 0; j < src.height * 3; ++j)
+        cur[(size_t(j / 3) * out_w + x) * 3 + j % 3] = t[size_t(x) * src.height * 3 + j];
+    w = out_w;
+  }
+  if (out_h != src.height)
+    cur = pass(cur, src.height, out_h, w * 3, [&](int y, int j) { return size_t(y) * w * 3 + j; });
+  Image out;
+  out.width = out_w;
+  out.height = out_h;
+  out.rgb = std::move(cur);
+  return out;
+}
+
+Image golden_rgb(const core::SafeTensors& st, const std::string& name) {
+  const auto& info = st.info(name + ".rgb_u8");
+  Image img;
+  img.height = int(info.shape.at(0));
+  img.width = int(info.shape.at(1));
+  const uint8_t* d = st.data(name + ".rgb_u8");
+  img.rgb.assign(d, d + info.numel());
+  return img;
+}
+
+}  // namespace
+
+class TstVision : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir tmp_;
+
+  fs::path write(const std::string& name, const std::string& bytes) {
+    const fs::path p = fs::u8path(tmp_.path().toStdString()) / fs::u8path(name);
+    testutil::write_file(p, bytes);
+    return p;
+  }
+
+ private Q_SLOTS:
+  void initTestCase() { QVERIFY(tmp_.isValid()); }
+
+  // ---- goldens -----------------------------------------------------------
+
+  void golden_decode_data() {
+    QTest::addColumn<QString>("name");
+    for (const char* n : kGoldenImages) QTest::newRow(n) << n;
+  }
+  void golden_decode() {
+    REQUIRE_GOLDEN();
+    QFETCH(QString, name);
+    const auto dir = testutil::blip_dir();
+    const auto st = core::SafeTensors::open(dir / "image_preprocess.safetensors");
+    const Image want = golden_rgb(st, name.toStdString());
+    const Image got = core::decode_image_file(dir / "images" / (name.toStdString() + ".png"));
+    QCOMPARE(got.width, want.width);
+    QCOMPARE(got.height, want.height);
+    QVERIFY(got.rgb == want.rgb);
+  }
+
+  void golden_preprocess_data() {
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("size");
+    for (const char* n : kGoldenImages)
+      for (int s : {32, 384}) QTest::newRow(qPrintable(QString("%1@%2").arg(n).arg(s))) << n << s;
+  }
+  void golden_preprocess() {
+    REQUIRE_GOLDEN();
+    QFETCH(QString, name);
+    QFETCH(int, size);
+    const auto st =
+        core::SafeTensors::open(testutil::blip_dir() / "image_preprocess.safetensors");
+    const std::string prefix = name.toStdString() + ".size" + std::to_string(size);
+    const Image src = golden_rgb(st, name.toStdString());
+
+    const Image resized = core::resize_pil_bicubic(src, size, size);
+    QCOMPARE(resized.width, size);
+    QCOMPARE(resized.height, size);
+    const auto& ri = st.info(prefix + ".resized_u8");
+    QCOMPARE(ri.shape, (std::vector<int64_t>{size, size, 3}));
+    const uint8_t* want_u8 = st.data(prefix + ".resized_u8");
+    int max_u8 = 0;
+    for (size_t i = 0; i < resized.rgb.size(); ++i)
+      max_u8 = std::max(max_u8, std::abs(int(resized.rgb[i]) - int(want_u8[i])));
+    qInfo("%s resized_u8 max |diff| = %d", prefix.c_str(), max_u8);
+    QCOMPARE(max_u8, 0);
+
+    core::PreprocessSpec spec;
+    spec.size = size;
+    const std::vector<float> pv = core::preprocess(src, spec);
+    const auto& pi = st.info(prefix + ".pixel_values");
+    QCOMPARE(pi.shape, (std::vector<int64_t>{1, 3, size, size}));
+    QCOMPARE(int64_t(pv.size()), pi.numel());
+    std::vector<float> want(pv.size());
+    std::memcpy(want.data(), st.data(prefix + ".pixel_values"), want.size() * sizeof(float));
+    double max_pv = 0;
+    for (size_t i = 0; i < pv.size(); ++i) max_pv = std::max(max_pv, double(std::fabs(pv[i] - want[i])));
+    qInfo("%s pixel_values max |diff| = %g", prefix.c_str(), max_pv);
+    QVERIFY(max_pv <= 1e-6);
+  }
+
+  // ---- resize ------------------------------------------------------------
+
+  void resize_edge_cases() {
+    Image one;
+    one.width = one.height = 1;
+    one.rgb = {200, 30, 90};
+    const Image up = core::resize_pil_bicubic(one, 5, 3);
+    QCOMPARE(up.width, 5);
+    QCOMPARE(up.height, 3);
+    for (int y = 0; y < 3; ++y)
+      for (int x = 0; x < 5; ++x) QCOMPARE(pixel(up, x, y), (std::array<int, 3>{200, 30, 90}));
+    const Image same = core::resize_pil_bicubic(one, 1, 1);
+    QVERIFY(same.rgb == one.rgb);
+    VERIFY_THROWS_MSG(core::resize_pil_bicubic(one, 0, 4), "bad output size");
+    VERIFY_THROWS_MSG(core::resize_pil_bicubic(Image{}, 4, 4), "empty image");
+    Image broken = one;
+    broken.rgb.pop_back();
+    VERIFY_THROWS_MSG(core::preprocess(broken, {}), "wrong size");
+  }
+
+  void resize_random_sizes() {
+    std::mt19937 rng(3);
+    const int sizes[][4] = {{5000, 7, 3, 7},   {7, 5000, 7, 2},  {1, 1, 384, 384}, {3, 2, 1, 1},
+                            {640, 480, 384, 384}, {37, 53, 32, 32}, {100, 100, 99, 101},
+                            {2, 300, 300, 2},  {1200, 900, 31, 17}, {30000, 2, 1, 1}};
+    for (const auto& sz : sizes) {
+      Image src;
+      src.width = sz[0];
+      src.height = sz[1];
+      src.rgb.resize(size_t(sz[0]) * sz[1] * 3);
+      for (auto& v : src.rgb) v = uint8_t(rng() % 2 ? 255 * (rng() % 2) : rng());  // harsh edges
+      const Image got = core::resize_pil_bicubic(src, sz[2], sz[3]);
+      const Image want = reference_resize(src, sz[2], sz[3]);
+      QVERIFY2(got.rgb == want.rgb, qPrintable(QString("%1x%2 -> %3x%4").arg(sz[0]).arg(sz[1]).arg(sz[2]).arg(sz[3])));
+    }
+  }
+
+  void resize_speed() {
+    Image big;
+    big.width = 4000;
+    big.height = 3000;
+    big.rgb.resize(size_t(big.width) * big.height * 3);
+    std::mt19937 rng(1);
+    for (auto& v : big.rgb) v = uint8_t(rng());
+    core::resize_pil_bicubic(big, 384, 384);  // warm-up
+    double best = 1e9;
+    for (int i = 0; i < 3; ++i) {
+      QElapsedTimer t;
+      t.start();
+      const Image out = core::resize_pil_bicubic(big, 384, 384);
+      best = std::min(best, t.nsecsElapsed() / 1e6);
+      QCOMPARE(out.width, 384);
+    }
+    qInfo("4000x3000 -> 384x384 PIL bicubic: %.1f ms", best);
+    QVERIFY(best < 1000);
+  }
+
+  // ---- decoding ----------------------------------------------------------
+
+  void formats_data() {
+    QTest::addColumn<QString>("ext");
+    QTest::addColumn<int>("tolerance");
+    QTest::newRow("png") << ".png" << 0;
+    QTest::newRow("bmp") << ".bmp" << 0;
+    QTest::newRow("tiff") << ".tiff" << 0;
+    QTest::newRow("webp") << ".webp" << 0;
+    QTest::newRow("ppm") << ".ppm" << 0;
+    QTest::newRow("sunraster") << ".ras" << 0;
+    QTest::newRow("jpeg") << ".jpg" << 40;
+  }
+  void formats() {
+    QFETCH(QString, ext);
+    QFETCH(int, tolerance);
+    if (!cv::haveImageWriter(ext.toStdString())) QSKIP("no OpenCV encoder for this format");
+    const cv::Mat bgr = quadrants(38, 24);
+    const std::string bytes = encode(bgr, ext.toStdString());
+    QVERIFY(!bytes.empty());
+    int w = 0, h = 0;
+    QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &w, &h));
+    QCOMPARE(w, 38);
+    QCOMPARE(h, 24);
+    const Image img = core::decode_image_file(write("fmt" + ext.toStdString(), bytes));
+    QCOMPARE(img.width, 38);
+    QCOMPARE(img.height, 24);
+    const Image want = from_bgr(bgr);
+    if (tolerance == 0) {
+      QVERIFY(img.rgb == want.rgb);
+      return;
+    }
+    for (int y : {2, 7, 17, 21})  // away from the quadrant edges that JPEG blurs
+      for (int x : {2, 8, 14, 24, 30, 35})
+        QVERIFY2(near(pixel(img, x, y), pixel(want, x, y), tolerance),
+                 qPrintable(QString("at %1,%2: %3 vs %4").arg(x).arg(y).arg(str(pixel(img, x, y)),
+                                                                           str(pixel(want, x, y)))));
+  }
+
+  void png_16bit() {
+    cv::Mat m(2, 3, CV_16UC3);
+    const uint16_t vals[] = {0, 25700, 65535, 32896, 257, 65280};
+    for (int i = 0; i < 6; ++i) m.at<cv::Vec3w>(i / 3, i % 3) = cv::Vec3w(vals[i], vals[i], vals[(i + 1) % 6]);
+    const Image img = core::decode_image_file(write("deep.png", encode(m, ".png")));
+    QCOMPARE(img.width, 3);
+    QCOMPARE(img.height, 2);
+    const int want[] = {0, 100, 255, 128, 1, 254};
+    for (int i = 0; i < 6; ++i) {
+      const auto p = pixel(img, i % 3, i / 3);
+      QCOMPARE(p[2], want[i]);  // B, G = vals[i]; R = vals[i+1]
+      QCOMPARE(p[1], want[i]);
+      QCOMPARE(p[0], want[(i + 1) % 6]);
+    }
+  }
+
+  void png_grey() {
+    cv::Mat m(3, 4, CV_8UC1);
+    for (int i = 0; i < 12; ++i) m.at<uint8_t>(i / 4, i % 4) = uint8_t(i * 20 + 7);
+    const Image img = core::decode_image_file(write("grey.png", encode(m, ".png")));
+    QCOMPARE(img.width, 4);
+    QCOMPARE(img.height, 3);
+    for (int i = 0; i < 12; ++i) {
+      const int v = i * 20 + 7;
+      QCOMPARE(pixel(img, i % 4, i / 4), (std::array<int, 3>{v, v, v}));
+    }
+  }
+
+  void png_alpha_on_white() {
+    cv::Mat m(1, 4, CV_8UC4);
+    m.at<cv::Vec4b>(0, 0) = {10, 20, 30, 0};      // fully transparent
+    m.at<cv::Vec4b>(0, 1) = {0, 0, 200, 255};     // opaque red
+    m.at<cv::Vec4b>(0, 2) = {0, 0, 0, 128};       // half black
+    m.at<cv::Vec4b>(0, 3) = {255, 0, 100, 51};
+    const Image img = core::decode_image_file(write("alpha.png", encode(m, ".png")));
+    QCOMPARE(img.width, 4);
+    QCOMPARE(pixel(img, 0, 0), (std::array<int, 3>{255, 255, 255}));
+    QCOMPARE(pixel(img, 1, 0), (std::array<int, 3>{200, 0, 0}));
+    QCOMPARE(pixel(img, 2, 0), (std::array<int, 3>{127, 127, 127}));
+    QCOMPARE(pixel(img, 3, 0), (std::array<int, 3>{224, 204, 255}));
+  }
+
+  void exif_orientation_data() {
+    QTest::addColumn<int>("orientation");
+    QTest::addColumn<bool>("little_endian");
+    QTest::addColumn<bool>("swapped");
+    // Expected colours at TL, TR, BL, BR of the displayed image (r, g, b, w).
+    QTest::addColumn<QString>("corners");
+    QTest::newRow("1") << 1 << false << false << "rgbw";
+    QTest::newRow("3") << 3 << true << false << "wbgr";
+    QTest::newRow("6 big-endian") << 6 << false << true << "brwg";
+    QTest::newRow("6 little-endian") << 6 << true << true << "brwg";
+    QTest::newRow("8") << 8 << false << true << "gwrb";
+  }
+  void exif_orientation() {
+    QFETCH(int, orientation);
+    QFETCH(bool, little_endian);
+    QFETCH(bool, swapped);
+    QFETCH(QString, corners);
+    const std::string jpeg =
+        with_exif_orientation(encode(quadrants(40, 20), ".jpg", {cv::IMWRITE_JPEG_QUALITY, 95}),
+                              orientation, little_endian);
+    const Image img = core::decode_image_file(write("exif.jpg", jpeg));
+    QCOMPARE(img.width, swapped ? 20 : 40);
+    QCOMPARE(img.height, swapped ? 40 : 20);
+    const int qx = img.width / 4, qy = img.height / 4;
+    const std::array<int, 3> pts[4] = {pixel(img, qx, qy), pixel(img, 3 * qx, qy),
+                                       pixel(img, qx, 3 * qy), pixel(img, 3 * qx, 3 * qy)};
+    for (int i = 0; i < 4; ++i) {
+      std::array<int, 3> want{};
+      switch (corners[i].toLatin1()) {
+        case 'r': want = {255, 0, 0}; break;
+        case 'g': want = {0, 255, 0}; break;
+        case 'b': want = {0, 0, 255}; break;
+        default: want = {255, 255, 255};
+      }
+      QVERIFY2(near(pts[i], want, 30), qPrintable(QString("corner %1: %2").arg(i).arg(str(pts[i]))));
+    }
+  }
+
+  void unicode_path() {
+    const fs::path dir = fs::u8path(tmp_.path().toStdString()) / fs::u8path(u8"图片 目录");
+    fs::create_directories(dir);
+    const fs::path p = dir / fs::u8path(u8"测试 图像 1.png");
+    testutil::write_file(p, encode(quadrants(6, 4), ".png"));
+    const Image img = core::decode_image_file(p);
+    QCOMPARE(img.width, 6);
+    QCOMPARE(pixel(img, 0, 0), (std::array<int, 3>{255, 0, 0}));
+
+    const fs::path out = dir / fs::u8path(u8"热图 输出.png");
+    core::save_png(img, out);
+    const Image back = core::decode_image_file(out);
+    QVERIFY(back.rgb == img.rgb);
+
+    VERIFY_THROWS_MSG(core::decode_image_file(dir / fs::u8path(u8"不存在.png")), u8"不存在.png: no such file");
+  }
+
+  void hostile_data() {
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<int>("code");
+    QTest::addColumn<QString>("needle");
+
+    QTest::newRow("zero bytes") << QByteArray() << int(ErrorCode::BadImage) << "empty file (0 bytes)";
+    std::mt19937 rng(7);
+    QByteArray garbage(5000, '\0');
+    for (auto& c : garbage) c = char(rng());
+    garbage[0] = 'x';
+    QTest::newRow("garbage") << garbage << int(ErrorCode::BadImage) << "not an image or corrupt";
+
+    const std::string png = encode(quadrants(300, 200), ".png", {cv::IMWRITE_PNG_COMPRESSION, 0});
+    QTest::newRow("truncated png") << QByteArray::fromStdString(png.substr(0, png.size() / 2))
+                                   << int(ErrorCode::BadImage) << "not an image or corrupt";
+    QTest::newRow("png signature only") << QByteArray::fromStdString(png.substr(0, 12))
+                                        << int(ErrorCode::BadImage) << "unreadable PNG header";
+    const std::string jpg = encode(quadrants(300, 200), ".jpg");
+    QTest::newRow("truncated jpeg") << QByteArray::fromStdString(jpg.substr(0, jpg.size() * 2 / 3))
+                                    << int(ErrorCode::BadImage) << "truncated JPEG";
+
+    QTest::newRow("png 30000x30000") << QByteArray::fromStdString(png_bomb(30000, 30000))
+                                     << int(ErrorCode::ImageTooLarge) << "30000x30000";
+    QTest::newRow("png 2^31-1 wide") << QByteArray::fromStdString(png_bomb(0x7FFFFFFF, 1))
+                                     << int(ErrorCode::ImageTooLarge) << "above the limit of 64000000";
+
+    std::string jbomb = jpg;  // patch the SOF0 frame size to 65535x65535
+    const size_t sof = jbomb.find("\xFF\xC0");
+    QVERIFY(sof != std::string::npos);
+    jbomb.replace(sof + 5, 4, "\xFF\xFF\xFF\xFF");
+    QTest::newRow("jpeg 65535x65535") << QByteArray::fromStdString(jbomb)
+                                      << int(ErrorCode::ImageTooLarge) << "65535x65535";
+
+    QByteArray gif("GIF89a\x30\x75\x30\x75\x00\x00\x00", 13);  // 30000 x 30000
+    QTest::newRow("gif 30000x30000") << gif << int(ErrorCode::ImageTooLarge) << "30000x30000";
+    QByteArray bmp = QByteArray::fromStdString(encode(quadrants(4, 4), ".bmp"));
+    bmp.replace(18, 8, QByteArray("\x40\x9c\x00\x00\xc0\x63\xff\xff", 8));  // 40000 x -40000
+    QTest::newRow("bmp 40000x40000") << bmp << int(ErrorCode::ImageTooLarge) << "40000x40000";
+  }
+  void hostile() {
+    QFETCH(QByteArray, bytes);
+    QFETCH(int, code);
+    QFETCH(QString, needle);
+    const fs::path p = write("hostile input.png", bytes.toStdString());
+    bool thrown = false;
+    try {
+      core::decode_image_file(p);
+    } catch (const core::Error& e) {
+      thrown = true;
+      const QString msg = QString::fromUtf8(e.what());
+      QVERIFY2(msg.contains(needle), qPrintable(msg));
+      QVERIFY2(msg.contains("hostile input.png"), qPrintable(msg));
+      QCOMPARE(int(e.code()), code);
+    }
+    QVERIFY(thrown);
+    // The same bytes from memory behave the same.
+    try {
+      core::decode_image_memory(reinterpret_cast<const uint8_t*>(bytes.constData()),
+                                size_t(bytes.size()), "mem", {});
+      QFAIL("decode_image_memory accepted it");
+    } catch (const core::Error& e) {
+      QCOMPARE(int(e.code()), code);
+    }
+  }
+
+  void png_bomb_probe() {
+    const std::string bomb = png_bomb(30000, 30000);
+    int w = 0, h = 0;
+    QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(bomb.data()), bomb.size(), &w, &h));
+    QCOMPARE(w, 30000);
+    QCOMPARE(h, 30000);
+    core::DecodeLimits lim;
+    lim.max_pixels = 100;
+    const std::string small = encode(quadrants(20, 10), ".png");
+    VERIFY_THROWS_MSG(core::decode_image_memory(reinterpret_cast<const uint8_t*>(small.data()),
+                                                small.size(), "small.png", lim),
+                      "20x10 pixels (200), above the limit of 100 pixels");
+  }
+
+  void file_limits() {
+    const fs::path p = write("big.png", encode(quadrants(20, 10), ".png"));
+    core::DecodeLimits lim;
+    lim.max_file_bytes = 50;
+    try {
+      core::decode_image_file(p, lim);
+      QFAIL("accepted");
+    } catch (const core::Error& e) {
+      QCOMPARE(e.code(), ErrorCode::ImageTooLarge);
+      QVERIFY2(std::string(e.what()).find("above the limit of 50 bytes") != std::string::npos, e.what());
+    }
+  }
+
+  void gif() {
+    // 1x1 GIF89a, one red pixel.
+    const QByteArray gif = QByteArray::fromHex(
+        "47494638396101000100800000ff000000000021f90401000000002c00000000010001000002024401003b");
+    int w = 0, h = 0;
+    QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(gif.constData()), size_t(gif.size()), &w, &h));
+    QCOMPARE(w, 1);
+    QCOMPARE(h, 1);
+    const fs::path p = write("anim.gif", gif.toStdString());
+    try {
+      const Image img = core::decode_image_file(p);
+      QCOMPARE(img.width, 1);  // an OpenCV with a GIF reader: first frame
+      QCOMPARE(pixel(img, 0, 0), (std::array<int, 3>{255, 0, 0}));
+    } catch (const core::Error& e) {
+      QCOMPARE(e.code(), ErrorCode::BadImage);
+      QVERIFY2(std::string(e.what()).find("unsupported format (GIF") != std::string::npos, e.what());
+    }
+  }
+
+  void not_files() {
+    const fs::path root = fs::u8path(tmp_.path().toStdString());
+    const fs::path dir = root / "a folder.png";
+    fs::create_directories(dir);
+    try {
+      core::decode_image_file(dir);
+      QFAIL("accepted a directory");
+    } catch (const core::Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Io);
+      QVERIFY2(std::string(e.what()).find("a folder.png: is a directory") != std::string::npos, e.what());
+    }
+    try {
+      core::decode_image_file(root / "missing.jpg");
+      QFAIL("accepted a missing file");
+    } catch (const core::Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Io);
+      QVERIFY2(std::string(e.what()).find("missing.jpg: no such file") != std::string::npos, e.what());
+    }
+  }
+
+  // ---- heatmaps ----------------------------------------------------------
+
+  void heatmap_size_and_peak_data() {
+    QTest::addColumn<int>("cmap");
+    for (Colormap c : {Colormap::Turbo, Colormap::Jet, Colormap::Viridis, Colormap::Inferno})
+      QTest::newRow(core::colormap_name(c)) << int(c);
+  }
+  void heatmap_size_and_peak() {
+    QFETCH(int, cmap);
+    const Colormap c = Colormap(cmap);
+    core::Array map = make_map(5, 5, 0.1f);
+    map.data[1 * 5 + 3] = 0.9f;  // row 1, column 3
+    // Scale 5: output pixel (5i + 2) samples cell i exactly.
+    const Image h = core::render_heatmap(map, 25, 25, c);
+    QCOMPARE(h.width, 25);
+    QCOMPARE(h.height, 25);
+    QCOMPARE(h.rgb.size(), size_t(25 * 25 * 3));
+    QCOMPARE(pixel(h, 17, 7), colormap_rgb(c, 255));
+    QCOMPARE(pixel(h, 2, 22), colormap_rgb(c, 0));
+
+    const Image wide = core::render_heatmap(map, 640, 480, c);
+    QCOMPARE(wide.width, 640);
+    QCOMPARE(wide.height, 480);
+  }
+
+  void heatmap_constant_and_nan() {
+    const auto lowest = colormap_rgb(Colormap::Turbo, 0);
+    for (float v : {0.f, 3.5f, -1e30f}) {
+      const Image h = core::render_heatmap(make_map(3, 4, v), 7, 5, Colormap::Turbo);
+      for (int y = 0; y < 5; ++y)
+        for (int x = 0; x < 7; ++x) QCOMPARE(pixel(h, x, y), lowest);
+    }
+    core::Array map = make_map(2, 2, std::nanf(""));
+    const Image all_nan = core::render_heatmap(map, 4, 4, Colormap::Jet);
+    QCOMPARE(pixel(all_nan, 1, 1), colormap_rgb(Colormap::Jet, 0));
+    map.data = {0.f, std::nanf(""), INFINITY, 1.f};
+    const Image mixed = core::render_heatmap(map, 2, 2, Colormap::Jet);
+    QCOMPARE(pixel(mixed, 1, 0), colormap_rgb(Colormap::Jet, 0));
+    QCOMPARE(pixel(mixed, 1, 1), colormap_rgb(Colormap::Jet, 255));
+  }
+
+  void overlay() {
+    const Image base = from_bgr(quadrants(30, 20));
+    core::Array map = make_map(2, 3);
+    map.data = {0, 1, 2, 3, 4, 5};
+    const Image o0 = core::render_overlay(base, map, Colormap::Viridis, 0.f);
+    QVERIFY(o0.rgb == base.rgb);
+    QVERIFY(core::render_overlay(base, map, Colormap::Viridis, -2.f).rgb == base.rgb);
+    const Image heat = core::render_heatmap(map, 30, 20, Colormap::Viridis);
+    QVERIFY(core::render_overlay(base, map, Colormap::Viridis, 1.f).rgb == heat.rgb);
+    QVERIFY(core::render_overlay(base, map, Colormap::Viridis, 7.f).rgb == heat.rgb);
+    const Image half = core::render_overlay(base, map, Colormap::Viridis, 0.5f);
+    QCOMPARE(half.width, 30);
+    QCOMPARE(half.height, 20);
+    for (size_t i = 0; i < half.rgb.size(); ++i)
+      QVERIFY(std::abs(int(half.rgb[i]) - (int(base.rgb[i]) + int(heat.rgb[i])) / 2) <= 1);
+  }
+
+  void bad_maps() {
+    core::Array rank1;
+    rank1.shape = {4};
+    rank1.data.assign(4, 1.f);
+    VERIFY_THROWS_MSG(core::render_heatmap(rank1, 4, 4, Colormap::Turbo), "[h, w] map");
+    VERIFY_THROWS_MSG(core::render_heatmap(core::Array{}, 4, 4, Colormap::Turbo), "[h, w] map");
+    VERIFY_THROWS_MSG(core::render_heatmap(make_map(0, 3), 4, 4, Colormap::Turbo), "[h, w] map");
+    core::Array short_data = make_map(3, 3);
+    short_data.data.pop_back();
+    VERIFY_THROWS_MSG(core::render_heatmap(short_data, 4, 4, Colormap::Turbo),
+                      "8 values for a map of shape [3, 3]");
+    VERIFY_THROWS_MSG(core::render_heatmap(make_map(2, 2), 0, 4, Colormap::Turbo), "bad output size");
+    VERIFY_THROWS_MSG(core::render_overlay(Image{}, make_map(2, 2), Colormap::Turbo, 0.5f), "empty image");
+    try {
+      core::render_heatmap(rank1, 4, 4, Colormap::Turbo);
+    } catch (const core::Error& e) {
+      QCOMPARE(e.code(), ErrorCode::BadArgument);
+    }
+  }
+
+  void colormap_names() {
+    for (Colormap c : {Colormap::Turbo, Colormap::Jet, Colormap::Viridis, Colormap::Inferno}) {
+      Colormap back = Colormap::Turbo;
+      QVERIFY(core::colormap_from_name(core::colormap_name(c), &back));
+      QCOMPARE(back, c);
+    }
+    QCOMPARE(std::string(core::colormap_name(Colormap::Inferno)), std::string("inferno"));
+    Colormap c = Colormap::Turbo;
+    QVERIFY(core::colormap_from_name("JET", &c));
+    QCOMPARE(c, Colormap::Jet);
+    QVERIFY(!core::colormap_from_name("plasma", &c));
+    QVERIFY(!core::colormap_from_name("", &c));
+  }
+
+  void save_png_errors() {
+    const Image img = from_bgr(quadrants(4, 4));
+    const fs::path dir = fs::u8path(tmp_.path().toStdString()) / "out dir";
+    fs::create_directories(dir);
+    try {
+      core::save_png(img, dir);
+      QFAIL("wrote over a directory");
+    } catch (const core::Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Io);
+      QVERIFY2(std::string(e.what()).find("out dir: cannot write") != std::string::npos, e.what());
+    }
+    VERIFY_THROWS_MSG(core::save_png(Image{}, dir / "x.png"), "empty image");
+    core::save_png(img, dir / "x.png");
+    QVERIFY(core::decode_image_file(dir / "x.png").rgb == img.rgb);
+  }
+};
+
+QTEST_APPLESS_MAIN(TstVision)
+#include "tst_vision.moc"
