@@ -59,3 +59,36 @@ void write_random_model(const std::filesystem::path& dir, ModelConfig cfg, const
 }
 
 }  // namespace core
+
+#include <nlohmann/json.hpp>
+
+namespace core {
+
+void write_random_blip(const std::filesystem::path& dir, const std::string& task, uint64_t seed) {
+  std::filesystem::create_directories(dir);
+  nlohmann::json j = {{"model_type", "blip"},
+                      {"architectures", {task == "vqa" ? "BlipForQuestionAnswering" : "BlipForConditionalGeneration"}}};
+  {
+    std::ofstream f(dir / "config.json", std::ios::trunc);
+    f << j.dump(2);
+  }
+  auto cfg = load_config(dir);
+  std::vector<std::string> vocab(30522);
+  for (size_t i = 0; i < vocab.size(); ++i) vocab[i] = "[unused" + std::to_string(i) + "]";
+  vocab[0] = "[PAD]";
+  vocab[100] = "[UNK]";
+  vocab[101] = "[CLS]";
+  vocab[102] = "[SEP]";
+  vocab[103] = "[MASK]";
+  const char* words[] = {"what", "is", "in", "the", "picture", "?", "a", "of", "color", "how", "many"};
+  for (size_t i = 0; i < sizeof(words) / sizeof(*words); ++i) vocab[2000 + i] = words[i];
+  {
+    std::ofstream f(dir / "vocab.txt", std::ios::trunc);
+    for (const auto& t : vocab) f << t << "\n";
+  }
+  Model m(cfg);
+  m->init_weights(seed);
+  m->save_weights(dir / "model.safetensors");
+}
+
+}  // namespace core

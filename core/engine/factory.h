@@ -25,3 +25,10 @@ void write_random_model(const std::filesystem::path& dir, ModelConfig cfg, const
 std::vector<std::string> make_vocab(const std::vector<std::string>& words);
 
 }  // namespace core
+
+namespace core {
+// A HuggingFace-layout BLIP folder of the published base size (config.json in
+// the HF schema with default sizes, random weights, a placeholder vocabulary
+// with BERT's special ids) for benchmarking without the real weights.
+void write_random_blip(const std::filesystem::path& dir, const std::string& task = "vqa", uint64_t seed = 0);
+}  // namespace core

@@ -1,0 +1,156 @@
+// `autoglm bench`: per-stage latency of a model folder on this machine.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <cmath>
+#include <optional>
+#include <random>
+
+#include "app/cli.h"
+#include "core/engine/engine.h"
+#include "core/engine/factory.h"
+#include "core/vision/image.h"
+
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+double peak_rss_mib() {
+#ifndef _WIN32
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+#else
+  return 0;
+#endif
+}
+
+struct Stat {
+  std::vector<double> v;
+  double median() const { return pct(0.5); }
+  double p95() const { return pct(0.95); }
+  double pct(double q) const {
+    if (v.empty()) return 0;
+    auto s = v;
+    std::sort(s.begin(), s.end());
+    return s[std::min(s.size() - 1, static_cast<size_t>(q * static_cast<double>(s.size() - 1) + 0.5))];
+  }
+  json to_json() const { return {{"median_ms", std::round(median() * 1000) / 1000}, {"p95_ms", std::round(p95() * 1000) / 1000}}; }
+};
+
+core::Image synthetic_image(int w, int h) {
+  core::Image img;
+  img.width = w;
+  img.height = h;
+  img.rgb.resize(static_cast<size_t>(w) * h * 3);
+  std::mt19937 rng(7);
+  for (auto& b : img.rgb) b = static_cast<uint8_t>(rng());
+  return img;
+}
+
+}  // namespace
+
+namespace cli {
+
+int cmd_bench(const Args& a) {
+  const int runs = to_int(a, "--runs", 10, 1, 1000);
+  fs::path dir;
+  std::optional<fs::path> tmp;
+  if (a.has("--random-blip-base")) {
+    tmp = fs::temp_directory_path() / ("autoglm-bench-" + std::to_string(std::random_device{}()));
+    std::cerr << "creating a random-weight blip-vqa-base-sized model in " << tmp->u8string() << " ...\n";
+    core::write_random_blip(*tmp, "vqa");
+    dir = *tmp;
+  } else {
+    dir = model_dir(a);
+  }
+  const double rss_before = peak_rss_mib();
+  auto engine = core::Engine::load(dir, engine_options(a));
+  const auto& info = engine->info();
+  core::Image base = a.has("--image") ? core::decode_image_file(fs::u8path(a.get("--image"))) : synthetic_image(640, 480);
+  const std::string question = a.get("--question", "what is in the picture?");
+  const int beams = to_int(a, "--beams", 1, 1, 16);
+  const int max_tokens = to_int(a, "--max-tokens", 20, 1, 256);
+  Stat pre, vis, fus, dec, step, first, second;
+  core::AskOptions o;
+  o.beams = beams;
+  o.max_new_tokens = max_tokens;
+  int answer_tokens = 0;
+  for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
+    core::Image img = base;
+    img.rgb[0] = static_cast<uint8_t>(img.rgb[0] + r + 2);  // a new image each run: cache miss
+    auto t0 = std::chrono::steady_clock::now();
+    auto id = engine->encode(img);
+    core::Result res;
+    if (info.task == "vqa") res = engine->ask(id, question, o);
+    else res = engine->describe(id, {});
+    const double t_first = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    auto t1 = std::chrono::steady_clock::now();
+    if (info.task == "vqa") engine->ask(id, question, o);
+    else engine->describe(id, {});
+    const double t_second = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
+    if (r < 0) continue;
+    pre.v.push_back(res.timings.preprocess_ms);
+    vis.v.push_back(res.timings.vision_ms);
+    fus.v.push_back(res.timings.fusion_ms);
+    dec.v.push_back(res.timings.decode_ms);
+    for (double s : res.timings.step_ms) step.v.push_back(s);
+    first.v.push_back(t_first);
+    second.v.push_back(t_second);
+    answer_tokens = res.answers.empty() ? 0 : static_cast<int>(res.answers.front().tokens.size());
+  }
+  json j = {{"model", info.name},
+            {"family", info.family},
+            {"parameters", info.parameters},
+            {"device", info.device},
+            {"threads", info.threads},
+            {"runs", runs},
+            {"load_ms", std::round(info.load_ms)},
+            {"stages",
+             {{"preprocess", pre.to_json()},
+              {"vision", vis.to_json()},
+              {"fusion", fus.to_json()},
+              {"decode", dec.to_json()},
+              {"decode_step", step.to_json()}}},
+            {"answer_tokens", answer_tokens},
+            {"ask_first", first.to_json()},
+            {"ask_second_same_image", second.to_json()},
+            {"second_over_first", std::round(second.median() / std::max(1e-9, first.median()) * 1000) / 1000},
+            {"peak_rss_mib", std::round(peak_rss_mib())},
+            {"rss_before_load_mib", std::round(rss_before)}};
+  if (a.has("--json")) {
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("model %s (%s, %lld parameters) on %s, %d threads, %d runs\n", info.name.c_str(), info.family.c_str(),
+                static_cast<long long>(info.parameters), info.device.c_str(), info.threads, runs);
+    std::printf("  load            %8.1f ms\n", info.load_ms);
+    auto row = [](const char* name, const Stat& s) {
+      std::printf("  %-15s %8.2f ms median  %8.2f ms p95\n", name, s.median(), s.p95());
+    };
+    row("preprocess", pre);
+    row("vision", vis);
+    row("fusion", fus);
+    row("decode", dec);
+    row("decode step", step);
+    row("ask (new image)", first);
+    row("ask (same image)", second);
+    std::printf("  second/first    %8.3f\n  peak RSS        %8.0f MiB\n", second.median() / std::max(1e-9, first.median()),
+                peak_rss_mib());
+  }
+  if (tmp) {
+    std::error_code ec;
+    fs::remove_all(*tmp, ec);
+  }
+  return 0;
+}
+
+}  // namespace cli

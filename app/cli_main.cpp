@@ -1,0 +1,404 @@
+// autoglm: the command-line face of the engine (see `autoglm --help`).
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/engine/engine.h"
+#include "core/engine/factory.h"
+#include "core/engine/paths.h"
+#include "core/io/config.h"
+#include "core/vision/image.h"
+#include "app/cli.h"
+
+#ifndef AUTOGLM_VERSION
+#define AUTOGLM_VERSION "0.0.0"
+#endif
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+using namespace cli;
+
+namespace {
+
+constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2;
+
+const char* kHelp = R"(autoglm - ask questions about images with a local vision-language model
+
+Usage:
+  autoglm info     [--model DIR]
+  autoglm ask      --image PATH --question TEXT [--heatmap OUT.png] [--beams K]
+                   [--method layer|all-layers|rollout|grad-weighted] [--answers "a,b,c"]
+  autoglm ask      --batch REQUESTS.jsonl      (one {"image": ..., "question": ...} a line)
+  autoglm describe --image PATH [--prompt TEXT] [--beams K]
+  autoglm bench    [--image PATH] [--runs N] [--random-blip-base]
+
+Options for every command:
+  --model DIR        model folder (default: the embedded model, or $AUTOGLM_MODEL)
+  --device D         auto (default), cpu or cuda
+  --threads N        libtorch intra-op threads (default: all cores)
+  --json             print JSON (one object per request)
+  --max-tokens N     longest answer in tokens (default 20)
+  --colormap NAME    turbo (default), jet, viridis, inferno (for --heatmap)
+  --help, --version
+
+Exit status: 0 when every request succeeded, 1 when any failed, 2 on bad arguments.
+Model folders hold config.json, model.safetensors and vocab.txt; HuggingFace BLIP
+folders (Salesforce/blip-vqa-base, blip-image-captioning-base) load as they are.
+Pickled weights (.bin, .pt) are never opened.
+
+Examples:
+  autoglm ask --image scene.png --question "what color is the star?"
+  autoglm ask --image photo.jpg --question "what is the man holding?" --model ~/models/blip-vqa-base --json
+  autoglm describe --image photo.jpg --model ~/models/blip-image-captioning-base --prompt "a picture of"
+)";
+
+Args parse_args(int argc, char** argv) {
+  static const std::vector<std::string> flag_names = {"--json", "--help", "--version", "--random-blip-base"};
+  static const std::vector<std::string> value_names = {"--model", "--device", "--threads", "--image", "--question",
+                                                       "--heatmap", "--beams", "--method", "--answers", "--batch",
+                                                       "--prompt", "--runs", "--max-tokens", "--colormap"};
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) != 0) {
+      if (!a.command.empty()) throw UsageError("unexpected argument '" + s + "'");
+      a.command = s;
+      continue;
+    }
+    std::string value;
+    bool inline_value = false;
+    if (auto eq = s.find('='); eq != std::string::npos) {
+      value = s.substr(eq + 1);
+      s = s.substr(0, eq);
+      inline_value = true;
+    }
+    if (std::find(flag_names.begin(), flag_names.end(), s) != flag_names.end()) {
+      a.flags.push_back(s);
+    } else if (std::find(value_names.begin(), value_names.end(), s) != value_names.end()) {
+      if (!inline_value) {
+        if (i + 1 >= argc) throw UsageError(s + " needs a value");
+        value = argv[++i];
+      }
+      a.values[s] = value;
+    } else {
+      throw UsageError("unknown option '" + s + "' (see --help)");
+    }
+  }
+  return a;
+}
+
+
+core::HeatmapMethod parse_method(const std::string& s) {
+  for (auto m : {core::HeatmapMethod::LayerAttention, core::HeatmapMethod::AllLayers, core::HeatmapMethod::Rollout,
+                 core::HeatmapMethod::GradWeighted})
+    if (s == core::heatmap_method_name(m)) return m;
+  throw UsageError("--method must be layer, all-layers, rollout or grad-weighted");
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+
+
+json round4(double v) { return std::round(v * 1e4) / 1e4; }
+
+json info_json(const core::ModelInfo& i) {
+  return {{"name", i.name},
+          {"family", i.family},
+          {"task", i.task},
+          {"device", i.device},
+          {"dtype", i.dtype},
+          {"parameters", i.parameters},
+          {"image_size", i.image_size},
+          {"patch_size", i.patch_size},
+          {"grid", {i.grid, i.grid}},
+          {"vision_layers", i.vision_layers},
+          {"vision_hidden", i.vision_hidden},
+          {"text_layers", i.text_layers},
+          {"decoder_layers", i.decoder_layers},
+          {"hidden", i.hidden},
+          {"fusion_layers", i.fusion_layers},
+          {"learned_gates", i.learned_gates},
+          {"routing", i.routing},
+          {"calibrated", i.calibrated},
+          {"temperature", i.temperature},
+          {"default_confidence", i.default_confidence},
+          {"vocab_size", i.vocab_size},
+          {"threads", i.threads},
+          {"libtorch", i.torch_version},
+          {"load_ms", round4(i.load_ms)}};
+}
+
+json result_json(const core::Result& r, const core::Array& map, core::HeatmapMethod method) {
+  json j;
+  const auto& best = r.answers.front();
+  j["answer"] = best.text;
+  j["confidence"] = round4(best.confidence);
+  j["calibrated"] = r.calibrated;
+  j["candidates"] = json::array();
+  for (const auto& a : r.answers) j["candidates"].push_back({{"text", a.text}, {"confidence", round4(a.confidence)}});
+  j["tokens"] = json::array();
+  for (const auto& t : best.tokens) {
+    json alts = json::array();
+    for (const auto& alt : t.top) alts.push_back({{"text", alt.text}, {"p", round4(alt.p)}});
+    j["tokens"].push_back({{"text", t.text}, {"p", round4(t.p)}, {"top", alts}});
+  }
+  std::vector<double> values;
+  for (float v : map.data) values.push_back(std::round(v * 1e6) / 1e6);
+  j["heatmap"] = {{"method", core::heatmap_method_name(method)},
+                  {"grid", {r.inspection.grid_h, r.inspection.grid_w}},
+                  {"values", values}};
+  const auto& g = r.inspection.gates;
+  std::vector<double> per_layer;
+  if (g.shape.size() == 2)
+    for (int64_t l = 0; l < g.shape[0]; ++l) {
+      double s = 0;
+      for (int64_t t = 0; t < g.shape[1]; ++t) s += g.data[static_cast<size_t>(l * g.shape[1] + t)];
+      per_layer.push_back(round4(s / static_cast<double>(std::max<int64_t>(1, g.shape[1]))));
+    }
+  j["gates"] = {{"layers", per_layer.size()},
+                {"per_layer", per_layer},
+                {"kind", r.inspection.learned_gates ? "learned" : "effective-share"}};
+  std::vector<double> routing;
+  for (float v : r.inspection.routing.data) routing.push_back(round4(v));
+  j["routing"] = routing;
+  j["timings_ms"] = {{"preprocess", round4(r.timings.preprocess_ms)},
+                     {"vision", round4(r.timings.vision_ms)},
+                     {"fusion", round4(r.timings.fusion_ms)},
+                     {"decode", round4(r.timings.decode_ms)}};
+  j["error"] = nullptr;
+  return j;
+}
+
+struct Request {
+  std::string image, question, prompt;
+  bool describe = false;
+};
+
+// Runs one request; errors become the "error" field.
+json run_request(core::Engine& engine, const Args& a, const Request& req, bool* ok) {
+  json j;
+  j["image"] = req.image;
+  j[req.describe ? "prompt" : "question"] = req.describe ? req.prompt : req.question;
+  try {
+    auto img = core::decode_image_file(fs::u8path(req.image));
+    auto id = engine.encode(img);
+    core::Result r;
+    const int beams = to_int(a, "--beams", req.describe ? 1 : 3, 1, 16);
+    const int max_tokens = to_int(a, "--max-tokens", req.describe ? 30 : 20, 1, 256);
+    if (req.describe) {
+      core::DescribeOptions o;
+      o.prompt = req.prompt;
+      o.beams = beams;
+      o.max_new_tokens = max_tokens;
+      r = engine.describe(id, o);
+    } else {
+      core::AskOptions o;
+      o.beams = beams;
+      o.max_new_tokens = max_tokens;
+      o.answers = split_list(a.get("--answers"));
+      r = engine.ask(id, req.question, o);
+    }
+    if (r.answers.empty()) throw core::Error(core::ErrorCode::Internal, "the model produced no answer");
+    core::HeatmapRequest hr;
+    hr.method = parse_method(a.get("--method", "all-layers"));
+    auto map = engine.heatmap(r, hr);
+    auto out = result_json(r, map, hr.method);
+    out["image"] = j["image"];
+    out[req.describe ? "prompt" : "question"] = j[req.describe ? "prompt" : "question"];
+    if (a.has("--heatmap")) {
+      core::Colormap cm = core::Colormap::Turbo;
+      if (a.has("--colormap") && !core::colormap_from_name(a.get("--colormap"), &cm))
+        throw UsageError("--colormap must be turbo, jet, viridis or inferno");
+      core::save_png(core::render_overlay(img, map, cm, 0.5f), fs::u8path(a.get("--heatmap")));
+      out["heatmap"]["png"] = a.get("--heatmap");
+    }
+    *ok = true;
+    return out;
+  } catch (const core::Error& e) {
+    j["error"] = e.what();
+    j["error_code"] = core::error_code_name(e.code());
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception& e) {
+    j["error"] = std::string("internal error: ") + e.what();
+  }
+  *ok = false;
+  return j;
+}
+
+void print_human(const json& j) {
+  if (!j["error"].is_null()) {
+    std::cerr << "error: " << j["error"].get<std::string>() << "\n";
+    return;
+  }
+  std::printf("%s  (confidence %.2f%s)\n", j["answer"].get<std::string>().c_str(), j["confidence"].get<double>(),
+              j["calibrated"].get<bool>() ? "" : ", uncalibrated");
+  for (size_t i = 1; i < j["candidates"].size(); ++i)
+    std::printf("  also: %s (%.2f)\n", j["candidates"][i]["text"].get<std::string>().c_str(),
+                j["candidates"][i]["confidence"].get<double>());
+  const auto& t = j["timings_ms"];
+  std::printf("  timings: preprocess %.1f ms, vision %.1f ms, fusion %.1f ms, decode %.1f ms\n",
+              t["preprocess"].get<double>(), t["vision"].get<double>(), t["fusion"].get<double>(),
+              t["decode"].get<double>());
+  if (j["heatmap"].contains("png")) std::printf("  heatmap: %s\n", j["heatmap"]["png"].get<std::string>().c_str());
+}
+
+int cmd_info(const Args& a) {
+  auto engine = core::Engine::load(model_dir(a), engine_options(a));
+  auto j = info_json(engine->info());
+  j["path"] = fs::absolute(model_dir(a)).u8string();
+  if (a.has("--json")) {
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << "model      " << j["name"].get<std::string>() << "  (" << j["path"].get<std::string>() << ")\n"
+              << "family     " << j["family"].get<std::string>() << ", task " << j["task"].get<std::string>() << "\n"
+              << "parameters " << j["parameters"].get<int64_t>() << "\n"
+              << "vision     " << j["image_size"].get<int>() << " px, patch " << j["patch_size"].get<int>() << ", "
+              << j["vision_layers"].get<int>() << " layers x " << j["vision_hidden"].get<int>() << "\n"
+              << "text       " << j["text_layers"].get<int>() << " encoder + " << j["decoder_layers"].get<int>()
+              << " decoder layers x " << j["hidden"].get<int>() << ", fusion layers " << j["fusion_layers"].dump()
+              << "\n"
+              << "gates      " << (j["learned_gates"].get<bool>() ? "learned" : "none (effective image share shown)")
+              << ", routing " << (j["routing"].get<bool>() ? "dynamic" : "last layer") << "\n"
+              << "confidence " << (j["calibrated"].get<bool>() ? "calibrated" : "uncalibrated") << "\n"
+              << "device     " << j["device"].get<std::string>() << " (" << j["dtype"].get<std::string>() << ", "
+              << j["threads"].get<int>() << " threads, libtorch " << j["libtorch"].get<std::string>() << ")\n";
+  }
+  return kExitOk;
+}
+
+int cmd_ask(const Args& a, bool describe) {
+  if (describe && a.has("--batch")) throw UsageError("--batch is for ask");
+  if (!a.has("--batch")) {
+    if (!a.has("--image")) throw UsageError(std::string(describe ? "describe" : "ask") + " needs --image PATH");
+    if (!describe && !a.has("--question")) throw UsageError("ask needs --question TEXT (or --batch FILE)");
+  }
+  if (a.has("--method")) parse_method(a.get("--method"));
+  auto engine = core::Engine::load(model_dir(a), engine_options(a));
+  if (!a.has("--batch")) {
+    bool ok = false;
+    auto j = run_request(*engine, a, {a.get("--image"), a.get("--question"), a.get("--prompt"), describe}, &ok);
+    if (a.has("--json")) std::cout << j.dump() << "\n";
+    else print_human(j);
+    return ok ? kExitOk : kExitFailed;
+  }
+  std::ifstream f(fs::u8path(a.get("--batch")));
+  if (!f) throw core::Error(core::ErrorCode::Io, a.get("--batch") + ": cannot read the batch file");
+  std::string line;
+  bool all_ok = true;
+  int n = 0;
+  while (std::getline(f, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json out;
+    bool ok = false;
+    try {
+      auto in = json::parse(line);
+      if (!in.is_object() || !in.contains("image") || !in["image"].is_string())
+        throw std::runtime_error("needs a string field \"image\"");
+      const bool d = in.value("describe", false);
+      if (!d && (!in.contains("question") || !in["question"].is_string()))
+        throw std::runtime_error("needs a string field \"question\"");
+      out = run_request(*engine, a, {in["image"], in.value("question", ""), in.value("prompt", ""), d}, &ok);
+    } catch (const UsageError&) {
+      throw;
+    } catch (const std::exception& e) {
+      out = {{"line", n}, {"error", std::string("line ") + std::to_string(n) + ": " + e.what()}};
+    }
+    all_ok &= ok;
+    std::cout << out.dump() << "\n" << std::flush;
+  }
+  return all_ok ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+namespace cli {
+int to_int(const Args& a, const std::string& k, int def, int lo, int hi) {
+  if (!a.values.count(k)) return def;
+  const std::string& s = a.values.at(k);
+  char* end = nullptr;
+  const long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end || v < lo || v > hi)
+    throw UsageError(k + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return static_cast<int>(v);
+}
+}  // namespace cli
+
+namespace cli {
+fs::path model_dir(const Args& a) {
+  if (a.values.count("--model")) return fs::u8path(a.get("--model"));
+  auto d = core::default_model_dir();
+  if (d.empty())
+    throw core::Error(core::ErrorCode::Io,
+                      "no default model found (looked for share/open-autoglm/models/default next to the program); "
+                      "pass --model DIR");
+  return d;
+}
+}  // namespace cli
+
+namespace cli {
+core::Options engine_options(const Args& a) {
+  core::Options o;
+  const std::string dev = a.get("--device", "auto");
+  if (dev == "auto") o.device = core::Device::Auto;
+  else if (dev == "cpu") o.device = core::Device::Cpu;
+  else if (dev == "cuda") o.device = core::Device::Cuda;
+  else throw UsageError("--device must be auto, cpu or cuda");
+  o.threads = to_int(a, "--threads", 0, 0, 1024);
+  return o;
+}
+}  // namespace cli
+
+
+int main(int argc, char** argv) {
+  Args a;
+  try {
+    a = parse_args(argc, argv);
+    if (a.has("--version")) {
+      std::cout << "autoglm " << AUTOGLM_VERSION << "\n";
+      return kExitOk;
+    }
+    if (a.has("--help") || a.command.empty() || a.command == "help") {
+      std::cout << kHelp;
+      return a.command.empty() && !a.has("--help") ? kExitUsage : kExitOk;
+    }
+    if (a.command == "info") return cmd_info(a);
+    if (a.command == "ask") return cmd_ask(a, false);
+    if (a.command == "describe") return cmd_ask(a, true);
+    if (a.command == "bench") return cmd_bench(a);
+    throw UsageError("unknown command '" + a.command + "' (commands: info, ask, describe, bench)");
+  } catch (const UsageError& e) {
+    std::cerr << "autoglm: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const core::Error& e) {
+    if (a.has("--json")) std::cout << json{{"error", e.what()}, {"error_code", core::error_code_name(e.code())}}.dump() << "\n";
+    else std::cerr << "autoglm: " << e.what() << "\n";
+    return kExitFailed;
+  } catch (const std::exception& e) {
+    std::cerr << "autoglm: internal error: " << e.what() << "\n";
+    return kExitFailed;
+  }
+}
