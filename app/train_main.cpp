@@ -1,0 +1,76 @@
+// autoglm-train: generate shapes-world data, train, calibrate and evaluate.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "core/error.h"
+#include "core/train/shapes.h"
+#include "core/train/trainer.h"
+
+namespace {
+
+const char* kHelp = R"(autoglm-train - the shapes world: data, training, calibration, evaluation
+
+Usage:
+  autoglm-train generate  --out DIR [--seed S] [--count N]
+  autoglm-train train     --out DIR [--seed S] [--minutes M | --steps N] [--batch B] [--hidden H]
+  autoglm-train calibrate --model DIR [--seed S] [--count N]
+  autoglm-train eval      --model DIR [--seed S] [--count N]
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kHelp;
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "help") {
+    std::cout << kHelp;
+    return 0;
+  }
+  std::map<std::string, std::string> a;
+  for (int i = 2; i < argc; ++i) {
+    std::string k = argv[i];
+    if (k.rfind("--", 0) != 0 || i + 1 >= argc) {
+      std::cerr << "autoglm-train: bad argument '" << k << "'\n" << kHelp;
+      return 2;
+    }
+    a[k] = argv[++i];
+  }
+  auto num = [&](const char* k, double def) { return a.count(k) ? std::atof(a[k].c_str()) : def; };
+  auto log = [](const std::string& s) { std::cerr << s << std::endl; };
+  try {
+    const uint64_t seed = static_cast<uint64_t>(num("--seed", 1));
+    if (cmd == "generate") {
+      if (!a.count("--out")) throw core::Error(core::ErrorCode::BadArgument, "generate needs --out DIR");
+      core::shapes::write_dataset(a["--out"], seed, static_cast<int>(num("--count", 100)));
+    } else if (cmd == "train") {
+      core::train::TrainOptions o;
+      if (!a.count("--out")) throw core::Error(core::ErrorCode::BadArgument, "train needs --out DIR");
+      o.out = a["--out"];
+      o.seed = seed;
+      o.minutes = num("--minutes", 10);
+      o.steps = static_cast<int>(num("--steps", 0));
+      o.batch = static_cast<int>(num("--batch", 48));
+      o.hidden = static_cast<int>(num("--hidden", 96));
+      o.lr = num("--lr", 1e-3);
+      core::train::train(o, log);
+    } else if (cmd == "calibrate") {
+      core::train::calibrate(a["--model"], seed + 1000003, static_cast<int>(num("--count", 600)), log);
+    } else if (cmd == "eval") {
+      auto r = core::train::evaluate(a["--model"], seed + 2000003, static_cast<int>(num("--count", 500)), nullptr);
+      std::cout << r.to_json() << "\n";
+    } else {
+      std::cerr << "autoglm-train: unknown command '" << cmd << "'\n" << kHelp;
+      return 2;
+    }
+  } catch (const core::Error& e) {
+    std::cerr << "autoglm-train: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,691 @@
+// The shapes world generator; see shapes.h and shared/spec/shapes-world.md.
+#include "core/train/shapes.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "core/error.h"
+
+namespace core::shapes {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------- randomness
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t mix_seed(uint64_t seed, uint64_t index) {
+  uint64_t s = seed ^ 0x5DEECE66Dull;
+  s = splitmix64(s) + index * 0xD1B54A32D192ED03ull;
+  return splitmix64(s);
+}
+
+Rng::Rng(uint64_t seed) {
+  uint64_t st = seed;
+  for (auto& w : s_) w = splitmix64(st);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t Rng::next() {  // xoshiro256**
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double Rng::uniform() { return double(next() >> 11) * (1.0 / 9007199254740992.0); }
+double Rng::uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+int Rng::below(int n) {
+  if (n <= 1) return 0;
+  return std::min(n - 1, int(uniform() * n));
+}
+int Rng::range(int lo, int hi) { return hi <= lo ? lo : lo + below(hi - lo + 1); }
+
+// ---------------------------------------------------------------- vocabulary
+
+const std::vector<std::string>& shape_names() {
+  static const std::vector<std::string> v{"circle", "square", "triangle", "star", "hexagon"};
+  return v;
+}
+const std::vector<std::string>& color_names() {
+  static const std::vector<std::string> v{"red", "green", "blue", "yellow", "purple", "orange", "gray", "black"};
+  return v;
+}
+const std::vector<cv::Vec3b>& color_rgb() {
+  static const std::vector<cv::Vec3b> v{{220, 40, 40},  {40, 170, 60},  {40, 80, 220},   {235, 200, 30},
+                                        {140, 60, 180}, {245, 130, 20}, {120, 120, 120}, {20, 20, 20}};
+  return v;
+}
+const std::vector<std::string>& size_names() {
+  static const std::vector<std::string> v{"small", "large"};
+  return v;
+}
+const std::vector<std::string>& question_types() {
+  static const std::vector<std::string> v{"color", "shape",    "size",    "count",   "exist",
+                                          "position", "relation", "compare", "describe"};
+  return v;
+}
+
+namespace {
+
+const char* kNumbers[] = {"zero", "one", "two", "three", "four", "five"};
+const char* kPositions[] = {"center",   "left",      "right",       "top",         "bottom",
+                            "top left", "top right", "bottom left", "bottom right"};
+
+constexpr double kSmallLo = 0.10, kSmallHi = 0.16, kLargeLo = 0.24, kLargeHi = 0.34;
+constexpr double kGapFrac = 0.02;     // bbox gap, fraction of the canvas
+constexpr double kRobust = 0.03;      // position / relation robustness, fraction of the axis
+constexpr double kCloser = 0.88;      // nearest <= 0.88 * next
+constexpr int kShift = 8;             // fixed-point bits for cv::fillPoly
+constexpr double kPi = 3.14159265358979323846;
+
+std::string plural(const std::string& shape) { return shape + "s"; }
+
+// ---------------------------------------------------------------- geometry
+
+// Unit polygon (circumradius 1, centred on the origin) rotated by `deg` degrees.
+std::vector<cv::Point2d> unit_polygon(const std::string& shape, double deg) {
+  std::vector<cv::Point2d> p;
+  auto ring = [&](int n, double start_deg, double r) {
+    for (int k = 0; k < n; ++k) {
+      const double a = (start_deg + 360.0 * k / n) * kPi / 180.0;
+      p.emplace_back(r * std::cos(a), r * std::sin(a));
+    }
+  };
+  if (shape == "circle") {
+    ring(128, 0, 1);
+  } else if (shape == "square") {
+    ring(4, 45, 1);
+  } else if (shape == "triangle") {
+    ring(3, -90, 1);
+  } else if (shape == "hexagon") {
+    ring(6, 0, 1);
+  } else {  // star: 5 outer points, inner radius 0.42
+    for (int k = 0; k < 10; ++k) {
+      const double a = (-90.0 + 36.0 * k) * kPi / 180.0;
+      const double r = (k % 2 == 0) ? 1.0 : 0.42;
+      p.emplace_back(r * std::cos(a), r * std::sin(a));
+    }
+  }
+  if (deg != 0) {
+    const double a = deg * kPi / 180.0, c = std::cos(a), s = std::sin(a);
+    for (auto& q : p) q = {c * q.x - s * q.y, s * q.x + c * q.y};
+  }
+  return p;
+}
+
+// A shape rasterised once in local coordinates; placing it is an integer
+// translation, which leaves the fixed-point rasterisation unchanged.
+struct Proto {
+  int shape = 0, color = 0, size = 0;
+  cv::Vec3b rgb;
+  float rotation = 0;
+  std::vector<cv::Point> pts;  // local, fixed point (kShift)
+  cv::Rect lb;                 // bbox of the rasterised mask in local coordinates
+  cv::Rect placed;             // bbox on the canvas once placed
+  cv::Point offset;
+};
+
+bool size_ok(int w, int h, int size, int S) {
+  const double lo = (size == 0 ? kSmallLo : kLargeLo) * S, hi = (size == 0 ? kSmallHi : kLargeHi) * S;
+  return w >= lo && w <= hi && h >= lo && h <= hi;
+}
+
+void make_proto(Rng& rng, Proto& pr, int S) {
+  const std::string& shape = shape_names()[pr.shape];
+  const double lo = (pr.size == 0 ? kSmallLo : kLargeLo) * S, hi = (pr.size == 0 ? kSmallHi : kLargeHi) * S;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    double rot = 0;
+    if (shape != "circle") rot = attempt < 48 ? rng.uniform(0.0, 360.0) : 0.0;
+    const auto unit = unit_polygon(shape, rot);
+    double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
+    for (const auto& q : unit) {
+      x0 = std::min(x0, q.x), x1 = std::max(x1, q.x);
+      y0 = std::min(y0, q.y), y1 = std::max(y1, q.y);
+    }
+    const double wu = x1 - x0, hu = y1 - y0, mu = std::max(wu, hu), ar = std::min(wu, hu) / mu;
+    // The larger bbox side D; the smaller is ar * D. Keep a pixel of slack each way.
+    const double dlo = std::max(lo, lo / ar) + 1.0, dhi = hi - 1.0;
+    if (dlo > dhi) continue;
+    const double D = rng.uniform(dlo, dhi), scale = D / mu;
+    pr.pts.clear();
+    for (const auto& q : unit) {
+      const double x = (q.x - x0) * scale + 1.5, y = (q.y - y0) * scale + 1.5;
+      pr.pts.emplace_back(int(std::lround(x * (1 << kShift))), int(std::lround(y * (1 << kShift))));
+    }
+    cv::Mat local = cv::Mat::zeros(int(std::ceil(hu * scale)) + 4, int(std::ceil(wu * scale)) + 4, CV_8U);
+    std::vector<std::vector<cv::Point>> polys{pr.pts};
+    cv::fillPoly(local, polys, cv::Scalar(255), cv::LINE_8, kShift);
+    pr.lb = cv::boundingRect(local);
+    if (pr.lb.width > 0 && size_ok(pr.lb.width, pr.lb.height, pr.size, S)) {
+      pr.rotation = float(rot);
+      return;
+    }
+  }
+  throw core::Error(core::ErrorCode::Internal,
+                    "shapes: cannot draw a " + size_names()[pr.size] + " " + shape + " on a canvas of side " +
+                        std::to_string(S));
+}
+
+bool apart(const cv::Rect& a, const cv::Rect& b, int gap) {
+  const int gx = std::max(b.x - (a.x + a.width), a.x - (b.x + b.width));
+  const int gy = std::max(b.y - (a.y + a.height), a.y - (b.y + b.height));
+  return gx >= gap || gy >= gap;
+}
+
+bool close_to_object_colour(const cv::Vec3i& c, const std::vector<cv::Vec3b>& cols) {
+  for (const auto& o : cols) {
+    bool all = true;
+    for (int k = 0; k < 3; ++k) all = all && std::abs(c[k] - int(o[k])) <= 40;
+    if (all) return true;
+  }
+  return false;
+}
+
+void paint_background(Rng& rng, cv::Mat& img, const std::vector<cv::Vec3b>& object_cols) {
+  std::vector<cv::Vec3b> avoid = color_rgb();
+  avoid.insert(avoid.end(), object_cols.begin(), object_cols.end());
+  auto pick = [&](const cv::Vec3i* base) {
+    cv::Vec3i c;
+    for (int t = 0; t < 100; ++t) {
+      for (int k = 0; k < 3; ++k)
+        c[k] = base ? std::clamp((*base)[k] + rng.range(-30, 30), 170, 255) : rng.range(170, 255);
+      if (!close_to_object_colour(c, avoid)) return c;
+    }
+    return base ? *base : cv::Vec3i(240, 240, 240);
+  };
+  const cv::Vec3i c1 = pick(nullptr);
+  const bool gradient = rng.chance(0.35), noise = rng.chance(0.35);
+  const int W = img.cols, H = img.rows;
+  if (!gradient) {
+    img.setTo(cv::Scalar(c1[0], c1[1], c1[2]));
+  } else {
+    const cv::Vec3i c2 = pick(&c1);
+    const double a = rng.uniform(0.0, 2 * kPi), ca = std::cos(a), sa = std::sin(a);
+    const double ext = std::abs(ca) * W / 2.0 + std::abs(sa) * H / 2.0 + 1e-9;
+    // value = c1 + (c2 - c1) * t, t linear in x and y (0..1 across the canvas).
+    const double tx = 0.5 * ca / ext, ty = 0.5 * sa / ext;
+    const double t0 = 0.5 + tx * (0.5 - W / 2.0) + ty * (0.5 - H / 2.0);
+    for (int y = 0; y < H; ++y) {
+      auto* row = img.ptr<uchar>(y);
+      int64_t base[3], step[3];  // 16.16 fixed point, so the inner loop is integer-only
+      for (int k = 0; k < 3; ++k) {
+        base[k] = std::llround((c1[k] + (c2[k] - c1[k]) * (t0 + ty * y) + 0.5) * 65536.0);
+        step[k] = std::llround((c2[k] - c1[k]) * tx * 65536.0);
+      }
+      for (int x = 0; x < W; ++x)
+        for (int k = 0; k < 3; ++k) {
+          const int64_t v = (base[k] + step[k] * x) >> 16;
+          row[3 * x + k] = uchar(std::clamp<int64_t>(v, 0, 255));
+        }
+    }
+  }
+  if (noise) {
+    const int amp = rng.range(2, 6), span = 2 * amp + 1;
+    int delta[256];
+    for (int b = 0; b < 256; ++b) delta[b] = b % span - amp;
+    uint64_t bits = 0;
+    int left = 0;
+    for (int y = 0; y < H; ++y) {
+      auto* p = img.ptr<uchar>(y);
+      for (int i = 0; i < W * 3; ++i) {
+        if (left == 0) bits = rng.next(), left = 8;
+        const int d = delta[bits & 0xFF];
+        bits >>= 8, --left;
+        p[i] = uchar(std::clamp(int(p[i]) + d, 170, 255));
+      }
+    }
+  }
+}
+
+void canvas_size(Rng& rng, const GenOptions& opt, int& W, int& H) {
+  if (opt.fixed_w > 0 && opt.fixed_h > 0) {
+    W = opt.fixed_w, H = opt.fixed_h;
+  } else if (!opt.vary_size) {
+    W = H = opt.min_side;
+  } else {
+    W = rng.range(opt.min_side, opt.max_side);
+    const int hlo = std::max(opt.min_side, (W + 1) / 2), hhi = std::min(opt.max_side, 2 * W);
+    H = rng.range(hlo, hhi);
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- scenes
+
+Scene render_scene(uint64_t seed, const GenOptions& opt) {
+  if (opt.min_side < 32 || opt.max_side < opt.min_side || opt.max_side > 8192 ||
+      (opt.fixed_w > 0) != (opt.fixed_h > 0) ||
+      (opt.fixed_w > 0 && (std::min(opt.fixed_w, opt.fixed_h) < 32 || std::max(opt.fixed_w, opt.fixed_h) > 8192)))
+    throw core::Error(core::ErrorCode::BadArgument, "shapes: canvas sides must be 32..8192 with min_side <= max_side");
+  Rng rng(seed);
+  int W = 0, H = 0;
+  canvas_size(rng, opt, W, H);
+  const int S = std::min(W, H);
+  const int gap = int(std::ceil(kGapFrac * std::max(W, H) - 1e-9));
+
+  int n = rng.range(1, 5);
+  std::vector<Proto> protos;
+  for (int layout = 0;; ++layout) {
+    if (layout > 2000)
+      throw core::Error(core::ErrorCode::Internal, "shapes: cannot lay out a " + std::to_string(W) + "x" +
+                                                       std::to_string(H) + " canvas");
+    if (layout > 0 && layout % 16 == 0 && n > 1) --n;  // crowded canvas: fewer objects
+    protos.assign(size_t(n), Proto{});
+    for (auto& p : protos) {
+      p.shape = rng.below(5), p.color = rng.below(8), p.size = rng.below(2);
+      // Jitter each channel by at most 20; gray and black stay neutral (a shared
+      // shift plus a little per channel) so they do not drift towards purple or brown.
+      const bool neutral = color_names()[size_t(p.color)] == "gray" || color_names()[size_t(p.color)] == "black";
+      const int shared = neutral ? rng.range(-15, 15) : 0;
+      for (int k = 0; k < 3; ++k)
+        p.rgb[k] = cv::saturate_cast<uchar>(int(color_rgb()[size_t(p.color)][k]) + shared +
+                                            (neutral ? rng.range(-5, 5) : rng.range(-20, 20)));
+      make_proto(rng, p, S);
+    }
+    // Place the biggest first; each object gets a bounded number of tries.
+    std::vector<int> order(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) order[size_t(i)] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      return protos[size_t(a)].lb.area() > protos[size_t(b)].lb.area();
+    });
+    std::vector<cv::Rect> placed;
+    bool ok = true;
+    for (int i : order) {
+      Proto& p = protos[size_t(i)];
+      const int xmax = W - 1 - p.lb.width, ymax = H - 1 - p.lb.height;
+      bool done = false;
+      for (int t = 0; t < 200 && !done && xmax >= 1 && ymax >= 1; ++t) {
+        const cv::Rect r(rng.range(1, xmax), rng.range(1, ymax), p.lb.width, p.lb.height);
+        bool free = true;
+        for (const auto& q : placed) free = free && apart(r, q, gap);
+        if (free) {
+          p.placed = r;
+          p.offset = {r.x - p.lb.x, r.y - p.lb.y};
+          placed.push_back(r);
+          done = true;
+        }
+      }
+      if (!done) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) break;
+  }
+
+  Scene sc;
+  sc.rgb.create(H, W, CV_8UC3);
+  std::vector<cv::Vec3b> cols;
+  for (const auto& p : protos) cols.push_back(p.rgb);
+  paint_background(rng, sc.rgb, cols);
+  for (const auto& p : protos) {
+    std::vector<std::vector<cv::Point>> poly(1);
+    const cv::Point shift(p.offset.x * (1 << kShift), p.offset.y * (1 << kShift));
+    for (const auto& q : p.pts) poly[0].push_back(q + shift);
+    cv::fillPoly(sc.rgb, poly, cv::Scalar(p.rgb[0], p.rgb[1], p.rgb[2]), cv::LINE_AA, kShift);
+    Object o;
+    o.shape = shape_names()[size_t(p.shape)];
+    o.color = color_names()[size_t(p.color)];
+    o.size = size_names()[size_t(p.size)];
+    o.mask = cv::Mat::zeros(H, W, CV_8U);
+    cv::fillPoly(o.mask, poly, cv::Scalar(255), cv::LINE_8, kShift);
+    o.box = p.placed;
+    o.cx = float(o.box.x + o.box.width / 2.0);
+    o.cy = float(o.box.y + o.box.height / 2.0);
+    o.rotation = p.rotation;
+    o.rgb = p.rgb;
+    sc.objects.push_back(std::move(o));
+  }
+  return sc;
+}
+
+// ---------------------------------------------------------------- language
+
+std::string referring_expression(const Scene& s, int i, bool no_color, bool no_size) {
+  const auto& objs = s.objects;
+  const Object& a = objs[size_t(i)];
+  auto unique = [&](bool c, bool z) {
+    int n = 0;
+    for (const auto& b : objs) n += b.shape == a.shape && (!c || b.color == a.color) && (!z || b.size == a.size);
+    return n == 1;
+  };
+  if (unique(false, false)) return "the " + a.shape;
+  if (!no_color && unique(true, false)) return "the " + a.color + " " + a.shape;
+  if (!no_size && unique(false, true)) return "the " + a.size + " " + a.shape;
+  if (!no_color && !no_size && unique(true, true)) return "the " + a.size + " " + a.color + " " + a.shape;
+  return {};
+}
+
+std::string position_words(float x, float y, int width, int height) {
+  const char* h = x < width / 3.0 ? "left" : x > 2.0 * width / 3.0 ? "right" : "center";
+  const char* v = y < height / 3.0 ? "top" : y > 2.0 * height / 3.0 ? "bottom" : "center";
+  const std::string hs = h, vs = v;
+  if (hs == "center" && vs == "center") return "center";
+  if (vs == "center") return hs;
+  if (hs == "center") return vs;
+  return vs + " " + hs;
+}
+
+std::string caption(const Scene& s) {
+  std::vector<int> idx;
+  for (int i = 0; i < int(s.objects.size()); ++i) idx.push_back(i);
+  std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) {
+    const auto &A = s.objects[size_t(a)], &B = s.objects[size_t(b)];
+    return A.cx != B.cx ? A.cx < B.cx : A.cy < B.cy;
+  });
+  std::string out;
+  for (size_t k = 0; k < idx.size(); ++k) {
+    const auto& o = s.objects[size_t(idx[k])];
+    if (k > 0) out += (k + 1 == idx.size()) ? " and " : ", ";
+    out += "a " + o.size + " " + o.color + " " + o.shape;
+  }
+  return out;
+}
+
+namespace {
+
+// Parses a caption into sorted (size, color, shape) triples; false on any
+// word outside the caption grammar.
+bool parse_caption(const std::string& text, std::vector<std::string>& out) {
+  std::vector<std::string> words;
+  std::string w;
+  for (char ch : text + " ") {
+    const char c = char(std::tolower(static_cast<unsigned char>(ch)));
+    if (c >= 'a' && c <= 'z') {
+      w += c;
+    } else {
+      if (!w.empty()) words.push_back(w);
+      w.clear();
+      if (!(c == ' ' || c == ',' || c == '.' || c == '\n' || c == '\t' || c == '\r')) return false;
+    }
+  }
+  auto in = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  std::string size, color;
+  for (const auto& x : words) {
+    if (x == "a" || x == "an" || x == "and") {
+      if (!size.empty() || !color.empty()) return false;
+    } else if (in(size_names(), x)) {
+      if (!size.empty() || !color.empty()) return false;
+      size = x;
+    } else if (in(color_names(), x)) {
+      if (!color.empty()) return false;
+      color = x;
+    } else if (in(shape_names(), x)) {
+      if (size.empty() || color.empty()) return false;
+      out.push_back(size + " " + color + " " + x);
+      size.clear(), color.clear();
+    } else {
+      return false;
+    }
+  }
+  if (!size.empty() || !color.empty()) return false;
+  std::sort(out.begin(), out.end());
+  return true;
+}
+
+}  // namespace
+
+bool caption_matches(const std::string& a, const std::string& b) {
+  std::vector<std::string> ta, tb;
+  if (!parse_caption(a, ta) || !parse_caption(b, tb)) return false;
+  return !ta.empty() && ta == tb;
+}
+
+std::vector<std::string> vocabulary() {
+  std::set<std::string> v{"what", "color", "is", "the", "shape", "object", "size", "or", "how",  "many",
+                          "objects", "are", "there", "a", "any", "where", "left", "right", "of", "above",
+                          "below", "larger", "than", "and", "same", "describe", "image", "in", "picture",
+                          "top", "bottom", "center", "nothing", "yes", "no", "?", ".", ","};
+  for (const auto& s : shape_names()) v.insert(s), v.insert(plural(s));
+  for (const auto& s : color_names()) v.insert(s);
+  for (const auto& s : size_names()) v.insert(s);
+  for (const char* s : kNumbers) v.insert(s);
+  return {v.begin(), v.end()};
+}
+
+std::vector<std::string> closed_answers() {
+  std::vector<std::string> v;
+  for (const auto& s : color_names()) v.push_back(s);
+  for (const auto& s : shape_names()) v.push_back(s);
+  for (const auto& s : size_names()) v.push_back(s);
+  for (const char* s : kNumbers) v.push_back(s);
+  v.push_back("yes");
+  v.push_back("no");
+  for (const char* s : kPositions) v.push_back(s);
+  for (const auto& c : color_names())
+    for (const auto& s : shape_names()) v.push_back(c + " " + s);
+  v.push_back("nothing");
+  return v;
+}
+
+// ---------------------------------------------------------------- questions
+
+std::vector<Sample> questions_for(const Scene& sc) {
+  std::vector<Sample> out;
+  const auto& objs = sc.objects;
+  const int n = int(objs.size()), W = sc.width(), H = sc.height();
+  auto add = [&](const std::string& type, const std::string& tmpl, const std::string& q, const std::string& a,
+                 int ref = -1, int ref2 = -1) {
+    Sample s;
+    s.type = type, s.tmpl = tmpl, s.question = q, s.answer = a, s.referred = ref, s.referred2 = ref2;
+    out.push_back(std::move(s));
+  };
+  std::vector<std::string> ref(static_cast<size_t>(n)), ref_nc(ref), ref_ns(ref);
+  for (int i = 0; i < n; ++i) {
+    ref[size_t(i)] = referring_expression(sc, i);
+    ref_nc[size_t(i)] = referring_expression(sc, i, true, false);
+    ref_ns[size_t(i)] = referring_expression(sc, i, false, true);
+  }
+
+  // color
+  for (int i = 0; i < n; ++i)
+    if (!ref_nc[size_t(i)].empty())
+      add("color", "color", "what color is " + ref_nc[size_t(i)] + "?", objs[size_t(i)].color, i);
+
+  // shape
+  for (const auto& c : color_names()) {
+    int k = -1, cnt = 0;
+    for (int i = 0; i < n; ++i)
+      if (objs[size_t(i)].color == c) k = i, ++cnt;
+    if (cnt == 1) add("shape", "shape_color", "what shape is the " + c + " object?", objs[size_t(k)].shape, k);
+  }
+  for (const auto& z : size_names()) {
+    int k = -1, cnt = 0;
+    for (int i = 0; i < n; ++i)
+      if (objs[size_t(i)].size == z) k = i, ++cnt;
+    if (cnt == 1) add("shape", "shape_size", "what shape is the " + z + " object?", objs[size_t(k)].shape, k);
+  }
+
+  // size
+  for (int i = 0; i < n; ++i)
+    if (!ref_ns[size_t(i)].empty()) {
+      add("size", "size_what", "what size is " + ref_ns[size_t(i)] + "?", objs[size_t(i)].size, i);
+      add("size", "size_or", "is " + ref_ns[size_t(i)] + " small or large?", objs[size_t(i)].size, i);
+    }
+
+  // count and exist
+  auto count_if = [&](const std::string* shape, const std::string* color) {
+    int c = 0;
+    for (const auto& o : objs) c += (!shape || o.shape == *shape) && (!color || o.color == *color);
+    return c;
+  };
+  add("count", "count_all", "how many objects are there?", kNumbers[n]);
+  for (const auto& s : shape_names())
+    add("count", "count_shape", "how many " + plural(s) + " are there?", kNumbers[count_if(&s, nullptr)]);
+  for (const auto& c : color_names())
+    add("count", "count_color", "how many " + c + " objects are there?", kNumbers[count_if(nullptr, &c)]);
+  for (const auto& c : color_names())
+    for (const auto& s : shape_names())
+      add("count", "count_color_shape", "how many " + c + " " + plural(s) + " are there?",
+          kNumbers[count_if(&s, &c)]);
+  for (const auto& c : color_names())
+    for (const auto& s : shape_names())
+      add("exist", "exist_color_shape", "is there a " + c + " " + s + "?", count_if(&s, &c) ? "yes" : "no");
+  for (const auto& s : shape_names())
+    add("exist", "exist_shape", "is there a " + s + "?", count_if(&s, nullptr) ? "yes" : "no");
+  for (const auto& c : color_names())
+    add("exist", "exist_color", "are there any " + c + " objects?", count_if(nullptr, &c) ? "yes" : "no");
+
+  // position
+  for (int i = 0; i < n; ++i) {
+    const auto& o = objs[size_t(i)];
+    if (ref[size_t(i)].empty()) continue;
+    const double mx = kRobust * W, my = kRobust * H;
+    const bool robust = std::abs(o.cx - W / 3.0) > mx && std::abs(o.cx - 2.0 * W / 3.0) > mx &&
+                        std::abs(o.cy - H / 3.0) > my && std::abs(o.cy - 2.0 * H / 3.0) > my;
+    if (robust) add("position", "position", "where is " + ref[size_t(i)] + "?", position_words(o.cx, o.cy, W, H), i);
+  }
+
+  // relation
+  struct Dir { const char* tmpl; const char* words; bool horizontal; int sign; };
+  const Dir dirs[] = {{"relation_left", "left of", true, -1},
+                      {"relation_right", "right of", true, +1},
+                      {"relation_above", "above", false, -1},
+                      {"relation_below", "below", false, +1}};
+  for (int i = 0; i < n; ++i) {
+    if (ref[size_t(i)].empty()) continue;
+    const auto& r = objs[size_t(i)];
+    for (const auto& d : dirs) {
+      bool robust = true;
+      std::vector<std::pair<double, int>> cand;
+      for (int j = 0; j < n; ++j) {
+        if (j == i) continue;
+        const auto& o = objs[size_t(j)];
+        const double delta = d.horizontal ? o.cx - r.cx : o.cy - r.cy;
+        if (std::abs(delta) <= kRobust * (d.horizontal ? W : H)) robust = false;
+        if (delta * d.sign > 0) cand.emplace_back(std::hypot(double(o.cx - r.cx), double(o.cy - r.cy)), j);
+      }
+      if (!robust) continue;
+      std::sort(cand.begin(), cand.end());
+      if (cand.size() >= 2 && !(cand[0].first <= kCloser * cand[1].first)) continue;
+      const std::string ans =
+          cand.empty() ? "nothing" : objs[size_t(cand[0].second)].color + " " + objs[size_t(cand[0].second)].shape;
+      add("relation", d.tmpl, std::string("what is ") + d.words + " " + ref[size_t(i)] + "?", ans, i);
+    }
+  }
+
+  // compare
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      if (i == j) continue;
+      const auto &a = objs[size_t(i)], &b = objs[size_t(j)];
+      if (a.size != b.size && !ref_ns[size_t(i)].empty() && !ref_ns[size_t(j)].empty())
+        add("compare", "compare_larger", "is " + ref_ns[size_t(i)] + " larger than " + ref_ns[size_t(j)] + "?",
+            a.size == "large" ? "yes" : "no", i, j);
+      if (!ref_nc[size_t(i)].empty() && !ref_nc[size_t(j)].empty())
+        add("compare", "compare_color",
+            "are " + ref_nc[size_t(i)] + " and " + ref_nc[size_t(j)] + " the same color?",
+            a.color == b.color ? "yes" : "no", i, j);
+      if (!ref[size_t(i)].empty() && !ref[size_t(j)].empty())
+        add("compare", "compare_shape", "are " + ref[size_t(i)] + " and " + ref[size_t(j)] + " the same shape?",
+            a.shape == b.shape ? "yes" : "no", i, j);
+    }
+
+  // describe
+  const std::string cap = caption(sc);
+  add("describe", "describe_image", "describe the image.", cap);
+  add("describe", "describe_picture", "what is in the picture?", cap);
+  return out;
+}
+
+Sample make_sample(uint64_t seed, const GenOptions& opt) {
+  Rng rng(seed);
+  const std::string& type = question_types()[size_t(rng.below(int(question_types().size())))];
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    Scene sc = render_scene(rng.next(), opt);
+    std::vector<Sample> qs = questions_for(sc);
+    std::vector<std::string> tmpls;
+    for (const auto& q : qs)
+      if (q.type == type && std::find(tmpls.begin(), tmpls.end(), q.tmpl) == tmpls.end()) tmpls.push_back(q.tmpl);
+    if (tmpls.empty()) continue;
+    const std::string tmpl = tmpls[size_t(rng.below(int(tmpls.size())))];
+    std::vector<const Sample*> pool, pos, neg;
+    for (const auto& q : qs)
+      if (q.tmpl == tmpl) {
+        pool.push_back(&q);
+        (q.answer == "no" || q.answer == "zero" || q.answer == "nothing" ? neg : pos).push_back(&q);
+      }
+    // Balance the answers that would otherwise dominate ("no", "zero", "nothing");
+    // relations lean to objects because one-object scenes can only answer "nothing".
+    if (!pos.empty() && !neg.empty()) pool = rng.chance(type == "relation" ? 0.75 : 0.5) ? pos : neg;
+    Sample s = *pool[size_t(rng.below(int(pool.size())))];
+    s.scene = std::move(sc);
+    return s;
+  }
+  throw core::Error(core::ErrorCode::Internal, "shapes: no scene with a '" + type + "' question");
+}
+
+// ---------------------------------------------------------------- output
+
+nlohmann::json to_json(const Sample& s) {
+  nlohmann::json objs = nlohmann::json::array();
+  for (const auto& o : s.scene.objects)
+    objs.push_back({{"shape", o.shape},
+                    {"color", o.color},
+                    {"size", o.size},
+                    {"center", {o.cx, o.cy}},
+                    {"bbox", {o.box.x, o.box.y, o.box.width, o.box.height}},
+                    {"rotation", o.rotation},
+                    {"rgb", {o.rgb[0], o.rgb[1], o.rgb[2]}}});
+  return {{"question", s.question}, {"type", s.type},           {"template", s.tmpl},
+          {"answer", s.answer},     {"referred", s.referred},   {"referred2", s.referred2},
+          {"width", s.scene.width()}, {"height", s.scene.height()}, {"objects", objs}};
+}
+
+void write_dataset(const fs::path& dir, uint64_t seed, int count, const GenOptions& opt) {
+  if (count < 0) throw core::Error(core::ErrorCode::BadArgument, "shapes: negative sample count");
+  std::error_code ec;
+  fs::create_directories(dir / "images", ec);
+  fs::create_directories(dir / "masks", ec);
+  if (!fs::is_directory(dir / "images") || !fs::is_directory(dir / "masks"))
+    throw core::Error(core::ErrorCode::Io, "shapes: cannot create " + (dir / "images").string());
+  std::ofstream jl(dir / "requests.jsonl", std::ios::binary | std::ios::trunc);
+  if (!jl) throw core::Error(core::ErrorCode::Io, "shapes: cannot write " + (dir / "requests.jsonl").string());
+  for (int i = 0; i < count; ++i) {
+    const Sample s = make_sample(mix_seed(seed, uint64_t(i)), opt);
+    char name[32];
+    std::snprintf(name, sizeof name, "%06d", i);
+    const std::string img_rel = std::string("images/") + name + ".png";
+    cv::Mat bgr;
+    cv::cvtColor(s.scene.rgb, bgr, cv::COLOR_RGB2BGR);
+    if (!cv::imwrite((dir / img_rel).string(), bgr))
+      throw core::Error(core::ErrorCode::Io, "shapes: cannot write " + (dir / img_rel).string());
+    nlohmann::json j = to_json(s);
+    nlohmann::json masks = nlohmann::json::array();
+    for (size_t k = 0; k < s.scene.objects.size(); ++k) {
+      const std::string m_rel = std::string("masks/") + name + "_" + std::to_string(k) + ".png";
+      if (!cv::imwrite((dir / m_rel).string(), s.scene.objects[k].mask))
+        throw core::Error(core::ErrorCode::Io, "shapes: cannot write " + (dir / m_rel).string());
+      masks.push_back(m_rel);
+    }
+    j["image"] = img_rel;
+    j["masks"] = masks;
+    jl << j.dump() << '\n';
+  }
+  jl.flush();
+  if (!jl) throw core::Error(core::ErrorCode::Io, "shapes: cannot write " + (dir / "requests.jsonl").string());
+}
+
+}  // namespace core::shapes
