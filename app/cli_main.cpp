@@ -296,6 +296,8 @@ int cmd_ask(const Args& a, bool describe) {
     if (!describe && !a.has("--question")) throw UsageError("ask needs --question TEXT (or --batch FILE)");
   }
   if (a.has("--method")) parse_method(a.get("--method"));
+  to_int(a, "--beams", 1, 1, 16);  // bad numbers are usage errors, before the model loads
+  to_int(a, "--max-tokens", 1, 1, 256);
   auto engine = core::Engine::load(model_dir(a), engine_options(a));
   if (!a.has("--batch")) {
     bool ok = false;

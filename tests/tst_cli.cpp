@@ -1,0 +1,132 @@
+// The autoglm command line end to end, on a random-weight model folder.
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include "core/engine/factory.h"
+#include "core/vision/image.h"
+#include "testutil.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Run {
+  int code;
+  QString out, err;
+};
+
+Run run(const QStringList& args) {
+  QProcess p;
+  p.setProgram(AUTOGLM_CLI);
+  p.setArguments(args);
+  p.start();
+  if (!p.waitForFinished(300000)) return {-1, "", "timeout"};
+  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+
+}  // namespace
+
+class TstCli : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp;
+  QString model, image;
+
+ private Q_SLOTS:
+  void initTestCase() {
+    const fs::path dir = fs::path(tmp.path().toStdString());
+    auto vocab = core::make_vocab({"what", "color", "is", "the", "star", "red", "blue", "?", "describe", "image", "."});
+    core::write_random_model(dir / "model", core::small_config(static_cast<int>(vocab.size())), vocab, 5);
+    model = QString::fromStdString((dir / "model").string());
+    core::Image img;
+    img.width = 40;
+    img.height = 30;
+    img.rgb.assign(40 * 30 * 3, 200);
+    for (int i = 0; i < 300; ++i) img.rgb[static_cast<size_t>(i * 3)] = 20;
+    image = tmp.filePath("scène 图.png");
+    core::save_png(img, fs::u8path(image.toStdString()));
+  }
+
+  void ask_json_has_every_field() {
+    const QString heat = tmp.filePath("heat.png");
+    auto r = run({"ask", "--model", model, "--image", image, "--question", "what color is the star?", "--json",
+                  "--heatmap", heat, "--method", "rollout"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    auto j = json::parse(r.out.toStdString());
+    for (const char* k : {"image", "question", "answer", "confidence", "candidates", "tokens", "heatmap", "gates",
+                          "timings_ms", "error"})
+      QVERIFY2(j.contains(k), k);
+    QVERIFY(j["error"].is_null());
+    QVERIFY(j["confidence"].get<double>() >= 0 && j["confidence"].get<double>() <= 1);
+    QCOMPARE(j["heatmap"]["grid"], json({8, 8}));
+    QCOMPARE(j["heatmap"]["values"].size(), size_t(64));
+    double s = 0;
+    for (const auto& v : j["heatmap"]["values"]) s += v.get<double>();
+    QVERIFY(std::abs(s - 1.0) < 1e-3);
+    QCOMPARE(j["heatmap"]["method"].get<std::string>(), std::string("rollout"));
+    QCOMPARE(j["gates"]["layers"].get<int>(), 2);
+    QCOMPARE(j["gates"]["per_layer"].size(), size_t(2));
+    for (const char* k : {"preprocess", "vision", "fusion", "decode"}) QVERIFY(j["timings_ms"].contains(k));
+    auto overlay = core::decode_image_file(fs::u8path(heat.toStdString()));
+    QCOMPARE(overlay.width, 40);
+    QCOMPARE(overlay.height, 30);
+  }
+
+  void batch_goes_on_after_a_broken_line() {
+    const QString batch = tmp.filePath("batch.jsonl");
+    {
+      QFile f(batch);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      const std::string img = image.toStdString();
+      f.write((json{{"image", img}, {"question", "what color is the star?"}}.dump() + "\n").c_str());
+      f.write((json{{"image", tmp.filePath("missing.png").toStdString()}, {"question", "is the star red?"}}.dump() + "\n").c_str());
+      f.write("this is not json\n");
+      f.write((json{{"image", img}, {"question", "is the star blue?"}}.dump() + "\n").c_str());
+    }
+    auto r = run({"ask", "--model", model, "--batch", batch});
+    QCOMPARE(r.code, 1);
+    const auto lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 4);
+    auto l0 = json::parse(lines[0].toStdString()), l1 = json::parse(lines[1].toStdString()),
+         l2 = json::parse(lines[2].toStdString()), l3 = json::parse(lines[3].toStdString());
+    QVERIFY(l0["error"].is_null() && l0.contains("answer"));
+    QVERIFY(l1["error"].get<std::string>().find("missing.png") != std::string::npos);
+    QVERIFY(l2["error"].get<std::string>().find("line 3") != std::string::npos);
+    QVERIFY(l3["error"].is_null() && l3.contains("answer"));
+  }
+
+  void exit_codes_and_messages() {
+    QCOMPARE(run({"ask", "--model", model, "--image", image}).code, 2);           // no question
+    QCOMPARE(run({"frobnicate"}).code, 2);
+    QCOMPARE(run({"ask", "--beams", "x", "--image", image, "--question", "q"}).code, 2);
+    auto bad = run({"ask", "--model", model, "--image", image, "--question", ""});
+    QCOMPARE(bad.code, 1);
+    QVERIFY(bad.err.contains("empty"));
+    auto notimg = run({"ask", "--model", model, "--image", tmp.filePath("nope.jpg"), "--question", "what?"});
+    QCOMPARE(notimg.code, 1);
+    auto help = run({"--help"});
+    QCOMPARE(help.code, 0);
+    QVERIFY(help.out.contains("--batch"));
+    auto ver = run({"--version"});
+    QVERIFY(ver.out.startsWith("autoglm "));
+    auto info = run({"info", "--model", model, "--json"});
+    QCOMPARE(info.code, 0);
+    auto j = json::parse(info.out.toStdString());
+    QCOMPARE(j["family"].get<std::string>(), std::string("open-autoglm"));
+    QVERIFY(j["learned_gates"].get<bool>());
+    auto broken = run({"info", "--model", tmp.path()});
+    QCOMPARE(broken.code, 1);
+    QVERIFY(broken.err.contains("config.json"));
+  }
+
+  void describe_works() {
+    auto r = run({"describe", "--model", model, "--image", image, "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    auto j = json::parse(r.out.toStdString());
+    QVERIFY(j.contains("answer"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TstCli)
+#include "tst_cli.moc"
