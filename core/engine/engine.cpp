@@ -428,7 +428,9 @@ struct Engine::Impl {
         if (id != cfg.eos_id) a.ids.push_back(id);
       a.text = answer_text(a.ids);
       a.tokens = h.tokens;
-      const double n = std::max<double>(1, static_cast<double>(h.ids.size()));
+      // Length-normalised over the answer's words; the end token's probability
+      // counts but not its length, so a one-word answer keeps its true probability.
+      const double n = std::max<double>(1, static_cast<double>(a.ids.size()));
       a.raw_score = static_cast<float>(std::exp(h.logp / n));
       a.confidence = static_cast<float>(std::exp(h.logp_cal / n));
       // identical texts (e.g. differing only in special tokens) merge

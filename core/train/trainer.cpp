@@ -245,7 +245,8 @@ void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) 
       double lp = 0;
       for (size_t t = 0; t < chosen[i].size(); ++t)
         lp += torch::log_softmax(step_logits[i][t] / T, -1)[chosen[i][t]].item<double>();
-      c.push_back(std::exp(lp / static_cast<double>(chosen[i].size())));
+      const size_t words = chosen[i].size() - (chosen[i].back() == cfg.eos_id ? 1 : 0);
+      c.push_back(std::exp(lp / static_cast<double>(std::max<size_t>(1, words))));
     }
     return c;
   };
