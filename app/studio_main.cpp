@@ -1,0 +1,143 @@
+// autoglm-studio [--model DIR] [--device auto|cpu|cuda] [--threads N] [--lang zh_CN] [FILE...]
+//
+// Opens the window, loads the model in the worker thread (the window opens
+// and says so when there is none or it fails to load) and the given images.
+// --screenshot OUT.png [--ask QUESTION] [--size WxH] saves a picture of the
+// window once the answer and its heatmap are shown, then quits (for docs).
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QTimer>
+
+#include <cstdio>
+#include <memory>
+
+#include "core/engine/paths.h"
+#include "ui/inferencecontroller.h"
+#include "ui/language.h"
+#include "ui/mainwindow.h"
+#include "ui/messagebar.h"
+#include "ui/settingsdialog.h"
+
+#ifndef AUTOGLM_VERSION
+#define AUTOGLM_VERSION "0.1.0"
+#endif
+
+namespace {
+
+bool parseDevice(const QString& s, core::Device* out) {
+  if (s == QLatin1String("auto")) *out = core::Device::Auto;
+  else if (s == QLatin1String("cpu")) *out = core::Device::Cpu;
+  else if (s == QLatin1String("cuda") || s == QLatin1String("gpu")) *out = core::Device::Cuda;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QCoreApplication::setOrganizationName(QStringLiteral("OpenAutoGLM"));
+  QCoreApplication::setApplicationName(QStringLiteral("Studio"));
+  QCoreApplication::setApplicationVersion(QStringLiteral(AUTOGLM_VERSION));
+  QGuiApplication::setApplicationDisplayName(QStringLiteral("Open-AutoGLM Studio"));
+  QGuiApplication::setDesktopFileName(QStringLiteral("autoglm-studio"));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("Ask questions about images with a local vision-language model."));
+  parser.addHelpOption();
+  parser.addVersionOption();
+  const QCommandLineOption modelOpt(QStringLiteral("model"), QStringLiteral("Model folder (default: the embedded model)."),
+                                    QStringLiteral("DIR"));
+  const QCommandLineOption deviceOpt(QStringLiteral("device"), QStringLiteral("auto, cpu or cuda (default: the settings)."),
+                                     QStringLiteral("DEVICE"));
+  const QCommandLineOption threadsOpt(QStringLiteral("threads"), QStringLiteral("CPU threads (0: automatic)."),
+                                      QStringLiteral("N"));
+  const QCommandLineOption langOpt(QStringLiteral("lang"), QStringLiteral("Interface language: en or zh_CN."),
+                                   QStringLiteral("CODE"));
+  const QCommandLineOption shotOpt(QStringLiteral("screenshot"),
+                                   QStringLiteral("Save a screenshot of the window once the answer is shown, then quit."),
+                                   QStringLiteral("PNG"));
+  const QCommandLineOption askOpt(QStringLiteral("ask"), QStringLiteral("With --screenshot: ask this question about the first image (repeatable)."),
+                                  QStringLiteral("QUESTION"));
+  const QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Window size for --screenshot, e.g. 1360x860."),
+                                   QStringLiteral("WxH"));
+  parser.addOptions({modelOpt, deviceOpt, threadsOpt, langOpt, shotOpt, askOpt, sizeOpt});
+  parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Images or folders of images to open."),
+                               QStringLiteral("[FILE...]"));
+  parser.process(app);
+
+  core::Device device = core::Device::Auto;
+  if (parser.isSet(deviceOpt) && !parseDevice(parser.value(deviceOpt), &device)) {
+    fprintf(stderr, "autoglm-studio: --device must be auto, cpu or cuda\n");
+    return 2;
+  }
+  int threads = -1;
+  if (parser.isSet(threadsOpt)) {
+    bool ok = false;
+    threads = parser.value(threadsOpt).toInt(&ok);
+    if (!ok || threads < 0) {
+      fprintf(stderr, "autoglm-studio: --threads must be a number >= 0\n");
+      return 2;
+    }
+  }
+
+  ui::AppSettings settings = ui::AppSettings::load();
+  const QString lang = parser.isSet(langOpt) ? parser.value(langOpt) : settings.language;
+  if (!lang.isEmpty() && !ui::availableLanguages().contains(lang))
+    fprintf(stderr, "autoglm-studio: no translation for '%s'; using English\n", qPrintable(lang));
+  ui::setLanguage(ui::availableLanguages().contains(lang) ? lang : (lang.isEmpty() ? QString() : QStringLiteral("en")));
+
+  ui::MainWindow window;
+  if (parser.isSet(deviceOpt) || parser.isSet(threadsOpt))
+    window.overrideDevice(parser.isSet(deviceOpt) ? device : settings.device, threads);
+  const QString shot = parser.value(shotOpt);
+  if (!shot.isEmpty()) {
+    const QStringList wh = parser.value(sizeOpt).split(QLatin1Char('x'));
+    QSize size(1360, 860);
+    if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0) size = QSize(wh[0].toInt(), wh[1].toInt());
+    window.resize(size);
+  }
+  window.show();
+
+  // Model: --model, else the folder chosen in the settings, else the embedded default.
+  QString modelDir = parser.value(modelOpt);
+  if (modelDir.isEmpty() && QFileInfo::exists(settings.modelDir)) modelDir = settings.modelDir;
+  if (modelDir.isEmpty()) modelDir = QString::fromStdString(core::default_model_dir().u8string());
+  if (modelDir.isEmpty()) {
+    window.messageBar()->showMessage(
+        QCoreApplication::translate("main", "No model was found. Use File > Open Model Folder to choose one "
+                                            "(the default model or a BLIP folder)."),
+        ui::MessageBar::Kind::Warning);
+  } else {
+    window.loadModel(QDir(modelDir).absolutePath(), false);
+  }
+
+  const QStringList files = parser.positionalArguments();
+  if (!files.isEmpty()) window.openFiles(files);
+
+  if (!shot.isEmpty()) {
+    // Ask the --ask questions one after the other once the model is ready;
+    // save when the last answer's heatmap is on screen.
+    auto questions = std::make_shared<QStringList>(parser.values(askOpt));
+    auto save = [&window, shot] {
+      window.grab().save(shot, "PNG");
+      QCoreApplication::exit(0);
+    };
+    auto askNext = [&window, questions] {
+      if (questions->isEmpty() || window.currentImage().isEmpty()) return false;
+      window.askQuestion(questions->takeFirst());
+      return true;
+    };
+    QObject::connect(window.controller(), &ui::InferenceController::modelLoaded, &window, [askNext] { askNext(); });
+    QObject::connect(window.controller(), &ui::InferenceController::modelLoadFailed, &window,
+                     [save] { QTimer::singleShot(500, save); });
+    QObject::connect(&window, &ui::MainWindow::heatmapUpdated, &window, [askNext, save, questions] {
+      if (!askNext()) QTimer::singleShot(500, save);
+    });
+    if (questions->isEmpty() || modelDir.isEmpty()) QTimer::singleShot(1500, save);
+    QTimer::singleShot(180000, save);  // give up after three minutes
+  }
+  return app.exec();
+}

@@ -1,0 +1,827 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+<context>
+    <name>ErrorText</name>
+    <message>
+        <source>The file could not be read</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model&apos;s weight file is damaged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This model folder only has pickled weights, which are not loaded for safety</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model&apos;s configuration is not valid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model&apos;s weights do not match its configuration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model&apos;s vocabulary is missing or damaged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This file is not an image that can be opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This image is too large</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The question cannot be asked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The request is not valid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The compute device is not available</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Internal error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <extracomment>%1 is a translated summary, %2 the technical detail (English)</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Out of memory</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unexpected error: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading the configuration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading the vocabulary</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Building the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading the weights</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>No model was found. Use File &gt; Open Model Folder to choose one (the default model or a BLIP folder).</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::AnswerDelegate</name>
+    <message>
+        <source>Describe the image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Describe: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Describing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Thinking…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not sure</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>uncalibrated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(empty answer)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Also: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::AnswerList</name>
+    <message>
+        <source>Token probabilities</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Confidence %1 (sequence score %2, heuristic %3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This model has no calibration; the confidence is not calibrated.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::GatesPanel</name>
+    <message>
+        <source>Layer %1</source>
+        <extracomment>a row of the gate grid / bar label: encoder layer number</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ask a question to see how much each layer and word relied on the image.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mean gate per layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mean image share per layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Routing weights</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fusion gates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Learned gates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mean gate value over channels: how much each word took from the image in each fusion layer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Effective image share (no learned gates)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This model has no learned gates; shown is |c| / (|c| + |s|) per generated word and decoder layer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This model has no learned gates; shown is |c| / (|c| + |s|) per word and fusion layer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rows: decoder layers; columns: words of the caption.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rows: fusion layers; columns: words of the question.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::ImageView</name>
+    <message>
+        <source>Attention %1% (uniform %2%)</source>
+        <extracomment>hover read-out over the heatmap: share of the attention in that cell, and the uniform share</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::InferenceWorker</name>
+    <message>
+        <source>No model is loaded. Use File &gt; Open Model Folder.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::MainWindow</name>
+    <message>
+        <source>Model %1 loaded in %2 s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The heatmap could not be made. %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open-AutoGLM Studio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 — Open-AutoGLM Studio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Ask</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Main Toolbar</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Open Images…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open images or a folder of images (Ctrl+O)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open &amp;Model Folder…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load another model folder, e.g. a BLIP checkpoint (Ctrl+Shift+O)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Paste Image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paste</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paste an image or image files from the clipboard (Ctrl+V)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Save Heatmap Overlay as PNG…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save overlay</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save the image with the heatmap as shown (Ctrl+S)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove from List</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Clear List</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom &amp;In</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom &amp;Out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Fit to Window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Actual Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show &amp;Heatmap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Type a Question</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>As&amp;k</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Describe Image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Describe</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write a caption for the current image (Ctrl+D)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Cancel Request</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop the running request (Esc)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Preferences…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;About Open-AutoGLM Studio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>System Default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drop images or a folder here, paste with Ctrl+V, or use File &gt; Open (Ctrl+O).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Heatmap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Overlay where the model looked (Ctrl+H)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layer attention</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>All layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Attention rollout</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gradient-weighted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layer attention: one fusion layer&apos;s cross-attention. All layers: their mean. Rollout: carried through the text self-attention. Gradient-weighted: the parts that raised this answer&apos;s probability.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Head</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Word</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Colours</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Opacity</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mean of heads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Whole caption</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Whole question</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layer %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Head %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Question</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ask about the image, e.g. “what colour is the circle?”</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Enter asks; Up and Down recall earlier questions.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ask</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Answers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not sure below</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Answers with a lower confidence are marked “not sure”.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Answers to the current image appear here, with their confidence. Hover over an answer to see each word&apos;s probability.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Loading model…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>captioning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>question answering</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (%2), %3 million parameters
+Image %4 px, patch %5, grid %6 × %6
+Fusion layers: %7; learned gates: %8; routing: %9
+Confidence: %10
+libtorch %11</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>calibrated (temperature %1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>uncalibrated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GPU %1 (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>CPU, %n thread(s)</source>
+        <translation>
+            <numerusform>CPU, %n thread</numerusform>
+            <numerusform>CPU, %n threads</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Last answer %1 ms: preprocess %2 · vision %3 · fusion %4 · decode %5</source>
+        <extracomment>status bar: latency of the last answer, split by stage (milliseconds)</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The image was encoded once; later questions about it reuse its features.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>file not found</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not a readable file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the file is too large (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not an image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>too large (%1 × %2 pixels; the limit is %3 megapixels)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the image could not be decoded (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: no images in this folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not added: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) not added: %1</source>
+        <translation>
+            <numerusform>%n file not added: %1</numerusform>
+            <numerusform>%n files not added: %1</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> (and %n more)</source>
+        <translation>
+            <numerusform> (and %n more)</numerusform>
+            <numerusform> (and %n more)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1: the image could not be decoded (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Only local files can be opened: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The pasted image could not be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No temporary folder for pasted images.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The pasted image could not be stored.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no image or image file to add.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open Images</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Images (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No recent files</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Loading model from %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open Model Folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No default model was found. Choose a model folder.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model: %1, %2 million parameters, on %3. libtorch %4.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>About Open-AutoGLM Studio</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Open-AutoGLM Studio %1&lt;/h3&gt;&lt;p&gt;Ask questions about images with a local vision-language model, and see why it answered as it did: confidence, attention heatmaps and fusion gates.&lt;/p&gt;&lt;p&gt;%2&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open an image first: drop one on the window, paste it, or use File &gt; Open.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Type a question first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No model is loaded. Use File &gt; Open Model Folder to choose one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Computing the heatmap…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no image to save.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 could not be written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save Heatmap Overlay</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model folder %1 could not be loaded; the previous model stays in use.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No model could be loaded from %1. Use File &gt; Open Model Folder to choose one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::MessageBar</name>
+    <message>
+        <source>Close</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::SettingsDialog</name>
+    <message>
+        <source>Model Folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Preferences</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model folder:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The embedded default model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Device:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Automatic (GPU if available)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CUDA GPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CPU threads:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Beams:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Beam search width; 1 is greedy decoding.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Maximum answer length:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Language:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A different model folder, device or thread count reloads the model.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,828 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ErrorText</name>
+    <message>
+        <source>The file could not be read</source>
+        <translation>无法读取文件</translation>
+    </message>
+    <message>
+        <source>The model&apos;s weight file is damaged</source>
+        <translation>模型的权重文件已损坏</translation>
+    </message>
+    <message>
+        <source>This model folder only has pickled weights, which are not loaded for safety</source>
+        <translation>此模型文件夹只有 pickle 格式的权重，出于安全考虑不予加载</translation>
+    </message>
+    <message>
+        <source>The model&apos;s configuration is not valid</source>
+        <translation>模型配置无效</translation>
+    </message>
+    <message>
+        <source>The model&apos;s weights do not match its configuration</source>
+        <translation>模型权重与其配置不符</translation>
+    </message>
+    <message>
+        <source>The model&apos;s vocabulary is missing or damaged</source>
+        <translation>模型词表缺失或已损坏</translation>
+    </message>
+    <message>
+        <source>This file is not an image that can be opened</source>
+        <translation>此文件不是可以打开的图像</translation>
+    </message>
+    <message>
+        <source>This image is too large</source>
+        <translation>此图像太大</translation>
+    </message>
+    <message>
+        <source>The question cannot be asked</source>
+        <translation>无法提出该问题</translation>
+    </message>
+    <message>
+        <source>The request is not valid</source>
+        <translation>请求无效</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>The compute device is not available</source>
+        <translation>计算设备不可用</translation>
+    </message>
+    <message>
+        <source>Internal error</source>
+        <translation>内部错误</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <extracomment>%1 is a translated summary, %2 the technical detail (English)</extracomment>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>Out of memory</source>
+        <translation>内存不足</translation>
+    </message>
+    <message>
+        <source>Unexpected error: %1</source>
+        <translation>意外错误：%1</translation>
+    </message>
+    <message>
+        <source>Reading the configuration</source>
+        <translation>正在读取配置</translation>
+    </message>
+    <message>
+        <source>Reading the vocabulary</source>
+        <translation>正在读取词表</translation>
+    </message>
+    <message>
+        <source>Building the model</source>
+        <translation>正在构建模型</translation>
+    </message>
+    <message>
+        <source>Reading the weights</source>
+        <translation>正在读取权重</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>No model was found. Use File &gt; Open Model Folder to choose one (the default model or a BLIP folder).</source>
+        <translation>未找到模型。请使用“文件 &gt; 打开模型文件夹”选择一个（默认模型或 BLIP 文件夹）。</translation>
+    </message>
+</context>
+<context>
+    <name>ui::AnswerDelegate</name>
+    <message>
+        <source>Describe the image</source>
+        <translation>描述图像</translation>
+    </message>
+    <message>
+        <source>Describe: %1</source>
+        <translation>描述：%1</translation>
+    </message>
+    <message>
+        <source>Describing…</source>
+        <translation>正在描述…</translation>
+    </message>
+    <message>
+        <source>Thinking…</source>
+        <translation>正在思考…</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>not sure</source>
+        <translation>不确定</translation>
+    </message>
+    <message>
+        <source>uncalibrated</source>
+        <translation>未校准</translation>
+    </message>
+    <message>
+        <source>(empty answer)</source>
+        <translation>（空回答）</translation>
+    </message>
+    <message>
+        <source>Also: %1</source>
+        <translation>其他候选：%1</translation>
+    </message>
+</context>
+<context>
+    <name>ui::AnswerList</name>
+    <message>
+        <source>Token probabilities</source>
+        <translation>各词元概率</translation>
+    </message>
+    <message>
+        <source>Confidence %1 (sequence score %2, heuristic %3)</source>
+        <translation>置信度 %1（序列得分 %2，启发式 %3）</translation>
+    </message>
+    <message>
+        <source>This model has no calibration; the confidence is not calibrated.</source>
+        <translation>此模型没有校准数据，置信度未经校准。</translation>
+    </message>
+</context>
+<context>
+    <name>ui::GatesPanel</name>
+    <message>
+        <source>Layer %1</source>
+        <extracomment>a row of the gate grid / bar label: encoder layer number</extracomment>
+        <translation>第 %1 层</translation>
+    </message>
+    <message>
+        <source>Ask a question to see how much each layer and word relied on the image.</source>
+        <translation>提出问题后，可以看到每一层、每个词在多大程度上依赖图像。</translation>
+    </message>
+    <message>
+        <source>Mean gate per layer</source>
+        <translation>各层平均门控值</translation>
+    </message>
+    <message>
+        <source>Mean image share per layer</source>
+        <translation>各层平均图像占比</translation>
+    </message>
+    <message>
+        <source>Routing weights</source>
+        <translation>路由权重</translation>
+    </message>
+    <message>
+        <source>Fusion gates</source>
+        <translation>融合门控</translation>
+    </message>
+    <message>
+        <source>Learned gates</source>
+        <translation>学习门控</translation>
+    </message>
+    <message>
+        <source>Mean gate value over channels: how much each word took from the image in each fusion layer.</source>
+        <translation>各通道的平均门控值：每个词在每个融合层中从图像获取了多少信息。</translation>
+    </message>
+    <message>
+        <source>Effective image share (no learned gates)</source>
+        <translation>有效图像占比（无学习门控）</translation>
+    </message>
+    <message>
+        <source>This model has no learned gates; shown is |c| / (|c| + |s|) per generated word and decoder layer.</source>
+        <translation>此模型没有学习门控；显示的是每个生成词和每个解码层的 |c| / (|c| + |s|)。</translation>
+    </message>
+    <message>
+        <source>This model has no learned gates; shown is |c| / (|c| + |s|) per word and fusion layer.</source>
+        <translation>此模型没有学习门控；显示的是每个词和每个融合层的 |c| / (|c| + |s|)。</translation>
+    </message>
+    <message>
+        <source>Rows: decoder layers; columns: words of the caption.</source>
+        <translation>行：解码层；列：描述中的词。</translation>
+    </message>
+    <message>
+        <source>Rows: fusion layers; columns: words of the question.</source>
+        <translation>行：融合层；列：问题中的词。</translation>
+    </message>
+</context>
+<context>
+    <name>ui::ImageView</name>
+    <message>
+        <source>Attention %1% (uniform %2%)</source>
+        <extracomment>hover read-out over the heatmap: share of the attention in that cell, and the uniform share</extracomment>
+        <translation>注意力 %1%（均匀分布为 %2%）</translation>
+    </message>
+</context>
+<context>
+    <name>ui::InferenceWorker</name>
+    <message>
+        <source>No model is loaded. Use File &gt; Open Model Folder.</source>
+        <translation>未加载模型。请使用“文件 &gt; 打开模型文件夹”。</translation>
+    </message>
+</context>
+<context>
+    <name>ui::MainWindow</name>
+    <message>
+        <source>Model %1 loaded in %2 s</source>
+        <translation>模型 %1 已加载，用时 %2 秒</translation>
+    </message>
+    <message>
+        <source>The heatmap could not be made. %1</source>
+        <translation>无法生成热力图。%1</translation>
+    </message>
+    <message>
+        <source>Open-AutoGLM Studio</source>
+        <translation>Open-AutoGLM Studio</translation>
+    </message>
+    <message>
+        <source>%1 — Open-AutoGLM Studio</source>
+        <translation>%1 — Open-AutoGLM Studio</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Ask</source>
+        <translation>提问(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation>设置(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Main Toolbar</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source>&amp;Open Images…</source>
+        <translation>打开图像(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Open images or a folder of images (Ctrl+O)</source>
+        <translation>打开图像或图像文件夹 (Ctrl+O)</translation>
+    </message>
+    <message>
+        <source>Open &amp;Model Folder…</source>
+        <translation>打开模型文件夹(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Load another model folder, e.g. a BLIP checkpoint (Ctrl+Shift+O)</source>
+        <translation>加载其他模型文件夹，例如 BLIP 检查点 (Ctrl+Shift+O)</translation>
+    </message>
+    <message>
+        <source>&amp;Paste Image</source>
+        <translation>粘贴图像(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Paste</source>
+        <translation>粘贴</translation>
+    </message>
+    <message>
+        <source>Paste an image or image files from the clipboard (Ctrl+V)</source>
+        <translation>从剪贴板粘贴图像或图像文件 (Ctrl+V)</translation>
+    </message>
+    <message>
+        <source>&amp;Save Heatmap Overlay as PNG…</source>
+        <translation>将热力图叠加保存为 PNG(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save overlay</source>
+        <translation>保存叠加图</translation>
+    </message>
+    <message>
+        <source>Save the image with the heatmap as shown (Ctrl+S)</source>
+        <translation>按当前显示保存带热力图的图像 (Ctrl+S)</translation>
+    </message>
+    <message>
+        <source>Remove from List</source>
+        <translation>从列表中移除</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Clear List</source>
+        <translation>清空列表</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;In</source>
+        <translation>放大(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;Out</source>
+        <translation>缩小(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Fit to Window</source>
+        <translation>适合窗口(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Actual Size</source>
+        <translation>实际大小(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Show &amp;Heatmap</source>
+        <translation>显示热力图(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Type a Question</source>
+        <translation>输入问题(&amp;T)</translation>
+    </message>
+    <message>
+        <source>As&amp;k</source>
+        <translation>提问(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;Describe Image</source>
+        <translation>描述图像(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Describe</source>
+        <translation>描述</translation>
+    </message>
+    <message>
+        <source>Write a caption for the current image (Ctrl+D)</source>
+        <translation>为当前图像生成描述 (Ctrl+D)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel Request</source>
+        <translation>取消请求(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop the running request (Esc)</source>
+        <translation>停止正在运行的请求 (Esc)</translation>
+    </message>
+    <message>
+        <source>&amp;Preferences…</source>
+        <translation>首选项(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>&amp;About Open-AutoGLM Studio</source>
+        <translation>关于 Open-AutoGLM Studio(&amp;A)</translation>
+    </message>
+    <message>
+        <source>System Default</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Drop images or a folder here, paste with Ctrl+V, or use File &gt; Open (Ctrl+O).</source>
+        <translation>将图像或文件夹拖放到此处，用 Ctrl+V 粘贴，或使用“文件 &gt; 打开” (Ctrl+O)。</translation>
+    </message>
+    <message>
+        <source>Heatmap</source>
+        <translation>热力图</translation>
+    </message>
+    <message>
+        <source>Overlay where the model looked (Ctrl+H)</source>
+        <translation>叠加显示模型关注的位置 (Ctrl+H)</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Layer attention</source>
+        <translation>单层注意力</translation>
+    </message>
+    <message>
+        <source>All layers</source>
+        <translation>所有层</translation>
+    </message>
+    <message>
+        <source>Attention rollout</source>
+        <translation>注意力传播 (rollout)</translation>
+    </message>
+    <message>
+        <source>Gradient-weighted</source>
+        <translation>梯度加权</translation>
+    </message>
+    <message>
+        <source>Layer attention: one fusion layer&apos;s cross-attention. All layers: their mean. Rollout: carried through the text self-attention. Gradient-weighted: the parts that raised this answer&apos;s probability.</source>
+        <translation>单层注意力：一个融合层的交叉注意力。所有层：各层的平均。传播：沿文本自注意力传递。梯度加权：提高该回答概率的区域。</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Head</source>
+        <translation>注意力头</translation>
+    </message>
+    <message>
+        <source>Word</source>
+        <translation>词</translation>
+    </message>
+    <message>
+        <source>Colours</source>
+        <translation>配色</translation>
+    </message>
+    <message>
+        <source>Opacity</source>
+        <translation>不透明度</translation>
+    </message>
+    <message>
+        <source>Mean of heads</source>
+        <translation>各头平均</translation>
+    </message>
+    <message>
+        <source>Whole caption</source>
+        <translation>整段描述</translation>
+    </message>
+    <message>
+        <source>Whole question</source>
+        <translation>整个问题</translation>
+    </message>
+    <message>
+        <source>Layer %1</source>
+        <translation>第 %1 层</translation>
+    </message>
+    <message>
+        <source>Head %1</source>
+        <translation>第 %1 个头</translation>
+    </message>
+    <message>
+        <source>Question</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>Ask about the image, e.g. “what colour is the circle?”</source>
+        <translation>就图像提问，例如“what colour is the circle?”</translation>
+    </message>
+    <message>
+        <source>Enter asks; Up and Down recall earlier questions.</source>
+        <translation>按 Enter 提问；按上下方向键调出之前的问题。</translation>
+    </message>
+    <message>
+        <source>Ask</source>
+        <translation>提问</translation>
+    </message>
+    <message>
+        <source>Answers</source>
+        <translation>回答</translation>
+    </message>
+    <message>
+        <source>Not sure below</source>
+        <translation>低于此值标为不确定</translation>
+    </message>
+    <message>
+        <source>Answers with a lower confidence are marked “not sure”.</source>
+        <translation>置信度低于此值的回答标为“不确定”。</translation>
+    </message>
+    <message>
+        <source>Answers to the current image appear here, with their confidence. Hover over an answer to see each word&apos;s probability.</source>
+        <translation>当前图像的回答及其置信度显示在这里。将鼠标悬停在回答上可查看每个词的概率。</translation>
+    </message>
+    <message>
+        <source>Zoom</source>
+        <translation>缩放</translation>
+    </message>
+    <message>
+        <source>Loading model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>无模型</translation>
+    </message>
+    <message>
+        <source>captioning</source>
+        <translation>图像描述</translation>
+    </message>
+    <message>
+        <source>question answering</source>
+        <translation>视觉问答</translation>
+    </message>
+    <message>
+        <source>Model: %1</source>
+        <translation>模型：%1</translation>
+    </message>
+    <message>
+        <source>%1 (%2), %3 million parameters
+Image %4 px, patch %5, grid %6 × %6
+Fusion layers: %7; learned gates: %8; routing: %9
+Confidence: %10
+libtorch %11</source>
+        <translation>%1（%2），%3 百万参数
+图像 %4 像素，图块 %5，网格 %6 × %6
+融合层：%7；学习门控：%8；路由：%9
+置信度：%10
+libtorch %11</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>calibrated (temperature %1)</source>
+        <translation>已校准（温度 %1）</translation>
+    </message>
+    <message>
+        <source>uncalibrated</source>
+        <translation>未校准</translation>
+    </message>
+    <message>
+        <source>GPU %1 (%2)</source>
+        <translation>GPU %1（%2）</translation>
+    </message>
+    <message numerus="yes">
+        <source>CPU, %n thread(s)</source>
+        <translation>
+            <numerusform>CPU，%n 个线程</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Last answer %1 ms: preprocess %2 · vision %3 · fusion %4 · decode %5</source>
+        <extracomment>status bar: latency of the last answer, split by stage (milliseconds)</extracomment>
+        <translation>上次回答 %1 毫秒：预处理 %2 · 视觉 %3 · 融合 %4 · 解码 %5</translation>
+    </message>
+    <message>
+        <source>The image was encoded once; later questions about it reuse its features.</source>
+        <translation>图像只编码一次；之后对它的提问会复用其特征。</translation>
+    </message>
+    <message>
+        <source>file not found</source>
+        <translation>找不到文件</translation>
+    </message>
+    <message>
+        <source>not a readable file</source>
+        <translation>不是可读取的文件</translation>
+    </message>
+    <message>
+        <source>the file is too large (%1)</source>
+        <translation>文件太大（%1）</translation>
+    </message>
+    <message>
+        <source>not an image</source>
+        <translation>不是图像</translation>
+    </message>
+    <message>
+        <source>too large (%1 × %2 pixels; the limit is %3 megapixels)</source>
+        <translation>太大（%1 × %2 像素；上限为 %3 百万像素）</translation>
+    </message>
+    <message>
+        <source>the image could not be decoded (%1)</source>
+        <translation>无法解码图像（%1）</translation>
+    </message>
+    <message>
+        <source>%1: no images in this folder</source>
+        <translation>%1：此文件夹中没有图像</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>Not added: %1</source>
+        <translation>未添加：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) not added: %1</source>
+        <translation>
+            <numerusform>%n 个文件未添加：%1</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> (and %n more)</source>
+        <translation>
+            <numerusform>（另有 %n 个）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1: the image could not be decoded (%2)</source>
+        <translation>%1：无法解码图像（%2）</translation>
+    </message>
+    <message>
+        <source>Only local files can be opened: %1</source>
+        <translation>只能打开本地文件：%1</translation>
+    </message>
+    <message>
+        <source>The pasted image could not be read.</source>
+        <translation>无法读取粘贴的图像。</translation>
+    </message>
+    <message>
+        <source>No temporary folder for pasted images.</source>
+        <translation>没有用于存放粘贴图像的临时文件夹。</translation>
+    </message>
+    <message>
+        <source>The pasted image could not be stored.</source>
+        <translation>无法保存粘贴的图像。</translation>
+    </message>
+    <message>
+        <source>There is no image or image file to add.</source>
+        <translation>没有可添加的图像或图像文件。</translation>
+    </message>
+    <message>
+        <source>Open Images</source>
+        <translation>打开图像</translation>
+    </message>
+    <message>
+        <source>Images (%1)</source>
+        <translation>图像 (%1)</translation>
+    </message>
+    <message>
+        <source>All files (*)</source>
+        <translation>所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>No recent files</source>
+        <translation>没有最近打开的文件</translation>
+    </message>
+    <message>
+        <source>Loading model from %1…</source>
+        <translation>正在从 %1 加载模型…</translation>
+    </message>
+    <message>
+        <source>Open Model Folder</source>
+        <translation>打开模型文件夹</translation>
+    </message>
+    <message>
+        <source>No default model was found. Choose a model folder.</source>
+        <translation>未找到默认模型。请选择一个模型文件夹。</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>未加载模型。</translation>
+    </message>
+    <message>
+        <source>Model: %1, %2 million parameters, on %3. libtorch %4.</source>
+        <translation>模型：%1，%2 百万参数，运行于 %3。libtorch %4。</translation>
+    </message>
+    <message>
+        <source>About Open-AutoGLM Studio</source>
+        <translation>关于 Open-AutoGLM Studio</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Open-AutoGLM Studio %1&lt;/h3&gt;&lt;p&gt;Ask questions about images with a local vision-language model, and see why it answered as it did: confidence, attention heatmaps and fusion gates.&lt;/p&gt;&lt;p&gt;%2&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Open-AutoGLM Studio %1&lt;/h3&gt;&lt;p&gt;用本地视觉语言模型就图像提问，并了解它为何这样回答：置信度、注意力热力图和融合门控。&lt;/p&gt;&lt;p&gt;%2&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Open an image first: drop one on the window, paste it, or use File &gt; Open.</source>
+        <translation>请先打开图像：拖放到窗口中、粘贴，或使用“文件 &gt; 打开”。</translation>
+    </message>
+    <message>
+        <source>Type a question first.</source>
+        <translation>请先输入问题。</translation>
+    </message>
+    <message>
+        <source>No model is loaded. Use File &gt; Open Model Folder to choose one.</source>
+        <translation>未加载模型。请使用“文件 &gt; 打开模型文件夹”选择一个。</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Computing the heatmap…</source>
+        <translation>正在计算热力图…</translation>
+    </message>
+    <message>
+        <source>There is no image to save.</source>
+        <translation>没有可保存的图像。</translation>
+    </message>
+    <message>
+        <source>%1 could not be written.</source>
+        <translation>无法写入 %1。</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>Save Heatmap Overlay</source>
+        <translation>保存热力图叠加</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>The model folder %1 could not be loaded; the previous model stays in use.</source>
+        <translation>无法加载模型文件夹 %1，继续使用之前的模型。</translation>
+    </message>
+    <message>
+        <source>No model could be loaded from %1. Use File &gt; Open Model Folder to choose one.</source>
+        <translation>无法从 %1 加载模型。请使用“文件 &gt; 打开模型文件夹”选择一个。</translation>
+    </message>
+</context>
+<context>
+    <name>ui::MessageBar</name>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>ui::SettingsDialog</name>
+    <message>
+        <source>Model Folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Preferences</source>
+        <translation>首选项</translation>
+    </message>
+    <message>
+        <source>Model folder:</source>
+        <translation>模型文件夹：</translation>
+    </message>
+    <message>
+        <source>The embedded default model</source>
+        <translation>内置默认模型</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Device:</source>
+        <translation>设备：</translation>
+    </message>
+    <message>
+        <source>Automatic (GPU if available)</source>
+        <translation>自动（如有 GPU 则使用）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>CUDA GPU</source>
+        <translation>CUDA GPU</translation>
+    </message>
+    <message>
+        <source>CPU threads:</source>
+        <translation>CPU 线程数：</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>Beams:</source>
+        <translation>束搜索宽度：</translation>
+    </message>
+    <message>
+        <source>Beam search width; 1 is greedy decoding.</source>
+        <translation>束搜索宽度；1 表示贪心解码。</translation>
+    </message>
+    <message>
+        <source>Maximum answer length:</source>
+        <translation>最大回答长度：</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> 个词元</translation>
+    </message>
+    <message>
+        <source>Language:</source>
+        <translation>语言：</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>A different model folder, device or thread count reloads the model.</source>
+        <translation>更改模型文件夹、设备或线程数会重新加载模型。</translation>
+    </message>
+</context>
+</TS>

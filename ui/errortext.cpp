@@ -1,0 +1,76 @@
+#include "ui/errortext.h"
+
+#include <new>
+#include <string>
+
+#include <QCoreApplication>
+
+namespace ui {
+
+namespace {
+// Gives the strings below one translation context, "ErrorText".
+class ErrorText {
+  Q_DECLARE_TR_FUNCTIONS(ErrorText)
+
+ public:
+  static QString summary(core::ErrorCode code);
+  static QString join(const QString& summary, const QString& detail);
+  static QString other(const std::exception& e);
+  static QString stage(const std::string& stage);
+};
+}  // namespace
+
+QString ErrorText::summary(core::ErrorCode code) {
+  switch (code) {
+    case core::ErrorCode::Io: return tr("The file could not be read");
+    case core::ErrorCode::BadSafetensors: return tr("The model's weight file is damaged");
+    case core::ErrorCode::PickleRefused: return tr("This model folder only has pickled weights, which are not loaded for safety");
+    case core::ErrorCode::BadConfig: return tr("The model's configuration is not valid");
+    case core::ErrorCode::BadWeights: return tr("The model's weights do not match its configuration");
+    case core::ErrorCode::BadVocab: return tr("The model's vocabulary is missing or damaged");
+    case core::ErrorCode::BadImage: return tr("This file is not an image that can be opened");
+    case core::ErrorCode::ImageTooLarge: return tr("This image is too large");
+    case core::ErrorCode::BadQuestion: return tr("The question cannot be asked");
+    case core::ErrorCode::BadArgument: return tr("The request is not valid");
+    case core::ErrorCode::Cancelled: return tr("Cancelled");
+    case core::ErrorCode::Device: return tr("The compute device is not available");
+    case core::ErrorCode::Internal: return tr("Internal error");
+  }
+  return tr("Internal error");
+}
+
+QString ErrorText::join(const QString& summary, const QString& detail) {
+  //: %1 is a translated summary, %2 the technical detail (English)
+  return tr("%1: %2").arg(summary, detail);
+}
+
+QString ErrorText::other(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return tr("Out of memory");
+  return tr("Unexpected error: %1").arg(QString::fromLocal8Bit(e.what()));
+}
+
+QString ErrorText::stage(const std::string& stage) {
+  if (stage == "config") return tr("Reading the configuration");
+  if (stage == "vocabulary") return tr("Reading the vocabulary");
+  if (stage == "building model") return tr("Building the model");
+  if (stage == "reading weights") return tr("Reading the weights");
+  if (stage == "ready") return tr("Ready");
+  return QString::fromStdString(stage);
+}
+
+QString errorSummary(core::ErrorCode code) { return ErrorText::summary(code); }
+
+QString errorText(core::ErrorCode code, const QString& detail) {
+  if (detail.isEmpty()) return ErrorText::summary(code);
+  return ErrorText::join(ErrorText::summary(code), detail);
+}
+
+QString errorText(const std::exception& e) {
+  if (const auto* ce = dynamic_cast<const core::Error*>(&e))
+    return errorText(ce->code(), QString::fromStdString(ce->what()));
+  return ErrorText::other(e);
+}
+
+QString loadStageText(const std::string& stage) { return ErrorText::stage(stage); }
+
+}  // namespace ui

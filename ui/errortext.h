@@ -1,0 +1,21 @@
+#pragma once
+// core::Error carries an English message naming the file or value at fault;
+// the window shows a translated sentence per error code, plus that detail.
+#include <exception>
+
+#include <QString>
+
+#include "core/error.h"
+
+namespace ui {
+
+// The translated one-line summary of an error code.
+QString errorSummary(core::ErrorCode code);
+// "Summary: detail" for a core::Error, or a generic text for other exceptions.
+QString errorText(const std::exception& e);
+QString errorText(core::ErrorCode code, const QString& detail);
+
+// Stages reported by core::Engine::load, translated.
+QString loadStageText(const std::string& stage);
+
+}  // namespace ui

@@ -1,0 +1,129 @@
+#include "ui/inferencecontroller.h"
+
+namespace ui {
+
+InferenceController::InferenceController(QObject* parent)
+    : QObject(parent), m_shared(std::make_shared<InferenceWorker::Shared>()) {
+  registerMetaTypes();
+  m_thread.setObjectName(QStringLiteral("InferenceWorker"));
+  m_worker = new InferenceWorker(m_shared);  // no parent: it is moved
+  m_worker->moveToThread(&m_thread);
+  connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+
+  connect(this, &InferenceController::sigLoad, m_worker, &InferenceWorker::loadModel);
+  connect(this, &InferenceController::sigAsk, m_worker, &InferenceWorker::encodeAndAsk);
+  connect(this, &InferenceController::sigDescribe, m_worker, &InferenceWorker::describe);
+  connect(this, &InferenceController::sigHeatmap, m_worker, &InferenceWorker::heatmap);
+
+  connect(m_worker, &InferenceWorker::loadProgress, this, [this](quint64 id, float f, const QString& stage) {
+    if (id == m_pendingLoad) Q_EMIT loadProgress(f, stage);
+  });
+  connect(m_worker, &InferenceWorker::modelLoaded, this, [this](quint64 id, const core::ModelInfo& info) {
+    if (id != m_shared->latestLoad.load()) return;
+    m_pendingLoad = 0;
+    m_hasModel = true;
+    m_info = info;
+    Q_EMIT modelLoaded(info);
+  });
+  connect(m_worker, &InferenceWorker::modelLoadFailed, this, [this](quint64 id, const QString& error) {
+    if (id != m_shared->latestLoad.load()) return;
+    m_pendingLoad = 0;
+    Q_EMIT modelLoadFailed(error);
+  });
+  // Every ask/describe ends in exactly one of answerReady, requestFailed or
+  // requestCancelled. A result that is no longer the latest (it was sent
+  // before it was superseded) counts as cancelled.
+  connect(m_worker, &InferenceWorker::answerReady, this, [this](quint64 id, const ResultPtr& r) {
+    if (!m_outstanding.contains(id)) return;
+    const bool latest = id == m_shared->latestAsk.load();
+    finishAnswerRequest(id);
+    if (latest) Q_EMIT answerReady(id, r);
+    else Q_EMIT requestCancelled(id);
+  });
+  connect(m_worker, &InferenceWorker::requestFailed, this, [this](quint64 id, const QString& error) {
+    if (!m_outstanding.contains(id)) return;
+    const bool latest = id == m_shared->latestAsk.load();
+    finishAnswerRequest(id);
+    if (latest) Q_EMIT requestFailed(id, error);
+    else Q_EMIT requestCancelled(id);
+  });
+  connect(m_worker, &InferenceWorker::requestDropped, this, [this](quint64 id) {
+    if (!m_outstanding.contains(id)) return;  // a heatmap or a model load
+    finishAnswerRequest(id);
+    Q_EMIT requestCancelled(id);
+  });
+  connect(m_worker, &InferenceWorker::heatmapReady, this, [this](quint64 id, const core::Array& map) {
+    if (id == m_shared->latestHeatmap.load()) Q_EMIT heatmapReady(id, map);
+  });
+  connect(m_worker, &InferenceWorker::heatmapFailed, this, [this](quint64 id, const QString& error) {
+    if (id == m_shared->latestHeatmap.load()) Q_EMIT heatmapFailed(id, error);
+  });
+  m_thread.start();
+}
+
+InferenceController::~InferenceController() {
+  m_askCancel.cancel();
+  m_heatmapCancel.cancel();
+  m_shared->latestAsk.store(~quint64(0));
+  m_shared->latestHeatmap.store(~quint64(0));
+  m_shared->latestLoad.store(~quint64(0));
+  m_thread.quit();
+  m_thread.wait();
+}
+
+quint64 InferenceController::loadModel(const QString& dir, const core::Options& options) {
+  // A model switch cancels the running question; queued ones are dropped.
+  cancel();
+  m_heatmapCancel.cancel();
+  const quint64 id = ++m_nextId;
+  m_shared->latestAsk.store(id);
+  m_shared->latestHeatmap.store(id);
+  m_shared->latestLoad.store(id);
+  m_pendingLoad = id;
+  Q_EMIT sigLoad(id, dir, options);
+  return id;
+}
+
+quint64 InferenceController::startAnswerRequest() {
+  m_askCancel.cancel();  // the running one stops between decoding steps
+  m_askCancel = core::CancelToken();
+  const quint64 id = ++m_nextId;
+  m_shared->latestAsk.store(id);
+  const bool wasBusy = busy();
+  m_pendingAsk = id;
+  m_outstanding.insert(id);
+  if (!wasBusy) Q_EMIT busyChanged(true);
+  return id;
+}
+
+void InferenceController::finishAnswerRequest(quint64 id) {
+  m_outstanding.remove(id);
+  if (id != m_pendingAsk) return;
+  m_pendingAsk = 0;
+  Q_EMIT busyChanged(false);
+}
+
+quint64 InferenceController::ask(const QString& imagePath, const QString& question, const core::AskOptions& options) {
+  const quint64 id = startAnswerRequest();
+  Q_EMIT sigAsk(id, imagePath, question, options, m_askCancel);
+  return id;
+}
+
+quint64 InferenceController::describe(const QString& imagePath, const core::DescribeOptions& options) {
+  const quint64 id = startAnswerRequest();
+  Q_EMIT sigDescribe(id, imagePath, options, m_askCancel);
+  return id;
+}
+
+quint64 InferenceController::heatmap(const ResultPtr& result, const core::HeatmapRequest& request) {
+  m_heatmapCancel.cancel();
+  m_heatmapCancel = core::CancelToken();
+  const quint64 id = ++m_nextId;
+  m_shared->latestHeatmap.store(id);
+  Q_EMIT sigHeatmap(id, result, request, m_heatmapCancel);
+  return id;
+}
+
+void InferenceController::cancel() { m_askCancel.cancel(); }
+
+}  // namespace ui

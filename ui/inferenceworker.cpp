@@ -1,0 +1,143 @@
+#include "ui/inferenceworker.h"
+
+#include <exception>
+#include <utility>
+
+#include <QCoreApplication>
+#include <QFileInfo>
+
+#include "core/vision/image.h"
+#include "ui/errortext.h"
+
+namespace ui {
+
+namespace {
+bool stale(quint64 id, const std::atomic<quint64>& latest, const core::CancelToken& cancel) {
+  return cancel.cancelled() || id < latest.load();
+}
+}  // namespace
+
+InferenceWorker::InferenceWorker(std::shared_ptr<Shared> shared, QObject* parent)
+    : QObject(parent), m_shared(std::move(shared)) {
+  registerMetaTypes();
+}
+
+InferenceWorker::~InferenceWorker() = default;
+
+void InferenceWorker::loadModel(quint64 requestId, const QString& dir, const core::Options& options) {
+  if (requestId < m_shared->latestLoad.load()) {
+    Q_EMIT requestDropped(requestId);
+    return;
+  }
+  try {
+    auto progress = [this, requestId](float fraction, const std::string& stage) {
+      Q_EMIT loadProgress(requestId, fraction, loadStageText(stage));
+    };
+    // The old model stays in use until the new one has loaded.
+    auto engine = core::Engine::load(std::filesystem::u8path(dir.toStdString()), options, progress);
+    m_engine = std::move(engine);
+    m_images.clear();
+    m_paths.clear();
+    Q_EMIT modelLoaded(requestId, m_engine->info());
+  } catch (const std::exception& e) {
+    Q_EMIT modelLoadFailed(requestId, errorText(e));
+  } catch (...) {
+    Q_EMIT modelLoadFailed(requestId, errorText(core::ErrorCode::Internal, QString()));
+  }
+}
+
+core::ImageId InferenceWorker::imageFor(const QString& path, const core::CancelToken& cancel) {
+  const QFileInfo fi(path);
+  const qint64 mtime = fi.lastModified().toMSecsSinceEpoch();
+  const auto it = m_images.constFind(path);
+  if (it != m_images.constEnd() && it->mtime == mtime && it->size == fi.size() && m_engine->cached(it->id))
+    return it->id;
+  const core::Image img = core::decode_image_file(std::filesystem::u8path(path.toStdString()));
+  const core::ImageId id = m_engine->encode(img, cancel);
+  m_images.insert(path, CachedImage{mtime, fi.size(), id});
+  m_paths.insert(id, path);
+  return id;
+}
+
+template <typename Fn>
+void InferenceWorker::runAnswer(quint64 requestId, const core::CancelToken& cancel, Fn&& fn) {
+  if (stale(requestId, m_shared->latestAsk, cancel)) {
+    Q_EMIT requestDropped(requestId);
+    return;
+  }
+  try {
+    if (!m_engine) {
+      Q_EMIT requestFailed(requestId, tr("No model is loaded. Use File > Open Model Folder."));
+      return;
+    }
+    auto result = std::make_shared<core::Result>(fn());
+    if (stale(requestId, m_shared->latestAsk, cancel)) {
+      Q_EMIT requestDropped(requestId);
+      return;
+    }
+    Q_EMIT answerReady(requestId, ResultPtr(std::move(result)));
+  } catch (const core::Error& e) {
+    if (e.code() == core::ErrorCode::Cancelled || stale(requestId, m_shared->latestAsk, cancel))
+      Q_EMIT requestDropped(requestId);
+    else
+      Q_EMIT requestFailed(requestId, errorText(e));
+  } catch (const std::exception& e) {
+    Q_EMIT requestFailed(requestId, errorText(e));
+  } catch (...) {
+    Q_EMIT requestFailed(requestId, errorText(core::ErrorCode::Internal, QString()));
+  }
+}
+
+void InferenceWorker::encodeAndAsk(quint64 requestId, const QString& imagePath, const QString& question,
+                                   const core::AskOptions& options, const core::CancelToken& cancel) {
+  runAnswer(requestId, cancel, [&] {
+    const std::string q = question.trimmed().toStdString();
+    if (q.empty()) throw core::Error(core::ErrorCode::BadQuestion, "the question is empty");
+    const core::ImageId id = imageFor(imagePath, cancel);
+    return m_engine->ask(id, q, options, cancel);
+  });
+}
+
+void InferenceWorker::describe(quint64 requestId, const QString& imagePath, const core::DescribeOptions& options,
+                               const core::CancelToken& cancel) {
+  runAnswer(requestId, cancel, [&] {
+    const core::ImageId id = imageFor(imagePath, cancel);
+    return m_engine->describe(id, options, cancel);
+  });
+}
+
+void InferenceWorker::heatmap(quint64 requestId, const ResultPtr& result, const core::HeatmapRequest& request,
+                              const core::CancelToken& cancel) {
+  if (stale(requestId, m_shared->latestHeatmap, cancel)) {
+    Q_EMIT requestDropped(requestId);
+    return;
+  }
+  try {
+    if (!m_engine || !result) {
+      Q_EMIT heatmapFailed(requestId, tr("No model is loaded. Use File > Open Model Folder."));
+      return;
+    }
+    // Gradient maps need the image features: encode again if they were evicted.
+    if (request.method == core::HeatmapMethod::GradWeighted && !m_engine->cached(result->image)) {
+      const QString path = m_paths.value(result->image);
+      if (!path.isEmpty()) imageFor(path, cancel);
+    }
+    core::Array map = m_engine->heatmap(*result, request, cancel);
+    if (stale(requestId, m_shared->latestHeatmap, cancel)) {
+      Q_EMIT requestDropped(requestId);
+      return;
+    }
+    Q_EMIT heatmapReady(requestId, map);
+  } catch (const core::Error& e) {
+    if (e.code() == core::ErrorCode::Cancelled)
+      Q_EMIT requestDropped(requestId);
+    else
+      Q_EMIT heatmapFailed(requestId, errorText(e));
+  } catch (const std::exception& e) {
+    Q_EMIT heatmapFailed(requestId, errorText(e));
+  } catch (...) {
+    Q_EMIT heatmapFailed(requestId, errorText(core::ErrorCode::Internal, QString()));
+  }
+}
+
+}  // namespace ui

@@ -1,0 +1,69 @@
+#pragma once
+// The worker that owns the core::Engine. It lives on a QThread (see
+// InferenceController) and is driven by queued signals only: the GUI thread
+// never calls into the engine. Every request carries an id; a request whose
+// id is older than the latest of its kind, or whose cancel token is set, is
+// dropped (before it starts and again before its result is sent).
+#include <atomic>
+#include <memory>
+
+#include <QHash>
+#include <QObject>
+#include <QString>
+
+#include "core/engine/engine.h"
+#include "ui/metatypes.h"
+
+namespace ui {
+
+class InferenceWorker : public QObject {
+  Q_OBJECT
+
+ public:
+  // Written by the GUI thread when it sends a request, read by the worker.
+  struct Shared {
+    std::atomic<quint64> latestAsk{0};      // ask and describe
+    std::atomic<quint64> latestHeatmap{0};
+    std::atomic<quint64> latestLoad{0};
+  };
+
+  explicit InferenceWorker(std::shared_ptr<Shared> shared, QObject* parent = nullptr);
+  ~InferenceWorker() override;
+
+ public Q_SLOTS:
+  void loadModel(quint64 requestId, const QString& dir, const core::Options& options);
+  void encodeAndAsk(quint64 requestId, const QString& imagePath, const QString& question,
+                    const core::AskOptions& options, const core::CancelToken& cancel);
+  void describe(quint64 requestId, const QString& imagePath, const core::DescribeOptions& options,
+                const core::CancelToken& cancel);
+  void heatmap(quint64 requestId, const ui::ResultPtr& result, const core::HeatmapRequest& request,
+               const core::CancelToken& cancel);
+
+ Q_SIGNALS:
+  void loadProgress(quint64 requestId, float fraction, const QString& stage);
+  void modelLoaded(quint64 requestId, const core::ModelInfo& info);
+  void modelLoadFailed(quint64 requestId, const QString& error);
+  void answerReady(quint64 requestId, const ui::ResultPtr& result);
+  void requestFailed(quint64 requestId, const QString& error);
+  void heatmapReady(quint64 requestId, const core::Array& map);
+  void heatmapFailed(quint64 requestId, const QString& error);
+  // A superseded or cancelled request (ask, describe or heatmap) ended without a result.
+  void requestDropped(quint64 requestId);
+
+ private:
+  // Decodes and encodes the image unless the engine still holds it.
+  core::ImageId imageFor(const QString& path, const core::CancelToken& cancel);
+  template <typename Fn>
+  void runAnswer(quint64 requestId, const core::CancelToken& cancel, Fn&& fn);
+
+  std::shared_ptr<Shared> m_shared;
+  std::unique_ptr<core::Engine> m_engine;
+  struct CachedImage {
+    qint64 mtime = 0, size = 0;
+    core::ImageId id = 0;
+  };
+  QHash<QString, CachedImage> m_images;     // file path -> engine image id
+  QHash<core::ImageId, QString> m_paths;    // engine image id -> file path
+};
+
+}  // namespace ui

@@ -1,0 +1,60 @@
+#pragma once
+// Preferences persisted with QSettings, and the dialog that edits them.
+#include <QDialog>
+#include <QString>
+
+#include "core/engine/engine.h"
+#include "core/vision/image.h"
+
+class QComboBox;
+class QDialogButtonBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QPushButton;
+
+namespace ui {
+
+struct AppSettings {
+  QString modelDir;  // empty: the embedded default model
+  core::Device device = core::Device::Auto;
+  int threads = 0;   // 0: automatic
+  int beams = 3;
+  int maxAnswerTokens = 20;
+  double threshold = 0.5;
+  QString language;  // empty: the system's
+  core::HeatmapMethod heatmapMethod = core::HeatmapMethod::AllLayers;
+  core::Colormap colormap = core::Colormap::Turbo;
+  int opacity = 50;  // percent
+  bool showHeatmap = true;
+
+  static AppSettings load();
+  void save() const;
+};
+
+class SettingsDialog : public QDialog {
+  Q_OBJECT
+
+ public:
+  explicit SettingsDialog(const AppSettings& s, QWidget* parent = nullptr);
+  AppSettings settings() const;
+
+ protected:
+  void changeEvent(QEvent* e) override;
+
+ private:
+  void retranslate();
+  AppSettings m_base;
+  QLabel *m_modelLabel, *m_deviceLabel, *m_threadsLabel, *m_beamsLabel, *m_lengthLabel, *m_languageLabel,
+      *m_restartNote;
+  QLineEdit* m_modelDir;
+  QPushButton* m_browse;
+  QComboBox* m_device;
+  QSpinBox* m_threads;
+  QSpinBox* m_beams;
+  QSpinBox* m_maxTokens;
+  QComboBox* m_language;
+  QDialogButtonBox* m_buttons;
+};
+
+}  // namespace ui
