@@ -45,10 +45,9 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-// OpenBLAS's own thread pool competes with libtorch's intra-op threads for
-// the same cores; libtorch already parallelises around the BLAS calls, so
-// OpenBLAS runs single-threaded unless the user set OPENBLAS_NUM_THREADS.
-void configure_threads(int threads) {
+}  // namespace
+
+void configure_compute_threads(int threads) {
 #ifndef _WIN32
   if (!std::getenv("OPENBLAS_NUM_THREADS")) {
     using SetFn = void (*)(int);
@@ -62,6 +61,8 @@ void configure_threads(int threads) {
   });
   if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
 }
+
+namespace {
 
 uint64_t hash_image(const Image& img) {
   uint64_t h = 1469598103934665603ull;
@@ -515,7 +516,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
     throw Error(ErrorCode::BadVocab, (dir / "vocab.txt").u8string() + ": " + std::to_string(d.tok.vocab_size()) +
                                          " tokens, more than the model's vocab_size " + std::to_string(d.cfg.text.vocab_size));
   d.calib = read_calibration(dir);
-  configure_threads(opt.threads);
+  configure_compute_threads(opt.threads);
   if (opt.device == Device::Cuda && !compat::cuda_available())
     throw Error(ErrorCode::Device, "CUDA was requested but this build of libtorch has no usable CUDA device");
   if (opt.device != Device::Cpu && compat::cuda_available()) {

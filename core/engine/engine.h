@@ -154,6 +154,12 @@ struct ModelInfo {
 
 using Progress = std::function<void(float fraction, const std::string& stage)>;
 
+// libtorch intra-op threads (0: all cores), and OpenBLAS single-threaded unless
+// OPENBLAS_NUM_THREADS is set: its own pool and libtorch's compete for the
+// same cores (measured here: 2 threads each on 2 cores spends most of the time
+// spinning in the kernel). Engine::load calls it; the trainer too.
+void configure_compute_threads(int threads);
+
 class Engine {
  public:
   static std::unique_ptr<Engine> load(const std::filesystem::path& model_dir, const Options& = {},

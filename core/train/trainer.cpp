@@ -134,7 +134,7 @@ std::string EvalReport::to_json() const {
 
 void train(const TrainOptions& opt, const Log& log) {
   if (opt.out.empty()) throw Error(ErrorCode::BadArgument, "train needs an output folder");
-  at::set_num_threads(opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  configure_compute_threads(opt.threads);
   torch::manual_seed(static_cast<uint64_t>(opt.seed));
   auto vocab = make_vocab(shapes::vocabulary());
   auto cfg = small_config(static_cast<int>(vocab.size()));
