@@ -602,9 +602,13 @@ cv::Mat heat_u8(const Array& map, int w, int h) {
   cv::resize(m, up, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
   double mn = 0, mx = 0;
   cv::minMaxLoc(up, &mn, &mx);
+  // A nearly flat map must look flat: the colour range never stretches over
+  // differences smaller than half the map's mean magnitude.
+  const double floor_range = 0.5 * cv::mean(cv::abs(m))[0];
+  const double range = std::max(mx - mn, floor_range);
   cv::Mat u8;
-  if (mx > mn)
-    up.convertTo(u8, CV_8U, 255.0 / (mx - mn), -mn * 255.0 / (mx - mn));
+  if (range > 0)
+    up.convertTo(u8, CV_8U, 255.0 / range, -mn * 255.0 / range);
   else
     u8 = cv::Mat::zeros(h, w, CV_8U);
   return u8;
