@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cfloat>
+#include <cmath>
 #include <fstream>
 #include <set>
 
@@ -14,6 +16,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+// The most layers validate() accepts; default fusion layer lists are only
+// built below it (a huge count must not allocate before validation refuses it).
+constexpr int kMaxLayers = 256;
 
 [[noreturn]] void bad(const std::string& label, const std::string& what) {
   throw Error(ErrorCode::BadConfig, label + ": " + what);
@@ -46,6 +52,18 @@ T get(const json& obj, const char* key, T fallback, const std::string& label, co
     } else if constexpr (std::is_same_v<T, double>) {
       if (!it->is_number()) throw std::runtime_error("not a number");
       return it->get<double>();
+    } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+      // Element by element: nlohmann's get<int> casts floats and wide integers unchecked.
+      if (!it->is_array()) throw std::runtime_error("not an array");
+      std::vector<int> out;
+      for (const auto& e : *it) {
+        if (!e.is_number_integer()) throw std::runtime_error("not an array of integers");
+        const auto v = e.get<int64_t>();
+        if ((e.is_number_unsigned() && e.get<uint64_t>() > uint64_t(INT32_MAX)) || v < INT32_MIN || v > INT32_MAX)
+          throw std::runtime_error("out of range");
+        out.push_back(static_cast<int>(v));
+      }
+      return out;
     } else {
       return it->get<T>();
     }
@@ -67,7 +85,9 @@ void read_preprocess(const json& p, PreprocessSpec* spec, const std::string& lab
     if (!it->is_array() || it->size() != 3) bad(label, "'" + std::string(key) + "' must be 3 numbers");
     for (int i = 0; i < 3; ++i) {
       if (!(*it)[i].is_number()) bad(label, "'" + std::string(key) + "' must be 3 numbers");
-      (*out)[i] = (*it)[i].get<float>();
+      const double v = (*it)[i].get<double>();
+      if (!(std::fabs(v) <= FLT_MAX)) bad(label, "'" + std::string(key) + "' must be 3 finite numbers");
+      (*out)[i] = static_cast<float>(v);
     }
   };
   arr3("image_mean", &spec->mean);
@@ -78,7 +98,7 @@ void read_preprocess(const json& p, PreprocessSpec* spec, const std::string& lab
   auto sz = p.find("size");
   if (sz != p.end()) {
     if (sz->is_number_integer()) {
-      spec->size = sz->get<int>();
+      spec->size = get<int>(p, "size", spec->size, label);
     } else if (sz->is_object()) {
       const int h = get<int>(*sz, "height", spec->size, label, "size."), w = get<int>(*sz, "width", spec->size, label, "size.");
       if (h != w) bad(label, "only square input sizes are supported (size " + std::to_string(w) + "x" + std::to_string(h) + ")");
@@ -138,7 +158,8 @@ ModelConfig parse_blip(const json& j, const std::string& label) {
   c.eos_id = c.sep_id;  // BLIP's generate stops on [SEP], not on eos_token_id
   c.pad_id = get<int64_t>(t, "pad_token_id", 0, tl);
   c.fusion_layers.clear();
-  for (int i = 0; i < c.text.layers; ++i) c.fusion_layers.push_back(i);
+  if (c.text.layers <= kMaxLayers)
+    for (int i = 0; i < c.text.layers; ++i) c.fusion_layers.push_back(i);
   c.gates = false;
   c.routing = false;
   c.align_dim = 0;
@@ -180,7 +201,7 @@ ModelConfig parse_own(const json& j, const std::string& label) {
     c.gates = get<bool>(*f, "gates", true, label, "fusion.");
     c.routing = get<bool>(*f, "routing", true, label, "fusion.");
     c.routing_tau = get<double>(*f, "routing_tau", 1.0, label, "fusion.");
-  } else {
+  } else if (c.text.layers <= kMaxLayers) {
     for (int i = 0; i < c.text.layers; ++i) c.fusion_layers.push_back(i);
   }
   c.align_dim = get<int>(j, "align_dim", 0, label);
@@ -221,7 +242,7 @@ void ModelConfig::validate() const {
   positive(vision.image_size, "vision image_size", 4096);
   positive(vision.patch_size, "vision patch_size", 1024);
   positive(vision.hidden, "vision hidden_size", 16384);
-  positive(vision.layers, "vision num_layers", 256);
+  positive(vision.layers, "vision num_layers", kMaxLayers);
   positive(vision.heads, "vision num_heads", 1024);
   positive(vision.intermediate, "vision intermediate_size", 65536);
   if (vision.image_size % vision.patch_size)
@@ -235,8 +256,8 @@ void ModelConfig::validate() const {
   positive(text.heads, "text num_heads", 1024);
   positive(text.intermediate, "text intermediate_size", 65536);
   positive(text.max_positions, "text max_position_embeddings", 1 << 16);
-  positive(text.decoder_layers, "text num_decoder_layers", 256);
-  if (task == "vqa") positive(text.layers, "text num_layers", 256);
+  positive(text.decoder_layers, "text num_decoder_layers", kMaxLayers);
+  if (task == "vqa") positive(text.layers, "text num_layers", kMaxLayers);
   if (text.hidden % text.heads) bad(label, "text hidden_size is not divisible by num_heads");
   if (!(vision.ln_eps > 0) || !(text.ln_eps > 0)) bad(label, "layer_norm_eps must be positive");
   if (task == "vqa" && fusion_layers.empty()) bad(label, "a VQA model needs at least one fusion layer");

@@ -655,12 +655,16 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& l
                                        " bytes");
   const std::string corrupt = label + ": not an image or corrupt";
   const Format fmt = sniff(data, size);
-  if (fmt != Format::Unknown) {
-    int w = 0, h = 0;
-    if (!probe(fmt, data, size, &w, &h))
-      fail(ErrorCode::BadImage, corrupt + " (unreadable " + format_name(fmt) + " header)");
-    check_pixels(label, w, h, lim);
-  }
+  // Only formats whose size is known from the header reach the decoder: OpenCV
+  // also decodes others (Radiance HDR, JPEG 2000, ...) and would allocate the
+  // whole image before the pixel limit could be checked (a decompression bomb).
+  if (fmt == Format::Unknown)
+    fail(ErrorCode::BadImage, corrupt + " (unrecognised format; PNG, JPEG, BMP, WebP, TIFF, PNM and "
+                                        "Sun raster images are read)");
+  int w = 0, h = 0;
+  if (!probe(fmt, data, size, &w, &h))
+    fail(ErrorCode::BadImage, corrupt + " (unreadable " + format_name(fmt) + " header)");
+  check_pixels(label, w, h, lim);
   if (fmt == Format::Jpeg) {
     // libjpeg pads a truncated scan with grey and reports success; entropy-coded
     // data cannot contain FF D9, so a missing EOI after the first scan means truncation.
@@ -684,7 +688,7 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& l
            label + ": unsupported format (GIF cannot be read by this OpenCV build)");
     fail(ErrorCode::BadImage, corrupt);
   }
-  if (fmt == Format::Unknown) check_pixels(label, raw.cols, raw.rows, lim);
+  check_pixels(label, raw.cols, raw.rows, lim);  // in case the decoder disagrees with the header
 
   cv::Mat rgb = to_rgb8(raw, label);
   raw.release();
