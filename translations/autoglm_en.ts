@@ -90,6 +90,151 @@
     </message>
 </context>
 <context>
+    <name>SessionExport</name>
+    <message>
+        <source>Layer attention</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>All layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Attention rollout</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gradient-weighted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Session</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 ms (preprocess %2, vision %3, fusion %4, decode %5)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>beams %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>at most %1 tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>layer %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>head %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>word “%1”</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Caption</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Caption (prompt “%1”)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not sure</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>uncalibrated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Open-AutoGLM Studio session of %1, last used %2; %n image(s)</source>
+        <translation>
+            <numerusform>Open-AutoGLM Studio session of %1, last used %2; %n image</numerusform>
+            <numerusform>Open-AutoGLM Studio session of %1, last used %2; %n images</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>, %n answer(s). Exported %1.</source>
+        <translation>
+            <numerusform>, %n answer. Exported %1.</numerusform>
+            <numerusform>, %n answers. Exported %1.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Image %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file was moved or deleted; the picture below is the thumbnail kept in the history.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(no answer)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>confidence %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Other candidates: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Token probabilities: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>heatmap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Heatmap: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>gates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fusion gates (learned)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Effective image share (no learned gates)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No questions were asked about this image.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 could not be written: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The folder %1 could not be created.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 could not be written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a file ending in .html, .md, .json or .pdf.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>main</name>
     <message>
         <source>No model was found. Use File &gt; Open Model Folder to choose one (the default model or a BLIP folder).</source>
@@ -203,6 +348,95 @@
     </message>
     <message>
         <source>Rows: fusion layers; columns: words of the question.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::HistoryPanel</name>
+    <message numerus="yes">
+        <source>%1 · %n image(s)</source>
+        <extracomment>History panel, under a session&apos;s title: date, number of images and of answers</extracomment>
+        <translation>
+            <numerusform>%1 · %n image</numerusform>
+            <numerusform>%1 · %n images</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> · %n answer(s)</source>
+        <translation>
+            <numerusform> · %n answer</numerusform>
+            <numerusform> · %n answers</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The history is not available.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sessions appear here once you open an image.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No session has a question or answer with “%1”.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rename Session</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name of the session:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete Session</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete the session “%1”?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Its %n answer(s) and the list of its images are removed from the history. The image files stay where they are.</source>
+        <translation>
+            <numerusform>Its %n answer and the list of its images are removed from the history. The image files stay where they are.</numerusform>
+            <numerusform>Its %n answers and the list of its images are removed from the history. The image files stay where they are.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keep</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search questions and answers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show this session in the window (double-click)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save this session as an HTML, Markdown, JSON or PDF report</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -739,6 +973,94 @@ libtorch %11</source>
     </message>
     <message>
         <source>No model could be loaded from %1. Use File &gt; Open Model Folder to choose one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;New Session</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Start a new session; the current one stays in the history (Ctrl+N)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Export Session…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save this session as an HTML, Markdown, JSON or PDF report (Ctrl+Shift+E)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 was moved or deleted, so it cannot be asked about. Open it again from its new place.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This answer comes from the history: it keeps the heatmap it was shown with. Ask again to try other heatmaps.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (missing)</source>
+        <extracomment>a thumbnail&apos;s caption when the image file was moved or deleted</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1
+Not found: the file was moved or deleted. Its answers are kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The history in %1 could not be opened, so this session will not be saved. %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The session could not be loaded. %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The history could not be saved. %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 was moved or deleted.
+
+Its answers from this session are listed with the questions. Open the file from its new place to ask more.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The history is not available, so there is nothing to export.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This session is empty: open an image and ask about it first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exported the session to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>HTML report (*.html)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Markdown (*.md)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>JSON data (*.json)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDF document (*.pdf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export Session</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -90,6 +90,149 @@
     </message>
 </context>
 <context>
+    <name>SessionExport</name>
+    <message>
+        <source>Layer attention</source>
+        <translation>单层注意力</translation>
+    </message>
+    <message>
+        <source>All layers</source>
+        <translation>所有层</translation>
+    </message>
+    <message>
+        <source>Attention rollout</source>
+        <translation>注意力传播 (rollout)</translation>
+    </message>
+    <message>
+        <source>Gradient-weighted</source>
+        <translation>梯度加权</translation>
+    </message>
+    <message>
+        <source>Session</source>
+        <translation>会话</translation>
+    </message>
+    <message>
+        <source>%1 ms (preprocess %2, vision %3, fusion %4, decode %5)</source>
+        <translation>%1 毫秒（预处理 %2，视觉 %3，融合 %4，解码 %5）</translation>
+    </message>
+    <message>
+        <source>beams %1</source>
+        <translation>束宽 %1</translation>
+    </message>
+    <message>
+        <source>at most %1 tokens</source>
+        <translation>最多 %1 个词元</translation>
+    </message>
+    <message>
+        <source>layer %1</source>
+        <translation>第 %1 层</translation>
+    </message>
+    <message>
+        <source>head %1</source>
+        <translation>第 %1 个注意力头</translation>
+    </message>
+    <message>
+        <source>word “%1”</source>
+        <translation>词“%1”</translation>
+    </message>
+    <message>
+        <source>Caption</source>
+        <translation>图像描述</translation>
+    </message>
+    <message>
+        <source>Caption (prompt “%1”)</source>
+        <translation>图像描述（提示“%1”）</translation>
+    </message>
+    <message>
+        <source>not sure</source>
+        <translation>不确定</translation>
+    </message>
+    <message>
+        <source>uncalibrated</source>
+        <translation>未校准</translation>
+    </message>
+    <message numerus="yes">
+        <source>Open-AutoGLM Studio session of %1, last used %2; %n image(s)</source>
+        <translation>
+            <numerusform>Open-AutoGLM Studio 会话，创建于 %1，最后使用于 %2；%n 张图像</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>, %n answer(s). Exported %1.</source>
+        <translation>
+            <numerusform>，%n 个回答。导出于 %1。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Image %1: %2</source>
+        <translation>图像 %1：%2</translation>
+    </message>
+    <message>
+        <source>The file was moved or deleted; the picture below is the thumbnail kept in the history.</source>
+        <translation>该文件已被移动或删除；下图是历史记录中保存的缩略图。</translation>
+    </message>
+    <message>
+        <source>(no answer)</source>
+        <translation>（无回答）</translation>
+    </message>
+    <message>
+        <source>confidence %1</source>
+        <translation>置信度 %1</translation>
+    </message>
+    <message>
+        <source>Other candidates: %1</source>
+        <translation>其他候选：%1</translation>
+    </message>
+    <message>
+        <source>Token probabilities: %1</source>
+        <translation>词元概率：%1</translation>
+    </message>
+    <message>
+        <source>heatmap</source>
+        <translation>热力图</translation>
+    </message>
+    <message>
+        <source>Heatmap: %1</source>
+        <translation>热力图：%1</translation>
+    </message>
+    <message>
+        <source>gates</source>
+        <translation>门控</translation>
+    </message>
+    <message>
+        <source>Fusion gates (learned)</source>
+        <translation>融合门控（学习得到）</translation>
+    </message>
+    <message>
+        <source>Effective image share (no learned gates)</source>
+        <translation>有效图像占比（无学习门控）</translation>
+    </message>
+    <message>
+        <source>Model %1</source>
+        <translation>模型 %1</translation>
+    </message>
+    <message>
+        <source>No questions were asked about this image.</source>
+        <translation>没有针对此图像的提问。</translation>
+    </message>
+    <message>
+        <source>%1 could not be written: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>The folder %1 could not be created.</source>
+        <translation>无法创建文件夹 %1。</translation>
+    </message>
+    <message>
+        <source>%1 could not be written.</source>
+        <translation>无法写入 %1。</translation>
+    </message>
+    <message>
+        <source>Choose a file ending in .html, .md, .json or .pdf.</source>
+        <translation>请选择以 .html、.md、.json 或 .pdf 结尾的文件名。</translation>
+    </message>
+</context>
+<context>
     <name>main</name>
     <message>
         <source>No model was found. Use File &gt; Open Model Folder to choose one (the default model or a BLIP folder).</source>
@@ -204,6 +347,92 @@
     <message>
         <source>Rows: fusion layers; columns: words of the question.</source>
         <translation>行：融合层；列：问题中的词。</translation>
+    </message>
+</context>
+<context>
+    <name>ui::HistoryPanel</name>
+    <message numerus="yes">
+        <source>%1 · %n image(s)</source>
+        <extracomment>History panel, under a session&apos;s title: date, number of images and of answers</extracomment>
+        <translation>
+            <numerusform>%1 · %n 张图像</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> · %n answer(s)</source>
+        <translation>
+            <numerusform> · %n 个回答</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The history is not available.</source>
+        <translation>历史记录不可用。</translation>
+    </message>
+    <message>
+        <source>Sessions appear here once you open an image.</source>
+        <translation>打开图像后，会话会显示在这里。</translation>
+    </message>
+    <message>
+        <source>No session has a question or answer with “%1”.</source>
+        <translation>没有会话的问题或回答包含“%1”。</translation>
+    </message>
+    <message>
+        <source>Rename Session</source>
+        <translation>重命名会话</translation>
+    </message>
+    <message>
+        <source>Name of the session:</source>
+        <translation>会话名称：</translation>
+    </message>
+    <message>
+        <source>Delete Session</source>
+        <translation>删除会话</translation>
+    </message>
+    <message>
+        <source>Delete the session “%1”?</source>
+        <translation>删除会话“%1”？</translation>
+    </message>
+    <message numerus="yes">
+        <source>Its %n answer(s) and the list of its images are removed from the history. The image files stay where they are.</source>
+        <translation>
+            <numerusform>它的 %n 个回答和图像列表将从历史记录中移除。图像文件本身保持不变。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Keep</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>Search questions and answers</source>
+        <translation>搜索问题和回答</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Show this session in the window (double-click)</source>
+        <translation>在窗口中显示此会话（双击）</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Save this session as an HTML, Markdown, JSON or PDF report</source>
+        <translation>将此会话保存为 HTML、Markdown、JSON 或 PDF 报告</translation>
     </message>
 </context>
 <context>
@@ -741,6 +970,97 @@ libtorch %11</translation>
     <message>
         <source>No model could be loaded from %1. Use File &gt; Open Model Folder to choose one.</source>
         <translation>无法从 %1 加载模型。请使用“文件 &gt; 打开模型文件夹”选择一个。</translation>
+    </message>
+    <message>
+        <source>&amp;New Session</source>
+        <translation>新建会话(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Start a new session; the current one stays in the history (Ctrl+N)</source>
+        <translation>开始新会话；当前会话保留在历史记录中 (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>&amp;Export Session…</source>
+        <translation>导出会话(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Save this session as an HTML, Markdown, JSON or PDF report (Ctrl+Shift+E)</source>
+        <translation>将此会话保存为 HTML、Markdown、JSON 或 PDF 报告 (Ctrl+Shift+E)</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>历史记录</translation>
+    </message>
+    <message>
+        <source>%1 was moved or deleted, so it cannot be asked about. Open it again from its new place.</source>
+        <translation>%1 已被移动或删除，无法再对其提问。请从新位置重新打开它。</translation>
+    </message>
+    <message>
+        <source>This answer comes from the history: it keeps the heatmap it was shown with. Ask again to try other heatmaps.</source>
+        <translation>此回答来自历史记录：只保留了当时显示的热力图。如需查看其他热力图，请重新提问。</translation>
+    </message>
+    <message>
+        <source>%1 (missing)</source>
+        <extracomment>a thumbnail&apos;s caption when the image file was moved or deleted</extracomment>
+        <translation>%1（缺失）</translation>
+    </message>
+    <message>
+        <source>%1
+Not found: the file was moved or deleted. Its answers are kept.</source>
+        <translation>%1
+未找到：文件已被移动或删除。它的回答仍然保留。</translation>
+    </message>
+    <message>
+        <source>The history in %1 could not be opened, so this session will not be saved. %2</source>
+        <translation>无法打开 %1 中的历史记录，本次会话将不会被保存。%2</translation>
+    </message>
+    <message>
+        <source>The session could not be loaded. %1</source>
+        <translation>无法加载该会话。%1</translation>
+    </message>
+    <message>
+        <source>The history could not be saved. %1</source>
+        <translation>无法保存历史记录。%1</translation>
+    </message>
+    <message>
+        <source>%1 was moved or deleted.
+
+Its answers from this session are listed with the questions. Open the file from its new place to ask more.</source>
+        <translation>%1 已被移动或删除。
+
+本会话中关于它的回答仍列在问题旁。从新位置打开该文件即可继续提问。</translation>
+    </message>
+    <message>
+        <source>The history is not available, so there is nothing to export.</source>
+        <translation>历史记录不可用，没有可导出的内容。</translation>
+    </message>
+    <message>
+        <source>This session is empty: open an image and ask about it first.</source>
+        <translation>此会话为空：请先打开图像并提问。</translation>
+    </message>
+    <message>
+        <source>Exported the session to %1</source>
+        <translation>会话已导出到 %1</translation>
+    </message>
+    <message>
+        <source>HTML report (*.html)</source>
+        <translation>HTML 报告 (*.html)</translation>
+    </message>
+    <message>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <source>JSON data (*.json)</source>
+        <translation>JSON 数据 (*.json)</translation>
+    </message>
+    <message>
+        <source>PDF document (*.pdf)</source>
+        <translation>PDF 文档 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>Export Session</source>
+        <translation>导出会话</translation>
     </message>
 </context>
 <context>

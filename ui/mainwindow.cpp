@@ -11,6 +11,7 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDir>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -19,6 +20,8 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QImageReader>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
@@ -32,6 +35,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSlider>
+#include <QStandardPaths>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
@@ -44,10 +48,13 @@
 #include "core/vision/image.h"
 #include "ui/answerlist.h"
 #include "ui/gatesview.h"
+#include "ui/historypanel.h"
+#include "ui/historystore.h"
 #include "ui/imageview.h"
 #include "ui/inferencecontroller.h"
 #include "ui/language.h"
 #include "ui/messagebar.h"
+#include "ui/sessionexport.h"
 
 namespace ui {
 
@@ -95,6 +102,8 @@ MainWindow::MainWindow(QWidget* parent)
   connectController();
   retranslateUi();
   restoreState();
+  m_store = std::make_unique<HistoryStore>();
+  openHistory(QStandardPaths::isTestModeEnabled() ? QStringLiteral(":memory:") : HistoryStore::defaultPath());
   updateActions();
 }
 
@@ -129,12 +138,23 @@ void MainWindow::buildActions() {
     auto* item = m_thumbs->currentItem();
     if (!item) return;
     const int row = m_thumbs->row(item);
+    const QString path = item->data(Qt::UserRole).toString();
+    if (const qint64 id = m_imageIds.take(path)) m_store->removeImage(id);
+    m_missingImages.remove(path);
     delete m_thumbs->takeItem(row);
+    if (m_historyPanel) m_historyPanel->scheduleRefresh();
     if (m_thumbs->count() == 0) {
       m_thumbs->hide();
       setCurrentImage(QString());
     }
   });
+
+  m_newSessionAct = new QAction(this);
+  m_newSessionAct->setShortcut(QKeySequence::New);
+  connect(m_newSessionAct, &QAction::triggered, this, &MainWindow::newSession);
+  m_exportAct = new QAction(icon("save"), QString(), this);
+  m_exportAct->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+  connect(m_exportAct, &QAction::triggered, this, [this] { exportDialog(0); });
 
   m_quitAct = new QAction(this);
   m_quitAct->setShortcut(QKeySequence::Quit);
@@ -195,6 +215,7 @@ void MainWindow::buildActions() {
 
 void MainWindow::buildMenus() {
   m_fileMenu = menuBar()->addMenu(QString());
+  m_fileMenu->addAction(m_newSessionAct);
   m_fileMenu->addAction(m_openAct);
   m_recentMenu = m_fileMenu->addMenu(QString());
   connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
@@ -203,6 +224,7 @@ void MainWindow::buildMenus() {
   m_fileMenu->addAction(m_openModelAct);
   m_fileMenu->addSeparator();
   m_fileMenu->addAction(m_saveOverlayAct);
+  m_fileMenu->addAction(m_exportAct);
   m_fileMenu->addSeparator();
   m_fileMenu->addAction(m_quitAct);
 
@@ -482,6 +504,26 @@ void MainWindow::buildCentral() {
     m_question->selectAll();
   });
   updateHeatmapControlsEnabled();
+
+  // ---- the History dock
+  m_historyDock = new QDockWidget(this);
+  m_historyDock->setObjectName(QStringLiteral("historyDock"));
+  m_historyDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
+                             QDockWidget::DockWidgetFloatable);
+  m_historyPanel = new HistoryPanel(m_historyDock);
+  m_historyDock->setWidget(m_historyPanel);
+  addDockWidget(Qt::LeftDockWidgetArea, m_historyDock);
+  m_historyDock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H));
+  m_viewMenu->addSeparator();
+  m_viewMenu->addAction(m_historyDock->toggleViewAction());
+  connect(m_historyPanel, &HistoryPanel::openRequested, this, [this](qint64 id) {
+    if (id != currentSession()) loadSession(id);
+  });
+  connect(m_historyPanel, &HistoryPanel::exportRequested, this, &MainWindow::exportDialog);
+  connect(m_historyPanel, &HistoryPanel::sessionDeleted, this, [this](qint64) {
+    // The session shown was deleted: start a fresh one.
+    if (m_store->currentSession() == 0) newSession();
+  });
 }
 
 void MainWindow::buildStatusBar() {
@@ -554,6 +596,7 @@ void MainWindow::connectController() {
     Entry& e = m_entries[size_t(idx)];
     e.result = r;
     e.state = RowState::Answered;
+    recordAnswer(e);
     updateTimings(*r);
     if (auto* item = m_answers->itemForEntry(idx)) {
       AnswerList::setResult(item, *r);
@@ -595,6 +638,7 @@ void MainWindow::connectController() {
     e.heatmap = map;
     e.hasHeatmap = true;
     e.heatmapRequest = currentHeatmapRequest();
+    if (e.historyId && !m_store->setHeatmap(e.historyId, e.heatmapRequest, map)) historyFailed();
     if (m_heatmapEntry == m_shownEntry && e.imagePath == m_currentImage) m_view->setHeatmap(map);
     statusBar()->clearMessage();
     Q_EMIT heatmapUpdated();
@@ -639,6 +683,11 @@ void MainWindow::retranslateUi() {
   m_saveOverlayAct->setToolTip(tr("Save the image with the heatmap as shown (Ctrl+S)"));
   m_removeImageAct->setText(tr("Remove from List"));
   m_quitAct->setText(tr("&Quit"));
+  m_newSessionAct->setText(tr("&New Session"));
+  m_newSessionAct->setToolTip(tr("Start a new session; the current one stays in the history (Ctrl+N)"));
+  m_exportAct->setText(tr("&Export Session…"));
+  m_exportAct->setToolTip(tr("Save this session as an HTML, Markdown, JSON or PDF report (Ctrl+Shift+E)"));
+  m_historyDock->setWindowTitle(tr("History"));
   m_clearRecentAct->setText(tr("Clear List"));
   m_zoomInAct->setText(tr("Zoom &In"));
   m_zoomOutAct->setText(tr("Zoom &Out"));
@@ -657,7 +706,7 @@ void MainWindow::retranslateUi() {
   m_aboutAct->setText(tr("&About Open-AutoGLM Studio"));
   m_langSystemAct->setText(tr("System Default"));
 
-  m_view->setPlaceholderText(tr("Drop images or a folder here, paste with Ctrl+V, or use File > Open (Ctrl+O)."));
+  updateViewPlaceholder();
   m_showHeatmap->setText(tr("Heatmap"));
   m_showHeatmap->setToolTip(tr("Overlay where the model looked (Ctrl+H)"));
   m_methodLabel->setText(tr("Method"));
@@ -719,6 +768,8 @@ void MainWindow::restoreState() {
     m_mainSplitter->setSizes({800, 540});
   if (!m_rightSplitter->restoreState(q.value(QStringLiteral("window/rightSplitter")).toByteArray()))
     m_rightSplitter->setSizes({380, 360});
+  if (!QMainWindow::restoreState(q.value(QStringLiteral("window/docks")).toByteArray()))
+    resizeDocks({m_historyDock}, {250}, Qt::Horizontal);
 }
 
 void MainWindow::saveState() {
@@ -726,6 +777,7 @@ void MainWindow::saveState() {
   q.setValue(QStringLiteral("window/geometry"), saveGeometry());
   q.setValue(QStringLiteral("window/mainSplitter"), m_mainSplitter->saveState());
   q.setValue(QStringLiteral("window/rightSplitter"), m_rightSplitter->saveState());
+  q.setValue(QStringLiteral("window/docks"), QMainWindow::saveState());
   m_settings.save();
 }
 
@@ -790,7 +842,7 @@ void MainWindow::updateTimings(const core::Result& r) {
 }
 
 void MainWindow::updateActions() {
-  const bool hasImage = !m_currentImage.isEmpty();
+  const bool hasImage = !m_currentImage.isEmpty() && !m_missingImages.contains(m_currentImage);
   const bool canRun = hasImage && (m_ctl->hasModel() || m_ctl->loading());
   m_askButton->setEnabled(canRun);
   m_askAct->setEnabled(canRun);
@@ -798,6 +850,7 @@ void MainWindow::updateActions() {
   m_describeButton->setEnabled(canRun);
   m_cancelAct->setEnabled(m_ctl->busy());
   m_saveOverlayAct->setEnabled(m_view->hasImage());
+  m_exportAct->setEnabled(m_store && m_store->isOpen() && m_thumbs->count() > 0);
   for (QAction* a : {m_zoomInAct, m_zoomOutAct, m_fitAct, m_actualSizeAct}) a->setEnabled(m_view->hasImage());
   updateModelStatus();
 }
@@ -869,8 +922,17 @@ int MainWindow::openFiles(const QStringList& paths) {
   }
   int added = 0;
   QListWidgetItem* firstNew = nullptr;
-  const QStringList existing = images();
+  QStringList existing = images();
   for (const QString& f : files) {
+    if (m_missingImages.contains(f) && QFileInfo(f).isFile()) {
+      // A missing image of the session is back in its place: shown again
+      // (its answers stay; addImage() below keeps its history row).
+      m_missingImages.remove(f);
+      existing.removeAll(f);
+      for (int i = m_thumbs->count() - 1; i >= 0; --i)
+        if (m_thumbs->item(i)->data(Qt::UserRole).toString() == f) delete m_thumbs->takeItem(i);
+      if (m_currentImage == f) m_currentImage.clear();
+    }
     if (existing.contains(f)) {
       if (!firstNew)
         for (int i = 0; i < m_thumbs->count(); ++i)
@@ -883,20 +945,11 @@ int MainWindow::openFiles(const QStringList& paths) {
       problems << tr("%1: %2").arg(QFileInfo(f).fileName(), reason);
       continue;
     }
-    QPixmap pm(QSize(kThumbW, kThumbH));
-    pm.fill(Qt::transparent);
-    {
-      QPainter painter(&pm);
-      painter.setRenderHint(QPainter::SmoothPixmapTransform);
-      const QImage scaled = thumb.scaled(QSize(kThumbW, kThumbH), Qt::KeepAspectRatio, Qt::SmoothTransformation);
-      painter.drawImage((kThumbW - scaled.width()) / 2, (kThumbH - scaled.height()) / 2, scaled);
-    }
-    auto* item = new QListWidgetItem(QIcon(pm), QFileInfo(f).fileName());
-    item->setData(Qt::UserRole, f);
-    item->setToolTip(QDir::toNativeSeparators(f));
-    item->setSizeHint(m_thumbs->gridSize());
-    m_thumbs->addItem(item);
-    m_thumbs->show();
+    auto* item = addThumbnail(f, thumb, false);
+    // Into the history: path, content hash, thumbnail.
+    const qint64 imageId = m_store->addImage(f, thumb, QImageReader(f).size());
+    if (imageId) m_imageIds.insert(f, imageId);
+    else historyFailed();
     if (!f.startsWith(m_pasteDir.path())) addRecent(f);
     if (!firstNew) firstNew = item;
     ++added;
@@ -925,6 +978,7 @@ bool MainWindow::setCurrentImage(const QString& path) {
   if (path.isEmpty()) {
     m_currentImage.clear();
     m_view->clear();
+    updateViewPlaceholder();
     m_gates->clear();
     m_shownEntry = -1;
     rebuildAnswerList();
@@ -932,16 +986,22 @@ bool MainWindow::setCurrentImage(const QString& path) {
     updateActions();
     return true;
   }
-  QImageReader reader(path);
-  reader.setAutoTransform(true);
-  const QImage img = reader.read();
-  if (img.isNull()) {
-    showMessage(tr("%1: the image could not be decoded (%2)").arg(QFileInfo(path).fileName(), reader.errorString()),
-                int(MessageBar::Kind::Error));
-    return false;
+  QImage img;
+  if (!m_missingImages.contains(path)) {
+    QImageReader reader(path);
+    reader.setAutoTransform(true);
+    img = reader.read();
+    if (img.isNull()) {
+      showMessage(tr("%1: the image could not be decoded (%2)").arg(QFileInfo(path).fileName(), reader.errorString()),
+                  int(MessageBar::Kind::Error));
+      return false;
+    }
   }
+  // A missing image (moved or deleted since its session): no picture, but
+  // its answers from the history.
   m_currentImage = path;
   m_view->setImage(img);
+  updateViewPlaceholder();
   m_shownEntry = -1;
   m_gates->clear();
   for (int i = 0; i < m_thumbs->count(); ++i)
@@ -1130,6 +1190,12 @@ void MainWindow::askQuestion(const QString& question) {
                 int(MessageBar::Kind::Warning));
     return;
   }
+  if (m_missingImages.contains(m_currentImage)) {
+    showMessage(tr("%1 was moved or deleted, so it cannot be asked about. Open it again from its new place.")
+                    .arg(QDir::toNativeSeparators(m_currentImage)),
+                int(MessageBar::Kind::Warning));
+    return;
+  }
   if (q.isEmpty()) {
     showMessage(tr("Type a question first."), int(MessageBar::Kind::Warning));
     m_question->setFocus();
@@ -1148,6 +1214,8 @@ void MainWindow::askQuestion(const QString& question) {
   Entry e;
   e.imagePath = m_currentImage;
   e.question = q;
+  e.model = QString::fromStdString(m_ctl->modelInfo().name);
+  e.settingsJson = requestSettingsJson(false);
   m_entries.push_back(e);
   const int idx = int(m_entries.size()) - 1;
   auto* item = m_answers->addPending(idx, q, false);
@@ -1166,6 +1234,12 @@ void MainWindow::describeImage() {
                 int(MessageBar::Kind::Warning));
     return;
   }
+  if (m_missingImages.contains(m_currentImage)) {
+    showMessage(tr("%1 was moved or deleted, so it cannot be asked about. Open it again from its new place.")
+                    .arg(QDir::toNativeSeparators(m_currentImage)),
+                int(MessageBar::Kind::Warning));
+    return;
+  }
   if (!m_ctl->hasModel() && !m_ctl->loading()) {
     showMessage(tr("No model is loaded. Use File > Open Model Folder to choose one."), int(MessageBar::Kind::Error));
     return;
@@ -1176,6 +1250,8 @@ void MainWindow::describeImage() {
   Entry e;
   e.imagePath = m_currentImage;
   e.describe = true;
+  e.model = QString::fromStdString(m_ctl->modelInfo().name);
+  e.settingsJson = requestSettingsJson(true);
   m_entries.push_back(e);
   const int idx = int(m_entries.size()) - 1;
   auto* item = m_answers->addPending(idx, QString(), true);
@@ -1270,6 +1346,8 @@ void MainWindow::showEntry(int index) {
     applyHeatmapRequestToControls(e.heatmapRequest);
     m_view->setHeatmap(e.heatmap);
     Q_EMIT heatmapUpdated();
+  } else if (e.restored) {
+    m_view->clearHeatmap();  // from the history, stored without one
   } else {
     m_view->clearHeatmap();
     requestHeatmap();
@@ -1336,6 +1414,13 @@ void MainWindow::updateHeatmapControlsEnabled() {
 void MainWindow::requestHeatmap() {
   const ResultPtr r = shownResult();
   if (!r) return;
+  if (m_entries[size_t(m_shownEntry)].restored) {
+    // The history keeps the heatmap that was shown, not the attention.
+    statusBar()->showMessage(tr("This answer comes from the history: it keeps the heatmap it was shown with. "
+                                "Ask again to try other heatmaps."),
+                             6000);
+    return;
+  }
   const core::HeatmapRequest req = currentHeatmapRequest();
   m_heatmapEntry = m_shownEntry;
   m_heatmapRequestId = m_ctl->heatmap(r, req);
@@ -1366,6 +1451,243 @@ void MainWindow::saveOverlayDialog() {
   if (path.isEmpty()) return;
   if (!path.endsWith(QLatin1String(".png"), Qt::CaseInsensitive)) path += QStringLiteral(".png");
   saveOverlay(path);
+}
+
+// ---------------------------------------------------------------- history
+QListWidgetItem* MainWindow::addThumbnail(const QString& path, const QImage& thumb, bool missing) {
+  QPixmap pm(QSize(kThumbW, kThumbH));
+  pm.fill(Qt::transparent);
+  {
+    QPainter painter(&pm);
+    painter.setRenderHint(QPainter::SmoothPixmapTransform);
+    painter.setRenderHint(QPainter::Antialiasing);
+    if (!thumb.isNull()) {
+      QImage scaled = thumb.scaled(QSize(kThumbW, kThumbH), Qt::KeepAspectRatio, Qt::SmoothTransformation);
+      if (missing) {
+        scaled = scaled.convertToFormat(QImage::Format_Grayscale8);
+        painter.setOpacity(0.45);
+      }
+      painter.drawImage((kThumbW - scaled.width()) / 2, (kThumbH - scaled.height()) / 2, scaled);
+      painter.setOpacity(1.0);
+    }
+    if (missing) {
+      // The file is gone: a dashed frame and a "?" badge over the kept thumbnail.
+      painter.setPen(QPen(palette().color(QPalette::Mid), 1.5, Qt::DashLine));
+      painter.setBrush(Qt::NoBrush);
+      painter.drawRoundedRect(QRectF(1, 1, kThumbW - 2, kThumbH - 2), 4, 4);
+      const QRectF badge(kThumbW - 24, 4, 20, 20);
+      painter.setPen(Qt::NoPen);
+      painter.setBrush(QColor(196, 64, 52));
+      painter.drawEllipse(badge);
+      QFont f = font();
+      f.setBold(true);
+      painter.setFont(f);
+      painter.setPen(Qt::white);
+      painter.drawText(badge, Qt::AlignCenter, QStringLiteral("?"));
+    }
+  }
+  const QString name = QFileInfo(path).fileName();
+  //: a thumbnail's caption when the image file was moved or deleted
+  auto* item = new QListWidgetItem(QIcon(pm), missing ? tr("%1 (missing)").arg(name) : name);
+  item->setData(Qt::UserRole, path);
+  item->setToolTip(missing ? tr("%1\nNot found: the file was moved or deleted. Its answers are kept.")
+                                 .arg(QDir::toNativeSeparators(path))
+                           : QDir::toNativeSeparators(path));
+  item->setSizeHint(m_thumbs->gridSize());
+  if (missing) item->setForeground(palette().color(QPalette::PlaceholderText));
+  m_thumbs->addItem(item);
+  m_thumbs->show();
+  return item;
+}
+
+void MainWindow::clearSession() {
+  if (m_ctl->busy()) m_ctl->cancel();  // its answer would belong to the session left
+  m_requestEntry.clear();
+  m_entries.clear();
+  m_heatmapEntry = -1;
+  m_heatmapRequestId = 0;
+  m_shownEntry = -1;
+  m_imageIds.clear();
+  m_missingImages.clear();
+  {
+    QSignalBlocker block(m_thumbs);
+    m_thumbs->clear();
+  }
+  m_thumbs->hide();
+  setCurrentImage(QString());
+}
+
+qint64 MainWindow::currentSession() const { return m_store ? m_store->currentSession() : 0; }
+
+bool MainWindow::openHistory(const QString& path) {
+  clearSession();
+  m_historyWarned = false;
+  if (!m_store->open(path)) {
+    m_historyWarned = true;
+    showMessage(tr("The history in %1 could not be opened, so this session will not be saved. %2")
+                    .arg(QDir::toNativeSeparators(path), m_store->lastError()),
+                int(MessageBar::Kind::Warning));
+    m_historyPanel->setStore(nullptr);
+    updateActions();
+    return false;
+  }
+  m_historyPanel->setStore(m_store.get());
+  const qint64 last = m_store->lastSession();
+  if (!last || !loadSession(last)) newSession();
+  return true;
+}
+
+bool MainWindow::loadSession(qint64 id) {
+  const auto data = m_store->loadSession(id);
+  if (!data) {
+    showMessage(tr("The session could not be loaded. %1").arg(m_store->lastError()), int(MessageBar::Kind::Error));
+    return false;
+  }
+  clearSession();
+  m_store->setCurrentSession(id);
+  for (const HistoryImage& im : data->images) {
+    if (im.missing) m_missingImages.insert(im.path);
+    QImage thumb = im.thumbnail();
+    QString reason;
+    if (thumb.isNull() && !im.missing) checkImageFile(im.path, &reason, &thumb);  // none stored
+    addThumbnail(im.path, thumb, im.missing);
+    m_imageIds.insert(im.path, im.id);
+  }
+  for (const HistoryAnswer& a : data->answers) {
+    Entry e;
+    e.imagePath = a.imagePath;
+    e.question = a.question;
+    e.describe = a.describe;
+    e.result = std::make_shared<const core::Result>(a.result);
+    e.state = RowState::Answered;
+    e.historyId = a.id;
+    e.model = a.model;
+    e.settingsJson = a.settingsJson;
+    e.restored = true;
+    if (a.hasHeatmap) {
+      e.heatmap = a.heatmap;
+      e.heatmapRequest = a.heatmapRequest;
+      e.hasHeatmap = true;
+    }
+    m_entries.push_back(std::move(e));
+  }
+  // Back where it was left: the image of the last answer (else the last image).
+  QString show = m_entries.empty() ? QString() : m_entries.back().imagePath;
+  if (show.isEmpty() && !data->images.empty()) show = data->images.back().path;
+  if (!show.isEmpty()) setCurrentImage(show);
+  m_historyPanel->setCurrentSession(id);
+  m_historyPanel->refresh();
+  updateActions();
+  return true;
+}
+
+void MainWindow::newSession() {
+  clearSession();
+  if (m_store->isOpen()) m_store->newSession();
+  m_historyPanel->setCurrentSession(m_store->currentSession());
+  m_historyPanel->refresh();
+  updateActions();
+}
+
+void MainWindow::recordAnswer(Entry& e) {
+  if (!m_store->isOpen() || !e.result) return;
+  const qint64 imageId = m_imageIds.value(e.imagePath);
+  if (!imageId) return;  // removed from the list while it was asked about
+  e.historyId = m_store->addAnswer(imageId, e.question, e.describe, *e.result, e.model, e.settingsJson);
+  if (!e.historyId) historyFailed();
+  else m_historyPanel->scheduleRefresh();
+}
+
+QByteArray MainWindow::requestSettingsJson(bool describe) const {
+  QJsonObject o;
+  o[QStringLiteral("task")] = describe ? QStringLiteral("describe") : QStringLiteral("ask");
+  o[QStringLiteral("beams")] = m_settings.beams;
+  o[QStringLiteral("max_new_tokens")] = describe ? std::max(30, m_settings.maxAnswerTokens) : m_settings.maxAnswerTokens;
+  o[QStringLiteral("confidence")] = QStringLiteral("auto");
+  if (m_ctl->hasModel()) {
+    const core::ModelInfo& info = m_ctl->modelInfo();
+    o[QStringLiteral("model_family")] = QString::fromStdString(info.family);
+    o[QStringLiteral("device")] = QString::fromStdString(info.device);
+    o[QStringLiteral("dtype")] = QString::fromStdString(info.dtype);
+    o[QStringLiteral("threads")] = info.threads;
+    o[QStringLiteral("calibrated")] = info.calibrated;
+    o[QStringLiteral("temperature")] = double(info.temperature);
+  }
+  return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+void MainWindow::historyFailed() {
+  if (m_historyWarned) return;  // once: the reason does not change from one answer to the next
+  m_historyWarned = true;
+  showMessage(tr("The history could not be saved. %1").arg(m_store->lastError()), int(MessageBar::Kind::Error));
+}
+
+void MainWindow::updateViewPlaceholder() {
+  if (!m_currentImage.isEmpty() && m_missingImages.contains(m_currentImage))
+    m_view->setPlaceholderText(tr("%1 was moved or deleted.\n\nIts answers from this session are listed with the "
+                                  "questions. Open the file from its new place to ask more.")
+                                   .arg(QDir::toNativeSeparators(m_currentImage)));
+  else
+    m_view->setPlaceholderText(tr("Drop images or a folder here, paste with Ctrl+V, or use File > Open (Ctrl+O)."));
+}
+
+bool MainWindow::exportSession(const QString& path, qint64 id) {
+  if (!m_store->isOpen()) {
+    showMessage(tr("The history is not available, so there is nothing to export."), int(MessageBar::Kind::Warning));
+    return false;
+  }
+  if (id == 0) id = m_store->currentSession();
+  const auto data = m_store->loadSession(id);
+  if (!data || data->images.empty()) {
+    showMessage(tr("This session is empty: open an image and ask about it first."), int(MessageBar::Kind::Warning));
+    return false;
+  }
+  ExportOptions o;
+  o.colormap = m_settings.colormap;
+  o.opacity = m_settings.opacity / 100.0;
+  o.threshold = m_settings.threshold;
+  QString error;
+  QApplication::setOverrideCursor(Qt::WaitCursor);
+  const bool ok = ui::exportSession(*data, path, o, &error);
+  QApplication::restoreOverrideCursor();
+  if (!ok) {
+    showMessage(error, int(MessageBar::Kind::Error));
+    return false;
+  }
+  statusBar()->showMessage(tr("Exported the session to %1").arg(QDir::toNativeSeparators(path)), 6000);
+  return true;
+}
+
+void MainWindow::exportDialog(qint64 id) {
+  if (!m_store->isOpen()) return;
+  const qint64 sid = id ? id : m_store->currentSession();
+  const auto s = m_store->session(sid);
+  if (!s || s->images == 0) {
+    showMessage(tr("This session is empty: open an image and ask about it first."), int(MessageBar::Kind::Warning));
+    return;
+  }
+  QSettings q;
+  const QString dir =
+      q.value(QStringLiteral("lastExportDir"), QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
+          .toString();
+  QString base;
+  for (QChar c : s->displayTitle()) base += c.isLetterOrNumber() ? c : QLatin1Char('-');
+  base = base.split(QLatin1Char('-'), Qt::SkipEmptyParts).join(QLatin1Char('-')).left(60);
+  if (base.isEmpty()) base = QStringLiteral("session");
+  const QStringList filters = {tr("HTML report (*.html)"), tr("Markdown (*.md)"), tr("JSON data (*.json)"),
+                               tr("PDF document (*.pdf)")};
+  const QStringList suffixes = {QStringLiteral(".html"), QStringLiteral(".md"), QStringLiteral(".json"),
+                                QStringLiteral(".pdf")};
+  int last = std::clamp(q.value(QStringLiteral("lastExportFormat"), 0).toInt(), 0, 3);
+  QString selected = filters[last];
+  QString path = QFileDialog::getSaveFileName(this, tr("Export Session"), QDir(dir).filePath(base + suffixes[last]),
+                                              filters.join(QStringLiteral(";;")), &selected);
+  if (path.isEmpty()) return;
+  last = std::max(0, int(filters.indexOf(selected)));
+  if (!exportFormatFor(path)) path += suffixes[last];
+  q.setValue(QStringLiteral("lastExportDir"), QFileInfo(path).absolutePath());
+  q.setValue(QStringLiteral("lastExportFormat"), last);
+  exportSession(path, sid);
 }
 
 }  // namespace ui

@@ -1,11 +1,15 @@
 #pragma once
 // The main window: images in (drop, paste, open, recent), the image view with
 // the heatmap, the question box and the answers, the gates, the status bar.
-// All inference goes through InferenceController (a worker thread).
+// All inference goes through InferenceController (a worker thread). Every
+// image and answer goes to the history database as it arrives; the last
+// session comes back on start; the History dock lists the earlier ones.
+#include <memory>
 #include <vector>
 
 #include <QHash>
 #include <QMainWindow>
+#include <QSet>
 #include <QStringList>
 #include <QTemporaryDir>
 
@@ -17,6 +21,7 @@
 class QAction;
 class QActionGroup;
 class QComboBox;
+class QDockWidget;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
@@ -35,6 +40,8 @@ namespace ui {
 
 class AnswerList;
 class GatesPanel;
+class HistoryPanel;
+class HistoryStore;
 class ImageView;
 class InferenceController;
 class MessageBar;
@@ -78,6 +85,24 @@ class MainWindow : public QMainWindow {
   QComboBox* heatmapMethodBox() const { return m_method; }
   QLabel* modelStatusLabel() const { return m_modelStatus; }
   QLabel* timingStatusLabel() const { return m_timingStatus; }
+
+  // History. The window opens <AppDataLocation>/history.sqlite itself and
+  // brings back its last session (under QStandardPaths' test mode it starts
+  // with a private in-memory history instead, so test runs do not leak into
+  // each other; tests call openHistory()).
+  bool openHistory(const QString& path);
+  HistoryStore* history() const { return m_store.get(); }
+  HistoryPanel* historyPanel() const { return m_historyPanel; }
+  QDockWidget* historyDock() const { return m_historyDock; }
+  qint64 currentSession() const;
+  // Shows a stored session (its images, missing ones marked, and answers);
+  // new answers go to it.
+  bool loadSession(qint64 id);
+  void newSession();
+  // An image of the session whose file was moved or deleted.
+  bool isImageMissing(const QString& path) const { return m_missingImages.contains(path); }
+  // HTML, Markdown, JSON or PDF by the suffix; id 0: the current session.
+  bool exportSession(const QString& path, qint64 id = 0);
   // The result of the answer now shown (selected), or null.
   ResultPtr shownResult() const;
   // True once the shown answer's heatmap is on screen.
@@ -107,6 +132,10 @@ class MainWindow : public QMainWindow {
     bool hasHeatmap = false;
     RowState state = RowState::Pending;
     QString error;
+    qint64 historyId = 0;     // its row in the history (0: not stored)
+    QString model;            // at the time of asking
+    QByteArray settingsJson;  // the options it was asked with
+    bool restored = false;    // from the history: no attention kept, no new heatmaps
   };
 
   void buildActions();
@@ -141,6 +170,13 @@ class MainWindow : public QMainWindow {
   void setLanguageCode(const QString& code);
   int entryIndexOf(QListWidgetItem* item) const;
   bool checkImageFile(const QString& path, QString* reason, QImage* thumb) const;
+  QListWidgetItem* addThumbnail(const QString& path, const QImage& thumb, bool missing);
+  void clearSession();
+  void recordAnswer(Entry& e);
+  QByteArray requestSettingsJson(bool describe) const;
+  void historyFailed();
+  void updateViewPlaceholder();
+  void exportDialog(qint64 id);
 
   InferenceController* m_ctl;
   AppSettings m_settings;
@@ -162,6 +198,10 @@ class MainWindow : public QMainWindow {
   core::Device m_sessionDevice = core::Device::Auto;
   int m_sessionThreads = -1;
   QString m_modelError;
+  std::unique_ptr<HistoryStore> m_store;
+  QHash<QString, qint64> m_imageIds;  // image path -> history row
+  QSet<QString> m_missingImages;
+  bool m_historyWarned = false;
 
   // widgets
   MessageBar* m_message = nullptr;
@@ -191,6 +231,8 @@ class MainWindow : public QMainWindow {
   QLabel* m_zoomStatus = nullptr;
   QProgressBar* m_progress = nullptr;
   QToolBar* m_toolbar = nullptr;
+  QDockWidget* m_historyDock = nullptr;
+  HistoryPanel* m_historyPanel = nullptr;
 
   // actions and menus
   QMenu *m_fileMenu = nullptr, *m_recentMenu = nullptr, *m_viewMenu = nullptr, *m_modelMenu = nullptr,
@@ -199,7 +241,8 @@ class MainWindow : public QMainWindow {
           *m_removeImageAct = nullptr, *m_quitAct = nullptr, *m_clearRecentAct = nullptr, *m_zoomInAct = nullptr,
           *m_zoomOutAct = nullptr, *m_fitAct = nullptr, *m_actualSizeAct = nullptr, *m_toggleHeatmapAct = nullptr,
           *m_askAct = nullptr, *m_describeAct = nullptr, *m_cancelAct = nullptr, *m_focusQuestionAct = nullptr,
-          *m_prefsAct = nullptr, *m_aboutAct = nullptr, *m_langSystemAct = nullptr;
+          *m_prefsAct = nullptr, *m_aboutAct = nullptr, *m_langSystemAct = nullptr,
+          *m_newSessionAct = nullptr, *m_exportAct = nullptr;
   QActionGroup* m_langGroup = nullptr;
 };
 
