@@ -152,6 +152,7 @@ struct Engine::Impl {
   };
   std::list<std::pair<ImageId, Entry>> lru;  // most recent first
   size_t cache_size = 16;
+  int vision_threads = 1, text_threads = 1;  // chosen by measurement at load
   std::atomic<int64_t> vision_runs{0};
   mutable std::mutex mu;
 
@@ -163,6 +164,50 @@ struct Engine::Impl {
       }
     }
     throw Error(ErrorCode::BadArgument, "image " + std::to_string(id) + " is not encoded (or was evicted from the cache)");
+  }
+
+  // Intra-op threads per stage, by measurement: the model's own vision pass
+  // and one decoder step, with one thread and with all cores. Small models
+  // (and any model while another process holds a core) run many tiny ops,
+  // where OpenMP's barriers cost more than the extra core gives.
+  void choose_threads(int requested) {
+    const int all = at::get_num_threads();
+    if (requested > 0 || all <= 1 || device.is_cuda()) {
+      vision_threads = text_threads = requested > 0 ? requested : all;
+      return;
+    }
+    compat::InferenceGuard guard;
+    const int s = cfg.preprocess.size;
+    auto pixels = torch::zeros({1, 3, s, s}, torch::TensorOptions().dtype(dtype).device(device));
+    auto time_best = [&](int n, const std::function<void()>& f) {
+      at::set_num_threads(n);
+      double best = 1e30;
+      for (int i = 0; i < 3; ++i) {
+        auto t0 = Clock::now();
+        f();
+        best = std::min(best, ms_since(t0));
+        if (best > 400) break;  // a large model: one run says enough
+      }
+      return best;
+    };
+    auto pick = [&](const std::function<void()>& f) {
+      const double many = time_best(all, f);
+      if (many > 400) return all;  // big matrix products: use every core
+      const double one = time_best(1, f);
+      return one <= many ? 1 : all;
+    };
+    Tensor image;
+    vision_threads = pick([&] { image = model->vision_model->forward(pixels); });
+    std::vector<int64_t> q{cfg.cls_id, cfg.sep_id};
+    auto ids = torch::tensor(q, torch::kLong).unsqueeze(0).to(device);
+    Tensor memory = cfg.task == "vqa" ? model->text_encoder->forward(ids, torch::ones_like(ids), image) : image;
+    text_threads = pick([&] {
+      std::vector<LayerCache> cache;
+      auto bos = torch::full({1, 1}, cfg.bos_id, torch::TensorOptions().dtype(torch::kLong).device(device));
+      model->text_decoder->forward(bos, memory, {}, &cache, 0);
+      model->text_decoder->forward(bos, memory, {}, &cache, 1);
+    });
+    at::set_num_threads(all);
   }
 
   std::string piece(int64_t id) const { return tok.id_to_token(id); }
@@ -534,6 +579,8 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   d.model->eval();
   d.model->to(d.device, d.dtype);
   d.cache_size = std::max<size_t>(1, opt.image_cache_size);
+  report(0.9f, "choosing threads");
+  d.choose_threads(opt.threads);
   report(0.95f, "ready");
 
   auto& info = d.info;
@@ -558,7 +605,9 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   info.calibrated = d.calib.present;
   info.temperature = d.calib.temperature;
   info.default_confidence = d.calib.default_method;
-  info.threads = at::get_num_threads();
+  info.threads = std::max(d.vision_threads, d.text_threads);
+  info.vision_threads = d.vision_threads;
+  info.text_threads = d.text_threads;
   info.vocab_size = d.tok.vocab_size();
   info.torch_version = compat::version_string();
   info.load_ms = ms_since(t0);
@@ -596,6 +645,7 @@ ImageId Engine::encode(const Image& rgb, const CancelToken& cancel) {
   if (!d->device.is_cuda()) x = x.clone();
   e.preprocess_ms = ms_since(t0);
   t0 = Clock::now();
+  at::set_num_threads(d->vision_threads);
   e.embeds = d->model->vision_model->forward(x);
   if (d->device.is_cuda()) torch::cuda::synchronize();
   e.vision_ms = ms_since(t0);
@@ -624,6 +674,7 @@ Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt,
   auto t0 = Clock::now();
   Record rec;
   rec.enabled = true;
+  at::set_num_threads(d->text_threads);
   auto fused = d->encode_text(enc, entry.embeds, &rec);
   r.timings.fusion_ms = ms_since(t0);
   if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
@@ -671,6 +722,7 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
   }
   if (static_cast<int>(prefix.size()) + opt.max_new_tokens > d->cfg.text.max_positions)
     throw Error(ErrorCode::BadQuestion, "the prompt is too long for this model");
+  at::set_num_threads(d->text_threads);
   auto hyps = d->generate(entry.embeds, {}, prefix, opt.beams, opt.max_new_tokens, opt.top_alternatives,
                           d->calib.temperature, cancel, &r.timings);
   auto answers = d->to_answers(hyps);

@@ -146,7 +146,8 @@ struct ModelInfo {
   bool learned_gates = false, routing = false, calibrated = false;
   float temperature = 1.f;
   std::string default_confidence = "calibrated";  // or "heuristic"
-  int threads = 0;
+  int threads = 0;                         // the larger of the two below
+  int vision_threads = 0, text_threads = 0;  // chosen per stage by measurement at load
   int64_t vocab_size = 0;
   std::string torch_version;
   double load_ms = 0;
