@@ -9,3 +9,5 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DAUTOGLM_BUILD_GUI=O
 cmake --build "$build" --parallel "$(nproc)"
 export QT_QPA_PLATFORM=offscreen
 ctest --test-dir "$build" --output-on-failure --timeout 900 "$@"
+# Sanitizers and fuzzers: core's tests under ASan+UBSan, each fuzzer 60 s.
+bash scripts/run-sanitizers.sh

@@ -26,6 +26,13 @@ constexpr int kMaxLayers = 256;
 }
 
 json read_json(const fs::path& path) {
+  // Config files are a few KB; a JSON DOM can take 40x its text (nested
+  // arrays), so a hostile file is refused by size before it is parsed.
+  constexpr uintmax_t kMaxBytes = 4u << 20;
+  std::error_code ec;
+  if (const uintmax_t n = fs::file_size(path, ec); !ec && n > kMaxBytes)
+    throw Error(ErrorCode::BadConfig, path.u8string() + ": " + std::to_string(n) +
+                                          " bytes, too large for a config file (limit 4 MiB)");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(ErrorCode::BadConfig, path.u8string() + ": missing or unreadable");
   try {

@@ -68,9 +68,25 @@ SafeTensors SafeTensors::parse(const uint8_t* data, size_t size, const std::stri
                     std::to_string(size) + " bytes): truncated or not a safetensors file");
   if (n < 2) fail(label, "header too short to be JSON");
   const char* hbeg = reinterpret_cast<const char*>(data + 8);
+  // The format nests three levels deep (header, tensor entry, shape or offsets)
+  // and its innermost arrays are short. Refusing anything else while parsing
+  // keeps a hostile header (deep nesting, giant arrays) from building a DOM
+  // dozens of times its size: 100 MB of '[' took 3.9 GB before this check.
+  constexpr int kMaxDepth = 3;
+  constexpr size_t kMaxInner = 64;  // entries of one shape (rank) or data_offsets
+  size_t inner = 0;
+  using Event = nlohmann::json::parse_event_t;
+  const nlohmann::json::parser_callback_t guard = [&](int depth, Event ev, nlohmann::json&) {
+    const bool opens = ev == Event::object_start || ev == Event::array_start;
+    if (depth > kMaxDepth) fail(label, "header is nested deeper than a safetensors header");
+    if (depth < kMaxDepth && opens) inner = 0;
+    if (depth == kMaxDepth && (opens || ev == Event::value) && ++inner > kMaxInner)
+      fail(label, "header has a shape or offset list longer than " + std::to_string(kMaxInner) + " entries");
+    return true;
+  };
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(hbeg, hbeg + n);
+    header = nlohmann::json::parse(hbeg, hbeg + n, guard);
   } catch (const nlohmann::json::exception& e) {
     fail(label, std::string("header is not valid JSON (") + e.what() + ")");
   }
