@@ -4,9 +4,35 @@
 // normalisation). Only core::Error is expected.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
 
 #include "core/error.h"
 #include "core/vision/image.h"
+
+namespace {
+
+// OpenCV decoders without memory input (PFM, Sun raster) go through a
+// temporary file; pointing OpenCV at a private folder lets every run check
+// that none is left behind (a disk leak a hostile file could repeat).
+std::string g_temp_dir;
+
+void remove_temp_dir() {
+  std::error_code ec;
+  std::filesystem::remove_all(g_temp_dir, ec);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "autoglm_fuzz_image.XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) std::abort();
+  g_temp_dir = tmpl;
+  setenv("OPENCV_TEMP_PATH", g_temp_dir.c_str(), 1);
+  std::atexit(remove_temp_dir);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   core::DecodeLimits limits;
@@ -29,5 +55,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (x.size() != 3u * 32 * 32) __builtin_trap();
   } catch (const core::Error&) {
   }
+  if (!std::filesystem::is_empty(g_temp_dir)) __builtin_trap();  // a temporary file leaked
   return 0;
 }

@@ -18,8 +18,9 @@ log=$(mktemp "${TMPDIR:-/tmp}/run-sanitizers.XXXXXX")
 trap 'rm -f "$log"' EXIT
 start=$SECONDS
 
-step() {  # step DESCRIPTION COMMAND...
-  local what=$1
+times=""
+step() {  # step NAME COMMAND...
+  local what=$1 t0=$SECONDS
   shift
   : >"$log"
   if ! "$@" >"$log" 2>&1; then
@@ -28,6 +29,7 @@ step() {  # step DESCRIPTION COMMAND...
     tail -n 150 "$log" >&2
     exit 1
   fi
+  times+="${times:+, }$what $((SECONDS - t0)) s"
 }
 
 bash scripts/setup-deps.sh
@@ -37,8 +39,8 @@ bash scripts/setup-deps.sh
 # (about 8 CPU-minutes the first time): AUTOGLM_SANITIZE_TORCH=0 leaves it out.
 asan_tests=(tst_safetensors tst_tokenizer tst_vision tst_shapes)
 if [ "${AUTOGLM_SANITIZE_TORCH:-1}" != 0 ]; then asan_tests+=(tst_engine); fi
-step "configure (preset asan)" cmake --preset asan
-step "build (preset asan)" cmake --build build-asan --parallel "$jobs" --target "${asan_tests[@]}"
+step "asan configure" cmake --preset asan
+step "asan build" cmake --build build-asan --parallel "$jobs" --target "${asan_tests[@]}"
 # Speed assertions mean nothing under the sanitizers (2-5x slower): Qt Test's
 # blacklist turns their QVERIFY failures into BFAIL. The functions still run, and
 # a sanitizer report still aborts the test and fails it.
@@ -52,14 +54,14 @@ EOF
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export QT_QPA_PLATFORM=offscreen
-step "tests under ASan+UBSan" ctest --test-dir build-asan --output-on-failure --no-tests=error \
+step "asan tests" ctest --test-dir build-asan --output-on-failure --no-tests=error \
   --parallel "$jobs" -R "^($(IFS='|'; echo "${asan_tests[*]}"))\$"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 fuzzers=(fuzz_safetensors fuzz_config fuzz_tokenizer fuzz_image)
-step "configure (preset fuzz)" cmake --preset fuzz -DAUTOGLM_FUZZ_SECONDS="$fuzz_seconds"
-step "build (preset fuzz)" cmake --build build-fuzz --parallel "$jobs" --target "${fuzzers[@]}"
-step "fuzzers (${fuzz_seconds} s each)" ctest --test-dir build-fuzz --output-on-failure --no-tests=error \
+step "fuzz configure" cmake --preset fuzz -DAUTOGLM_FUZZ_SECONDS="$fuzz_seconds"
+step "fuzz build" cmake --build build-fuzz --parallel "$jobs" --target "${fuzzers[@]}"
+step "fuzzers" ctest --test-dir build-fuzz --output-on-failure --no-tests=error \
   --parallel "$jobs" -L fuzz
 
-echo "run-sanitizers: ok (${#asan_tests[@]} tests under ASan+UBSan, ${#fuzzers[@]} fuzzers x ${fuzz_seconds} s, $((SECONDS - start)) s)"
+echo "run-sanitizers: ok in $((SECONDS - start)) s: ${#asan_tests[@]} tests under ASan+UBSan, ${#fuzzers[@]} fuzzers x ${fuzz_seconds} s ($times)"

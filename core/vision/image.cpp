@@ -179,6 +179,19 @@ bool probe_pnm(const uint8_t* d, size_t n, int* w, int* h) {
     return true;
   };
   std::string t;
+  if (d[1] == 'F' || d[1] == 'f') {
+    // OpenCV's PFM reader takes "P[Ff]\n", then each number up to the next
+    // single whitespace byte (no comments, no runs of blanks): read it the same
+    // way, so that the size judged here is the size it decodes.
+    if (n < 3 || d[2] != '\n') return false;
+    p = 3;
+    for (int* v : {w, h}) {
+      t.clear();
+      while (p < n && !std::isspace(d[p])) t.push_back(char(d[p++]));
+      if (p++ >= n || !number(t, v)) return false;
+    }
+    return true;
+  }
   if (d[1] != '7') {
     if (!token(&t) || !number(t, w)) return false;
     return token(&t) && number(t, h);
@@ -665,6 +678,13 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& l
   if (!probe(fmt, data, size, &w, &h))
     fail(ErrorCode::BadImage, corrupt + " (unreadable " + format_name(fmt) + " header)");
   check_pixels(label, w, h, lim);
+  // OpenCV refuses sides above 2^20 (and more than 2^30 pixels) by throwing from
+  // cv::imdecode, past the point where decoders without memory input (PFM, Sun
+  // raster) have spilled the file to a temporary file that is then never removed.
+  constexpr int kMaxSide = 1 << 20;
+  if (w > kMaxSide || h > kMaxSide || int64_t(w) * h > (int64_t(1) << 30))
+    fail(ErrorCode::ImageTooLarge, label + ": image is " + std::to_string(w) + "x" + std::to_string(h) +
+                                       " pixels, above what the decoder reads (sides up to " + std::to_string(kMaxSide) + ")");
   if (fmt == Format::Jpeg) {
     // libjpeg pads a truncated scan with grey and reports success; entropy-coded
     // data cannot contain FF D9, so a missing EOI after the first scan means truncation.
