@@ -338,6 +338,7 @@ int cmd_ask(const Args& a, bool describe) {
 }  // namespace
 
 namespace cli {
+
 int to_int(const Args& a, const std::string& k, int def, int lo, int hi) {
   if (!a.values.count(k)) return def;
   const std::string& s = a.values.at(k);
@@ -347,9 +348,7 @@ int to_int(const Args& a, const std::string& k, int def, int lo, int hi) {
     throw UsageError(k + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
   return static_cast<int>(v);
 }
-}  // namespace cli
 
-namespace cli {
 fs::path model_dir(const Args& a) {
   if (a.values.count("--model")) return fs::u8path(a.get("--model"));
   auto d = core::default_model_dir();
@@ -359,9 +358,7 @@ fs::path model_dir(const Args& a) {
                       "pass --model DIR");
   return d;
 }
-}  // namespace cli
 
-namespace cli {
 core::Options engine_options(const Args& a) {
   core::Options o;
   const std::string dev = a.get("--device", "auto");
@@ -372,8 +369,8 @@ core::Options engine_options(const Args& a) {
   o.threads = to_int(a, "--threads", 0, 0, 1024);
   return o;
 }
-}  // namespace cli
 
+}  // namespace cli
 
 int main(int argc, char** argv) {
   Args a;

@@ -41,16 +41,6 @@ asan_tests=(tst_safetensors tst_tokenizer tst_vision tst_shapes)
 if [ "${AUTOGLM_SANITIZE_TORCH:-1}" != 0 ]; then asan_tests+=(tst_engine); fi
 step "asan configure" cmake --preset asan
 step "asan build" cmake --build build-asan --parallel "$jobs" --target "${asan_tests[@]}"
-# Speed assertions mean nothing under the sanitizers (2-5x slower): Qt Test's
-# blacklist turns their QVERIFY failures into BFAIL. The functions still run, and
-# a sanitizer report still aborts the test and fails it.
-cat >build-asan/tests/BLACKLIST <<'EOF'
-# Written by scripts/run-sanitizers.sh: timing assertions, not run-time errors.
-[long_input]
-*
-[resize_speed]
-*
-EOF
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export QT_QPA_PLATFORM=offscreen

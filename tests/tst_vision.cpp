@@ -1,6 +1,5 @@
 // Image decoding, PIL-exact preprocessing against the BLIP goldens, hostile
 // files, and heatmap rendering.
-#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -298,24 +297,17 @@ class TstVision : public QObject {
     }
   }
 
-  void resize_speed() {
+  void resize_large_image() {
     Image big;
     big.width = 4000;
     big.height = 3000;
     big.rgb.resize(size_t(big.width) * big.height * 3);
     std::mt19937 rng(1);
     for (auto& v : big.rgb) v = uint8_t(rng());
-    core::resize_pil_bicubic(big, 384, 384);  // warm-up
-    double best = 1e9;
-    for (int i = 0; i < 3; ++i) {
-      QElapsedTimer t;
-      t.start();
-      const Image out = core::resize_pil_bicubic(big, 384, 384);
-      best = std::min(best, t.nsecsElapsed() / 1e6);
-      QCOMPARE(out.width, 384);
-    }
-    qInfo("4000x3000 -> 384x384 PIL bicubic: %.1f ms", best);
-    QVERIFY(best < 1000);
+    const Image out = core::resize_pil_bicubic(big, 384, 384);
+    QCOMPARE(out.width, 384);
+    QCOMPARE(out.height, 384);
+    QCOMPARE(out.rgb.size(), size_t(384 * 384 * 3));
   }
 
   // ---- decoding ----------------------------------------------------------

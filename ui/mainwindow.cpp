@@ -1,6 +1,7 @@
 #include "ui/mainwindow.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 
 #include <QAction>
@@ -1183,28 +1184,52 @@ void MainWindow::about() {
 // ---------------------------------------------------------------- asking
 void MainWindow::askFromInput() { askQuestion(m_question->text()); }
 
-void MainWindow::askQuestion(const QString& question) {
-  const QString q = question.trimmed();
+// Says why a request about the current image cannot start, if it cannot.
+bool MainWindow::imageReady() {
   if (m_currentImage.isEmpty()) {
     showMessage(tr("Open an image first: drop one on the window, paste it, or use File > Open."),
                 int(MessageBar::Kind::Warning));
-    return;
+    return false;
   }
   if (m_missingImages.contains(m_currentImage)) {
     showMessage(tr("%1 was moved or deleted, so it cannot be asked about. Open it again from its new place.")
                     .arg(QDir::toNativeSeparators(m_currentImage)),
                 int(MessageBar::Kind::Warning));
-    return;
+    return false;
   }
+  return true;
+}
+
+bool MainWindow::modelReady() {
+  if (!m_ctl->hasModel() && !m_ctl->loading()) {
+    showMessage(tr("No model is loaded. Use File > Open Model Folder to choose one."), int(MessageBar::Kind::Error));
+    return false;
+  }
+  return true;
+}
+
+// Records a new answer entry with a pending row, sends its request, and
+// remembers which entry the request's result belongs to.
+void MainWindow::startEntry(Entry e, const QString& question, const std::function<quint64()>& send) {
+  e.model = QString::fromStdString(m_ctl->modelInfo().name);
+  m_entries.push_back(e);
+  const int idx = int(m_entries.size()) - 1;
+  auto* item = m_answers->addPending(idx, question, e.describe);
+  const quint64 id = send();
+  m_entries.back().requestId = id;
+  m_requestEntry.insert(id, idx);
+  m_answers->scrollToItem(item);
+}
+
+void MainWindow::askQuestion(const QString& question) {
+  const QString q = question.trimmed();
+  if (!imageReady()) return;
   if (q.isEmpty()) {
     showMessage(tr("Type a question first."), int(MessageBar::Kind::Warning));
     m_question->setFocus();
     return;
   }
-  if (!m_ctl->hasModel() && !m_ctl->loading()) {
-    showMessage(tr("No model is loaded. Use File > Open Model Folder to choose one."), int(MessageBar::Kind::Error));
-    return;
-  }
+  if (!modelReady()) return;
   if (m_history.isEmpty() || m_history.last() != q) m_history << q;
   m_historyPos = int(m_history.size());
   m_historyDraft.clear();
@@ -1214,51 +1239,23 @@ void MainWindow::askQuestion(const QString& question) {
   Entry e;
   e.imagePath = m_currentImage;
   e.question = q;
-  e.model = QString::fromStdString(m_ctl->modelInfo().name);
   e.settingsJson = requestSettingsJson(false);
-  m_entries.push_back(e);
-  const int idx = int(m_entries.size()) - 1;
-  auto* item = m_answers->addPending(idx, q, false);
-  const quint64 id = m_ctl->ask(m_currentImage, q, opt);
-  m_entries.back().requestId = id;
-  m_requestEntry.insert(id, idx);
-  m_answers->scrollToItem(item);
+  startEntry(e, q, [&] { return m_ctl->ask(m_currentImage, q, opt); });
   m_question->clear();
   if (m_message->kind() != MessageBar::Kind::Info) m_message->dismiss();
   updateActions();
 }
 
 void MainWindow::describeImage() {
-  if (m_currentImage.isEmpty()) {
-    showMessage(tr("Open an image first: drop one on the window, paste it, or use File > Open."),
-                int(MessageBar::Kind::Warning));
-    return;
-  }
-  if (m_missingImages.contains(m_currentImage)) {
-    showMessage(tr("%1 was moved or deleted, so it cannot be asked about. Open it again from its new place.")
-                    .arg(QDir::toNativeSeparators(m_currentImage)),
-                int(MessageBar::Kind::Warning));
-    return;
-  }
-  if (!m_ctl->hasModel() && !m_ctl->loading()) {
-    showMessage(tr("No model is loaded. Use File > Open Model Folder to choose one."), int(MessageBar::Kind::Error));
-    return;
-  }
+  if (!imageReady() || !modelReady()) return;
   core::DescribeOptions opt;
   opt.beams = m_settings.beams;
   opt.max_new_tokens = std::max(30, m_settings.maxAnswerTokens);
   Entry e;
   e.imagePath = m_currentImage;
   e.describe = true;
-  e.model = QString::fromStdString(m_ctl->modelInfo().name);
   e.settingsJson = requestSettingsJson(true);
-  m_entries.push_back(e);
-  const int idx = int(m_entries.size()) - 1;
-  auto* item = m_answers->addPending(idx, QString(), true);
-  const quint64 id = m_ctl->describe(m_currentImage, opt);
-  m_entries.back().requestId = id;
-  m_requestEntry.insert(id, idx);
-  m_answers->scrollToItem(item);
+  startEntry(e, QString(), [&] { return m_ctl->describe(m_currentImage, opt); });
   updateActions();
 }
 

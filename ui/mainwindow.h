@@ -4,6 +4,7 @@
 // All inference goes through InferenceController (a worker thread). Every
 // image and answer goes to the history database as it arrives; the last
 // session comes back on start; the History dock lists the earlier ones.
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -137,6 +138,10 @@ class MainWindow : public QMainWindow {
     QByteArray settingsJson;  // the options it was asked with
     bool restored = false;    // from the history: no attention kept, no new heatmaps
   };
+
+  bool imageReady();
+  bool modelReady();
+  void startEntry(Entry e, const QString& question, const std::function<quint64()>& send);
 
   void buildActions();
   void buildMenus();

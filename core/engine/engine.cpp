@@ -156,13 +156,19 @@ struct Engine::Impl {
   std::atomic<int64_t> vision_runs{0};
   mutable std::mutex mu;
 
-  const Entry& entry(ImageId id) {
+  // The cached entry, moved to the front of the LRU list; null when absent.
+  const Entry* touch(ImageId id) {
     for (auto it = lru.begin(); it != lru.end(); ++it) {
       if (it->first == id) {
         lru.splice(lru.begin(), lru, it);
-        return lru.front().second;
+        return &lru.front().second;
       }
     }
+    return nullptr;
+  }
+
+  const Entry& entry(ImageId id) {
+    if (const Entry* e = touch(id)) return *e;
     throw Error(ErrorCode::BadArgument, "image " + std::to_string(id) + " is not encoded (or was evicted from the cache)");
   }
 
@@ -630,11 +636,7 @@ ImageId Engine::encode(const Image& rgb, const CancelToken& cancel) {
     throw Error(ErrorCode::BadImage, "empty or inconsistent image buffer");
   std::lock_guard<std::mutex> lock(d->mu);
   const ImageId id = hash_image(rgb);
-  for (auto it = d->lru.begin(); it != d->lru.end(); ++it)
-    if (it->first == id) {
-      d->lru.splice(d->lru.begin(), d->lru, it);
-      return id;
-    }
+  if (d->touch(id)) return id;
   if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
   compat::InferenceGuard guard;
   Impl::Entry e;

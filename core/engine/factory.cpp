@@ -1,5 +1,7 @@
 #include "core/engine/factory.h"
 
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 #include <set>
 
@@ -57,12 +59,6 @@ void write_random_model(const std::filesystem::path& dir, ModelConfig cfg, const
   m->init_weights(seed);
   m->save_weights(dir / "model.safetensors");
 }
-
-}  // namespace core
-
-#include <nlohmann/json.hpp>
-
-namespace core {
 
 void write_random_blip(const std::filesystem::path& dir, const std::string& task, uint64_t seed) {
   std::filesystem::create_directories(dir);

@@ -24,9 +24,6 @@ void write_random_model(const std::filesystem::path& dir, ModelConfig cfg, const
 // are 0..5.
 std::vector<std::string> make_vocab(const std::vector<std::string>& words);
 
-}  // namespace core
-
-namespace core {
 // A HuggingFace-layout BLIP folder of the published base size (config.json in
 // the HF schema with default sizes, random weights, a placeholder vocabulary
 // with BERT's special ids) for benchmarking without the real weights.

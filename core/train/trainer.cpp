@@ -37,15 +37,6 @@ shapes::GenOptions train_gen() {
   return g;
 }
 
-Image to_image(const cv::Mat& rgb) {
-  Image img;
-  img.width = rgb.cols;
-  img.height = rgb.rows;
-  img.rgb.resize(static_cast<size_t>(rgb.cols) * rgb.rows * 3);
-  for (int y = 0; y < rgb.rows; ++y) std::memcpy(img.rgb.data() + static_cast<size_t>(y) * rgb.cols * 3, rgb.ptr(y), rgb.cols * 3);
-  return img;
-}
-
 struct Batch {
   Tensor pixels, q_ids, q_mask, dec_in, dec_tgt;
 };
@@ -56,7 +47,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
   size_t qmax = 0, amax = 0;
   for (int i = 0; i < n; ++i) {
     auto s = shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(first + i)), train_gen());
-    auto p = preprocess(to_image(s.scene.rgb), cfg.preprocess);
+    auto p = preprocess(image_from_mat(s.scene.rgb), cfg.preprocess);
     pix.insert(pix.end(), p.begin(), p.end());
     qs.push_back(tok.encode(s.question).ids);
     auto a = tok.encode(s.answer, false).ids;
@@ -214,7 +205,7 @@ void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) 
   std::vector<double> heur;
   for (int i = 0; i < count; ++i) {
     auto s = shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), train_gen());
-    auto p = preprocess(to_image(s.scene.rgb), cfg.preprocess);
+    auto p = preprocess(image_from_mat(s.scene.rgb), cfg.preprocess);
     auto image = m->vision_model->forward(torch::from_blob(p.data(), {1, 3, cfg.preprocess.size, cfg.preprocess.size}, torch::kFloat32));
     auto enc = tok.encode(s.question);
     auto ids = torch::tensor(enc.ids, torch::kLong).unsqueeze(0);
@@ -288,7 +279,7 @@ EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& 
   int point_n = 0, point_all = 0, point_grad = 0;
   for (int i = 0; i < count; ++i) {
     auto s = shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), shapes::GenOptions{});
-    auto img = to_image(s.scene.rgb);
+    auto img = image_from_mat(s.scene.rgb);
     auto t0 = Clock::now();
     AskOptions o;
     o.beams = 1;

@@ -404,15 +404,6 @@ cv::Mat to_rgb8(const cv::Mat& m, const std::string& label) {
   return out;
 }
 
-Image from_mat(const cv::Mat& rgb) {
-  Image img;
-  img.width = rgb.cols;
-  img.height = rgb.rows;
-  img.rgb.resize(size_t(rgb.cols) * rgb.rows * 3);
-  rgb.copyTo(cv::Mat(rgb.rows, rgb.cols, CV_8UC3, img.rgb.data()));
-  return img;
-}
-
 void check_pixels(const std::string& label, int64_t w, int64_t h, const DecodeLimits& lim) {
   if (w * h > lim.max_pixels)
     fail(ErrorCode::ImageTooLarge, label + ": image is " + std::to_string(w) + "x" +
@@ -646,6 +637,15 @@ cv::Mat heat_rgb(const Array& map, int w, int h, Colormap cmap) {
 
 }  // namespace
 
+Image image_from_mat(const cv::Mat& rgb) {
+  Image img;
+  img.width = rgb.cols;
+  img.height = rgb.rows;
+  img.rgb.resize(size_t(rgb.cols) * rgb.rows * 3);
+  rgb.copyTo(cv::Mat(rgb.rows, rgb.cols, CV_8UC3, img.rgb.data()));
+  return img;
+}
+
 // ---------------------------------------------------------------------------
 
 bool probe_image_size(const uint8_t* data, size_t size, int* width, int* height) {
@@ -713,7 +713,7 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& l
   cv::Mat rgb = to_rgb8(raw, label);
   raw.release();
   apply_orientation(rgb, exif_orientation(fmt, data, size));
-  return from_mat(rgb);
+  return image_from_mat(rgb);
 }
 
 Image decode_image_file(const std::filesystem::path& path, const DecodeLimits& lim) {
@@ -811,7 +811,7 @@ bool colormap_from_name(const std::string& s, Colormap* out) {
 }
 
 Image render_heatmap(const Array& map, int w, int h, Colormap cmap) {
-  return from_mat(heat_rgb(map, w, h, cmap));
+  return image_from_mat(heat_rgb(map, w, h, cmap));
 }
 
 Image render_overlay(const Image& base, const Array& map, Colormap cmap, float alpha) {
@@ -821,7 +821,7 @@ Image render_overlay(const Image& base, const Array& map, Colormap cmap, float a
   const cv::Mat img(base.height, base.width, CV_8UC3, const_cast<uint8_t*>(base.rgb.data()));
   cv::Mat out;
   cv::addWeighted(img, 1.0 - a, heat, a, 0.0, out);
-  return from_mat(out);
+  return image_from_mat(out);
 }
 
 void save_png(const Image& img, const std::filesystem::path& path) {

@@ -9,6 +9,10 @@
 
 #include "core/engine/engine.h"
 
+namespace cv {
+class Mat;
+}
+
 namespace core {
 
 struct DecodeLimits {
@@ -23,6 +27,9 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& l
                           const DecodeLimits& = {});
 // Width and height from the header only (no pixel allocation); false if unknown format.
 bool probe_image_size(const uint8_t* data, size_t size, int* width, int* height);
+
+// Copy of an 8-bit RGB cv::Mat (CV_8UC3, any row stride).
+Image image_from_mat(const cv::Mat& rgb);
 
 // Pillow's 8-bit BICUBIC resampler (separable, horizontal first, fixed-point,
 // antialiased when shrinking), bit-exact with Pillow 9.4.
