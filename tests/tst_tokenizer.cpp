@@ -222,6 +222,11 @@ class TstTokenizer : public QObject {
     testutil::write_file(p, "[PAD]\n[UNK]\n[CLS]\n[SEP]\nbad\xC3\n");
     VERIFY_THROWS_MSG(core::Tokenizer::from_vocab_file(p), "line 5");
     VERIFY_THROWS_MSG(core::Tokenizer::from_tokens({"[PAD]", "[UNK]", "[CLS]"}), "[SEP]");
+    // Found by fuzzing: a file of newlines once cost 40x its size in memory.
+    testutil::write_file(p, std::string(17u << 20, '\n'));
+    VERIFY_THROWS_MSG(core::Tokenizer::from_vocab_file(p), "MiB limit");
+    testutil::write_file(p, std::string(1000001, '\n'));
+    VERIFY_THROWS_MSG(core::Tokenizer::from_vocab_file(p), "more than 1000000 tokens");
 
     testutil::write_file(p, "[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\nthe\r\nthe\r\n");
     auto t = core::Tokenizer::from_vocab_file(p);

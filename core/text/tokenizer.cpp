@@ -275,10 +275,20 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
   s.swap(out);
 }
 
+// Published vocabularies are at most a few MiB (multilingual BERT: 1 MiB); anything far
+// larger is not a vocabulary, and reading it would cost memory proportional to its lines.
+constexpr std::uintmax_t kMaxTokenizerFileBytes = 16u << 20;
+constexpr size_t kMaxVocabTokens = 1000000;
+
 std::string read_all(const std::filesystem::path& p, const char* what) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(p, ec))
     throw Error(ErrorCode::BadVocab, std::string(what) + " not found: " + p.string());
+  const std::uintmax_t size = std::filesystem::file_size(p, ec);
+  if (!ec && size > kMaxTokenizerFileBytes)
+    throw Error(ErrorCode::BadVocab, p.string() + ": " + what + " is " + std::to_string(size >> 20) +
+                                         " MiB, more than the " +
+                                         std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit");
   std::ifstream f(p, std::ios::binary);
   if (!f) throw Error(ErrorCode::BadVocab, std::string("cannot read ") + what + ": " + p.string());
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -340,6 +350,9 @@ Tokenizer Tokenizer::from_vocab_file(const std::filesystem::path& vocab_txt, boo
     if (end == std::string::npos) end = bytes.size();
     size_t stop = end;
     if (stop > start && bytes[stop - 1] == '\r') --stop;
+    if (tokens.size() == kMaxVocabTokens)
+      throw Error(ErrorCode::BadVocab, vocab_txt.string() + ": more than " +
+                                           std::to_string(kMaxVocabTokens) + " tokens");
     tokens.emplace_back(bytes, start, stop - start);
     if (!is_valid_utf8(tokens.back()))
       throw Error(ErrorCode::BadVocab,
