@@ -32,5 +32,7 @@ int to_int(const Args& a, const std::string& k, int def, int lo, int hi);
 std::filesystem::path model_dir(const Args& a);
 core::Options engine_options(const Args& a);
 int cmd_bench(const Args& a);
+int cmd_search(const Args& a);
+int cmd_label(const Args& a);
 
 }  // namespace cli

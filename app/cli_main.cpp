@@ -42,6 +42,8 @@ Usage:
                    [--method layer|all-layers|rollout|grad-weighted] [--answers "a,b,c"]
   autoglm ask      --batch REQUESTS.jsonl      (one {"image": ..., "question": ...} a line)
   autoglm describe --image PATH [--prompt TEXT] [--beams K]
+  autoglm search   --images DIR --text TEXT [--top K]    (order images by how well TEXT fits)
+  autoglm label    --image PATH --labels "a,b,c"         (zero-shot: which label fits best)
   autoglm bench    [--image PATH] [--runs N] [--random-blip-base]
 
 Options for every command:
@@ -62,13 +64,16 @@ Examples:
   autoglm ask --image scene.png --question "what color is the star?"
   autoglm ask --image photo.jpg --question "what is the man holding?" --model ~/models/blip-vqa-base --json
   autoglm describe --image photo.jpg --model ~/models/blip-image-captioning-base --prompt "a picture of"
+  autoglm search --images scenes/ --text "a red star and a blue circle" --top 5
+  autoglm label --image scene.png --labels "a red circle,a blue square,a green star"
 )";
 
 Args parse_args(int argc, char** argv) {
   static const std::vector<std::string> flag_names = {"--json", "--help", "--version", "--random-blip-base"};
   static const std::vector<std::string> value_names = {"--model", "--device", "--threads", "--image", "--question",
                                                        "--heatmap", "--beams", "--method", "--answers", "--batch",
-                                                       "--prompt", "--runs", "--max-tokens", "--colormap"};
+                                                       "--prompt", "--runs", "--max-tokens", "--colormap",
+                                                       "--images", "--text", "--top", "--labels"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
@@ -142,6 +147,7 @@ json info_json(const core::ModelInfo& i) {
           {"learned_gates", i.learned_gates},
           {"routing", i.routing},
           {"calibrated", i.calibrated},
+          {"align_dim", i.align_dim},
           {"temperature", i.temperature},
           {"default_confidence", i.default_confidence},
           {"vocab_size", i.vocab_size},
@@ -283,6 +289,10 @@ int cmd_info(const Args& a) {
               << "gates      " << (j["learned_gates"].get<bool>() ? "learned" : "none (effective image share shown)")
               << ", routing " << (j["routing"].get<bool>() ? "dynamic" : "last layer") << "\n"
               << "confidence " << (j["calibrated"].get<bool>() ? "calibrated" : "uncalibrated") << "\n"
+              << "alignment  "
+              << (j["align_dim"].get<int>() > 0 ? std::to_string(j["align_dim"].get<int>()) + "-d (search, labels)"
+                                                : std::string("none"))
+              << "\n"
               << "device     " << j["device"].get<std::string>() << " (" << j["dtype"].get<std::string>() << ", "
               << j["threads"].get<int>() << " threads, libtorch " << j["libtorch"].get<std::string>() << ")\n";
   }
@@ -388,7 +398,9 @@ int main(int argc, char** argv) {
     if (a.command == "ask") return cmd_ask(a, false);
     if (a.command == "describe") return cmd_ask(a, true);
     if (a.command == "bench") return cmd_bench(a);
-    throw UsageError("unknown command '" + a.command + "' (commands: info, ask, describe, bench)");
+    if (a.command == "search") return cmd_search(a);
+    if (a.command == "label") return cmd_label(a);
+    throw UsageError("unknown command '" + a.command + "' (commands: info, ask, describe, search, label, bench)");
   } catch (const UsageError& e) {
     std::cerr << "autoglm: " << e.what() << "\n";
     return kExitUsage;

@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 #include "core/train/shapes.h"
 #include "core/train/trainer.h"
@@ -15,9 +17,12 @@ const char* kHelp = R"(autoglm-train - the shapes world: data, training, calibra
 
 Usage:
   autoglm-train generate  --out DIR [--seed S] [--count N]
-  autoglm-train train     --out DIR [--seed S] [--minutes M | --steps N] [--batch B] [--hidden H]
+  autoglm-train train     --out DIR [--preset default] [--seed S] [--minutes M | --steps N] [--batch B]
+                          [--hidden H] [--lr L] [--align-dim D] [--threads T]
+                          [--checkpoint-every N] [--resume]
   autoglm-train calibrate --model DIR [--seed S] [--count N]
-  autoglm-train eval      --model DIR [--seed S] [--count N]
+  autoglm-train eval      --model DIR [--seed S] [--count N] [--zero-shot N]
+                          (with alignment heads also retrieval recall and zero-shot accuracy)
 )";
 
 }  // namespace
@@ -35,6 +40,10 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> a;
   for (int i = 2; i < argc; ++i) {
     std::string k = argv[i];
+    if (k == "--resume") {  // a flag without a value
+      a[k] = "1";
+      continue;
+    }
     if (k.rfind("--", 0) != 0 || i + 1 >= argc) {
       std::cerr << "autoglm-train: bad argument '" << k << "'\n" << kHelp;
       return 2;
@@ -50,20 +59,30 @@ int main(int argc, char** argv) {
       core::shapes::write_dataset(a["--out"], seed, static_cast<int>(num("--count", 100)));
     } else if (cmd == "train") {
       core::train::TrainOptions o;
+      if (a.count("--preset")) o = core::train::preset(a["--preset"]);
       if (!a.count("--out")) throw core::Error(core::ErrorCode::BadArgument, "train needs --out DIR");
       o.out = a["--out"];
-      o.seed = seed;
-      o.minutes = num("--minutes", 10);
-      o.steps = static_cast<int>(num("--steps", 0));
-      o.batch = static_cast<int>(num("--batch", 48));
-      o.hidden = static_cast<int>(num("--hidden", 96));
-      o.lr = num("--lr", 1e-3);
+      o.seed = static_cast<uint64_t>(num("--seed", static_cast<double>(o.seed)));
+      o.minutes = num("--minutes", o.minutes);
+      o.steps = static_cast<int>(num("--steps", o.steps));
+      o.batch = static_cast<int>(num("--batch", o.batch));
+      o.hidden = static_cast<int>(num("--hidden", o.hidden));
+      o.lr = num("--lr", o.lr);
+      o.align_dim = static_cast<int>(num("--align-dim", o.align_dim));
+      o.checkpoint_every = static_cast<int>(num("--checkpoint-every", o.checkpoint_every));
+      o.resume = a.count("--resume") > 0;
+      o.threads = static_cast<int>(num("--threads", o.threads));
       core::train::train(o, log);
     } else if (cmd == "calibrate") {
       core::train::calibrate(a["--model"], seed + 1000003, static_cast<int>(num("--count", 600)), log);
     } else if (cmd == "eval") {
       auto r = core::train::evaluate(a["--model"], seed + 2000003, static_cast<int>(num("--count", 500)), nullptr);
-      std::cout << r.to_json() << "\n";
+      auto j = nlohmann::json::parse(r.to_json());
+      if (core::train::has_alignment(a["--model"]))
+        j["retrieval"] = nlohmann::json::parse(
+            core::train::evaluate_retrieval(a["--model"], seed + 3000017, static_cast<int>(num("--zero-shot", 300)), nullptr)
+                .to_json());
+      std::cout << j.dump(2) << "\n";
     } else {
       std::cerr << "autoglm-train: unknown command '" << cmd << "'\n" << kHelp;
       return 2;

@@ -120,6 +120,48 @@ class TstCli : public QObject {
     QVERIFY(broken.err.contains("config.json"));
   }
 
+  void search_and_label_json() {
+    QDir(tmp.path()).mkpath("set");
+    for (int i = 0; i < 3; ++i) {
+      core::Image img;
+      img.width = 32 + 8 * i;
+      img.height = 32;
+      img.rgb.assign(static_cast<size_t>(img.width) * 32 * 3, static_cast<uint8_t>(60 * i + 20));
+      core::save_png(img, fs::u8path(tmp.filePath(QString("set/%1.png").arg(i)).toStdString()));
+    }
+    testutil::write_file(fs::u8path(tmp.filePath("set/broken.jpg").toStdString()), "not a jpeg");
+    testutil::write_file(fs::u8path(tmp.filePath("set/notes.txt").toStdString()), "ignored: not an image name");
+    auto r = run({"search", "--model", model, "--images", tmp.filePath("set"), "--text", "the red star", "--top", "2", "--json"});
+    QCOMPARE(r.code, 1);  // the broken file is reported, the others still ranked
+    auto j = json::parse(r.out.toStdString());
+    QCOMPARE(j["images"].get<int>(), 3);
+    QCOMPARE(j["results"].size(), size_t(2));
+    QVERIFY(j["results"][0]["similarity"].get<double>() >= j["results"][1]["similarity"].get<double>());
+    for (const auto& e : j["results"]) {
+      QVERIFY(e["image"].get<std::string>().find(".png") != std::string::npos);
+      QVERIFY(e["probability"].get<double>() > 0 && e["probability"].get<double>() < 1);
+      QVERIFY(std::abs(e["similarity"].get<double>()) <= 1.0001);
+    }
+    QCOMPARE(j["skipped"].size(), size_t(1));
+    QVERIFY(j["skipped"][0]["image"].get<std::string>().find("broken.jpg") != std::string::npos);
+
+    auto l = run({"label", "--model", model, "--image", image, "--labels", "a red star, a blue circle,the image", "--json"});
+    QVERIFY2(l.code == 0, qPrintable(l.err));
+    auto lj = json::parse(l.out.toStdString());
+    QCOMPARE(lj["labels"].size(), size_t(3));
+    double sum = 0;
+    for (const auto& e : lj["labels"]) sum += e["probability"].get<double>();
+    QVERIFY(std::abs(sum - 1.0) < 1e-3);
+    QCOMPARE(lj["best"], lj["labels"][0]["label"]);
+    QVERIFY(lj["labels"][0]["probability"].get<double>() >= lj["labels"][2]["probability"].get<double>());
+
+    QCOMPARE(run({"label", "--model", model, "--image", image, "--labels", "only one"}).code, 2);
+    QCOMPARE(run({"search", "--model", model, "--text", "x"}).code, 2);
+    auto empty = run({"search", "--model", model, "--images", tmp.filePath("set"), "--text", "  "});
+    QCOMPARE(empty.code, 1);
+    QVERIFY(empty.err.contains("empty"));
+  }
+
   void describe_works() {
     auto r = run({"describe", "--model", model, "--image", image, "--json"});
     QVERIFY2(r.code == 0, qPrintable(r.err));

@@ -148,6 +148,7 @@ struct Engine::Impl {
   Calibration calib;
   struct Entry {
     Tensor embeds;  // [1, N+1, Dv]
+    mutable std::vector<float> aligned;  // alignment-space vector, computed on first use
     double preprocess_ms = 0, vision_ms = 0;
   };
   std::list<std::pair<ImageId, Entry>> lru;  // most recent first
@@ -217,6 +218,63 @@ struct Engine::Impl {
   }
 
   std::string piece(int64_t id) const { return tok.id_to_token(id); }
+
+  void require_alignment() const {
+    if (!model->align)
+      throw Error(ErrorCode::BadArgument, "this model (" + info.name +
+                                              ") has no alignment heads, so it cannot match images with text");
+  }
+
+  static std::vector<float> to_vector(const Tensor& t) {
+    auto c = t.reshape({-1}).to(torch::kCPU, torch::kFloat32).contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  }
+
+  const std::vector<float>& image_vector(const Entry& e) {
+    if (e.aligned.empty()) {
+      compat::InferenceGuard guard;
+      e.aligned = to_vector(model->image_embedding(e.embeds));
+    }
+    return e.aligned;
+  }
+
+  std::vector<float> text_vector(std::string_view text) {
+    if (!is_valid_utf8(text)) throw Error(ErrorCode::BadQuestion, "the text is not valid UTF-8");
+    const bool blank = std::all_of(text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+    if (blank) throw Error(ErrorCode::BadQuestion, "the text is empty");
+    if (text.size() > 16384) throw Error(ErrorCode::BadQuestion, "the text is too long (" + std::to_string(text.size()) + " bytes)");
+    auto enc = tok.encode(text, true);
+    const auto limit = static_cast<size_t>(cfg.text.max_positions);
+    if (enc.ids.size() > limit) {  // search text: keep the start, as BLIP's retrieval does
+      enc.ids.resize(limit);
+      enc.ids.back() = cfg.sep_id;
+      enc.mask.resize(limit);
+    }
+    compat::InferenceGuard guard;
+    at::set_num_threads(text_threads);
+    auto ids = ids_tensor(enc.ids);
+    return to_vector(model->text_embedding(ids, torch::ones_like(ids)));
+  }
+
+  std::vector<Match> scores(const std::vector<float>& one, const std::vector<std::vector<float>>& many) const {
+    std::vector<Match> out(many.size());
+    if (many.empty()) return out;
+    const double temp = std::max(1e-3f, info.align_temperature);
+    double top = -1e30;
+    for (size_t i = 0; i < many.size(); ++i) {
+      if (many[i].size() != one.size())
+        throw Error(ErrorCode::BadArgument, "embedding of size " + std::to_string(many[i].size()) +
+                                                " cannot be compared with one of size " + std::to_string(one.size()));
+      double dot = 0;
+      for (size_t k = 0; k < one.size(); ++k) dot += static_cast<double>(one[k]) * many[i][k];
+      out[i].similarity = static_cast<float>(dot);
+      top = std::max(top, dot / temp);
+    }
+    double sum = 0;
+    for (auto& m : out) sum += std::exp(m.similarity / temp - top);
+    for (auto& m : out) m.probability = static_cast<float>(std::exp(m.similarity / temp - top) / sum);
+    return out;
+  }
 
   Encoding encode_question(std::string_view q) const {
     if (!is_valid_utf8(q)) throw Error(ErrorCode::BadQuestion, "the question is not valid UTF-8 text");
@@ -609,6 +667,10 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   info.learned_gates = d.cfg.gates;
   info.routing = d.cfg.routing;
   info.calibrated = d.calib.present;
+  if (d.model->align) {
+    info.align_dim = d.cfg.align_dim;
+    info.align_temperature = d.model->align_temperature().item<float>();
+  }
   info.temperature = d.calib.temperature;
   info.default_confidence = d.calib.default_method;
   info.threads = std::max(d.vision_threads, d.text_threads);
@@ -619,6 +681,42 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   info.load_ms = ms_since(t0);
   report(1.f, "ready");
   return e;
+}
+
+std::vector<float> Engine::embed_image(ImageId id) {
+  std::lock_guard<std::mutex> lock(d->mu);
+  d->require_alignment();
+  return d->image_vector(d->entry(id));
+}
+
+std::vector<float> Engine::embed_text(std::string_view text) {
+  std::lock_guard<std::mutex> lock(d->mu);
+  d->require_alignment();
+  return d->text_vector(text);
+}
+
+std::vector<Match> Engine::match(ImageId id, const std::vector<std::string>& texts) {
+  std::lock_guard<std::mutex> lock(d->mu);
+  d->require_alignment();
+  if (texts.empty()) throw Error(ErrorCode::BadArgument, "no texts to match the image with");
+  const auto image = d->image_vector(d->entry(id));
+  std::vector<std::vector<float>> t;
+  for (const auto& s : texts) t.push_back(d->text_vector(s));
+  return d->scores(image, t);
+}
+
+std::vector<Match> Engine::rank(std::string_view text, const std::vector<ImageId>& images) {
+  std::lock_guard<std::mutex> lock(d->mu);
+  d->require_alignment();
+  const auto t = d->text_vector(text);
+  std::vector<std::vector<float>> v;
+  for (auto id : images) v.push_back(d->image_vector(d->entry(id)));
+  return d->scores(t, v);
+}
+
+std::vector<Match> Engine::rank(const std::vector<float>& text, const std::vector<std::vector<float>>& images) const {
+  d->require_alignment();
+  return d->scores(text, images);
 }
 
 const ModelInfo& Engine::info() const { return d->info; }

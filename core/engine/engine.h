@@ -122,6 +122,11 @@ struct DescribeOptions {
   ConfidenceMethod confidence = ConfidenceMethod::Auto;
 };
 
+struct Match {  // one image-text pair in the alignment space
+  float similarity = 0.f;   // cosine of the two unit vectors, -1..1
+  float probability = 0.f;  // softmax of similarity / learned temperature over the candidates
+};
+
 enum class HeatmapMethod { LayerAttention, AllLayers, Rollout, GradWeighted };
 const char* heatmap_method_name(HeatmapMethod m);
 
@@ -144,6 +149,8 @@ struct ModelInfo {
   int vision_layers = 0, text_layers = 0, decoder_layers = 0, hidden = 0, vision_hidden = 0;
   std::vector<int> fusion_layers;
   bool learned_gates = false, routing = false, calibrated = false;
+  int align_dim = 0;         // 0: no alignment heads (no search or zero-shot labels)
+  float align_temperature = 0.f;
   float temperature = 1.f;
   std::string default_confidence = "calibrated";  // or "heuristic"
   int threads = 0;                         // the larger of the two below
@@ -176,6 +183,17 @@ class Engine {
   Result ask(ImageId, std::string_view question, const AskOptions& = {}, const CancelToken& = {});
   Result describe(ImageId, const DescribeOptions& = {}, const CancelToken& = {});
   Array heatmap(const Result&, const HeatmapRequest&, const CancelToken& = {});  // [gh, gw], sums to 1
+
+  // Alignment heads (info().align_dim > 0, else BadArgument). Vectors are unit
+  // length; an image's is computed once and kept with its cached features.
+  std::vector<float> embed_image(ImageId);
+  std::vector<float> embed_text(std::string_view text);
+  // The image against each text (zero-shot labels): probabilities sum to 1 over `texts`.
+  std::vector<Match> match(ImageId, const std::vector<std::string>& texts);
+  // One text against each image (search): probabilities sum to 1 over `images`, input order kept.
+  std::vector<Match> rank(std::string_view text, const std::vector<ImageId>& images);
+  // The same from vectors already computed (many images, few of them cached).
+  std::vector<Match> rank(const std::vector<float>& text, const std::vector<std::vector<float>>& images) const;
 
   int64_t vision_runs() const;  // how often the vision encoder ran (cache misses)
 

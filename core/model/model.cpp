@@ -188,7 +188,7 @@ Tensor TextLayerImpl::forward(Tensor x, const Tensor& self_mask, const Tensor& m
   if (rec_on && record_self) rec->self_attn.push_back(probs);
   Tensor a = pre_norm ? x + s : attention->norm(s + x);
   // cross-attention to the memory, through the gate
-  if (has_cross) {
+  if (has_cross && memory.defined()) {
     Tensor ck, cv;
     if (cache && cache->cross_k.defined()) {
       ck = cache->cross_k;
@@ -264,7 +264,7 @@ Tensor TextEncoderImpl::forward(const Tensor& ids, const Tensor& mask, const Ten
     if (layer->has_cross) fused.push_back(x);
   }
   if (last_hidden) *last_hidden = x;
-  if (!cfg.routing) return x;
+  if (!cfg.routing || !image.defined()) return x;
   // beta = softmax_l(u . mean_tokens(H_l) / tau) over the fusion layers.
   auto m = mask.to(x.dtype()).unsqueeze(-1);  // [B,T,1]
   auto denom = m.sum(1).clamp_min(1.0);
@@ -409,6 +409,16 @@ void ModelImpl::init_weights(uint64_t seed) {
     }
   }
 }
+
+Tensor ModelImpl::image_embedding(const Tensor& vision_out) {
+  return align->image(vision_out.select(1, 0));
+}
+
+Tensor ModelImpl::text_embedding(const Tensor& ids, const Tensor& mask) {
+  return align->text(text_encoder->forward(ids, mask, Tensor()).select(1, 0));
+}
+
+Tensor ModelImpl::align_temperature() const { return align->temp.clamp(0.001, 0.5); }
 
 int64_t ModelImpl::num_parameters() const {
   int64_t n = 0;

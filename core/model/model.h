@@ -83,7 +83,7 @@ struct LayerCache {  // decoder key/value cache of one layer
 
 struct TextLayerImpl : torch::nn::Module {
   TextLayerImpl(const TextConfig& c, int kv_hidden, bool cross, bool gated);
-  // x [B,T,D]; self_mask additive [B,1,T|1,Tk]; memory [B,M,Dkv] (if cross).
+  // x [B,T,D]; self_mask additive [B,1,T|1,Tk]; memory [B,M,Dkv] (if cross; undefined: text mode).
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& self_mask, const torch::Tensor& memory,
                         const torch::Tensor& memory_mask, LayerCache* cache, Record* rec, bool record_self);
   bool pre_norm, has_cross, gated;
@@ -156,6 +156,12 @@ struct ModelImpl : torch::nn::Module {
   void save_weights(const std::filesystem::path& path) const;
   void init_weights(uint64_t seed);          // random init for new models
   int64_t num_parameters() const;
+
+  // Alignment space (align_dim > 0). The text side runs the question encoder in
+  // text mode: `image` undefined, so its fusion layers skip cross-attention.
+  torch::Tensor image_embedding(const torch::Tensor& vision_out);  // [B,1+N,Dv] -> [B,align]
+  torch::Tensor text_embedding(const torch::Tensor& ids, const torch::Tensor& mask);
+  torch::Tensor align_temperature() const;  // learned, clamped to [0.001, 0.5] as in BLIP
 };
 TORCH_MODULE(Model);
 

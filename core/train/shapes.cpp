@@ -610,9 +610,9 @@ std::vector<Sample> questions_for(const Scene& sc) {
   return out;
 }
 
-Sample make_sample(uint64_t seed, const GenOptions& opt) {
-  Rng rng(seed);
-  const std::string& type = question_types()[size_t(rng.below(int(question_types().size())))];
+namespace {
+
+Sample sample_of_type(Rng& rng, const std::string& type, const GenOptions& opt) {
   for (int attempt = 0; attempt < 1000; ++attempt) {
     Scene sc = render_scene(rng.next(), opt);
     std::vector<Sample> qs = questions_for(sc);
@@ -635,6 +635,21 @@ Sample make_sample(uint64_t seed, const GenOptions& opt) {
     return s;
   }
   throw core::Error(core::ErrorCode::Internal, "shapes: no scene with a '" + type + "' question");
+}
+
+}  // namespace
+
+Sample make_sample(uint64_t seed, const GenOptions& opt) {
+  Rng rng(seed);
+  const std::string& type = question_types()[size_t(rng.below(int(question_types().size())))];
+  return sample_of_type(rng, type, opt);
+}
+
+Sample make_sample_of_type(uint64_t seed, const std::string& type, const GenOptions& opt) {
+  if (std::find(question_types().begin(), question_types().end(), type) == question_types().end())
+    throw core::Error(core::ErrorCode::BadArgument, "shapes: unknown question type '" + type + "'");
+  Rng rng(seed);
+  return sample_of_type(rng, type, opt);
 }
 
 // ---------------------------------------------------------------- output

@@ -85,6 +85,8 @@ std::vector<Sample> questions_for(const Scene&);
 // a "negative" answer (no / zero / nothing) and any other answer are equally likely
 // (relations: an object 3 times in 4, since one-object scenes can only say "nothing").
 Sample make_sample(uint64_t seed, const GenOptions& = {});
+// The same with the type chosen by the caller (the trainer's curriculum).
+Sample make_sample_of_type(uint64_t seed, const std::string& type, const GenOptions& = {});
 
 // Referring expression for object i by the spec's order of preference, skipping
 // expressions with a colour word (no_color) or a size word (no_size); "" if none is unique.

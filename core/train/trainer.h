@@ -12,7 +12,7 @@ namespace core::train {
 struct TrainOptions {
   std::filesystem::path out;   // model folder to write
   uint64_t seed = 1;
-  int batch = 48;
+  int batch = 32;
   int steps = 0;               // 0: until `minutes` run out
   double minutes = 10;
   double lr = 1e-3;
@@ -23,7 +23,14 @@ struct TrainOptions {
   int decoder_layers = 2;
   int heads = 4;
   int calibration_samples = 600;
+  int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
+  double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
+  int checkpoint_every = 500;     // steps; OUT/checkpoint holds the latest
+  bool resume = false;            // continue from OUT/checkpoint
 };
+
+// Named settings: "default" is the recipe of the shipped model.
+TrainOptions preset(const std::string& name);
 
 struct EvalReport {
   int count = 0;
@@ -36,6 +43,17 @@ struct EvalReport {
   std::string to_json() const;
 };
 
+// Image-text retrieval through the alignment heads, on freshly rendered scenes
+// at the spec's canvas sizes. A retrieved item counts when its caption names the
+// same objects as the query's (two scenes can share a caption).
+struct RetrievalReport {
+  double t2i_r1_100 = 0, t2i_r5_100 = 0, t2i_r1_1000 = 0, t2i_r5_1000 = 0;  // caption -> image
+  double i2t_r1_100 = 0;                                                    // image -> caption
+  double zero_shot_single = 0;  // "a {color} {shape}" over all 40 labels, one-object scenes
+  int zero_shot_count = 0;
+  std::string to_json() const;
+};
+
 using Log = std::function<void(const std::string&)>;
 
 // Trains a new model and writes config.json, model.safetensors, vocab.txt and
@@ -44,6 +62,10 @@ void train(const TrainOptions& opt, const Log& log);
 
 // Evaluates a model folder with the Engine on `count` fresh samples.
 EvalReport evaluate(const std::filesystem::path& model, uint64_t seed, int count, const Log& log);
+
+bool has_alignment(const std::filesystem::path& model);  // config's align_dim > 0
+// Throws BadArgument when the model has no alignment heads.
+RetrievalReport evaluate_retrieval(const std::filesystem::path& model, uint64_t seed, int zero_shot_count, const Log& log);
 
 // Fits the temperature on held-out samples and writes calibration.json.
 void calibrate(const std::filesystem::path& model, uint64_t seed, int count, const Log& log);

@@ -1,0 +1,130 @@
+// Training from scratch on the shapes world (a tiny configuration), checkpoints
+// and resume, and the quality of the shipped default model.
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "core/engine/engine.h"
+#include "core/engine/paths.h"
+#include "core/train/shapes.h"
+#include "core/train/trainer.h"
+#include "core/vision/image.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+json read_json(const fs::path& p) {
+  std::ifstream f(p);
+  return json::parse(f);
+}
+
+core::train::TrainOptions tiny(const fs::path& out) {
+  core::train::TrainOptions o;
+  o.out = out;
+  o.seed = 5;
+  o.batch = 16;
+  o.hidden = 32;
+  o.heads = 2;
+  o.vision_layers = 1;
+  o.text_layers = 1;
+  o.decoder_layers = 1;
+  o.align_dim = 16;
+  o.lr = 3e-3;
+  o.threads = 1;
+  o.calibration_samples = 40;
+  o.checkpoint_every = 200;
+  return o;
+}
+
+fs::path shipped_model() {
+  return fs::path(AUTOGLM_SOURCE_DIR) / "resources" / "models" / "default";
+}
+
+}  // namespace
+
+class TstTraining : public QObject {
+  Q_OBJECT
+  QTemporaryDir tmp;
+
+ private Q_SLOTS:
+  void initTestCase() { QVERIFY(tmp.isValid()); }
+
+  void tiny_model_loss_halves_and_resumes() {
+    const fs::path out = fs::path(tmp.path().toStdString()) / "tiny";
+    auto o = tiny(out);
+    o.steps = 600;
+    std::vector<std::string> lines;
+    core::train::train(o, [&](const std::string& s) { lines.push_back(s); });
+    for (const char* f : {"config.json", "model.safetensors", "vocab.txt", "calibration.json", "training.json",
+                          "checkpoint/optimizer.safetensors", "checkpoint/state.json"})
+      QVERIFY2(fs::exists(out / f), f);
+    auto meta = read_json(out / "training.json");
+    const double first = meta["first_answer_loss"], last = meta["answer_loss"];
+    qInfo("answer loss %.3f -> %.3f", first, last);
+    QVERIFY2(last < 0.5 * first, qPrintable(QString("answer loss %1 -> %2").arg(first).arg(last)));
+    QVERIFY(meta["final_loss"].get<double>() < meta["first_loss"].get<double>());  // with the contrastive term
+    QVERIFY(std::any_of(lines.begin(), lines.end(), [](const std::string& s) {
+      return s.find("held-out acc") != std::string::npos && s.find("samples/s") != std::string::npos;
+    }));
+    // the result is a model folder the engine loads, with alignment heads
+    auto engine = core::Engine::load(out, core::Options{core::Device::Cpu});
+    QCOMPARE(engine->info().align_dim, 16);
+    QVERIFY(engine->info().calibrated);
+
+    // resume: continues at the checkpoint's step with its optimizer state
+    o.steps = 640;
+    o.resume = true;
+    lines.clear();
+    core::train::train(o, [&](const std::string& s) { lines.push_back(s); });
+    QVERIFY(!lines.empty());
+    QCOMPARE(QString::fromStdString(lines.front()), QString("resumed at step 600"));
+    auto meta2 = read_json(out / "training.json");
+    QCOMPARE(meta2["step"].get<int>(), 640);
+    QCOMPARE(meta2["samples"].get<int>(), 640 * 16);
+    QCOMPARE(meta2["first_answer_loss"].get<double>(), first);
+
+    o.out = fs::path(tmp.path().toStdString()) / "nothing-here";
+    try {
+      core::train::train(o, nullptr);
+      QFAIL("resume without a checkpoint");
+    } catch (const core::Error& e) {
+      QVERIFY(std::string(e.what()).find("no checkpoint") != std::string::npos);
+    }
+  }
+
+  void shipped_model_answers() {
+    QVERIFY(fs::exists(shipped_model() / "model.safetensors"));
+    auto r = core::train::evaluate(shipped_model(), 424242, 300, nullptr);
+    qInfo("shipped model on 300 fresh questions: accuracy %.3f, pointing %.3f (all layers) %.3f (grad-weighted)",
+          r.accuracy, r.pointing_all_layers, r.pointing_grad);
+    QVERIFY2(r.accuracy >= SHIPPED_MIN_ACCURACY, qPrintable(QString::number(r.accuracy)));
+    QVERIFY2(std::max(r.pointing_all_layers, r.pointing_grad) >= SHIPPED_MIN_POINTING,
+             qPrintable(QString::number(r.pointing_all_layers)));
+  }
+
+  void shipped_model_matches_captions() {
+    // A scene against its own caption and against another scene's: the own one
+    // must win most of the time (a random-weight model wins about half).
+    auto engine = core::Engine::load(shipped_model(), core::Options{core::Device::Cpu});
+    QVERIFY(engine->info().align_dim > 0);
+    int wins = 0, n = 0;
+    for (uint64_t i = 0; n < 100; ++i) {
+      auto a = core::shapes::render_scene(core::shapes::mix_seed(99, 2 * i));
+      auto b = core::shapes::render_scene(core::shapes::mix_seed(99, 2 * i + 1));
+      const auto ca = core::shapes::caption(a), cb = core::shapes::caption(b);
+      if (core::shapes::caption_matches(ca, cb)) continue;
+      auto m = engine->match(engine->encode(core::image_from_mat(a.rgb)), {ca, cb});
+      wins += m[0].similarity > m[1].similarity;
+      ++n;
+    }
+    qInfo("own caption preferred in %d of %d pairs", wins, n);
+    QVERIFY2(wins >= 80, qPrintable(QString::number(wins)));
+  }
+};
+
+QTEST_APPLESS_MAIN(TstTraining)
+#include "tst_training.moc"
