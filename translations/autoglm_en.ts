@@ -242,6 +242,61 @@
     </message>
 </context>
 <context>
+    <name>ui::AlignPanel</name>
+    <message>
+        <source>Type at least two labels, separated by commas.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 of %2 images</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search the images by text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>e.g. a red star left of a circle</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Put the images back in the order they were added</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zero-shot labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>e.g. a red circle, a blue square, a green star</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Label</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Score every image against these labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Labels of this image</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ui::AnswerDelegate</name>
     <message>
         <source>Describe the image</source>
@@ -1062,6 +1117,60 @@ Its answers from this session are listed with the questions. Open the file from 
     <message>
         <source>Export Session</source>
         <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search and Labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load a model to search the images.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This model has no alignment heads, so it cannot search images by text or label them. The built-in model has them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add some images first: drop them on the window or use File &gt; Open.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Type at least two labels, separated by commas.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <extracomment>a thumbnail&apos;s caption after a search: the match score, then the file name</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Match with “%1”: similarity %2, %3% of the probability over these images</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) ordered by how well they match “%1”.</source>
+        <translation>
+            <numerusform>%n image ordered by how well they match “%1”.</numerusform>
+            <numerusform>%n images ordered by how well they match “%1”.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) labelled; select an image to see its labels.</source>
+        <translation>
+            <numerusform>%n image labelled; select an image to see its labels.</numerusform>
+            <numerusform>%n images labelled; select an image to see its labels.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) could not be read:</source>
+        <translation>
+            <numerusform>%n image could not be read:</numerusform>
+            <numerusform>%n images could not be read:</numerusform>
+        </translation>
     </message>
 </context>
 <context>

@@ -240,6 +240,61 @@
     </message>
 </context>
 <context>
+    <name>ui::AlignPanel</name>
+    <message>
+        <source>Type at least two labels, separated by commas.</source>
+        <translation>请至少输入两个标签，用逗号分隔。</translation>
+    </message>
+    <message>
+        <source>%1 of %2 images</source>
+        <translation>%1 / %2 张图像</translation>
+    </message>
+    <message>
+        <source>Search the images by text</source>
+        <translation>用文字搜索图像</translation>
+    </message>
+    <message>
+        <source>e.g. a red star left of a circle</source>
+        <translation>例如 a red star left of a circle</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Put the images back in the order they were added</source>
+        <translation>按添加时的顺序恢复图像</translation>
+    </message>
+    <message>
+        <source>Zero-shot labels</source>
+        <translation>零样本标签</translation>
+    </message>
+    <message>
+        <source>e.g. a red circle, a blue square, a green star</source>
+        <translation>例如 a red circle, a blue square, a green star</translation>
+    </message>
+    <message>
+        <source>Label</source>
+        <translation>打标签</translation>
+    </message>
+    <message>
+        <source>Score every image against these labels</source>
+        <translation>用这些标签为每张图像打分</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Labels of this image</source>
+        <translation>此图像的标签</translation>
+    </message>
+</context>
+<context>
     <name>ui::AnswerDelegate</name>
     <message>
         <source>Describe the image</source>
@@ -1061,6 +1116,57 @@ Its answers from this session are listed with the questions. Open the file from 
     <message>
         <source>Export Session</source>
         <translation>导出会话</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <source>Search and Labels</source>
+        <translation>搜索与标签</translation>
+    </message>
+    <message>
+        <source>Load a model to search the images.</source>
+        <translation>请先加载模型再搜索图像。</translation>
+    </message>
+    <message>
+        <source>This model has no alignment heads, so it cannot search images by text or label them. The built-in model has them.</source>
+        <translation>此模型没有对齐头，无法用文字搜索图像或为其打标签。内置模型具备对齐头。</translation>
+    </message>
+    <message>
+        <source>Add some images first: drop them on the window or use File &gt; Open.</source>
+        <translation>请先添加图像：拖放到窗口中，或使用“文件 &gt; 打开”。</translation>
+    </message>
+    <message>
+        <source>Type at least two labels, separated by commas.</source>
+        <translation>请至少输入两个标签，用逗号分隔。</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <extracomment>a thumbnail&apos;s caption after a search: the match score, then the file name</extracomment>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>Match with “%1”: similarity %2, %3% of the probability over these images</source>
+        <translation>与“%1”的匹配：相似度 %2，在这些图像中占概率的 %3%</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) ordered by how well they match “%1”.</source>
+        <translation>
+            <numerusform>已按与“%1”的匹配程度排列 %n 张图像。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) labelled; select an image to see its labels.</source>
+        <translation>
+            <numerusform>已为 %n 张图像打标签；选择一张图像即可查看其标签。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) could not be read:</source>
+        <translation>
+            <numerusform>%n 张图像无法读取：</numerusform>
+        </translation>
     </message>
 </context>
 <context>

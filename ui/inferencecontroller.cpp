@@ -14,6 +14,7 @@ InferenceController::InferenceController(QObject* parent)
   connect(this, &InferenceController::sigAsk, m_worker, &InferenceWorker::encodeAndAsk);
   connect(this, &InferenceController::sigDescribe, m_worker, &InferenceWorker::describe);
   connect(this, &InferenceController::sigHeatmap, m_worker, &InferenceWorker::heatmap);
+  connect(this, &InferenceController::sigAlign, m_worker, &InferenceWorker::align);
 
   connect(m_worker, &InferenceWorker::loadProgress, this, [this](quint64 id, float f, const QString& stage) {
     if (id == m_pendingLoad) Q_EMIT loadProgress(f, stage);
@@ -58,12 +59,28 @@ InferenceController::InferenceController(QObject* parent)
   connect(m_worker, &InferenceWorker::heatmapFailed, this, [this](quint64 id, const QString& error) {
     if (id == m_shared->latestHeatmap.load()) Q_EMIT heatmapFailed(id, error);
   });
+  connect(m_worker, &InferenceWorker::alignProgress, this, [this](quint64 id, int done, int total) {
+    if (id == m_pendingAlign) Q_EMIT alignProgress(id, done, total);
+  });
+  connect(m_worker, &InferenceWorker::alignReady, this, [this](quint64 id, const AlignResultPtr& r) {
+    if (id != m_pendingAlign) return;
+    m_pendingAlign = 0;
+    Q_EMIT alignReady(id, r);
+  });
+  connect(m_worker, &InferenceWorker::alignFailed, this, [this](quint64 id, const QString& error) {
+    if (id != m_pendingAlign) return;
+    m_pendingAlign = 0;
+    if (error.isEmpty()) Q_EMIT alignCancelled(id);
+    else Q_EMIT alignFailed(id, error);
+  });
   m_thread.start();
 }
 
 InferenceController::~InferenceController() {
   m_askCancel.cancel();
   m_heatmapCancel.cancel();
+  m_alignCancel.cancel();
+  m_shared->latestAlign.store(~quint64(0));
   m_shared->latestAsk.store(~quint64(0));
   m_shared->latestHeatmap.store(~quint64(0));
   m_shared->latestLoad.store(~quint64(0));
@@ -75,7 +92,9 @@ quint64 InferenceController::loadModel(const QString& dir, const core::Options& 
   // A model switch cancels the running question; queued ones are dropped.
   cancel();
   m_heatmapCancel.cancel();
+  cancelAlign();
   const quint64 id = ++m_nextId;
+  m_shared->latestAlign.store(id);
   m_shared->latestAsk.store(id);
   m_shared->latestHeatmap.store(id);
   m_shared->latestLoad.store(id);
@@ -125,5 +144,24 @@ quint64 InferenceController::heatmap(const ResultPtr& result, const core::Heatma
 }
 
 void InferenceController::cancel() { m_askCancel.cancel(); }
+
+quint64 InferenceController::align(const QStringList& images, const QString& text, const QStringList& labels) {
+  m_alignCancel.cancel();
+  m_alignCancel = core::CancelToken();
+  const quint64 id = ++m_nextId;
+  m_shared->latestAlign.store(id);
+  m_pendingAlign = id;
+  Q_EMIT sigAlign(id, images, text, labels, m_alignCancel);
+  return id;
+}
+
+void InferenceController::cancelAlign() {
+  m_alignCancel.cancel();
+  if (m_pendingAlign) {
+    const quint64 id = m_pendingAlign;
+    m_pendingAlign = 0;
+    Q_EMIT alignCancelled(id);
+  }
+}
 
 }  // namespace ui

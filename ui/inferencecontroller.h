@@ -28,6 +28,10 @@ class InferenceController : public QObject {
   quint64 ask(const QString& imagePath, const QString& question, const core::AskOptions& options);
   quint64 describe(const QString& imagePath, const core::DescribeOptions& options);
   quint64 heatmap(const ResultPtr& result, const core::HeatmapRequest& request);
+  // Search text and/or zero-shot labels over `images`; supersedes the previous one.
+  quint64 align(const QStringList& images, const QString& text, const QStringList& labels);
+  void cancelAlign();
+  bool aligning() const { return m_pendingAlign != 0; }
   void cancel();  // the running ask/describe (Esc)
 
   bool busy() const { return m_pendingAsk != 0; }
@@ -46,6 +50,10 @@ class InferenceController : public QObject {
   void heatmapReady(quint64 requestId, const core::Array& map);
   void heatmapFailed(quint64 requestId, const QString& error);
   void busyChanged(bool busy);
+  void alignProgress(quint64 requestId, int done, int total);
+  void alignReady(quint64 requestId, const ui::AlignResultPtr& result);
+  void alignFailed(quint64 requestId, const QString& error);
+  void alignCancelled(quint64 requestId);
 
   // To the worker (queued).
   void sigLoad(quint64 requestId, const QString& dir, const core::Options& options);
@@ -55,6 +63,8 @@ class InferenceController : public QObject {
                    const core::CancelToken& cancel);
   void sigHeatmap(quint64 requestId, const ui::ResultPtr& result, const core::HeatmapRequest& request,
                   const core::CancelToken& cancel);
+  void sigAlign(quint64 requestId, const QStringList& images, const QString& text, const QStringList& labels,
+                const core::CancelToken& cancel);
 
  private:
   quint64 startAnswerRequest();
@@ -64,9 +74,9 @@ class InferenceController : public QObject {
   InferenceWorker* m_worker = nullptr;  // owned by m_thread (deleteLater on finish)
   std::shared_ptr<InferenceWorker::Shared> m_shared;
   quint64 m_nextId = 0;
-  quint64 m_pendingAsk = 0, m_pendingLoad = 0;
+  quint64 m_pendingAsk = 0, m_pendingLoad = 0, m_pendingAlign = 0;
   QSet<quint64> m_outstanding;  // asks and describes sent and not yet ended
-  core::CancelToken m_askCancel, m_heatmapCancel;
+  core::CancelToken m_askCancel, m_heatmapCancel, m_alignCancel;
   bool m_hasModel = false;
   core::ModelInfo m_info;
 };

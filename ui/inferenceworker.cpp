@@ -38,6 +38,7 @@ void InferenceWorker::loadModel(quint64 requestId, const QString& dir, const cor
     m_engine = std::move(engine);
     m_images.clear();
     m_paths.clear();
+    m_vectors.clear();
     Q_EMIT modelLoaded(requestId, m_engine->info());
   } catch (const std::exception& e) {
     Q_EMIT modelLoadFailed(requestId, errorText(e));
@@ -137,6 +138,70 @@ void InferenceWorker::heatmap(quint64 requestId, const ResultPtr& result, const 
     Q_EMIT heatmapFailed(requestId, errorText(e));
   } catch (...) {
     Q_EMIT heatmapFailed(requestId, errorText(core::ErrorCode::Internal, QString()));
+  }
+}
+
+void InferenceWorker::align(quint64 requestId, const QStringList& images, const QString& text,
+                            const QStringList& labels, const core::CancelToken& cancel) {
+  auto dropped = [&] { return stale(requestId, m_shared->latestAlign, cancel); };
+  if (dropped()) {
+    Q_EMIT alignFailed(requestId, QString());
+    return;
+  }
+  try {
+    if (!m_engine) {
+      Q_EMIT alignFailed(requestId, tr("No model is loaded. Use File > Open Model Folder."));
+      return;
+    }
+    auto out = std::make_shared<AlignResult>();
+    out->text = text;
+    out->labels = labels;
+    // Texts first: a bad text or a model without alignment heads fails before any image work.
+    std::vector<float> textVec;
+    if (!text.trimmed().isEmpty()) textVec = m_engine->embed_text(text.trimmed().toStdString());
+    std::vector<std::vector<float>> labelVecs;
+    for (const QString& l : labels) labelVecs.push_back(m_engine->embed_text(l.trimmed().toStdString()));
+    std::vector<std::vector<float>> vectors;
+    int done = 0;
+    for (const QString& path : images) {
+      if (dropped()) {
+        Q_EMIT alignFailed(requestId, QString());
+        return;
+      }
+      const QFileInfo fi(path);
+      const qint64 mtime = fi.lastModified().toMSecsSinceEpoch();
+      auto it = m_vectors.constFind(path);
+      try {
+        if (it == m_vectors.constEnd() || it->mtime != mtime || it->size != fi.size()) {
+          const core::ImageId id = imageFor(path, cancel);
+          it = m_vectors.insert(path, CachedVector{mtime, fi.size(), m_engine->embed_image(id)});
+        }
+        vectors.push_back(it->v);
+        out->images << path;
+      } catch (const core::Error& e) {
+        if (e.code() == core::ErrorCode::Cancelled) {
+          Q_EMIT alignFailed(requestId, QString());
+          return;
+        }
+        out->failed.insert(path, errorText(e));
+      }
+      Q_EMIT alignProgress(requestId, ++done, int(images.size()));
+    }
+    if (!textVec.empty()) {
+      const auto scores = m_engine->rank(textVec, vectors);
+      for (int i = 0; i < out->images.size(); ++i) out->search.insert(out->images[i], scores[size_t(i)]);
+    }
+    if (!labelVecs.empty())
+      for (int i = 0; i < out->images.size(); ++i) out->labelScores.insert(out->images[i], m_engine->rank(vectors[size_t(i)], labelVecs));
+    if (dropped()) {
+      Q_EMIT alignFailed(requestId, QString());
+      return;
+    }
+    Q_EMIT alignReady(requestId, AlignResultPtr(std::move(out)));
+  } catch (const std::exception& e) {
+    Q_EMIT alignFailed(requestId, errorText(e));
+  } catch (...) {
+    Q_EMIT alignFailed(requestId, errorText(core::ErrorCode::Internal, QString()));
   }
 }
 

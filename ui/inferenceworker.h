@@ -25,6 +25,7 @@ class InferenceWorker : public QObject {
     std::atomic<quint64> latestAsk{0};      // ask and describe
     std::atomic<quint64> latestHeatmap{0};
     std::atomic<quint64> latestLoad{0};
+    std::atomic<quint64> latestAlign{0};
   };
 
   explicit InferenceWorker(std::shared_ptr<Shared> shared, QObject* parent = nullptr);
@@ -38,6 +39,10 @@ class InferenceWorker : public QObject {
                 const core::CancelToken& cancel);
   void heatmap(quint64 requestId, const ui::ResultPtr& result, const core::HeatmapRequest& request,
                const core::CancelToken& cancel);
+  // Embeds every image (once per file version), then scores `text` against the
+  // images and each image against `labels`.
+  void align(quint64 requestId, const QStringList& images, const QString& text, const QStringList& labels,
+             const core::CancelToken& cancel);
 
  Q_SIGNALS:
   void loadProgress(quint64 requestId, float fraction, const QString& stage);
@@ -47,6 +52,9 @@ class InferenceWorker : public QObject {
   void requestFailed(quint64 requestId, const QString& error);
   void heatmapReady(quint64 requestId, const core::Array& map);
   void heatmapFailed(quint64 requestId, const QString& error);
+  void alignProgress(quint64 requestId, int done, int total);
+  void alignReady(quint64 requestId, const ui::AlignResultPtr& result);
+  void alignFailed(quint64 requestId, const QString& error);  // empty error: cancelled or superseded
   // A superseded or cancelled request (ask, describe or heatmap) ended without a result.
   void requestDropped(quint64 requestId);
 
@@ -64,6 +72,11 @@ class InferenceWorker : public QObject {
   };
   QHash<QString, CachedImage> m_images;     // file path -> engine image id
   QHash<core::ImageId, QString> m_paths;    // engine image id -> file path
+  struct CachedVector {
+    qint64 mtime = 0, size = 0;
+    std::vector<float> v;
+  };
+  QHash<QString, CachedVector> m_vectors;   // file path -> alignment-space vector
 };
 
 }  // namespace ui

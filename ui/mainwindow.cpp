@@ -28,6 +28,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QLocale>
+#include <QScrollArea>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -47,6 +48,7 @@
 
 #include "core/engine/paths.h"
 #include "core/vision/image.h"
+#include "ui/alignpanel.h"
 #include "ui/answerlist.h"
 #include "ui/gatesview.h"
 #include "ui/historypanel.h"
@@ -521,6 +523,27 @@ void MainWindow::buildCentral() {
     if (id != currentSession()) loadSession(id);
   });
   connect(m_historyPanel, &HistoryPanel::exportRequested, this, &MainWindow::exportDialog);
+
+  // ---- the Search & Labels dock, under the History
+  m_alignDock = new QDockWidget(this);
+  m_alignDock->setObjectName(QStringLiteral("alignDock"));
+  m_alignDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
+                           QDockWidget::DockWidgetFloatable);
+  m_alignPanel = new AlignPanel(m_alignDock);
+  auto* alignScroll = new QScrollArea(m_alignDock);
+  alignScroll->setWidget(m_alignPanel);
+  alignScroll->setWidgetResizable(true);
+  alignScroll->setFrameShape(QFrame::NoFrame);
+  m_alignDock->setWidget(alignScroll);
+  addDockWidget(Qt::LeftDockWidgetArea, m_alignDock);
+  splitDockWidget(m_historyDock, m_alignDock, Qt::Vertical);
+  m_alignDock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
+  m_viewMenu->addAction(m_alignDock->toggleViewAction());
+  connect(m_alignPanel, &AlignPanel::searchRequested, this, &MainWindow::searchImages);
+  connect(m_alignPanel, &AlignPanel::labelsRequested, this, &MainWindow::labelImages);
+  connect(m_alignPanel, &AlignPanel::clearRequested, this, &MainWindow::clearSearch);
+  connect(m_alignPanel, &AlignPanel::cancelRequested, m_ctl, &InferenceController::cancelAlign);
+  updateAlignAvailability();
   connect(m_historyPanel, &HistoryPanel::sessionDeleted, this, [this](qint64) {
     // The session shown was deleted: start a fresh one.
     if (m_store->currentSession() == 0) newSession();
@@ -572,6 +595,26 @@ void MainWindow::connectController() {
     if (m_message->kind() != MessageBar::Kind::Error || m_message->isHidden()) m_message->dismiss();
     updateModelStatus();
     updateActions();
+    // Scores of the previous model mean nothing for this one.
+    clearSearch();
+    m_labelResult.reset();
+    updateLabelChart();
+    updateAlignAvailability();
+  });
+  connect(m_ctl, &InferenceController::alignProgress, this, [this](quint64, int done, int total) {
+    m_alignPanel->setProgress(done, total);
+  });
+  connect(m_ctl, &InferenceController::alignReady, this, [this](quint64, const AlignResultPtr& r) {
+    m_alignPanel->setRunning(false);
+    applyAlign(r);
+  });
+  connect(m_ctl, &InferenceController::alignFailed, this, [this](quint64, const QString& error) {
+    m_alignPanel->setRunning(false);
+    m_alignPanel->setStatus(error);
+  });
+  connect(m_ctl, &InferenceController::alignCancelled, this, [this](quint64) {
+    m_alignPanel->setRunning(false);
+    m_alignPanel->setStatus(tr("Cancelled."));
   });
   connect(m_ctl, &InferenceController::modelLoadFailed, this, [this](const QString& error) {
     m_progress->hide();
@@ -689,6 +732,7 @@ void MainWindow::retranslateUi() {
   m_exportAct->setText(tr("&Export Session…"));
   m_exportAct->setToolTip(tr("Save this session as an HTML, Markdown, JSON or PDF report (Ctrl+Shift+E)"));
   m_historyDock->setWindowTitle(tr("History"));
+  m_alignDock->setWindowTitle(tr("Search and Labels"));
   m_clearRecentAct->setText(tr("Clear List"));
   m_zoomInAct->setText(tr("Zoom &In"));
   m_zoomOutAct->setText(tr("Zoom &Out"));
@@ -770,7 +814,10 @@ void MainWindow::restoreState() {
   if (!m_rightSplitter->restoreState(q.value(QStringLiteral("window/rightSplitter")).toByteArray()))
     m_rightSplitter->setSizes({380, 360});
   if (!QMainWindow::restoreState(q.value(QStringLiteral("window/docks")).toByteArray()))
-    resizeDocks({m_historyDock}, {250}, Qt::Horizontal);
+  {
+    resizeDocks({m_historyDock}, {290}, Qt::Horizontal);
+    resizeDocks({m_historyDock, m_alignDock}, {330, 470}, Qt::Vertical);
+  }
 }
 
 void MainWindow::saveState() {
@@ -1011,6 +1058,7 @@ bool MainWindow::setCurrentImage(const QString& path) {
       m_thumbs->setCurrentRow(i);
     }
   rebuildAnswerList();
+  updateLabelChart();
   // Bring back the latest answer to this image.
   for (int i = m_answers->count() - 1; i >= 0; --i) {
     const int idx = entryIndexOf(m_answers->item(i));
@@ -1490,6 +1538,9 @@ QListWidgetItem* MainWindow::addThumbnail(const QString& path, const QImage& thu
   item->setToolTip(missing ? tr("%1\nNot found: the file was moved or deleted. Its answers are kept.")
                                  .arg(QDir::toNativeSeparators(path))
                            : QDir::toNativeSeparators(path));
+  item->setData(Qt::UserRole + 1, m_thumbSeq++);
+  item->setData(Qt::UserRole + 2, item->text());
+  item->setData(Qt::UserRole + 3, item->toolTip());
   item->setSizeHint(m_thumbs->gridSize());
   if (missing) item->setForeground(palette().color(QPalette::PlaceholderText));
   m_thumbs->addItem(item);
@@ -1687,4 +1738,129 @@ void MainWindow::exportDialog(qint64 id) {
   exportSession(path, sid);
 }
 
+// ---------------------------------------------------------------- search and labels
+void MainWindow::updateAlignAvailability() {
+  if (!m_ctl->hasModel()) {
+    m_alignPanel->setAvailable(false, tr("Load a model to search the images."));
+  } else if (m_ctl->modelInfo().align_dim <= 0) {
+    m_alignPanel->setAvailable(false, tr("This model has no alignment heads, so it cannot search images by text or "
+                                         "label them. The built-in model has them."));
+  } else {
+    m_alignPanel->setAvailable(true, QString());
+    m_alignPanel->setStatus(QString());
+  }
+}
+
+bool MainWindow::startAlign(const QString& text, const QStringList& labels) {
+  if (!m_ctl->hasModel() || m_ctl->modelInfo().align_dim <= 0) {
+    updateAlignAvailability();
+    return false;
+  }
+  QStringList paths;
+  for (int i = 0; i < m_thumbs->count(); ++i) {
+    const QString p = m_thumbs->item(i)->data(Qt::UserRole).toString();
+    if (!m_missingImages.contains(p)) paths << p;
+  }
+  if (paths.isEmpty()) {
+    m_alignPanel->setStatus(tr("Add some images first: drop them on the window or use File > Open."));
+    return false;
+  }
+  m_alignPanel->setStatus(QString());
+  m_alignPanel->setRunning(true);
+  m_alignPanel->setProgress(0, int(paths.size()));
+  m_ctl->align(paths, text, labels);
+  return true;
+}
+
+bool MainWindow::searchImages(const QString& text) {
+  if (text.trimmed().isEmpty()) return false;
+  return startAlign(text.trimmed(), {});
+}
+
+bool MainWindow::labelImages(const QStringList& labels) {
+  if (labels.size() < 2) {
+    m_alignPanel->setStatus(tr("Type at least two labels, separated by commas."));
+    return false;
+  }
+  return startAlign(QString(), labels);
+}
+
+namespace {
+void reorder(QListWidget* list, const std::function<bool(QListWidgetItem*, QListWidgetItem*)>& before) {
+  QListWidgetItem* current = list->currentItem();
+  QSignalBlocker block(list);
+  std::vector<QListWidgetItem*> items;
+  while (list->count() > 0) items.push_back(list->takeItem(0));
+  std::stable_sort(items.begin(), items.end(), before);
+  for (QListWidgetItem* it : items) list->addItem(it);
+  if (current) list->setCurrentItem(current);
+  if (list->count() > 0) list->scrollToItem(list->item(0));
+}
+}  // namespace
+
+void MainWindow::applyAlign(const AlignResultPtr& r) {
+  QStringList notes;
+  if (!r->text.isEmpty()) {
+    for (int i = 0; i < m_thumbs->count(); ++i) {
+      QListWidgetItem* it = m_thumbs->item(i);
+      const QString path = it->data(Qt::UserRole).toString();
+      const QString name = it->data(Qt::UserRole + 2).toString();
+      const QString tip = it->data(Qt::UserRole + 3).toString();
+      if (r->search.contains(path)) {
+        const core::Match m = r->search.value(path);
+        //: a thumbnail's caption after a search: the match score, then the file name
+        it->setText(tr("%1 · %2").arg(QLocale().toString(double(m.similarity), 'f', 2), name));
+        it->setToolTip(tip + QLatin1Char('\n') +
+                       tr("Match with “%1”: similarity %2, %3% of the probability over these images")
+                           .arg(r->text, QLocale().toString(double(m.similarity), 'f', 3),
+                                QLocale().toString(100.0 * double(m.probability), 'f', 1)));
+      } else {
+        it->setText(name);
+        it->setToolTip(tip);
+      }
+    }
+    const auto score = [&](QListWidgetItem* it) {
+      const QString p = it->data(Qt::UserRole).toString();
+      return r->search.contains(p) ? double(r->search.value(p).similarity) : -2.0;
+    };
+    reorder(m_thumbs, [&](QListWidgetItem* a, QListWidgetItem* b) { return score(a) > score(b); });
+    notes << tr("%n image(s) ordered by how well they match “%1”.", "", int(r->search.size())).arg(r->text);
+  }
+  if (!r->labels.isEmpty()) {
+    m_labelResult = r;
+    updateLabelChart();
+    notes << tr("%n image(s) labelled; select an image to see its labels.", "", int(r->labelScores.size()));
+  }
+  if (!r->failed.isEmpty()) {
+    QStringList names;
+    for (auto it = r->failed.cbegin(); it != r->failed.cend(); ++it)
+      names << QFileInfo(it.key()).fileName() + QStringLiteral(": ") + it.value();
+    notes << tr("%n image(s) could not be read:", "", int(r->failed.size())) + QLatin1Char('\n') + names.join('\n');
+  }
+  m_alignPanel->setStatus(notes.join('\n'));
+}
+
+void MainWindow::clearSearch() {
+  for (int i = 0; i < m_thumbs->count(); ++i) {
+    QListWidgetItem* it = m_thumbs->item(i);
+    it->setText(it->data(Qt::UserRole + 2).toString());
+    it->setToolTip(it->data(Qt::UserRole + 3).toString());
+  }
+  reorder(m_thumbs, [](QListWidgetItem* a, QListWidgetItem* b) {
+    return a->data(Qt::UserRole + 1).toInt() < b->data(Qt::UserRole + 1).toInt();
+  });
+  m_alignPanel->setStatus(QString());
+}
+
+void MainWindow::updateLabelChart() {
+  if (!m_labelResult || !m_labelResult->labelScores.contains(m_currentImage)) {
+    m_alignPanel->chart()->clear();
+    return;
+  }
+  QList<float> probs;
+  for (const core::Match& m : m_labelResult->labelScores.value(m_currentImage)) probs << m.probability;
+  m_alignPanel->chart()->setDistribution(m_labelResult->labels, probs);
+}
+
 }  // namespace ui
+

@@ -39,6 +39,7 @@ class QToolBar;
 
 namespace ui {
 
+class AlignPanel;
 class AnswerList;
 class GatesPanel;
 class HistoryPanel;
@@ -95,6 +96,13 @@ class MainWindow : public QMainWindow {
   HistoryStore* history() const { return m_store.get(); }
   HistoryPanel* historyPanel() const { return m_historyPanel; }
   QDockWidget* historyDock() const { return m_historyDock; }
+  AlignPanel* alignPanel() const { return m_alignPanel; }
+  QDockWidget* alignDock() const { return m_alignDock; }
+  // Orders the thumbnails by how well each image matches `text` (alignment
+  // heads), or scores every image against `labels`; runs in the worker.
+  bool searchImages(const QString& text);
+  bool labelImages(const QStringList& labels);
+  void clearSearch();  // the order the images were added in, names without scores
   qint64 currentSession() const;
   // Shows a stored session (its images, missing ones marked, and answers);
   // new answers go to it.
@@ -182,6 +190,10 @@ class MainWindow : public QMainWindow {
   void historyFailed();
   void updateViewPlaceholder();
   void exportDialog(qint64 id);
+  bool startAlign(const QString& text, const QStringList& labels);
+  void applyAlign(const AlignResultPtr& r);
+  void updateLabelChart();
+  void updateAlignAvailability();
 
   InferenceController* m_ctl;
   AppSettings m_settings;
@@ -238,6 +250,10 @@ class MainWindow : public QMainWindow {
   QToolBar* m_toolbar = nullptr;
   QDockWidget* m_historyDock = nullptr;
   HistoryPanel* m_historyPanel = nullptr;
+  QDockWidget* m_alignDock = nullptr;
+  AlignPanel* m_alignPanel = nullptr;
+  AlignResultPtr m_labelResult;  // latest zero-shot labels
+  int m_thumbSeq = 0;            // order the thumbnails were added in
 
   // actions and menus
   QMenu *m_fileMenu = nullptr, *m_recentMenu = nullptr, *m_viewMenu = nullptr, *m_modelMenu = nullptr,

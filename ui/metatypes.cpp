@@ -15,6 +15,7 @@ void registerMetaTypes() {
     qRegisterMetaType<core::DescribeOptions>("core::DescribeOptions");
     qRegisterMetaType<core::HeatmapRequest>("core::HeatmapRequest");
     qRegisterMetaType<core::CancelToken>("core::CancelToken");
+    qRegisterMetaType<ui::AlignResultPtr>("ui::AlignResultPtr");
   });
 }
 

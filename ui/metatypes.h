@@ -1,8 +1,12 @@
 #pragma once
 // Payload types that cross the GUI/worker thread boundary in queued signals.
 #include <memory>
+#include <vector>
 
+#include <QHash>
 #include <QMetaType>
+#include <QString>
+#include <QStringList>
 
 #include "core/engine/engine.h"
 
@@ -11,6 +15,17 @@ namespace ui {
 // A finished result is shared read-only between the worker (heatmaps) and
 // the window (drawing); it is never copied across the queue.
 using ResultPtr = std::shared_ptr<const core::Result>;
+
+// Search and zero-shot labels over a set of images (alignment heads).
+struct AlignResult {
+  QString text;                                        // search text ("" when only labels)
+  QStringList labels;                                  // zero-shot labels (may be empty)
+  QStringList images;                                  // the images that were scored, in request order
+  QHash<QString, core::Match> search;                  // image -> match with `text` (softmax over images)
+  QHash<QString, std::vector<core::Match>> labelScores;  // image -> one per label (softmax over labels)
+  QHash<QString, QString> failed;                      // image -> why it could not be read
+};
+using AlignResultPtr = std::shared_ptr<const AlignResult>;
 
 // Call once before the first queued connection (InferenceController does).
 void registerMetaTypes();
@@ -25,3 +40,4 @@ Q_DECLARE_METATYPE(core::AskOptions)
 Q_DECLARE_METATYPE(core::DescribeOptions)
 Q_DECLARE_METATYPE(core::HeatmapRequest)
 Q_DECLARE_METATYPE(core::CancelToken)
+Q_DECLARE_METATYPE(ui::AlignResultPtr)
