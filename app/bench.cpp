@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <cmath>
 #include <optional>
@@ -13,6 +14,8 @@
 #include "app/cli.h"
 #include "core/engine/engine.h"
 #include "core/engine/factory.h"
+#include "core/engine/flops.h"
+#include "core/io/config.h"
 #include "core/vision/image.h"
 
 #ifndef _WIN32
@@ -85,6 +88,7 @@ int cmd_bench(const Args& a) {
   o.beams = beams;
   o.max_new_tokens = max_tokens;
   int answer_tokens = 0;
+  size_t last_question_tokens = 0, last_steps = 0;
   for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
     core::Image img = base;
     img.rgb[0] = static_cast<uint8_t>(img.rgb[0] + r + 2);  // a new image each run: cache miss
@@ -107,6 +111,48 @@ int cmd_bench(const Args& a) {
     first.v.push_back(t_first);
     second.v.push_back(t_second);
     answer_tokens = res.answers.empty() ? 0 : static_cast<int>(res.answers.front().tokens.size());
+    last_question_tokens = res.inspection.question_tokens.size();
+    last_steps = res.timings.step_ms.size();
+  }
+  // Floors: each stage's operations at this machine's measured matrix-product rate.
+  const auto cfg = core::load_config(dir);
+  const int qtokens = std::max<int>(2, static_cast<int>(last_question_tokens));
+  const int steps = std::max<int>(1, static_cast<int>(last_steps));
+  const double rate = core::measure_matmul_rate(cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate,
+                                                info.vision_threads);
+  const auto f0 = core::stage_flops(cfg, qtokens, 0);
+  double decode_ops = f0.decode_setup;
+  for (int st = 0; st < steps; ++st) decode_ops += core::stage_flops(cfg, qtokens, st).decode_step;
+  const double answer_ops = f0.vision + f0.fusion + decode_ops;
+  auto floor_ms = [&](double ops) { return ops / rate * 1000.0; };
+  auto ratio = [](double t, double floor) { return std::round(t / std::max(1e-12, floor) * 100) / 100; };
+  json floors = {{"matmul_gflops", std::round(rate / 1e7) / 100},
+                 {"matmul_shape", {cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate}},
+                 {"gflop", {{"vision", f0.vision / 1e9}, {"fusion", f0.fusion / 1e9}, {"decode", decode_ops / 1e9},
+                            {"answer", answer_ops / 1e9}}},
+                 {"time_over_floor",
+                  {{"vision", ratio(vis.median(), floor_ms(f0.vision))},
+                   {"fusion", ratio(fus.median(), floor_ms(f0.fusion))},
+                   {"decode", ratio(dec.median(), floor_ms(decode_ops))},
+                   {"answer", ratio(first.median() - pre.median(), floor_ms(answer_ops))}}}};
+  json reference;
+  if (a.has("--reference")) {  // ../shared/golden/blip/peer_latency.json: the PyTorch implementation here
+    std::ifstream rf(fs::u8path(a.get("--reference")));
+    if (!rf) throw core::Error(core::ErrorCode::Io, a.get("--reference") + ": cannot read");
+    const json peer = json::parse(rf, nullptr, false);
+    if (peer.is_discarded() || !peer.contains("summary_median_s"))
+      throw core::Error(core::ErrorCode::BadArgument, a.get("--reference") + ": no summary_median_s");
+    const auto& best = peer["summary_median_s"].contains("OPENBLAS_NUM_THREADS=1") ? peer["summary_median_s"]["OPENBLAS_NUM_THREADS=1"]
+                                                                                     : peer["summary_median_s"]["as_specified"];
+    const double ref_vision = best.value("vqa_vision_forward", 0.0) * 1000, ref_q = best.value("vqa_question_encoder_forward", 0.0) * 1000,
+                 ref_step = best.value("vqa_decode_s_per_token_derived", 0.0) * 1000;
+    const double ours_answer = vis.median() + fus.median() + dec.median();
+    const double ref_answer = ref_vision + ref_q + ref_step * steps;
+    reference = {{"vision", ratio(vis.median(), ref_vision)},
+                 {"question_encoder", ratio(fus.median(), ref_q)},
+                 {"decode_step", ratio(step.median(), ref_step)},
+                 {"answer_same_tokens", ratio(ours_answer, ref_answer)},
+                 {"reference_ms", {{"vision", ref_vision}, {"question_encoder", ref_q}, {"decode_step", ref_step}}}};
   }
   json j = {{"model", info.name},
             {"family", info.family},
@@ -126,7 +172,11 @@ int cmd_bench(const Args& a) {
             {"ask_second_same_image", second.to_json()},
             {"second_over_first", std::round(second.median() / std::max(1e-9, first.median()) * 1000) / 1000},
             {"peak_rss_mib", std::round(peak_rss_mib())},
-            {"rss_before_load_mib", std::round(rss_before)}};
+            {"rss_before_load_mib", std::round(rss_before)},
+            {"question_tokens", qtokens},
+            {"decode_steps", steps},
+            {"floors", floors},
+            {"ours_over_reference", reference}};
   if (a.has("--json")) {
     std::cout << j.dump() << "\n";
   } else {
@@ -145,6 +195,16 @@ int cmd_bench(const Args& a) {
     row("ask (same image)", second);
     std::printf("  second/first    %8.3f\n  peak RSS        %8.0f MiB\n", second.median() / std::max(1e-9, first.median()),
                 peak_rss_mib());
+    std::printf("  matmul rate     %8.2f GFLOP/s (%d x %d x %d, %d threads)\n", rate / 1e9, cfg.vision.tokens(),
+                cfg.vision.hidden, cfg.vision.intermediate, info.vision_threads);
+    std::printf("  time / floor    vision %.2fx (%.3f GFLOP)  fusion %.2fx  decode %.2fx (%d steps)  whole answer %.2fx\n",
+                floors["time_over_floor"]["vision"].get<double>(), f0.vision / 1e9,
+                floors["time_over_floor"]["fusion"].get<double>(), floors["time_over_floor"]["decode"].get<double>(), steps,
+                floors["time_over_floor"]["answer"].get<double>());
+    if (!reference.is_null())
+      std::printf("  ours/reference  vision %.2fx  question encoder %.2fx  decode step %.2fx  answer (same tokens) %.2fx\n",
+                  reference["vision"].get<double>(), reference["question_encoder"].get<double>(),
+                  reference["decode_step"].get<double>(), reference["answer_same_tokens"].get<double>());
   }
   if (tmp) {
     std::error_code ec;

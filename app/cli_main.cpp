@@ -44,7 +44,7 @@ Usage:
   autoglm describe --image PATH [--prompt TEXT] [--beams K]
   autoglm search   --images DIR --text TEXT [--top K]    (order images by how well TEXT fits)
   autoglm label    --image PATH --labels "a,b,c"         (zero-shot: which label fits best)
-  autoglm bench    [--image PATH] [--runs N] [--random-blip-base]
+  autoglm bench    [--image PATH] [--runs N] [--random-blip-base] [--reference PEER_LATENCY.json]
 
 Options for every command:
   --model DIR        model folder (default: the embedded model, or $AUTOGLM_MODEL)
@@ -73,7 +73,7 @@ Args parse_args(int argc, char** argv) {
   static const std::vector<std::string> value_names = {"--model", "--device", "--threads", "--image", "--question",
                                                        "--heatmap", "--beams", "--method", "--answers", "--batch",
                                                        "--prompt", "--runs", "--max-tokens", "--colormap",
-                                                       "--images", "--text", "--top", "--labels"};
+                                                       "--images", "--text", "--top", "--labels", "--reference"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];

@@ -1,4 +1,5 @@
 // autoglm-train: generate shapes-world data, train, calibrate and evaluate.
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -19,7 +20,15 @@ Usage:
   autoglm-train generate  --out DIR [--seed S] [--count N]
   autoglm-train train     --out DIR [--preset default] [--seed S] [--minutes M | --steps N] [--batch B]
                           [--hidden H] [--lr L] [--align-dim D] [--threads T]
-                          [--checkpoint-every N] [--resume]
+                          [--checkpoint-every N] [--resume] [--dist-timeout SECONDS]
+                          (data parallel when WORLD_SIZE > 1: RANK, MASTER_ADDR, MASTER_PORT as torchrun sets them;
+                           --batch is the global batch)
+  autoglm-train finetune  --model DIR --data FILE.jsonl --out DIR [--epochs N] [--batch B] [--lr L]
+                          [--val-split F] [--patience N] [--freeze-vision] [--freeze-text] [--seed S]
+                          (FILE.jsonl: {"image": path, "question": ..., "answer": ...} a line; images
+                           relative to its folder; WORLD_SIZE > 1 splits each batch over ranks)
+  autoglm-train generate-new-color --out DIR [--count N] [--seed S] [--name pink] [--rgb 255,105,180]
+                          (colour questions where half the objects asked about wear a new colour)
   autoglm-train calibrate --model DIR [--seed S] [--count N]
   autoglm-train eval      --model DIR [--seed S] [--count N] [--zero-shot N]
                           (with alignment heads also retrieval recall and zero-shot accuracy)
@@ -40,7 +49,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> a;
   for (int i = 2; i < argc; ++i) {
     std::string k = argv[i];
-    if (k == "--resume") {  // a flag without a value
+    if (k == "--resume" || k == "--freeze-vision" || k == "--freeze-text") {  // flags without a value
       a[k] = "1";
       continue;
     }
@@ -72,7 +81,35 @@ int main(int argc, char** argv) {
       o.checkpoint_every = static_cast<int>(num("--checkpoint-every", o.checkpoint_every));
       o.resume = a.count("--resume") > 0;
       o.threads = static_cast<int>(num("--threads", o.threads));
+      o.dist_timeout_s = num("--dist-timeout", o.dist_timeout_s);
       core::train::train(o, log);
+    } else if (cmd == "finetune") {
+      core::train::FinetuneOptions o;
+      for (const char* k : {"--model", "--data", "--out"})
+        if (!a.count(k)) throw core::Error(core::ErrorCode::BadArgument, std::string("finetune needs ") + k);
+      o.model = a["--model"];
+      o.data = a["--data"];
+      o.out = a["--out"];
+      o.freeze_vision = a.count("--freeze-vision") > 0;
+      o.freeze_text = a.count("--freeze-text") > 0;
+      o.lr = num("--lr", o.lr);
+      o.epochs = static_cast<int>(num("--epochs", o.epochs));
+      o.batch = static_cast<int>(num("--batch", o.batch));
+      o.val_split = num("--val-split", o.val_split);
+      o.patience = static_cast<int>(num("--patience", o.patience));
+      o.seed = seed;
+      o.threads = static_cast<int>(num("--threads", 0));
+      o.dist_timeout_s = num("--dist-timeout", o.dist_timeout_s);
+      auto r = core::train::finetune(o, log);
+      std::cout << r.to_json() << "\n";
+    } else if (cmd == "generate-new-color") {
+      if (!a.count("--out")) throw core::Error(core::ErrorCode::BadArgument, "generate-new-color needs --out DIR");
+      const std::string name = a.count("--name") ? a["--name"] : "pink";
+      std::array<uint8_t, 3> rgb{255, 105, 180};
+      if (a.count("--rgb") && std::sscanf(a["--rgb"].c_str(), "%hhu,%hhu,%hhu", &rgb[0], &rgb[1], &rgb[2]) != 3)
+        throw core::Error(core::ErrorCode::BadArgument, "--rgb must be R,G,B");
+      const int n = core::train::write_new_color_set(a["--out"], seed, static_cast<int>(num("--count", 400)), name, rgb);
+      std::cerr << "wrote " << a["--out"] << "/data.jsonl (" << n << " objects repainted " << name << ")\n";
     } else if (cmd == "calibrate") {
       core::train::calibrate(a["--model"], seed + 1000003, static_cast<int>(num("--count", 600)), log);
     } else if (cmd == "eval") {

@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/engine/flops.h"
 #include "core/io/config.h"
 #include "core/io/safetensors.h"
 #include "core/model/model.h"
@@ -717,6 +718,22 @@ std::vector<Match> Engine::rank(std::string_view text, const std::vector<ImageId
 std::vector<Match> Engine::rank(const std::vector<float>& text, const std::vector<std::vector<float>>& images) const {
   d->require_alignment();
   return d->scores(text, images);
+}
+
+double measure_matmul_rate(int rows, int inner, int cols, int threads) {
+  compat::InferenceGuard guard;
+  const int before = at::get_num_threads();
+  if (threads > 0) at::set_num_threads(threads);
+  auto a = torch::randn({rows, inner}), b = torch::randn({inner, cols});
+  auto c = torch::matmul(a, b);  // warm-up
+  double best = 1e30;
+  for (int i = 0; i < 5; ++i) {
+    auto t0 = Clock::now();
+    c = torch::matmul(a, b);
+    best = std::min(best, ms_since(t0));
+  }
+  at::set_num_threads(before);
+  return 2.0 * rows * inner * cols / (best / 1000.0);
 }
 
 const ModelInfo& Engine::info() const { return d->info; }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <fstream>
 #include <numeric>
+#include <set>
 
 #include "core/engine/engine.h"
 #include "core/engine/factory.h"
@@ -19,6 +20,7 @@
 #include "core/model/model.h"
 #include "core/text/tokenizer.h"
 #include "core/torch_compat.h"
+#include "core/train/distributed.h"
 #include "core/train/shapes.h"
 #include "core/vision/image.h"
 
@@ -99,7 +101,11 @@ AlignText align_text(const shapes::Scene& sc, shapes::Rng& rng) {
 
 struct Batch {
   Tensor pixels, q_ids, q_mask, dec_in, dec_tgt;
-  Tensor cap_ids, cap_mask, match;  // alignment texts and which (image, text) pairs are true [B,B]
+  Tensor cap_ids, cap_mask;
+  // Per sample: hashes of the scene's objects (with and without sizes) and of its
+  // alignment text's, and whether that text names sizes. [B,4] int64: the
+  // contrastive targets of a batch spread over ranks are built from them.
+  Tensor keys;
   std::vector<int> type;            // index into shapes::question_types()
 };
 
@@ -159,24 +165,46 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
   b.dec_tgt = pad_rows(dec_tgt, -100, nullptr);
   if (with_align) {
     b.cap_ids = pad_rows(caps, cfg.pad_id, &b.cap_mask);
-    b.match = torch::zeros({n, n});
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < n; ++j)
-        if (scene_key(scenes[static_cast<size_t>(i)], texts[static_cast<size_t>(j)].sizes) == texts[static_cast<size_t>(j)].key)
-          b.match[i][j] = 1.0;
+    b.keys = torch::zeros({n, 4}, torch::kLong);
+    auto hash = [](const std::vector<std::string>& k) {
+      uint64_t h = 1469598103934665603ull;  // FNV-1a over the joined descriptions
+      for (const auto& s : k) {
+        for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+        h = (h ^ 0xFF) * 1099511628211ull;
+      }
+      return static_cast<int64_t>(h >> 1);
+    };
+    for (int i = 0; i < n; ++i) {
+      const auto& sc = scenes[static_cast<size_t>(i)];
+      const auto& t = texts[static_cast<size_t>(i)];
+      b.keys[i][0] = hash(scene_key(sc, true));
+      b.keys[i][1] = hash(scene_key(sc, false));
+      b.keys[i][2] = hash(t.key);
+      b.keys[i][3] = t.sizes ? 1 : 0;
+    }
   }
   return b;
 }
 
+// Which (image i, text j) pairs are true: text j names exactly image i's objects.
+Tensor match_matrix(const Tensor& keys) {
+  auto img_sizes = keys.select(1, 0).unsqueeze(1), img_plain = keys.select(1, 1).unsqueeze(1);
+  auto txt = keys.select(1, 2).unsqueeze(0), with_sizes = keys.select(1, 3).unsqueeze(0) == 1;
+  return torch::where(with_sizes, img_sizes == txt, img_plain == txt).to(torch::kFloat32);
+}
+
 struct Losses {
-  Tensor total, per_sample;  // per_sample: answer loss of each sample (for the curriculum)
-  double lm = 0, itc = 0;
+  Tensor total;       // this rank's share: its summed answer loss / all ranks' tokens, plus the contrastive loss
+  Tensor per_sample;  // answer loss of each local sample (for the curriculum)
+  double lm_part = 0, itc = 0;
 };
 
-// Answer loss (decoder cross-entropy) plus, when the batch has alignment texts,
-// the image-text contrastive loss with the learned temperature; pairs whose
-// text also describes the other image (same objects) count as positives.
-Losses loss_of(Model& m, const Batch& b) {
+// Answer loss (decoder cross-entropy, mean over the global batch's tokens) plus,
+// when the batch has alignment texts, the image-text contrastive loss with the
+// learned temperature over the global batch; pairs whose text also describes
+// the other image (same objects) count as positives. With data parallelism the
+// gradients summed over ranks are exactly those of one process on the whole batch.
+Losses loss_of(Model& m, const Batch& b, DataParallel* dp) {
   namespace F = torch::nn::functional;
   Losses out;
   auto image = m->vision_model->forward(b.pixels);
@@ -187,17 +215,45 @@ Losses loss_of(Model& m, const Batch& b) {
                 .reshape(b.dec_tgt.sizes());
   auto tokens = (b.dec_tgt != -100).sum(1).to(torch::kFloat32);
   out.per_sample = (ce.sum(1) / tokens).detach();
-  out.total = ce.sum() / tokens.sum();
-  out.lm = out.total.item<double>();
+  std::vector<Tensor> total_tokens{tokens.sum().reshape({1})};
+  if (dp) dp->sum(total_tokens);
+  out.total = ce.sum() / total_tokens[0].squeeze();
+  out.lm_part = out.total.item<double>();
   if (b.cap_ids.defined()) {
     auto img = m->image_embedding(image), txt = m->text_embedding(b.cap_ids, b.cap_mask);
+    Tensor keys = b.keys;
+    if (dp) {
+      img = gather_with_grad(*dp, img);
+      txt = gather_with_grad(*dp, txt);
+      keys = dp->all_gather(b.keys);
+    }
+    auto match = match_matrix(keys);
     auto sim = torch::matmul(img, txt.t()) / m->align_temperature();
-    auto i2t = b.match / b.match.sum(1, true), t2i = b.match.t() / b.match.t().sum(1, true);
+    auto i2t = match / match.sum(1, true), t2i = match.t() / match.t().sum(1, true);
     auto itc = -((i2t * torch::log_softmax(sim, 1)).sum(1).mean() + (t2i * torch::log_softmax(sim.t(), 1)).sum(1).mean()) / 2;
-    out.itc = itc.item<double>();
+    if (dp) itc = itc / dp->world();  // every rank computes it whole (see gather_with_grad)
+    out.itc = itc.item<double>() * (dp ? dp->world() : 1);
     out.total = out.total + itc;
   }
   return out;
+}
+
+// Sums every gradient over the ranks, in one flat buffer.
+void sum_gradients(Model& m, DataParallel& dp) {
+  std::vector<Tensor> grads;
+  for (auto& p : m->parameters())
+    if (p.grad().defined()) grads.push_back(p.grad());
+  std::vector<Tensor> flat{torch::cat([&] {
+    std::vector<Tensor> v;
+    for (auto& g : grads) v.push_back(g.reshape({-1}));
+    return v;
+  }())};
+  dp.sum(flat);
+  int64_t off = 0;
+  for (auto& g : grads) {
+    g.copy_(flat[0].slice(0, off, off + g.numel()).view_as(g));
+    off += g.numel();
+  }
 }
 
 // Greedy answer for the progress line's held-out accuracy.
@@ -340,6 +396,13 @@ void train(const TrainOptions& opt, const Log& log) {
   m->init_weights(opt.seed);
   m->train();
   torch::optim::AdamW optim(m->parameters(), torch::optim::AdamWOptions(opt.lr).weight_decay(0.01));
+  auto dp = DataParallel::from_env(std::chrono::milliseconds(static_cast<int64_t>(opt.dist_timeout_s * 1000)));
+  const int world = dp ? dp->world() : 1, rank = dp ? dp->rank() : 0;
+  if (opt.batch % world != 0)
+    throw Error(ErrorCode::BadArgument, "the batch (" + std::to_string(opt.batch) + ") must split evenly over " +
+                                            std::to_string(world) + " ranks");
+  const int local = opt.batch / world;
+  const bool lead = rank == 0;  // logs, checkpoints and the model folder
 
   const auto& types = shapes::question_types();
   const int ntypes = static_cast<int>(types.size());
@@ -358,7 +421,16 @@ void train(const TrainOptions& opt, const Log& log) {
     spent_s = st.at("seconds");
     type_loss = st.at("type_loss").get<std::vector<double>>();
     if (static_cast<int>(type_loss.size()) != ntypes) throw Error(ErrorCode::BadConfig, "checkpoint: type_loss has the wrong length");
-    if (log) log("resumed at step " + std::to_string(step));
+    if (log && lead) log("resumed at step " + std::to_string(step));
+  }
+  if (dp) {  // same start everywhere, whatever each rank's seed or checkpoint copy
+    std::vector<Tensor> params;
+    {
+      torch::NoGradGuard ng;
+      for (auto& p : m->parameters()) params.push_back(p.data());
+      dp->broadcast(params);
+    }
+    if (log && lead) log("data parallel: " + std::to_string(world) + " ranks, " + std::to_string(local) + " samples each per step");
   }
   const auto t0 = Clock::now();
   const double budget_s = opt.minutes * 60.0;
@@ -372,7 +444,12 @@ void train(const TrainOptions& opt, const Log& log) {
   double itc_ema = 0, last_log_s = elapsed();
   int64_t last_log_seen = seen;
   for (;; ++step) {
-    const double now = elapsed();
+    double now = elapsed();
+    if (dp) {  // rank 0's clock decides the schedule and when to stop, for every rank
+      std::vector<Tensor> t{torch::full({1}, now, torch::kFloat64)};
+      dp->broadcast(t);
+      now = t[0].item<double>();
+    }
     if (opt.steps > 0 ? step >= opt.steps : now >= budget_s) break;
     const double progress = std::min(1.0, opt.steps > 0 ? static_cast<double>(step) / opt.steps : now / budget_s);
     const double lr = opt.lr * std::min(1.0, (step + 1.0) / warmup) * (0.5 * (1 + std::cos(M_PI * progress)) * 0.95 + 0.05);
@@ -400,25 +477,43 @@ void train(const TrainOptions& opt, const Log& log) {
       }
       batch_types.push_back(types[static_cast<size_t>(t)]);
     }
-    auto b = make_batch(cfg, tok, opt.seed, seen, batch_types, cfg.align_dim > 0);
+    // This rank's share of the global batch: samples seen + rank * local ...
+    const std::vector<std::string> mine(batch_types.begin() + rank * local, batch_types.begin() + (rank + 1) * local);
+    auto b = make_batch(cfg, tok, opt.seed, seen + rank * local, mine, cfg.align_dim > 0);
     seen += opt.batch;
     optim.zero_grad();
-    auto loss = loss_of(m, b);
+    auto loss = loss_of(m, b, dp.get());
     loss.total.backward();
+    if (dp) sum_gradients(m, *dp);
     torch::nn::utils::clip_grad_norm_(m->parameters(), 1.0);
     optim.step();
-    const double l = loss.total.item<double>();
-    if (step == 0) first_loss = l, first_answer_loss = loss.lm;
-    ema = step == 0 ? l : 0.98 * ema + 0.02 * l;
-    answer_ema = step == 0 ? loss.lm : 0.98 * answer_ema + 0.02 * loss.lm;
-    itc_ema = step == 0 ? loss.itc : 0.98 * itc_ema + 0.02 * loss.itc;
+    // Figures of the global batch: answer loss, and per type the loss sum and count.
+    auto stats = torch::zeros({1 + 2 * ntypes}, torch::kFloat64);
+    stats[0] = loss.lm_part;
     auto per = loss.per_sample.accessor<float, 1>();
-    for (int i = 0; i < opt.batch; ++i) {
-      auto& tl = type_loss[static_cast<size_t>(b.type[static_cast<size_t>(i)])];
-      tl = 0.99 * tl + 0.01 * per[i];
+    for (int i = 0; i < local; ++i) {
+      const int t = b.type[static_cast<size_t>(i)];
+      stats[1 + t] += per[i];
+      stats[1 + ntypes + t] += 1;
     }
-    if (opt.checkpoint_every > 0 && step > 0 && step % opt.checkpoint_every == 0) save_checkpoint(ckpt, m, optim, cfg, tok, state());
-    if (step % 200 == 0 && log) {
+    if (dp) {
+      std::vector<Tensor> v{stats};
+      dp->sum(v);
+    }
+    const double lm = stats[0].item<double>(), l = lm + loss.itc;
+    if (step == 0) first_loss = l, first_answer_loss = lm;
+    ema = step == 0 ? l : 0.98 * ema + 0.02 * l;
+    answer_ema = step == 0 ? lm : 0.98 * answer_ema + 0.02 * lm;
+    itc_ema = step == 0 ? loss.itc : 0.98 * itc_ema + 0.02 * loss.itc;
+    for (int t = 0; t < ntypes; ++t) {
+      const double n = stats[1 + ntypes + t].item<double>();
+      if (n == 0) continue;
+      const double keep = std::pow(0.99, n);
+      type_loss[static_cast<size_t>(t)] = keep * type_loss[static_cast<size_t>(t)] + (1 - keep) * stats[1 + t].item<double>() / n;
+    }
+    if (lead && opt.checkpoint_every > 0 && step > 0 && step % opt.checkpoint_every == 0)
+      save_checkpoint(ckpt, m, optim, cfg, tok, state());
+    if (lead && step % 200 == 0 && log) {
       // held-out accuracy on 48 fresh samples (seeds apart from training's)
       m->eval();
       int right = 0;
@@ -444,6 +539,7 @@ void train(const TrainOptions& opt, const Log& log) {
     }
   }
   m->eval();
+  if (!lead) return;
   fs::create_directories(opt.out);
   save_config(cfg, opt.out);
   tok.save_vocab(opt.out / "vocab.txt");
@@ -456,6 +552,7 @@ void train(const TrainOptions& opt, const Log& log) {
     meta["batch"] = opt.batch;
     meta["lr"] = opt.lr;
     meta["hidden"] = opt.hidden;
+    meta["ranks"] = world;
     meta["types"] = types;
     std::ofstream(opt.out / "training.json") << meta.dump(2) << "\n";
   }
@@ -463,9 +560,17 @@ void train(const TrainOptions& opt, const Log& log) {
   calibrate(opt.out, opt.seed + 1000003, opt.calibration_samples, log);
 }
 
-void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) {
-  // Greedy answers with their per-step logits on held-out samples, then the
-  // temperature minimising the ECE of the length-normalised probability.
+namespace {
+
+struct CalItem {
+  Image image;
+  std::string question;
+  std::function<bool(const std::string&)> correct;
+};
+
+// Greedy answers with their per-step logits on held-out items, then the
+// temperature minimising the ECE of the length-normalised probability.
+void fit_calibration(const fs::path& model, const std::vector<CalItem>& items, const Log& log) {
   auto cfg = load_config(model);
   auto tok = Tokenizer::from_folder(model);
   Model m(cfg);
@@ -476,11 +581,11 @@ void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) 
   std::vector<std::vector<int64_t>> chosen;
   std::vector<int> correct;
   std::vector<double> heur;
-  for (int i = 0; i < count; ++i) {
-    auto s = shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), train_gen());
-    auto p = preprocess(image_from_mat(s.scene.rgb), cfg.preprocess);
+  const int count = static_cast<int>(items.size());
+  for (const auto& item : items) {
+    auto p = preprocess(item.image, cfg.preprocess);
     auto image = m->vision_model->forward(torch::from_blob(p.data(), {1, 3, cfg.preprocess.size, cfg.preprocess.size}, torch::kFloat32));
-    auto enc = tok.encode(s.question);
+    auto enc = tok.encode(item.question);
     auto ids = torch::tensor(enc.ids, torch::kLong).unsqueeze(0);
     auto f = m->text_encoder->forward(ids, torch::ones_like(ids), image);
     std::vector<LayerCache> cache;
@@ -498,7 +603,7 @@ void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) 
     }
     std::vector<int64_t> body(out.begin(), out.end());
     if (!body.empty() && body.back() == cfg.eos_id) body.pop_back();
-    correct.push_back(answer_correct(s, tok.decode(body, true)) ? 1 : 0);
+    correct.push_back(item.correct(tok.decode(body, true)) ? 1 : 0);
     heur.push_back(top1 / static_cast<double>(out.size()) / (1.0 + 0.1 * std::max<double>(0, static_cast<double>(out.size()) - 2)));
     step_logits.push_back(std::move(ls));
     chosen.push_back(std::move(out));
@@ -541,6 +646,18 @@ void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) 
                   best_t, best_e, ece_raw, ece_h, acc);
     log(buf);
   }
+}
+
+}  // namespace
+
+void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) {
+  std::vector<CalItem> items;
+  for (int i = 0; i < count; ++i) {
+    auto s = shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), train_gen());
+    items.push_back({image_from_mat(s.scene.rgb), s.question,
+                     [s](const std::string& answer) { return answer_correct(s, answer); }});
+  }
+  fit_calibration(model, items, log);
 }
 
 EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& log) {
@@ -678,6 +795,347 @@ RetrievalReport evaluate_retrieval(const fs::path& model, uint64_t seed, int zer
   rep.zero_shot_single = count ? static_cast<double>(right) / count : 0;
   if (log) log(rep.to_json());
   return rep;
+}
+
+// ---------------------------------------------------------------- fine-tuning
+
+std::string FinetuneReport::to_json() const {
+  nlohmann::json j = {{"train", train},
+                      {"val", val},
+                      {"val_accuracy_before", val_accuracy_before},
+                      {"val_accuracy_after", val_accuracy_after},
+                      {"epochs_run", epochs_run},
+                      {"best_epoch", best_epoch},
+                      {"new_tokens", new_tokens}};
+  return j.dump(2);
+}
+
+namespace {
+
+struct Example {
+  std::string image, question, answer;
+};
+
+std::vector<Example> read_examples(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw Error(ErrorCode::Io, file.string() + ": cannot read the data file");
+  std::vector<Example> out;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = file.string() + ":" + std::to_string(n);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+      throw Error(ErrorCode::BadArgument, where + ": not a JSON object");
+    }
+    for (const char* k : {"image", "question", "answer"})
+      if (!j.is_object() || !j.contains(k) || !j[k].is_string() || j[k].get<std::string>().empty())
+        throw Error(ErrorCode::BadArgument, where + ": needs a non-empty string \"" + k + "\"");
+    fs::path img = fs::u8path(j["image"].get<std::string>());
+    if (img.is_relative()) img = file.parent_path() / img;
+    out.push_back({img.u8string(), j["question"], j["answer"]});
+  }
+  if (out.size() < 2) throw Error(ErrorCode::BadArgument, file.string() + ": needs at least two examples");
+  return out;
+}
+
+std::string normalise(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n.");
+  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+// Words of the texts that the vocabulary only knows as [UNK].
+std::vector<std::string> unknown_words(const Tokenizer& tok, const std::vector<Example>& ex) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& e : ex)
+    for (const std::string& text : {e.question, e.answer}) {
+      std::string word;
+      auto flush = [&] {
+        if (word.empty()) return;
+        const std::string w = tok.lower_case() ? normalise(word) : word;
+        word.clear();
+        if (seen.count(w)) return;
+        const auto pieces = tok.tokenize(w);
+        if (std::find(pieces.begin(), pieces.end(), "[UNK]") != pieces.end()) {
+          seen.insert(w);
+          out.push_back(w);
+        }
+      };
+      for (char c : text) {
+        if (std::isspace(static_cast<unsigned char>(c)) || std::ispunct(static_cast<unsigned char>(c))) flush();
+        else word += c;
+      }
+      flush();
+    }
+  return out;
+}
+
+double greedy_accuracy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, const Tensor& pixels,
+                       const std::vector<Example>& ex, const std::vector<size_t>& idx) {
+  if (idx.empty()) return 0;
+  torch::NoGradGuard ng;
+  int right = 0;
+  for (size_t i : idx) {
+    auto image = m->vision_model->forward(pixels[static_cast<int64_t>(i)].unsqueeze(0));
+    auto ids = torch::tensor(tok.encode(ex[i].question).ids, torch::kLong).unsqueeze(0);
+    auto f = m->text_encoder->forward(ids, torch::ones_like(ids), image);
+    std::vector<LayerCache> cache;
+    std::vector<int64_t> out;
+    int64_t next = cfg.bos_id;
+    for (int t = 0; t < 20; ++t) {
+      next = m->text_decoder->forward(torch::full({1, 1}, next, torch::kLong), f, {}, &cache, t)[0][-1].argmax().item<int64_t>();
+      if (next == cfg.eos_id) break;
+      out.push_back(next);
+    }
+    right += normalise(tok.decode(out, true)) == normalise(ex[i].answer);
+  }
+  return static_cast<double>(right) / static_cast<double>(idx.size());
+}
+
+}  // namespace
+
+FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
+  if (opt.out.empty()) throw Error(ErrorCode::BadArgument, "finetune needs --out DIR");
+  if (opt.epochs < 1 || opt.batch < 1 || opt.lr <= 0 || opt.val_split < 0 || opt.val_split >= 1)
+    throw Error(ErrorCode::BadArgument, "finetune: epochs and batch must be positive, val-split in [0, 1)");
+  configure_compute_threads(opt.threads);
+  torch::manual_seed(opt.seed);
+  auto base_cfg = load_config(opt.model);
+  if (base_cfg.task != "vqa") throw Error(ErrorCode::BadArgument, "finetune works on question-answering models");
+  auto tok = Tokenizer::from_folder(opt.model);
+  auto ex = read_examples(opt.data);
+
+  // images, decoded and preprocessed once
+  const int S = base_cfg.preprocess.size;
+  auto pixels = torch::empty({static_cast<int64_t>(ex.size()), 3, S, S});
+  for (size_t i = 0; i < ex.size(); ++i) {
+    Image img;
+    try {
+      img = decode_image_file(fs::u8path(ex[i].image));
+    } catch (const Error& e) {
+      throw Error(e.code(), opt.data.string() + ": example " + std::to_string(i + 1) + ": " + e.what());
+    }
+    auto p = preprocess(img, base_cfg.preprocess);
+    pixels[static_cast<int64_t>(i)].copy_(torch::from_blob(p.data(), {3, S, S}, torch::kFloat32));
+  }
+
+  // split (the same on every rank)
+  std::vector<size_t> order(ex.size());
+  std::iota(order.begin(), order.end(), 0);
+  shapes::Rng rng(opt.seed ^ 0xF17E7u);
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(rng.below(static_cast<int>(i)))]);
+  size_t nval = static_cast<size_t>(std::ceil(opt.val_split * static_cast<double>(ex.size())));
+  if (opt.val_split > 0) nval = std::clamp<size_t>(nval, 1, ex.size() - 1);
+  std::vector<size_t> val(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(nval)),
+      trn(order.begin() + static_cast<std::ptrdiff_t>(nval), order.end());
+
+  auto dp = DataParallel::from_env(std::chrono::milliseconds(static_cast<int64_t>(opt.dist_timeout_s * 1000)));
+  const int world = dp ? dp->world() : 1, rank = dp ? dp->rank() : 0;
+  const bool lead = rank == 0;
+  if (opt.batch % world != 0)
+    throw Error(ErrorCode::BadArgument, "the batch (" + std::to_string(opt.batch) + ") must split evenly over " +
+                                            std::to_string(world) + " ranks");
+  const int local = opt.batch / world;
+
+  FinetuneReport rep;
+  rep.train = static_cast<int>(trn.size());
+  rep.val = static_cast<int>(val.size());
+  Model base(base_cfg);
+  base->load_weights(SafeTensors::open(opt.model / "model.safetensors"));
+  base->eval();
+  if (lead) rep.val_accuracy_before = greedy_accuracy(base, base_cfg, tok, pixels, ex, val);
+
+  // new words: new rows of every vocabulary-sized tensor, the old rows kept
+  rep.new_tokens = unknown_words(tok, ex);
+  for (const auto& w : rep.new_tokens) tok.add_token(w);
+  auto cfg = base_cfg;
+  cfg.text.vocab_size = std::max<int>(cfg.text.vocab_size, static_cast<int>(tok.vocab_size()));
+  for (const auto& e : ex) {
+    const std::string a = normalise(e.answer);
+    if (!cfg.answer_list.empty() && std::find(cfg.answer_list.begin(), cfg.answer_list.end(), a) == cfg.answer_list.end())
+      cfg.answer_list.push_back(a);
+  }
+  cfg.validate();
+  Model m(cfg);
+  {
+    torch::NoGradGuard ng;
+    auto old = base->named_parameters(true);
+    for (auto& p : m->named_parameters(true)) {
+      const Tensor src = old[p.key()];
+      auto& dst = p.value();
+      if (src.sizes() == dst.sizes()) {
+        dst.copy_(src);
+      } else {  // vocabulary-sized on dim 0
+        const int64_t n = src.size(0);
+        dst.slice(0, 0, n).copy_(src);
+        dst.slice(0, n).copy_(src.mean(0, true).expand_as(dst.slice(0, n)));
+      }
+    }
+  }
+  if (log && lead && !rep.new_tokens.empty()) {
+    std::string w;
+    for (const auto& t : rep.new_tokens) w += (w.empty() ? "" : ", ") + t;
+    log("new words: " + w);
+  }
+  // freezing
+  const int64_t old_vocab = base_cfg.text.vocab_size;
+  for (auto& p : m->named_parameters(true)) {
+    const std::string& k = p.key();
+    const bool vision = k.rfind("vision_model.", 0) == 0;
+    const bool text = k.rfind("text_encoder.", 0) == 0 && k.find(".crossattention.") == std::string::npos &&
+                      k.find("routing") == std::string::npos;
+    if ((opt.freeze_vision && vision) || (opt.freeze_text && text)) p.value().set_requires_grad(false);
+  }
+  if (opt.freeze_text && !rep.new_tokens.empty()) {
+    // the new words still need their rows in the frozen question encoder
+    auto& w = m->text_encoder->embeddings->word_embeddings->weight;
+    w.set_requires_grad(true);
+    w.register_hook([old_vocab](Tensor g) {
+      g = g.clone();
+      g.slice(0, 0, old_vocab).zero_();
+      return g;
+    });
+  }
+  std::vector<Tensor> trainable;
+  for (auto& p : m->parameters()) if (p.requires_grad()) trainable.push_back(p);
+  torch::optim::AdamW optim(trainable, torch::optim::AdamWOptions(opt.lr).weight_decay(0.01));
+  if (dp) {
+    std::vector<Tensor> params;
+    torch::NoGradGuard ng;
+    for (auto& p : m->parameters()) params.push_back(p.data());
+    dp->broadcast(params);
+  }
+
+  auto batch_of = [&](const std::vector<size_t>& idx) {
+    Batch b;
+    std::vector<std::vector<int64_t>> qs, din, dt;
+    std::vector<Tensor> px;
+    for (size_t i : idx) {
+      px.push_back(pixels[static_cast<int64_t>(i)]);
+      qs.push_back(tok.encode(ex[i].question).ids);
+      auto a = tok.encode(normalise(ex[i].answer), false).ids;
+      std::vector<int64_t> in{cfg.bos_id};
+      in.insert(in.end(), a.begin(), a.end());
+      a.push_back(cfg.eos_id);
+      din.push_back(in);
+      dt.push_back(a);
+      b.type.push_back(0);
+    }
+    b.pixels = torch::stack(px);
+    b.q_ids = pad_rows(qs, cfg.pad_id, &b.q_mask);
+    b.dec_in = pad_rows(din, cfg.pad_id, nullptr);
+    b.dec_tgt = pad_rows(dt, -100, nullptr);
+    return b;
+  };
+
+  double best = -1;
+  int bad = 0;
+  std::vector<Tensor> best_state;
+  const int steps_per_epoch = std::max<int>(1, static_cast<int>(trn.size()) / opt.batch);
+  for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+    m->train();
+    std::vector<size_t> perm = trn;
+    shapes::Rng er(shapes::mix_seed(opt.seed, static_cast<uint64_t>(epoch)));
+    for (size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[static_cast<size_t>(er.below(static_cast<int>(i)))]);
+    double loss_sum = 0;
+    for (int st = 0; st < steps_per_epoch; ++st) {
+      std::vector<size_t> idx;
+      for (int k = 0; k < local; ++k) {
+        const size_t pos = static_cast<size_t>(st * opt.batch + rank * local + k);
+        idx.push_back(perm[pos % perm.size()]);
+      }
+      auto b = batch_of(idx);
+      optim.zero_grad();
+      auto loss = loss_of(m, b, dp.get());
+      loss.total.backward();
+      if (dp) sum_gradients(m, *dp);
+      torch::nn::utils::clip_grad_norm_(trainable, 1.0);
+      optim.step();
+      loss_sum += loss.lm_part;
+    }
+    m->eval();
+    // the lead rank judges; every rank learns the verdict
+    auto verdict = torch::zeros({2}, torch::kFloat64);
+    if (lead) verdict[0] = val.empty() ? -loss_sum : greedy_accuracy(m, cfg, tok, pixels, ex, val);
+    if (dp) {
+      std::vector<Tensor> v{verdict};
+      dp->broadcast(v);
+    }
+    const double acc = verdict[0].item<double>();
+    rep.epochs_run = epoch;
+    if (acc > best) {
+      best = acc;
+      rep.best_epoch = epoch;
+      bad = 0;
+      best_state.clear();
+      for (auto& p : m->parameters()) best_state.push_back(p.detach().clone());
+    } else {
+      ++bad;
+    }
+    if (log && lead) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "epoch %d  loss %.4f  validation accuracy %.3f%s", epoch,
+                    loss_sum / steps_per_epoch * world, acc, bad == 0 ? "  (best)" : "");
+      log(buf);
+    }
+    if (bad >= opt.patience) break;
+  }
+  {
+    torch::NoGradGuard ng;
+    auto params = m->parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_state[i]);
+  }
+  rep.val_accuracy_after = val.empty() ? 0 : best;
+  if (!lead) return rep;
+  fs::create_directories(opt.out);
+  save_config(cfg, opt.out);
+  tok.save_vocab(opt.out / "vocab.txt");
+  if (fs::exists(opt.model / "tokenizer_config.json"))
+    fs::copy_file(opt.model / "tokenizer_config.json", opt.out / "tokenizer_config.json", fs::copy_options::overwrite_existing);
+  m->save_weights(opt.out / "model.safetensors");
+  std::ofstream(opt.out / "finetune.json") << rep.to_json() << "\n";
+  if (!val.empty()) {
+    std::vector<CalItem> items;
+    for (size_t i : val) {
+      const std::string want = normalise(ex[i].answer);
+      items.push_back({decode_image_file(fs::u8path(ex[i].image)), ex[i].question,
+                       [want](const std::string& a) { return normalise(a) == want; }});
+    }
+    fit_calibration(opt.out, items, log);
+  }
+  return rep;
+}
+
+int write_new_color_set(const fs::path& dir, uint64_t seed, int count, const std::string& name,
+                        const std::array<uint8_t, 3>& rgb) {
+  fs::create_directories(dir / "images");
+  std::ofstream out(dir / "data.jsonl");
+  if (!out) throw Error(ErrorCode::Io, (dir / "data.jsonl").string() + ": cannot write");
+  int painted = 0;
+  for (int i = 0; i < count; ++i) {
+    auto s = shapes::make_sample_of_type(shapes::mix_seed(seed, static_cast<uint64_t>(i)), "color", shapes::GenOptions{});
+    shapes::Rng r(shapes::mix_seed(seed ^ 0xC0105ull, static_cast<uint64_t>(i)));
+    std::string answer = s.answer;
+    if (r.chance(0.5) && s.referred >= 0) {
+      const auto& obj = s.scene.objects[static_cast<size_t>(s.referred)];
+      cv::Mat mask;
+      cv::dilate(obj.mask, mask, cv::Mat());  // cover the antialiased rim too
+      s.scene.rgb.setTo(cv::Scalar(rgb[0], rgb[1], rgb[2]), mask);
+      answer = name;
+      ++painted;
+    }
+    char file[32];
+    std::snprintf(file, sizeof file, "images/%06d.png", i);
+    save_png(image_from_mat(s.scene.rgb), dir / file);
+    out << nlohmann::json{{"image", file}, {"question", s.question}, {"answer", answer}}.dump() << "\n";
+  }
+  return painted;
 }
 
 }  // namespace core::train

@@ -1,11 +1,13 @@
 #pragma once
 // Training, evaluation and calibration of Open-AutoGLM models on the shapes
 // world (shared/spec/shapes-world.md). Torch stays inside trainer.cpp.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace core::train {
 
@@ -27,6 +29,7 @@ struct TrainOptions {
   double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
   int checkpoint_every = 500;     // steps; OUT/checkpoint holds the latest
   bool resume = false;            // continue from OUT/checkpoint
+  double dist_timeout_s = 120;    // data parallel: how long a rank waits for the others
 };
 
 // Named settings: "default" is the recipe of the shipped model.
@@ -66,6 +69,40 @@ EvalReport evaluate(const std::filesystem::path& model, uint64_t seed, int count
 bool has_alignment(const std::filesystem::path& model);  // config's align_dim > 0
 // Throws BadArgument when the model has no alignment heads.
 RetrievalReport evaluate_retrieval(const std::filesystem::path& model, uint64_t seed, int zero_shot_count, const Log& log);
+
+// Fine-tuning on a user's own (image, question, answer) set.
+struct FinetuneOptions {
+  std::filesystem::path model;  // the model folder to start from
+  std::filesystem::path data;   // JSON Lines: {"image": path (relative to the file's folder), "question", "answer"}
+  std::filesystem::path out;    // the new model folder
+  bool freeze_vision = false;   // keep the image encoder as it is
+  bool freeze_text = false;     // keep the question encoder but its fusion (cross-attention, gates, routing)
+  double lr = 3e-4;
+  int epochs = 10;
+  int batch = 16;               // global batch (split over ranks)
+  double val_split = 0.15;      // share held out for validation, early stopping and calibration
+  int patience = 3;             // epochs without a better validation accuracy before stopping
+  uint64_t seed = 1;
+  int threads = 0;
+  double dist_timeout_s = 120;
+};
+
+struct FinetuneReport {
+  int train = 0, val = 0;
+  double val_accuracy_before = 0, val_accuracy_after = 0;
+  int epochs_run = 0, best_epoch = 0;
+  std::vector<std::string> new_tokens;
+  std::string to_json() const;
+};
+
+FinetuneReport finetune(const FinetuneOptions& opt, const Log& log);
+
+// A set for fine-tuning examples: colour questions about shapes-world scenes in
+// which, half of the time, the object asked about is repainted in a colour the
+// shipped model has never seen (`name`, `rgb`). Writes DIR/images/*.png and
+// DIR/data.jsonl. Returns the number of samples with the new colour.
+int write_new_color_set(const std::filesystem::path& dir, uint64_t seed, int count, const std::string& name,
+                        const std::array<uint8_t, 3>& rgb);
 
 // Fits the temperature on held-out samples and writes calibration.json.
 void calibrate(const std::filesystem::path& model, uint64_t seed, int count, const Log& log);
