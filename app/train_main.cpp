@@ -29,6 +29,7 @@ Usage:
                            relative to its folder; WORLD_SIZE > 1 splits each batch over ranks)
   autoglm-train generate-new-color --out DIR [--count N] [--seed S] [--name pink] [--rgb 255,105,180]
                           (colour questions where half the objects asked about wear a new colour)
+  autoglm-train eval-set  --model DIR --data FILE.jsonl   (exact-match accuracy on a finetune-format set)
   autoglm-train calibrate --model DIR [--seed S] [--count N]
   autoglm-train eval      --model DIR [--seed S] [--count N] [--zero-shot N]
                           (with alignment heads also retrieval recall and zero-shot accuracy)
@@ -110,6 +111,10 @@ int main(int argc, char** argv) {
         throw core::Error(core::ErrorCode::BadArgument, "--rgb must be R,G,B");
       const int n = core::train::write_new_color_set(a["--out"], seed, static_cast<int>(num("--count", 400)), name, rgb);
       std::cerr << "wrote " << a["--out"] << "/data.jsonl (" << n << " objects repainted " << name << ")\n";
+    } else if (cmd == "eval-set") {
+      if (!a.count("--model") || !a.count("--data"))
+        throw core::Error(core::ErrorCode::BadArgument, "eval-set needs --model DIR --data FILE.jsonl");
+      std::cout << nlohmann::json{{"accuracy", core::train::evaluate_examples(a["--model"], a["--data"])}}.dump() << "\n";
     } else if (cmd == "calibrate") {
       core::train::calibrate(a["--model"], seed + 1000003, static_cast<int>(num("--count", 600)), log);
     } else if (cmd == "eval") {

@@ -1002,9 +1002,19 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
       return g;
     });
   }
-  std::vector<Tensor> trainable;
-  for (auto& p : m->parameters()) if (p.requires_grad()) trainable.push_back(p);
-  torch::optim::AdamW optim(trainable, torch::optim::AdamWOptions(opt.lr).weight_decay(0.01));
+  std::vector<Tensor> trainable, decayed, rows_only;
+  const Tensor& words = m->text_encoder->embeddings->word_embeddings->weight;
+  for (auto& p : m->parameters()) {
+    if (!p.requires_grad()) continue;
+    trainable.push_back(p);
+    // weight decay would move the frozen rows too
+    (opt.freeze_text && p.is_same(words) ? rows_only : decayed).push_back(p);
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decayed, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(opt.lr).weight_decay(0.01)));
+  if (!rows_only.empty())
+    groups.emplace_back(rows_only, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(opt.lr).weight_decay(0)));
+  torch::optim::AdamW optim(groups, torch::optim::AdamWOptions(opt.lr).weight_decay(0.01));
   if (dp) {
     std::vector<Tensor> params;
     torch::NoGradGuard ng;
@@ -1110,6 +1120,19 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
     fit_calibration(opt.out, items, log);
   }
   return rep;
+}
+
+double evaluate_examples(const fs::path& model, const fs::path& data) {
+  auto ex = read_examples(data);
+  auto engine = Engine::load(model, Options{Device::Cpu});
+  int right = 0;
+  AskOptions o;
+  o.beams = 1;
+  for (const auto& e : ex) {
+    auto r = engine->ask(engine->encode(decode_image_file(fs::u8path(e.image))), e.question, o);
+    right += !r.answers.empty() && normalise(r.answers.front().text) == normalise(e.answer);
+  }
+  return static_cast<double>(right) / static_cast<double>(ex.size());
 }
 
 int write_new_color_set(const fs::path& dir, uint64_t seed, int count, const std::string& name,

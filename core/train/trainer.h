@@ -77,7 +77,7 @@ struct FinetuneOptions {
   std::filesystem::path out;    // the new model folder
   bool freeze_vision = false;   // keep the image encoder as it is
   bool freeze_text = false;     // keep the question encoder but its fusion (cross-attention, gates, routing)
-  double lr = 3e-4;
+  double lr = 1e-3;
   int epochs = 10;
   int batch = 16;               // global batch (split over ranks)
   double val_split = 0.15;      // share held out for validation, early stopping and calibration
@@ -96,6 +96,10 @@ struct FinetuneReport {
 };
 
 FinetuneReport finetune(const FinetuneOptions& opt, const Log& log);
+
+// Exact-match accuracy (case and a final full stop ignored) of the model's
+// greedy answers on a JSON Lines set in the finetune format.
+double evaluate_examples(const std::filesystem::path& model, const std::filesystem::path& data);
 
 // A set for fine-tuning examples: colour questions about shapes-world scenes in
 // which, half of the time, the object asked about is repainted in a colour the
