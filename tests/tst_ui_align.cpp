@@ -123,7 +123,7 @@ class TstUiAlign : public QObject {
   void labelsGiveEachImageADistribution() {
     auto* panel = m_win->alignPanel();
     QSignalSpy ready(m_win->controller(), &ui::InferenceController::alignReady);
-    panel->labelsEdit()->setText(QStringLiteral("a red circle, a blue square, a green star"));
+    panel->labelsEdit()->setText(QStringLiteral("a yellow star, a purple square, a red circle"));
     QTest::mouseClick(panel->labelButton(), Qt::LeftButton);
     QVERIFY(ready.wait(60000));
     QVERIFY(m_win->setCurrentImage(m_images[2]));
@@ -131,16 +131,22 @@ class TstUiAlign : public QObject {
     QCOMPARE(probs.size(), 3);
     QVERIFY(std::abs(std::accumulate(probs.begin(), probs.end(), 0.0) - 1.0) < 1e-4);
     QVERIFY(probs[0] >= probs[1] && probs[1] >= probs[2]);  // highest first
-    QVERIFY(panel->chart()->labels().contains(QStringLiteral("a green star")));
+    QVERIFY(panel->chart()->labels().contains(QStringLiteral("a purple square")));
     // the engine's own distribution for that image
     auto engine = core::Engine::load(fs::u8path(m_model.toStdString()), core::Options{core::Device::Cpu});
     auto m = engine->match(engine->encode(core::decode_image_file(fs::u8path(m_images[2].toStdString()))),
-                           {"a red circle", "a blue square", "a green star"});
+                           {"a yellow star", "a purple square", "a red circle"});
     QVERIFY(std::abs(*std::max_element(probs.begin(), probs.end()) -
                      std::max({m[0].probability, m[1].probability, m[2].probability})) < 1e-4);
+    // the screenshot: a search applied, the best match selected with its labels
+    panel->searchEdit()->setText(QStringLiteral("a yellow star and a purple square"));
+    QTest::mouseClick(panel->searchButton(), Qt::LeftButton);
+    QVERIFY(ready.wait(60000));
+    QVERIFY(m_win->setCurrentImage(m_win->thumbnails()->item(0)->data(Qt::UserRole).toString()));
     QTest::qWait(100);  // layout requests are posted events
     const QImage shot = m_win->grab().toImage();
     QVERIFY(shot.save(QString::fromUtf8(AUTOGLM_BINARY_DIR) + QStringLiteral("/screenshot-search.png")));
+    m_win->clearSearch();
 
     // one label is not a choice
     panel->labelsEdit()->setText(QStringLiteral("only one"));
