@@ -28,6 +28,7 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+std::vector<std::string> split_list(const std::string& s);  // by commas, trimmed, empties dropped
 int to_int(const Args& a, const std::string& k, int def, int lo, int hi);
 std::filesystem::path model_dir(const Args& a);
 core::Options engine_options(const Args& a);

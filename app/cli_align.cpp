@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 #include "app/cli.h"
 #include "core/vision/image.h"
@@ -29,17 +28,6 @@ bool has_image_suffix(const fs::path& p) {
   return known.count(ext) > 0;
 }
 
-std::vector<std::string> labels_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -95,7 +83,7 @@ int cmd_search(const Args& a) {
 
 int cmd_label(const Args& a) {
   if (!a.has("--image")) throw UsageError("label needs --image PATH");
-  const auto labels = labels_of(a.get("--labels"));
+  const auto labels = split_list(a.get("--labels"));
   if (labels.size() < 2) throw UsageError("label needs at least two --labels, separated by commas");
   auto engine = core::Engine::load(model_dir(a), engine_options(a));
   auto id = engine->encode(core::decode_image_file(fs::u8path(a.get("--image"))));

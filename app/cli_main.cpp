@@ -112,17 +112,6 @@ core::HeatmapMethod parse_method(const std::string& s) {
   throw UsageError("--method must be layer, all-layers, rollout or grad-weighted");
 }
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 
 
@@ -348,6 +337,18 @@ int cmd_ask(const Args& a, bool describe) {
 }  // namespace
 
 namespace cli {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
 
 int to_int(const Args& a, const std::string& k, int def, int lo, int hi) {
   if (!a.values.count(k)) return def;
