@@ -145,7 +145,10 @@ bool tiff_ifd0_value(const uint8_t* d, size_t n, uint16_t wanted, uint64_t* out)
     switch (u16(e + 2)) {
       case 3: *out = u16(e + value_at); return true;   // SHORT
       case 4: *out = u32(e + value_at); return true;   // LONG
-      case 16: *out = u64(e + value_at); return true;  // LONG8
+      case 16:                                         // LONG8: only BigTIFF's 8-byte value fields hold one
+        if (!big) return false;
+        *out = u64(e + value_at);
+        return true;
       default: return false;
     }
   }
