@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev libicu-dev
   qt6-base-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools
   qt6-l10n-tools qt6-translations-l10n libqt6sql6-sqlite libqt6svg6 qt6-svg-dev
-  fonts-noto-cjk dpkg-dev rpm lintian
+  fonts-noto-cjk dpkg-dev rpm lintian nsis
   libgl-dev
   xvfb xauth
 )
