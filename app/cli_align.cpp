@@ -21,7 +21,7 @@ namespace {
 json round4(double v) { return std::round(v * 1e4) / 1e4; }
 
 bool has_image_suffix(const fs::path& p) {
-  static const std::set<std::string> known = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff",
+  static const std::set<std::string> known = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff",
                                               ".ppm", ".pgm", ".pbm", ".pnm", ".pfm", ".jp2", ".dib"};
   std::string ext = p.extension().u8string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -128,7 +128,7 @@ void image_seeds(const fs::path& dir) {
                          std::string(jpg.begin() + 2, jpg.end());
   write_file(dir / "exif_rot6.jpg", exif_jpg);
 
-  // 1x1 GIF89a (this OpenCV build cannot decode GIF: exercises the message).
+  // 1x1 GIF89a, its one pixel transparent (more GIF seeds, written by ImageMagick, sit beside it).
   write_file(dir / "pixel.gif", std::string("GIF89a\x01\0\x01\0\x80\0\0\xFF\xFF\xFF\0\0\0!\xF9\x04\x01\0\0\0\0,"
                                             "\0\0\0\0\x01\0\x01\0\0\x02\x02\x44\x01\0;", 43));
   // A PNG whose header declares 30000x30000 (a decompression bomb's header).

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <random>
 
 #include "core/error.h"
@@ -185,6 +186,207 @@ Image golden_rgb(const core::SafeTensors& st, const std::string& name) {
   return img;
 }
 
+fs::path fixture(const char* name) { return fs::path(AUTOGLM_SOURCE_DIR) / "tests" / "data" / name; }
+
+Image decode_bytes(const std::string& bytes, const std::string& label = "mem") {
+  return core::decode_image_memory(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), label, {});
+}
+
+std::string le16(int v) { return {char(v & 0xFF), char(v >> 8 & 0xFF)}; }
+
+uint32_t adler32(const std::string& bytes) {
+  uint32_t a = 1, b = 0;
+  for (unsigned char c : bytes) {
+    a = (a + c) % 65521;
+    b = (b + a) % 65521;
+  }
+  return b << 16 | a;
+}
+
+// A PNG of packed rows (filter 0) in stored (uncompressed) deflate blocks, for
+// the layouts OpenCV cannot write (grey + alpha).
+std::string png_raw(uint32_t w, uint32_t h, int depth, int colour_type, const std::string& rows) {
+  const size_t stride = rows.size() / h;
+  std::string raw;
+  for (uint32_t y = 0; y < h; ++y) raw += '\0' + rows.substr(y * stride, stride);
+  std::string z("\x78\x01", 2);
+  for (size_t at = 0; at < raw.size(); at += 65535) {
+    const size_t n = std::min<size_t>(65535, raw.size() - at);
+    z += char(at + n == raw.size() ? 1 : 0) + le16(int(n)) + le16(int(~n & 0xFFFF)) + raw.substr(at, n);
+  }
+  z += be32(adler32(raw));
+  const std::string ihdr = be32(w) + be32(h) + char(depth) + char(colour_type) + std::string(3, '\0');
+  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", z) +
+         png_chunk("IEND", "");
+}
+
+// ---- a small GIF encoder: real LZW, so that the decoder's string table, code
+// width growth and clear codes are all exercised.
+
+struct GifSpec {
+  const char* name;
+  int screen_w, screen_h;
+  int left, top, w, h;  // the frame
+  int colours;          // table size: a power of two, 2 to 256
+  bool global, local;   // which colour tables are present (the frame uses the local one if any)
+  bool interlaced;
+  int transparent;      // -1: none
+  int background;
+  bool defer_clear;     // no clear code when the string table is full
+};
+
+const GifSpec kGifSpecs[] = {
+    {"2 colours", 5, 3, 0, 0, 5, 3, 2, true, false, false, -1, 0, false},
+    {"16 colours", 31, 17, 0, 0, 31, 17, 16, true, false, false, -1, 0, false},
+    {"interlaced 13x11", 13, 11, 0, 0, 13, 11, 16, true, false, true, -1, 0, false},
+    {"interlaced h=1", 7, 1, 0, 0, 7, 1, 4, true, false, true, -1, 0, false},
+    {"interlaced h=2", 7, 2, 0, 0, 7, 2, 4, true, false, true, -1, 0, false},
+    {"interlaced h=3", 7, 3, 0, 0, 7, 3, 4, true, false, true, -1, 0, false},
+    {"interlaced h=5", 7, 5, 0, 0, 7, 5, 4, true, false, true, -1, 0, false},
+    {"interlaced h=8", 7, 8, 0, 0, 7, 8, 4, true, false, true, -1, 0, false},
+    {"interlaced h=9", 7, 9, 0, 0, 7, 9, 4, true, false, true, -1, 0, false},
+    {"transparent index", 9, 7, 0, 0, 9, 7, 8, true, false, false, 3, 0, false},
+    {"interlaced, transparent, local table, offset frame", 20, 15, 5, 4, 11, 9, 32, true, true, true, 7, 2, false},
+    {"offset frame on the background colour", 12, 10, 3, 2, 5, 4, 8, true, false, false, -1, 6, false},
+    {"frame clipped at the screen edge", 10, 8, 7, 6, 6, 5, 4, true, false, false, -1, 1, false},
+    {"local table only", 6, 6, 1, 1, 4, 4, 4, false, true, false, -1, 0, false},
+    {"background index past the table", 6, 6, 1, 1, 4, 4, 4, true, false, false, -1, 9, false},
+    {"256 colours, clear codes", 120, 100, 0, 0, 120, 100, 256, true, false, false, -1, 0, false},
+    {"256 colours, deferred clear", 120, 100, 0, 0, 120, 100, 256, true, false, true, 200, 0, true},
+};
+
+std::array<int, 3> gif_colour(int i, bool local) {
+  return local ? std::array<int, 3>{(i * 53 + 11) & 255, (i * 97 + 3) & 255, (i * 191 + 100) & 255}
+               : std::array<int, 3>{(i * 29 + 200) & 255, (i * 71 + 50) & 255, (i * 13 + 7) & 255};
+}
+
+// Frame indices, row-major in display order: runs and noise mixed.
+std::vector<uint8_t> gif_indices(const GifSpec& s) {
+  std::mt19937 rng(uint32_t(s.w * 131 + s.h));
+  std::vector<uint8_t> idx(size_t(s.w) * s.h);
+  for (size_t i = 0; i < idx.size(); ++i)
+    idx[i] = uint8_t(i > 0 && rng() % 3 == 0 ? idx[i - 1] : rng() % s.colours);
+  return idx;
+}
+
+std::string gif_lzw(const std::vector<uint8_t>& idx, int min_size, bool defer_clear) {
+  const int clear = 1 << min_size, end = clear + 1;
+  std::string out;
+  uint32_t acc = 0;
+  int nacc = 0;
+  // width and next follow the decoder: it adds a string for every code it reads
+  // but the first after a clear, and reads one bit more once the next free
+  // code needs it.
+  int width = min_size + 1, next = end + 1;
+  bool first = true;
+  auto put = [&](int code) {
+    acc |= uint32_t(code) << nacc;
+    for (nacc += width; nacc >= 8; nacc -= 8, acc >>= 8) out.push_back(char(acc & 0xFF));
+  };
+  auto emit = [&](int code) {
+    put(code);
+    if (!first && next < 4096 && ++next == 1 << width && width < 12) ++width;
+    first = false;
+  };
+  std::map<std::pair<int, int>, int> dict;
+  int dict_next = end + 1;
+  put(clear);
+  int cur = idx[0];
+  for (size_t i = 1; i < idx.size(); ++i) {
+    const auto it = dict.find({cur, idx[i]});
+    if (it != dict.end()) {
+      cur = it->second;
+      continue;
+    }
+    emit(cur);
+    if (dict_next < 4096) {
+      dict[{cur, idx[i]}] = dict_next++;
+    } else if (!defer_clear) {
+      put(clear);
+      width = min_size + 1;
+      next = dict_next = end + 1;
+      first = true;
+      dict.clear();
+    }
+    cur = idx[i];
+  }
+  emit(cur);
+  put(end);
+  if (nacc > 0) out.push_back(char(acc & 0xFF));
+  return out;
+}
+
+std::string gif_sub_blocks(const std::string& data) {
+  std::string out;
+  for (size_t at = 0; at < data.size(); at += 255) {
+    const size_t n = std::min<size_t>(255, data.size() - at);
+    out += char(n) + data.substr(at, n);
+  }
+  return out + '\0';
+}
+
+std::string make_gif(const GifSpec& s) {
+  int bits = 1;
+  while ((1 << bits) < s.colours) ++bits;
+  auto table = [&](bool local) {
+    std::string t;
+    for (int i = 0; i < s.colours; ++i)
+      for (int c : gif_colour(i, local)) t += char(c);
+    return t;
+  };
+  std::string g = "GIF89a" + le16(s.screen_w) + le16(s.screen_h);
+  g += char(s.global ? 0x80 | (bits - 1) : 0) + std::string{char(s.background), '\0'};
+  if (s.global) g += table(false);
+  g += std::string("\x21\xFE", 2) + gif_sub_blocks("made by tst_vision");
+  g += std::string("\x21\xFF\x0BNETSCAPE2.0\x03\x01\x00\x00\x00", 19);
+  if (s.transparent >= 0)
+    g += std::string("\x21\xF9\x04\x01\x00\x00", 6) + char(s.transparent) + '\0';
+  g += ',' + le16(s.left) + le16(s.top) + le16(s.w) + le16(s.h);
+  g += char((s.local ? 0x80 | (bits - 1) : 0) | (s.interlaced ? 0x40 : 0));
+  if (s.local) g += table(true);
+  std::vector<uint8_t> idx = gif_indices(s), stream;
+  if (s.interlaced) {
+    static const int start[] = {0, 4, 2, 1}, step[] = {8, 8, 4, 2};
+    for (int pass = 0; pass < 4; ++pass)
+      for (int y = start[pass]; y < s.h; y += step[pass])
+        stream.insert(stream.end(), idx.begin() + y * s.w, idx.begin() + (y + 1) * s.w);
+  } else {
+    stream = idx;
+  }
+  const int min_size = std::max(bits, 2);
+  g += char(min_size) + gif_sub_blocks(gif_lzw(stream, min_size, s.defer_clear));
+  return g + ';';
+}
+
+// What the decoder must produce: the screen on white (transparent index) or the
+// background colour, the frame on it, clipped to the screen.
+Image gif_expected(const GifSpec& s) {
+  Image img;
+  img.width = s.screen_w;
+  img.height = s.screen_h;
+  std::array<int, 3> fill{255, 255, 255};
+  if (s.transparent < 0 && s.global && s.background < s.colours) fill = gif_colour(s.background, false);
+  for (int i = 0; i < s.screen_w * s.screen_h; ++i) img.rgb.insert(img.rgb.end(), fill.begin(), fill.end());
+  const std::vector<uint8_t> idx = gif_indices(s);
+  for (int y = 0; y < s.h; ++y)
+    for (int x = 0; x < s.w; ++x) {
+      const int sx = s.left + x, sy = s.top + y, i = idx[size_t(y) * s.w + x];
+      if (sx >= s.screen_w || sy >= s.screen_h) continue;
+      const auto c = i == s.transparent ? std::array<int, 3>{255, 255, 255} : gif_colour(i, s.local);
+      std::copy(c.begin(), c.end(), &img.rgb[(size_t(sy) * s.screen_w + sx) * 3]);
+    }
+  return img;
+}
+
+// The 7x6 frame of tests/data/im_interlaced_transparent.gif (see README there).
+std::array<int, 3> im_frame_colour(int x, int y) {
+  static const int cols[8][3] = {{255, 0, 0},   {0, 255, 0},   {0, 0, 255},   {255, 255, 0},
+                                 {0, 255, 255}, {255, 0, 255}, {128, 64, 32}, {0, 0, 0}};
+  if ((x == 3 && y == 2) || (x == 0 && y == 5) || (x == 6 && y == 0)) return {255, 255, 255};
+  const int* c = cols[(x + 2 * y) % 8];
+  return {c[0], c[1], c[2]};
+}
+
 }  // namespace
 
 class TstVision : public QObject {
@@ -314,22 +516,28 @@ class TstVision : public QObject {
 
   void formats_data() {
     QTest::addColumn<QString>("ext");
+    QTest::addColumn<int>("quality");  // -1: the encoder's default
     QTest::addColumn<int>("tolerance");
-    QTest::newRow("png") << ".png" << 0;
-    QTest::newRow("bmp") << ".bmp" << 0;
-    QTest::newRow("tiff") << ".tiff" << 0;
-    QTest::newRow("webp") << ".webp" << 0;
-    QTest::newRow("ppm") << ".ppm" << 0;
-    QTest::newRow("sunraster") << ".ras" << 0;
-    QTest::newRow("jpeg") << ".jpg" << 40;
+    QTest::newRow("png") << ".png" << -1 << 0;
+    QTest::newRow("bmp") << ".bmp" << -1 << 0;
+    QTest::newRow("tiff") << ".tiff" << -1 << 0;
+    QTest::newRow("webp lossless") << ".webp" << 101 << 0;
+    QTest::newRow("webp lossy") << ".webp" << 75 << 40;
+    QTest::newRow("ppm") << ".ppm" << -1 << 0;
+    QTest::newRow("sunraster") << ".ras" << -1 << 0;
+    QTest::newRow("jpeg") << ".jpg" << -1 << 40;
   }
   void formats() {
     QFETCH(QString, ext);
+    QFETCH(int, quality);
     QFETCH(int, tolerance);
     if (!cv::haveImageWriter(ext.toStdString())) QSKIP("no OpenCV encoder for this format");
     const cv::Mat bgr = quadrants(38, 24);
-    const std::string bytes = encode(bgr, ext.toStdString());
+    std::vector<int> params;
+    if (quality >= 0) params = {ext == ".webp" ? cv::IMWRITE_WEBP_QUALITY : cv::IMWRITE_JPEG_QUALITY, quality};
+    const std::string bytes = encode(bgr, ext.toStdString(), params);
     QVERIFY(!bytes.empty());
+    if (ext == ".webp") QCOMPARE(bytes.substr(12, 4), std::string(quality > 100 ? "VP8L" : "VP8 "));
     int w = 0, h = 0;
     QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &w, &h));
     QCOMPARE(w, 38);
@@ -389,6 +597,37 @@ class TstVision : public QObject {
     QCOMPARE(pixel(img, 1, 0), (std::array<int, 3>{200, 0, 0}));
     QCOMPARE(pixel(img, 2, 0), (std::array<int, 3>{127, 127, 127}));
     QCOMPARE(pixel(img, 3, 0), (std::array<int, 3>{224, 204, 255}));
+  }
+
+  void png_grey_alpha_data() {
+    QTest::addColumn<int>("depth");
+    QTest::newRow("8-bit") << 8;
+    QTest::newRow("16-bit") << 16;
+  }
+  void png_grey_alpha() {
+    QFETCH(int, depth);
+    const int px[4][2] = {{10, 0}, {200, 255}, {0, 128}, {100, 51}};  // grey, alpha
+    std::string rows;
+    for (const auto& p : px)
+      for (int v : p) rows += depth == 8 ? std::string(1, char(v)) : std::string{char(v), char(v)};  // v * 257
+    const Image img = core::decode_image_file(write("grey_alpha.png", png_raw(4, 1, depth, 4, rows)));
+    QCOMPARE(img.width, 4);
+    QCOMPARE(img.height, 1);
+    const int want[] = {255, 200, 127, 224};  // on white, as png_alpha_on_white
+    for (int x = 0; x < 4; ++x) QCOMPARE(pixel(img, x, 0), (std::array<int, 3>{want[x], want[x], want[x]}));
+  }
+
+  // tests/data/cmyk.jpg: ImageMagick's CMYK conversion (Adobe, inverted) of
+  // four 8x8 quadrants.
+  void cmyk_jpeg() {
+    const Image img = core::decode_image_file(fixture("cmyk.jpg"));
+    QCOMPARE(img.width, 16);
+    QCOMPARE(img.height, 16);
+    const std::array<int, 3> want[4] = {{255, 0, 0}, {0, 160, 0}, {30, 60, 200}, {255, 255, 255}};
+    for (int q = 0; q < 4; ++q) {
+      const auto got = pixel(img, q % 2 ? 12 : 3, q / 2 ? 12 : 3);
+      QVERIFY2(near(got, want[q], 12), qPrintable(QString("quadrant %1: %2").arg(q).arg(str(got))));
+    }
   }
 
   void exif_orientation_data() {
@@ -538,22 +777,179 @@ class TstVision : public QObject {
     }
   }
 
-  void gif() {
-    // 1x1 GIF89a, one red pixel.
-    const QByteArray gif = QByteArray::fromHex(
-        "47494638396101000100800000ff000000000021f90401000000002c00000000010001000002024401003b");
+  void gif_pixel_data() {
+    QTest::addColumn<QByteArray>("hex");
+    QTest::addColumn<int>("rgb");
+    // 1x1, global table {red, black}, the pixel index 0; a Graphic Control
+    // Extension with and without the transparent flag.
+    QTest::newRow("GIF89a") << QByteArray("47494638396101000100800000ff000000000021f90400000000002c00000000010001000002024401003b")
+                            << 0xFF0000;
+    QTest::newRow("GIF89a, index 0 transparent")
+        << QByteArray("47494638396101000100800000ff000000000021f90401000000002c00000000010001000002024401003b")
+        << 0xFFFFFF;
+    QTest::newRow("GIF87a") << QByteArray("47494638376101000100800000ff0000000000" "2c00000000010001000002024401003b")
+                            << 0xFF0000;
+  }
+  void gif_pixel() {
+    QFETCH(QByteArray, hex);
+    QFETCH(int, rgb);
+    const QByteArray gif = QByteArray::fromHex(hex);
     int w = 0, h = 0;
     QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(gif.constData()), size_t(gif.size()), &w, &h));
     QCOMPARE(w, 1);
     QCOMPARE(h, 1);
-    const fs::path p = write("anim.gif", gif.toStdString());
+    const Image img = core::decode_image_file(write("pixel.gif", gif.toStdString()));
+    QCOMPARE(img.width, 1);
+    QCOMPARE(img.height, 1);
+    QCOMPARE(pixel(img, 0, 0), (std::array<int, 3>{rgb >> 16, rgb >> 8 & 255, rgb & 255}));
+  }
+
+  void gif_encoded_data() {
+    QTest::addColumn<int>("spec");
+    for (const GifSpec& s : kGifSpecs) QTest::newRow(s.name) << int(&s - kGifSpecs);
+  }
+  void gif_encoded() {
+    QFETCH(int, spec);
+    const GifSpec& s = kGifSpecs[spec];
+    const Image got = decode_bytes(make_gif(s));
+    const Image want = gif_expected(s);
+    QCOMPARE(got.width, want.width);
+    QCOMPARE(got.height, want.height);
+    for (int y = 0; y < want.height; ++y)
+      for (int x = 0; x < want.width; ++x)
+        if (pixel(got, x, y) != pixel(want, x, y))
+          QFAIL(qPrintable(QString("at %1,%2: %3, expected %4").arg(x).arg(y).arg(str(pixel(got, x, y)),
+                                                                             str(pixel(want, x, y)))));
+  }
+
+  // Files written by ImageMagick (tests/data/README.md says how).
+  void gif_imagemagick() {
+    const Image a = core::decode_image_file(fixture("im_interlaced_transparent.gif"));
+    QCOMPARE(a.width, 10);  // the logical screen; the 7x6 frame is at (2, 1)
+    QCOMPARE(a.height, 8);
+    for (int y = 0; y < 8; ++y)
+      for (int x = 0; x < 10; ++x) {
+        const bool in = x >= 2 && x < 9 && y >= 1 && y < 7;
+        const auto want = in ? im_frame_colour(x - 2, y - 1) : std::array<int, 3>{255, 255, 255};
+        QVERIFY2(pixel(a, x, y) == want, qPrintable(QString("at %1,%2: %3").arg(x).arg(y).arg(str(pixel(a, x, y)))));
+      }
+
+    const Image b = core::decode_image_file(fixture("im_251_colours.gif"));
+    QCOMPARE(b.width, 96);
+    QCOMPARE(b.height, 64);
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 96; ++x) {
+        const int i = (x * x * 31 + y * 17 + x * y * 7 + (x ^ y) * 3) % 251;
+        const std::array<int, 3> want{i, i * 37 % 256, (i * 101 + 7) % 256};
+        QVERIFY2(pixel(b, x, y) == want, qPrintable(QString("at %1,%2: %3").arg(x).arg(y).arg(str(pixel(b, x, y)))));
+      }
+
+    const Image c = core::decode_image_file(fixture("im_animated.gif"));  // the first frame of two
+    QCOMPARE(c.width, 8);
+    QCOMPARE(c.height, 4);
+    for (int y = 0; y < 4; ++y)
+      for (int x = 0; x < 8; ++x)
+        QCOMPARE(pixel(c, x, y), (x < 4 ? std::array<int, 3>{255, 0, 0} : std::array<int, 3>{0, 0, 255}));
+  }
+
+  void gif_truncated_data() {
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("cut");
+    QTest::addColumn<QString>("needle");
+    // im_interlaced_transparent.gif: header 0-12, colour table 13-60, graphic
+    // control extension 61-68, image descriptor 69-78, LZW code size 79, one
+    // data sub-block 80-99, terminator 100, trailer 101.
+    const QString f = "im_interlaced_transparent.gif";
+    QTest::newRow("before the screen size") << f << 8 << "unreadable GIF header";
+    QTest::newRow("in the screen descriptor") << f << 12 << "corrupt GIF (truncated header)";
+    QTest::newRow("in the colour table") << f << 30 << "corrupt GIF (truncated colour table)";
+    QTest::newRow("after the colour table") << f << 61 << "corrupt GIF (truncated file before the first image)";
+    QTest::newRow("in an extension") << f << 64 << "corrupt GIF (truncated extension)";
+    QTest::newRow("in the image descriptor") << f << 72 << "corrupt GIF (truncated image descriptor)";
+    QTest::newRow("before the LZW code size") << f << 79 << "corrupt GIF (truncated image data)";
+    QTest::newRow("in the first sub-block") << f << 85 << "corrupt GIF (truncated image data)";
+    QTest::newRow("2 bytes before the terminator") << f << 98 << "corrupt GIF (truncated image data)";
+    QTest::newRow("251 colours, half the data") << "im_251_colours.gif" << 4500 << "corrupt GIF (truncated image data)";
+  }
+  void gif_truncated() {
+    QFETCH(QString, file);
+    QFETCH(int, cut);
+    QFETCH(QString, needle);
+    const std::string bytes = testutil::read_file(fixture(file.toStdString().c_str()));
+    QVERIFY(bytes.size() > size_t(cut));
     try {
-      const Image img = core::decode_image_file(p);
-      QCOMPARE(img.width, 1);  // an OpenCV with a GIF reader: first frame
-      QCOMPARE(pixel(img, 0, 0), (std::array<int, 3>{255, 0, 0}));
+      decode_bytes(bytes.substr(0, size_t(cut)), "cut.gif");
+      QFAIL("decoded a truncated GIF");
     } catch (const core::Error& e) {
       QCOMPARE(e.code(), ErrorCode::BadImage);
-      QVERIFY2(std::string(e.what()).find("unsupported format (GIF") != std::string::npos, e.what());
+      const QString msg = QString::fromUtf8(e.what());
+      QVERIFY2(msg.startsWith("cut.gif: ") && msg.contains(needle), qPrintable(msg));
+    }
+  }
+
+  // Every prefix of the files above and of the small generated ones: an error
+  // or the whole image, never a crash; once a prefix decodes, the longer ones
+  // do too, and only the last bytes (end code, block terminator, trailer) may
+  // be missing from one that decodes.
+  void gif_every_cut() {
+    std::vector<std::string> files = {testutil::read_file(fixture("im_interlaced_transparent.gif")),
+                                      testutil::read_file(fixture("im_251_colours.gif"))};
+    for (const GifSpec& s : kGifSpecs)
+      if (s.w * s.h <= 400) files.push_back(make_gif(s));
+    for (const std::string& bytes : files) {
+      QVERIFY(!bytes.empty());
+      const Image whole = decode_bytes(bytes);
+      size_t first_ok = bytes.size();
+      for (size_t cut = 0; cut < bytes.size(); ++cut) {
+        try {
+          const Image img = decode_bytes(bytes.substr(0, cut), "cut.gif");
+          first_ok = std::min(first_ok, cut);
+          QVERIFY(img.rgb == whole.rgb);
+        } catch (const core::Error& e) {
+          QVERIFY2(first_ok == bytes.size(),
+                   qPrintable(QString("a cut at %1 fails, one at %2 decoded").arg(cut).arg(first_ok)));
+          QCOMPARE(e.code(), ErrorCode::BadImage);
+          QVERIFY2(std::string(e.what()).rfind("cut.gif: ", 0) == 0, e.what());
+        }
+      }
+      QVERIFY2(bytes.size() - first_ok >= 1 && bytes.size() - first_ok <= 4,
+               qPrintable(QString("%1 bytes, the first decoding prefix has %2").arg(bytes.size()).arg(first_ok)));
+    }
+  }
+
+  void gif_corrupt_data() {
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("needle");
+    GifSpec wide{"", 4, 4, 0, 0, 5, 4, 4, true, false, false, -1, 0, false};
+    QTest::newRow("frame wider than the screen")
+        << QByteArray::fromStdString(make_gif(wide)) << "corrupt GIF (frame of 5x4 pixels larger than the 4x4 screen)";
+    GifSpec tall = wide;
+    tall.w = 4;
+    tall.h = 5;
+    QTest::newRow("frame taller than the screen")
+        << QByteArray::fromStdString(make_gif(tall)) << "corrupt GIF (frame of 4x5 pixels larger than the 4x4 screen)";
+    // 1x1, table {red, black}; then what follows.
+    const QByteArray head = QByteArray::fromHex("47494638396101000100800000ff0000000000");
+    const QByteArray desc = QByteArray::fromHex("2c0000000001000100" "00");
+    QTest::newRow("code above the next free code") << head + desc + QByteArray::fromHex("02013c003b")
+                                                   << "corrupt GIF (bad LZW code)";
+    QTest::newRow("LZW code size 12") << head + desc + QByteArray::fromHex("0c024401003b") << "corrupt GIF (LZW code size 12)";
+    QTest::newRow("LZW code size 0") << head + desc + QByteArray::fromHex("00024401003b") << "corrupt GIF (LZW code size 0)";
+    QTest::newRow("trailer before any image") << head + ";" << "corrupt GIF (no image)";
+    QTest::newRow("unknown block") << head + "\x99" << "corrupt GIF (unknown block type 153)";
+    QTest::newRow("no colour table")
+        << QByteArray::fromHex("474946383961010001000000002c00000000010001000002024401003b") << "corrupt GIF (no colour table)";
+  }
+  void gif_corrupt() {
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, needle);
+    try {
+      decode_bytes(bytes.toStdString(), "bad.gif");
+      QFAIL("decoded");
+    } catch (const core::Error& e) {
+      QCOMPARE(e.code(), ErrorCode::BadImage);
+      const QString msg = QString::fromUtf8(e.what());
+      QVERIFY2(msg.startsWith("bad.gif: ") && msg.contains(needle), qPrintable(msg));
     }
   }
 

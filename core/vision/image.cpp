@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "core/error.h"
+#include "core/vision/gif.h"
 
 namespace core {
 
@@ -675,7 +676,7 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& l
   // also decodes others (Radiance HDR, JPEG 2000, ...) and would allocate the
   // whole image before the pixel limit could be checked (a decompression bomb).
   if (fmt == Format::Unknown)
-    fail(ErrorCode::BadImage, corrupt + " (unrecognised format; PNG, JPEG, BMP, WebP, TIFF, PNM and "
+    fail(ErrorCode::BadImage, corrupt + " (unrecognised format; PNG, JPEG, GIF, BMP, WebP, TIFF, PNM and "
                                         "Sun raster images are read)");
   int w = 0, h = 0;
   if (!probe(fmt, data, size, &w, &h))
@@ -688,6 +689,7 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& l
   if (w > kMaxSide || h > kMaxSide || int64_t(w) * h > (int64_t(1) << 30))
     fail(ErrorCode::ImageTooLarge, label + ": image is " + std::to_string(w) + "x" + std::to_string(h) +
                                        " pixels, above what the decoder reads (sides up to " + std::to_string(kMaxSide) + ")");
+  if (fmt == Format::Gif) return decode_gif(data, size, label);
   if (fmt == Format::Jpeg) {
     // libjpeg pads a truncated scan with grey and reports success; entropy-coded
     // data cannot contain FF D9, so a missing EOI after the first scan means truncation.
@@ -705,12 +707,7 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& l
   } catch (const cv::Exception&) {
     raw.release();
   }
-  if (raw.empty()) {
-    if (fmt == Format::Gif)
-      fail(ErrorCode::BadImage,
-           label + ": unsupported format (GIF cannot be read by this OpenCV build)");
-    fail(ErrorCode::BadImage, corrupt);
-  }
+  if (raw.empty()) fail(ErrorCode::BadImage, corrupt);
   check_pixels(label, raw.cols, raw.rows, lim);  // in case the decoder disagrees with the header
 
   cv::Mat rgb = to_rgb8(raw, label);

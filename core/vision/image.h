@@ -20,7 +20,8 @@ struct DecodeLimits {
   uint64_t max_file_bytes = 1ull << 30;     // files above this are not read
 };
 
-// 8/16-bit, grey, alpha (composited on white), CMYK JPEG; EXIF orientation applied.
+// 8/16-bit, grey, alpha (composited on white), CMYK JPEG, GIF (first frame); EXIF
+// orientation applied.
 // Throws core::Error (BadImage, ImageTooLarge, Io) naming the file.
 Image decode_image_file(const std::filesystem::path& path, const DecodeLimits& = {});
 Image decode_image_memory(const uint8_t* data, size_t size, const std::string& label,
