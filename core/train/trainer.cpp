@@ -376,6 +376,10 @@ void train(const TrainOptions& opt, const Log& log) {
   auto vocab = make_vocab(shapes::vocabulary());
   auto cfg = small_config(static_cast<int>(vocab.size()));
   cfg.vision.hidden = opt.hidden;
+  cfg.vision.image_size = opt.image_size;
+  cfg.vision.patch_size = opt.patch;
+  cfg.vision.stem = opt.stem;
+  cfg.preprocess.size = opt.image_size;
   cfg.vision.layers = opt.vision_layers;
   cfg.vision.heads = opt.heads;
   cfg.vision.intermediate = 2 * opt.hidden;

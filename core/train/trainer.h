@@ -24,6 +24,9 @@ struct TrainOptions {
   int text_layers = 2;
   int decoder_layers = 2;
   int heads = 4;
+  int image_size = 64;            // model input side (pixels)
+  int patch = 8;                  // pixels per vision token side
+  std::string stem = "patch";     // "patch" (one linear projection) or "conv" (stride-2 3x3 convolutions)
   int calibration_samples = 600;
   int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
   double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
