@@ -256,21 +256,39 @@ void sum_gradients(Model& m, DataParallel& dp) {
   }
 }
 
-// Greedy answer for the progress line's held-out accuracy.
-std::string greedy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, const shapes::Sample& s) {
-  auto p = preprocess(image_from_mat(s.scene.rgb), cfg.preprocess);
-  auto image = m->vision_model->forward(torch::from_blob(p.data(), {1, 3, cfg.preprocess.size, cfg.preprocess.size}, torch::kFloat32));
-  auto ids = torch::tensor(tok.encode(s.question).ids, torch::kLong).unsqueeze(0);
+// Greedy decoding of one question about one preprocessed image [1,3,S,S]: the
+// chosen ids, EOS included when reached, and on request each step's logits.
+std::vector<int64_t> greedy_ids(Model& m, const ModelConfig& cfg, const Tensor& pixels, const std::vector<int64_t>& question,
+                                int max_steps, std::vector<Tensor>* step_logits = nullptr) {
+  auto image = m->vision_model->forward(pixels);
+  auto ids = torch::tensor(question, torch::kLong).unsqueeze(0);
   auto f = m->text_encoder->forward(ids, torch::ones_like(ids), image);
   std::vector<LayerCache> cache;
   std::vector<int64_t> out;
   int64_t next = cfg.bos_id;
-  for (int t = 0; t < 30; ++t) {
-    next = m->text_decoder->forward(torch::full({1, 1}, next, torch::kLong), f, {}, &cache, t)[0][-1].argmax().item<int64_t>();
-    if (next == cfg.eos_id) break;
+  for (int t = 0; t < max_steps; ++t) {
+    auto logits = m->text_decoder->forward(torch::full({1, 1}, next, torch::kLong), f, {}, &cache, t)[0][-1];
+    next = logits.argmax().item<int64_t>();
+    if (step_logits) step_logits->push_back(logits.clone());
     out.push_back(next);
+    if (next == cfg.eos_id) break;
   }
-  return tok.decode(out, true);
+  return out;
+}
+
+std::string answer_text(const Tokenizer& tok, const ModelConfig& cfg, std::vector<int64_t> ids) {
+  if (!ids.empty() && ids.back() == cfg.eos_id) ids.pop_back();
+  return tok.decode(ids, true);
+}
+
+Tensor pixel_batch(std::vector<float>& p, const ModelConfig& cfg) {
+  return torch::from_blob(p.data(), {1, 3, cfg.preprocess.size, cfg.preprocess.size}, torch::kFloat32);
+}
+
+// Greedy answer for the progress line's held-out accuracy.
+std::string greedy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, const shapes::Sample& s) {
+  auto p = preprocess(image_from_mat(s.scene.rgb), cfg.preprocess);
+  return answer_text(tok, cfg, greedy_ids(m, cfg, pixel_batch(p, cfg), tok.encode(s.question).ids, 30));
 }
 
 // Checkpoint: weights, AdamW moments (safetensors, like every model file) and the loop's state.
@@ -364,6 +382,13 @@ TrainOptions preset(const std::string& name) {
   o.batch = 32;
   o.lr = 1e-3;
   o.hidden = 96;
+  // 128-px input through a conv stem to 16-px tokens (still an 8x8 grid): in a
+  // 10-minute A/B against 64 px with 8-px linear patches, the contrastive loss
+  // fell to 0.85 against 1.39 and recall@1 of 100 rose from 0.27 to 0.42; small
+  // shapes are 6-10 px at 64 px, too few to tell a star from a hexagon.
+  o.image_size = 128;
+  o.patch = 16;
+  o.stem = "conv";
   o.threads = 1;  // measured: 144 samples/s with one thread, 133 with two (the ops are small)
   return o;
 }
@@ -588,26 +613,11 @@ void fit_calibration(const fs::path& model, const std::vector<CalItem>& items, c
   const int count = static_cast<int>(items.size());
   for (const auto& item : items) {
     auto p = preprocess(item.image, cfg.preprocess);
-    auto image = m->vision_model->forward(torch::from_blob(p.data(), {1, 3, cfg.preprocess.size, cfg.preprocess.size}, torch::kFloat32));
-    auto enc = tok.encode(item.question);
-    auto ids = torch::tensor(enc.ids, torch::kLong).unsqueeze(0);
-    auto f = m->text_encoder->forward(ids, torch::ones_like(ids), image);
-    std::vector<LayerCache> cache;
-    auto logits = m->text_decoder->forward(torch::full({1, 1}, cfg.bos_id, torch::kLong), f, {}, &cache, 0)[0][-1];
     std::vector<Tensor> ls;
-    std::vector<int64_t> out;
+    auto out = greedy_ids(m, cfg, pixel_batch(p, cfg), tok.encode(item.question).ids, 30, &ls);
     double top1 = 0;
-    for (int t = 0; t < 30; ++t) {
-      const int64_t next = logits.argmax().item<int64_t>();
-      ls.push_back(logits.clone());
-      out.push_back(next);
-      top1 += torch::softmax(logits, -1).max().item<double>();
-      if (next == cfg.eos_id) break;
-      logits = m->text_decoder->forward(torch::full({1, 1}, next, torch::kLong), f, {}, &cache, t + 1)[0][-1];
-    }
-    std::vector<int64_t> body(out.begin(), out.end());
-    if (!body.empty() && body.back() == cfg.eos_id) body.pop_back();
-    correct.push_back(item.correct(tok.decode(body, true)) ? 1 : 0);
+    for (const auto& l : ls) top1 += torch::softmax(l, -1).max().item<double>();
+    correct.push_back(item.correct(answer_text(tok, cfg, out)) ? 1 : 0);
     heur.push_back(top1 / static_cast<double>(out.size()) / (1.0 + 0.1 * std::max<double>(0, static_cast<double>(out.size()) - 2)));
     step_logits.push_back(std::move(ls));
     chosen.push_back(std::move(out));
@@ -886,18 +896,8 @@ double greedy_accuracy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, c
   torch::NoGradGuard ng;
   int right = 0;
   for (size_t i : idx) {
-    auto image = m->vision_model->forward(pixels[static_cast<int64_t>(i)].unsqueeze(0));
-    auto ids = torch::tensor(tok.encode(ex[i].question).ids, torch::kLong).unsqueeze(0);
-    auto f = m->text_encoder->forward(ids, torch::ones_like(ids), image);
-    std::vector<LayerCache> cache;
-    std::vector<int64_t> out;
-    int64_t next = cfg.bos_id;
-    for (int t = 0; t < 20; ++t) {
-      next = m->text_decoder->forward(torch::full({1, 1}, next, torch::kLong), f, {}, &cache, t)[0][-1].argmax().item<int64_t>();
-      if (next == cfg.eos_id) break;
-      out.push_back(next);
-    }
-    right += normalise(tok.decode(out, true)) == normalise(ex[i].answer);
+    auto out = greedy_ids(m, cfg, pixels[static_cast<int64_t>(i)].unsqueeze(0), tok.encode(ex[i].question).ids, 20);
+    right += normalise(answer_text(tok, cfg, out)) == normalise(ex[i].answer);
   }
   return static_cast<double>(right) / static_cast<double>(idx.size());
 }
