@@ -156,6 +156,26 @@ class TstSafetensors : public QObject {
     add("trailing-bytes", make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", one + one),
         "not covered by any tensor");
     add("bad-metadata", make_file(R"({"__metadata__":{"x":1}})", ""), "__metadata__ value 'x'");
+    // Refused from one pass over the text, before any JSON is built. (No raw
+    // strings here: moc's lexer loses the class in some of them.)
+    add("nested-too-deep", make_file("{\"a\":{\"dtype\":\"F32\",\"shape\":[[1]],\"data_offsets\":[0,4]}}", one),
+        "nested deeper than a safetensors header");
+    // Brackets and escaped quotes inside names do not count: this header gets as far as its shape check.
+    add("brackets-in-a-name", make_file("{\"[[[[\\\"{{\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", one),
+        "tensor '[[[[\"{{' byte length 4 does not match");
+    {
+      std::string shape = "[1";
+      for (int i = 0; i < 64; ++i) shape += ",1";
+      add("shape-too-long", make_file("{\"a\":{\"dtype\":\"F32\",\"shape\":" + shape + "],\"data_offsets\":[0,4]}}", one),
+          "longer than 64 entries");
+    }
+    {
+      // Used to run for minutes: nlohmann's callback parser rescanned the header object after every entry.
+      std::string h = "{";
+      for (int i = 0; i <= 65536; ++i)
+        h += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}";
+      add("too-many-tensors", make_file(h + "}", ""), "more than 65536 tensors");
+    }
   }
   void malformed() {
     QFETCH(QByteArray, bytes);

@@ -26,6 +26,57 @@ constexpr DTypeRow kDTypes[] = {
   throw Error(ErrorCode::BadSafetensors, label + ": " + what);
 }
 
+// One pass over the header text before any JSON is built. The format nests
+// three levels deep (header, tensor entry, shape or offsets), its innermost
+// lists are short and a model has at most some thousands of tensors; anything
+// else is refused here, so a hostile header can neither build a DOM dozens of
+// times its size (100 MB of '[' took 3.9 GB) nor keep the parser busy. (The
+// previous guard, a callback of nlohmann's parser, rescanned the whole header
+// object at the end of every entry: 1.7 million empty tensors in a 95 MB header
+// still ran after ten minutes.) Malformed JSON is left to the parser.
+void check_header_shape(const char* s, size_t n, const std::string& label) {
+  constexpr int kMaxDepth = 3;
+  constexpr size_t kMaxInner = 64;         // entries of one shape (rank) or data_offsets
+  constexpr size_t kMaxTensors = 1 << 16;  // entries of the header object
+  constexpr size_t kMaxValues = 1 << 21;   // every key and value of the header
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  size_t inner = 0, tensors = 0, values = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '{':
+      case '[':
+        if (++depth > kMaxDepth) fail(label, "header is nested deeper than a safetensors header");
+        if (depth == kMaxDepth) inner = 1;
+        ++values;
+        break;
+      case '}':
+      case ']': --depth; break;
+      case ',':
+        if (depth == kMaxDepth && ++inner > kMaxInner)
+          fail(label, "header has a shape or offset list longer than " + std::to_string(kMaxInner) + " entries");
+        ++values;
+        break;
+      case ':':
+        if (depth == 1 && ++tensors > kMaxTensors)
+          fail(label, "header lists more than " + std::to_string(kMaxTensors) + " tensors");
+        ++values;
+        break;
+      default: break;
+    }
+    if (values > kMaxValues)
+      fail(label, "header has more than " + std::to_string(kMaxValues) + " entries, far more than a model's");
+  }
+}
+
 }  // namespace
 
 const char* dtype_name(DType t) {
@@ -68,25 +119,10 @@ SafeTensors SafeTensors::parse(const uint8_t* data, size_t size, const std::stri
                     std::to_string(size) + " bytes): truncated or not a safetensors file");
   if (n < 2) fail(label, "header too short to be JSON");
   const char* hbeg = reinterpret_cast<const char*>(data + 8);
-  // The format nests three levels deep (header, tensor entry, shape or offsets)
-  // and its innermost arrays are short. Refusing anything else while parsing
-  // keeps a hostile header (deep nesting, giant arrays) from building a DOM
-  // dozens of times its size: 100 MB of '[' took 3.9 GB before this check.
-  constexpr int kMaxDepth = 3;
-  constexpr size_t kMaxInner = 64;  // entries of one shape (rank) or data_offsets
-  size_t inner = 0;
-  using Event = nlohmann::json::parse_event_t;
-  const nlohmann::json::parser_callback_t guard = [&](int depth, Event ev, nlohmann::json&) {
-    const bool opens = ev == Event::object_start || ev == Event::array_start;
-    if (depth > kMaxDepth) fail(label, "header is nested deeper than a safetensors header");
-    if (depth < kMaxDepth && opens) inner = 0;
-    if (depth == kMaxDepth && (opens || ev == Event::value) && ++inner > kMaxInner)
-      fail(label, "header has a shape or offset list longer than " + std::to_string(kMaxInner) + " entries");
-    return true;
-  };
+  check_header_shape(hbeg, static_cast<size_t>(n), label);
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(hbeg, hbeg + n, guard);
+    header = nlohmann::json::parse(hbeg, hbeg + n);
   } catch (const nlohmann::json::exception& e) {
     fail(label, std::string("header is not valid JSON (") + e.what() + ")");
   }
