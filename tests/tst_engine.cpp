@@ -350,64 +350,23 @@ class TstEngine : public QObject {
   void broken_model_folders_data() {
     QTest::addColumn<QString>("kind");
     QTest::addColumn<QString>("message");
-    QTest::newRow("missing-folder") << "missing-folder" << "not a model folder";
-    QTest::newRow("no-config") << "no-config" << "no config.json";
-    QTest::newRow("bad-json") << "bad-json" << "not valid JSON";
-    QTest::newRow("negative-size") << "negative-size" << "out of range";
-    QTest::newRow("unknown-type") << "unknown-type" << "unknown model_type";
-    QTest::newRow("no-weights") << "no-weights" << "no model.safetensors";
-    QTest::newRow("pickle-only") << "pickle-only" << "Safetensors is required";
-    QTest::newRow("missing-tensor") << "missing-tensor" << "missing tensor 'text_decoder.cls.predictions.bias'";
-    QTest::newRow("extra-tensor") << "extra-tensor" << "unexpected tensor 'surprise.weight'";
-    QTest::newRow("wrong-shape") << "wrong-shape" << "'vision_model.post_layernorm.weight' has shape [3]";
-    QTest::newRow("truncated-weights") << "truncated-weights" << "larger than the file";
-    QTest::newRow("no-vocab") << "no-vocab" << "vocab.txt";
+    QTest::addColumn<QString>("code");
+    for (const auto& b : testutil::broken_models()) QTest::newRow(b.kind) << b.kind << b.message << b.code;
   }
   void broken_model_folders() {
     QFETCH(QString, kind);
     QFETCH(QString, message);
+    QFETCH(QString, code);
     const fs::path dir = fs::path(tmp.path().toStdString()) / ("broken-" + kind.toStdString());
-    if (kind != "missing-folder") fs::copy(model, dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-    const std::string k = kind.toStdString();
-    auto rewrite_config = [&](const std::function<void(nlohmann::json&)>& f) {
-      auto j = nlohmann::json::parse(testutil::read_file(dir / "config.json"));
-      f(j);
-      testutil::write_file(dir / "config.json", j.dump());
-    };
-    auto rewrite_weights = [&](const std::function<void(std::vector<std::pair<std::string, Tensor>>&)>& f) {
-      auto st = SafeTensors::open(model / "model.safetensors");
-      std::vector<std::pair<std::string, Tensor>> ts;
-      for (const auto& n : st.names()) ts.emplace_back(n, tensor_view(st, n).clone());
-      f(ts);
-      save_tensors(dir / "model.safetensors", ts);
-    };
-    if (k == "no-config") fs::remove(dir / "config.json");
-    if (k == "bad-json") testutil::write_file(dir / "config.json", "{\"model_type\": ");
-    if (k == "negative-size") rewrite_config([](auto& j) { j["vision"]["hidden_size"] = -4; });
-    if (k == "unknown-type") rewrite_config([](auto& j) { j["model_type"] = "gpt9"; });
-    if (k == "no-weights") fs::remove(dir / "model.safetensors");
-    if (k == "pickle-only") {
-      fs::remove(dir / "model.safetensors");
-      // a pickle whose loading would run code; it must never be opened
-      testutil::write_file(dir / "pytorch_model.bin", "\x80\x04\x95cos\nsystem\n(S'touch /tmp/pwned'\ntR.");
-    }
-    if (k == "missing-tensor")
-      rewrite_weights([](auto& ts) {
-        ts.erase(std::remove_if(ts.begin(), ts.end(), [](auto& p) { return p.first == "text_decoder.cls.predictions.bias"; }), ts.end());
-      });
-    if (k == "extra-tensor") rewrite_weights([](auto& ts) { ts.emplace_back("surprise.weight", torch::zeros({2})); });
-    if (k == "wrong-shape")
-      rewrite_weights([](auto& ts) {
-        for (auto& p : ts)
-          if (p.first == "vision_model.post_layernorm.weight") p.second = torch::ones({3});
-      });
-    if (k == "truncated-weights") {
-      auto bytes = testutil::read_file(dir / "model.safetensors");
-      testutil::write_file(dir / "model.safetensors", bytes.substr(0, 64));
-    }
-    if (k == "no-vocab") fs::remove(dir / "vocab.txt");
+    const fs::path marker = fs::path(tmp.path().toStdString()) / ("pwned-" + kind.toStdString());
+    testutil::break_model_folder(model, dir, kind.toStdString(), marker);
     VERIFY_THROWS_MSG(Engine::load(dir, Options{Device::Cpu}), message.toStdString());
-    QVERIFY(!fs::exists("/tmp/pwned"));
+    try {
+      Engine::load(dir, Options{Device::Cpu});
+    } catch (const Error& e) {
+      QCOMPARE(QString(error_code_name(e.code())), code);
+    }
+    QVERIFY(!fs::exists(marker));  // the pickle was never opened
   }
 };
 

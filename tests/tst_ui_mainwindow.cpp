@@ -35,6 +35,7 @@
 #include "ui/mainwindow.h"
 #include "ui/messagebar.h"
 #include "ui/settingsdialog.h"
+#include "testutil.h"
 
 namespace {
 
@@ -60,32 +61,6 @@ bool dragAndDrop(QWidget* w, const QMimeData* mime) {
   QDropEvent drop(QPointF(pos), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
   QApplication::sendEvent(w, &drop);
   return drop.isAccepted();
-}
-
-uint32_t crc32(const QByteArray& bytes) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char b : bytes) {
-    c ^= b;
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-  }
-  return ~c;
-}
-
-QByteArray be32(uint32_t v) {
-  QByteArray b(4, '\0');
-  for (int i = 0; i < 4; ++i) b[i] = char(v >> (24 - 8 * i));
-  return b;
-}
-
-QByteArray pngChunk(const QByteArray& type, const QByteArray& data) {
-  return be32(uint32_t(data.size())) + type + data + be32(crc32(type + data));
-}
-
-// A valid PNG header that declares w x h pixels (a decompression bomb).
-QByteArray pngDeclaring(uint32_t w, uint32_t h) {
-  const QByteArray ihdr = be32(w) + be32(h) + QByteArray("\x08\x02\x00\x00\x00", 5);
-  const QByteArray idat("\x78\x9c\x63\x00\x00\x00\x01\x00\x01", 9);
-  return QByteArray("\x89PNG\r\n\x1a\n", 8) + pngChunk("IHDR", ihdr) + pngChunk("IDAT", idat) + pngChunk("IEND", {});
 }
 
 int wordCount(const ui::ResultPtr& r) {
@@ -194,7 +169,7 @@ void TstUiMainWindow::dropAddsImagesAndRejectsOthers() {
     const QString huge = m_dir.filePath(QStringLiteral("huge.png"));
     QFile f(huge);
     QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(pngDeclaring(100000, 100000));
+    f.write(QByteArray::fromStdString(testutil::png_declaring(100000, 100000)));
     f.close();
     m_win->messageBar()->dismiss();
     QCOMPARE(m_win->openFiles({huge}), 0);

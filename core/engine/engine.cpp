@@ -9,6 +9,7 @@
 #include <list>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -111,6 +112,10 @@ Calibration read_calibration(const fs::path& dir) {
   const auto path = dir / "calibration.json";
   std::error_code ec;
   if (!fs::exists(path, ec)) return c;
+  // A few hundred bytes; a hostile file is refused by size before its DOM is built.
+  if (const uintmax_t n = fs::file_size(path, ec); !ec && n > (1u << 20))
+    throw Error(ErrorCode::BadConfig, path.u8string() + ": " + std::to_string(n) +
+                                          " bytes, too large for a calibration file (limit 1 MiB)");
   std::ifstream f(path);
   nlohmann::json j;
   try {
@@ -245,6 +250,7 @@ struct Engine::Impl {
     if (blank) throw Error(ErrorCode::BadQuestion, "the text is empty");
     if (text.size() > 16384) throw Error(ErrorCode::BadQuestion, "the text is too long (" + std::to_string(text.size()) + " bytes)");
     auto enc = tok.encode(text, true);
+    if (!has_words(enc)) throw Error(ErrorCode::BadQuestion, "the text is empty (it has only spaces or control characters)");
     const auto limit = static_cast<size_t>(cfg.text.max_positions);
     if (enc.ids.size() > limit) {  // search text: keep the start, as BLIP's retrieval does
       enc.ids.resize(limit);
@@ -277,12 +283,21 @@ struct Engine::Impl {
     return out;
   }
 
+  // Anything besides [CLS] and [SEP]: the tokenizer drops control characters
+  // and splits on Unicode spaces, which the byte checks above do not see.
+  bool has_words(const Encoding& enc) const {
+    return std::any_of(enc.ids.begin(), enc.ids.end(),
+                       [&](int64_t id) { return id != cfg.cls_id && id != cfg.sep_id && id != cfg.pad_id; });
+  }
+
   Encoding encode_question(std::string_view q) const {
     if (!is_valid_utf8(q)) throw Error(ErrorCode::BadQuestion, "the question is not valid UTF-8 text");
     const bool blank = std::all_of(q.begin(), q.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
     if (q.empty() || blank) throw Error(ErrorCode::BadQuestion, "the question is empty");
     if (q.size() > 16384) throw Error(ErrorCode::BadQuestion, "the question is too long (" + std::to_string(q.size()) + " bytes)");
     auto enc = tok.encode(q, true);
+    if (!has_words(enc))
+      throw Error(ErrorCode::BadQuestion, "the question is empty (it has only spaces or control characters)");
     const int64_t limit = cfg.text.max_positions;
     if (static_cast<int64_t>(enc.ids.size()) > limit)
       throw Error(ErrorCode::BadQuestion, "the question is too long: " + std::to_string(enc.ids.size()) +
@@ -620,6 +635,20 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   report(0.f, "config");
   d.cfg = load_config(dir);
   const auto weights = find_weights(dir);
+  // The weight file's header is checked before anything is allocated: sizes in
+  // config.json that pass validation but describe a far larger model than the
+  // file holds (16384 wide, 256 layers: terabytes) are refused here.
+  std::optional<SafeTensors> st(SafeTensors::open(weights));
+  {
+    uint64_t stored = 0;
+    for (const auto& name : st->names()) stored += static_cast<uint64_t>(st->info(name).numel());
+    const uint64_t need = d.cfg.min_parameters();
+    if (need > stored)
+      throw Error(ErrorCode::BadWeights, weights.u8string() + ": holds " + std::to_string(stored) +
+                                             " values, but config.json describes a model of at least " +
+                                             std::to_string(need) +
+                                             " parameters (config.json does not belong to these weights)");
+  }
   report(0.05f, "vocabulary");
   d.tok = Tokenizer::from_folder(dir);
   if (d.tok.vocab_size() > d.cfg.text.vocab_size)
@@ -636,10 +665,10 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   report(0.1f, "building model");
   d.model = Model(d.cfg);
   report(0.2f, "reading weights");
-  {
-    auto st = SafeTensors::open(weights);
-    d.model->load_weights(st);
-  }
+  d.model->load_weights(*st);
+  // load_weights copied every tensor: nothing maps the file any more, so it may
+  // change or vanish under a running session (a truncated mapping would SIGBUS).
+  st.reset();
   for (auto& p : d.model->parameters()) p.set_requires_grad(false);
   d.model->eval();
   d.model->to(d.device, d.dtype);

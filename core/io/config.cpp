@@ -288,6 +288,17 @@ void ModelConfig::validate() const {
     if (!(preprocess.std[i] > 0)) bad(label, "preprocess std must be positive");
 }
 
+uint64_t ModelConfig::min_parameters() const {
+  auto u = [](int v) { return static_cast<uint64_t>(std::max(v, 0)); };
+  // A transformer block holds at least its four attention projections and its two MLP matrices.
+  auto block = [&](int hidden, int inter) { return 4 * u(hidden) * u(hidden) + 2 * u(hidden) * u(inter); };
+  uint64_t n = u(vision.layers) * block(vision.hidden, vision.intermediate);
+  const int text_blocks = text.decoder_layers + (task == "vqa" ? text.layers : 0);
+  n += u(text_blocks) * block(text.hidden, text.intermediate);
+  n += u(text.vocab_size) * u(text.hidden);  // word embeddings (the LM head is tied to them)
+  return n;
+}
+
 ModelConfig parse_config(const json& j, const std::string& label) {
   if (!j.is_object()) bad(label, "not a JSON object");
   const auto type = get<std::string>(j, "model_type", "", label);

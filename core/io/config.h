@@ -2,6 +2,7 @@
 // Model configuration: one struct for the whole Open-AutoGLM family, read
 // from either our own config.json schema ("model_type": "open-autoglm") or
 // HuggingFace's BlipConfig ("model_type": "blip").
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -57,6 +58,11 @@ struct ModelConfig {
 
   int fusion_index(int layer) const;  // position in fusion_layers or -1
   void validate() const;              // throws BadConfig naming the field
+  // A lower bound of the parameter count (the large matrices and the word
+  // embeddings), from the sizes alone: checked against the weight file before
+  // the model is built, so sizes that pass validate() but lie about the weights
+  // are refused without allocating them.
+  uint64_t min_parameters() const;
 };
 
 // Reads dir/config.json (and dir/preprocessor_config.json for BLIP).
