@@ -378,6 +378,10 @@ core::Options engine_options(const Args& a) {
   else if (dev == "cuda") o.device = core::Device::Cuda;
   else throw UsageError("--device must be auto, cpu or cuda");
   o.threads = to_int(a, "--threads", 0, 0, 1024);
+  o.on_warning = [](const core::Warning& w) {
+    if (w.code == core::Warning::Code::CpuFallback)
+      std::cerr << "autoglm: warning: out of GPU memory, running on the CPU from now on (" << w.detail << ")\n";
+  };
   return o;
 }
 

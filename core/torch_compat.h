@@ -29,6 +29,20 @@ inline auto optimizer_state_key(const torch::Tensor& p) {
   return state_key_of<Key>(p.unsafeGetTensorImpl());
 }
 
+// A CUDA allocation failure. libtorch 2.x throws c10::OutOfMemoryError
+// (1.13 has the class too, for the caching allocator); older code paths and
+// the cuBLAS/cuDNN workspaces only say so in a plain c10::Error's message.
+inline bool is_out_of_memory(const c10::Error& e) {
+#if TORCH_VERSION_MAJOR >= 2 || (TORCH_VERSION_MAJOR == 1 && TORCH_VERSION_MINOR >= 13)
+  if (dynamic_cast<const c10::OutOfMemoryError*>(&e)) return true;
+#endif
+  const std::string msg = e.what_without_backtrace();
+  for (const char* needle : {"CUDA out of memory", "CUBLAS_STATUS_ALLOC_FAILED", "CUDNN_STATUS_ALLOC_FAILED",
+                             "cudaErrorMemoryAllocation"})
+    if (msg.find(needle) != std::string::npos) return true;
+  return false;
+}
+
 inline std::string version_string() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);

@@ -12,6 +12,7 @@
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_torch.h"
 #include "core/model/model.h"
+#include "core/torch_compat.h"
 #include "core/vision/image.h"
 #include "testutil.h"
 
@@ -367,6 +368,16 @@ class TstEngine : public QObject {
       QCOMPARE(QString(error_code_name(e.code())), code);
     }
     QVERIFY(!fs::exists(marker));  // the pickle was never opened
+  }
+
+  void out_of_memory_is_recognised() {
+    // The engine falls back to the CPU on these (it cannot be exercised without a GPU).
+    const c10::SourceLocation here{__func__, __FILE__, static_cast<uint32_t>(__LINE__)};
+    QVERIFY(compat::is_out_of_memory(c10::OutOfMemoryError(here, "Tried to allocate 2.00 GiB")));
+    QVERIFY(compat::is_out_of_memory(c10::Error(here, "CUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 7.79 GiB total capacity)")));
+    QVERIFY(compat::is_out_of_memory(c10::Error(here, "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`")));
+    QVERIFY(!compat::is_out_of_memory(c10::Error(here, "shape '[2, 3]' is invalid for input of size 5")));
+    QVERIFY(!compat::is_out_of_memory(c10::Error(here, "DefaultCPUAllocator: not enough memory")));
   }
 };
 

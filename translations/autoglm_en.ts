@@ -88,6 +88,10 @@
         <source>Ready</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Out of GPU memory: running on the CPU</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>SessionExport</name>

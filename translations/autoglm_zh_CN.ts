@@ -88,6 +88,10 @@
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
+    <message>
+        <source>Out of GPU memory: running on the CPU</source>
+        <translation>GPU 显存不足：改为在 CPU 上运行</translation>
+    </message>
 </context>
 <context>
     <name>SessionExport</name>

@@ -17,6 +17,7 @@ class ErrorText {
   static QString join(const QString& summary, const QString& detail);
   static QString other(const std::exception& e);
   static QString stage(const std::string& stage);
+  static QString cpuFallback() { return tr("Out of GPU memory: running on the CPU"); }
 };
 }  // namespace
 
@@ -72,5 +73,7 @@ QString errorText(const std::exception& e) {
 }
 
 QString loadStageText(const std::string& stage) { return ErrorText::stage(stage); }
+
+QString cpuFallbackText() { return ErrorText::cpuFallback(); }
 
 }  // namespace ui

@@ -15,6 +15,9 @@ QString errorSummary(core::ErrorCode code);
 QString errorText(const std::exception& e);
 QString errorText(core::ErrorCode code, const QString& detail);
 
+// The message bar's text when the engine moved to the CPU after the GPU ran out of memory.
+QString cpuFallbackText();
+
 // Stages reported by core::Engine::load, translated.
 QString loadStageText(const std::string& stage);
 

@@ -26,6 +26,12 @@ InferenceController::InferenceController(QObject* parent)
     m_info = info;
     Q_EMIT modelLoaded(info);
   });
+  connect(m_worker, &InferenceWorker::warning, this, &InferenceController::warning);
+  connect(m_worker, &InferenceWorker::modelInfoChanged, this, [this](const core::ModelInfo& info) {
+    if (!m_hasModel || m_pendingLoad) return;  // a new model is on its way; modelLoaded will say
+    m_info = info;
+    Q_EMIT modelInfoChanged(info);
+  });
   connect(m_worker, &InferenceWorker::modelLoadFailed, this, [this](quint64 id, const QString& error) {
     if (id != m_shared->latestLoad.load()) return;
     m_pendingLoad = 0;

@@ -54,6 +54,9 @@ class InferenceController : public QObject {
   void alignReady(quint64 requestId, const ui::AlignResultPtr& result);
   void alignFailed(quint64 requestId, const QString& error);
   void alignCancelled(quint64 requestId);
+  // From the worker: e.g. out of GPU memory, now running on the CPU (translated).
+  void warning(const QString& text);
+  void modelInfoChanged(const core::ModelInfo& info);  // modelInfo() is updated first
 
   // To the worker (queued).
   void sigLoad(quint64 requestId, const QString& dir, const core::Options& options);

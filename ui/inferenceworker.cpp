@@ -33,8 +33,15 @@ void InferenceWorker::loadModel(quint64 requestId, const QString& dir, const cor
     auto progress = [this, requestId](float fraction, const std::string& stage) {
       Q_EMIT loadProgress(requestId, fraction, loadStageText(stage));
     };
+    core::Options opts = options;
+    opts.on_warning = [this](const core::Warning& w) {
+      if (w.code != core::Warning::Code::CpuFallback) return;
+      m_deviceChanged = true;
+      Q_EMIT warning(cpuFallbackText());
+    };
     // The old model stays in use until the new one has loaded.
-    auto engine = core::Engine::load(std::filesystem::u8path(dir.toStdString()), options, progress);
+    auto engine = core::Engine::load(std::filesystem::u8path(dir.toStdString()), opts, progress);
+    m_deviceChanged = false;  // modelLoaded carries the device it ended up on
     m_engine = std::move(engine);
     m_images.clear();
     m_paths.clear();
@@ -60,8 +67,15 @@ core::ImageId InferenceWorker::imageFor(const QString& path, const core::CancelT
   return id;
 }
 
+void InferenceWorker::syncModelInfo() {
+  if (!m_deviceChanged || !m_engine) return;
+  m_deviceChanged = false;
+  Q_EMIT modelInfoChanged(m_engine->info());
+}
+
 template <typename Fn>
 void InferenceWorker::runAnswer(quint64 requestId, const core::CancelToken& cancel, Fn&& fn) {
+  const InfoSync sync{this};
   if (stale(requestId, m_shared->latestAsk, cancel)) {
     Q_EMIT requestDropped(requestId);
     return;
@@ -109,6 +123,7 @@ void InferenceWorker::describe(quint64 requestId, const QString& imagePath, cons
 
 void InferenceWorker::heatmap(quint64 requestId, const ResultPtr& result, const core::HeatmapRequest& request,
                               const core::CancelToken& cancel) {
+  const InfoSync sync{this};
   if (stale(requestId, m_shared->latestHeatmap, cancel)) {
     Q_EMIT requestDropped(requestId);
     return;
@@ -143,6 +158,7 @@ void InferenceWorker::heatmap(quint64 requestId, const ResultPtr& result, const 
 
 void InferenceWorker::align(quint64 requestId, const QStringList& images, const QString& text,
                             const QStringList& labels, const core::CancelToken& cancel) {
+  const InfoSync sync{this};
   auto dropped = [&] { return stale(requestId, m_shared->latestAlign, cancel); };
   if (dropped()) {
     Q_EMIT alignFailed(requestId, QString());

@@ -57,15 +57,27 @@ class InferenceWorker : public QObject {
   void alignFailed(quint64 requestId, const QString& error);  // empty error: cancelled or superseded
   // A superseded or cancelled request (ask, describe or heatmap) ended without a result.
   void requestDropped(quint64 requestId);
+  // The engine kept working but the user should know (translated), e.g. it
+  // moved to the CPU after the GPU ran out of memory; then modelInfoChanged
+  // follows with the new device.
+  void warning(const QString& text);
+  void modelInfoChanged(const core::ModelInfo& info);
 
  private:
   // Decodes and encodes the image unless the engine still holds it.
   core::ImageId imageFor(const QString& path, const core::CancelToken& cancel);
+  // Emits modelInfoChanged when the engine changed device during the request.
+  void syncModelInfo();
+  struct InfoSync {
+    InferenceWorker* w;
+    ~InfoSync() { w->syncModelInfo(); }
+  };
   template <typename Fn>
   void runAnswer(quint64 requestId, const core::CancelToken& cancel, Fn&& fn);
 
   std::shared_ptr<Shared> m_shared;
   std::unique_ptr<core::Engine> m_engine;
+  bool m_deviceChanged = false;
   struct CachedImage {
     qint64 mtime = 0, size = 0;
     core::ImageId id = 0;

@@ -634,6 +634,9 @@ void MainWindow::connectController() {
     updateActions();
   });
   connect(m_ctl, &InferenceController::busyChanged, this, [this](bool) { updateActions(); });
+  connect(m_ctl, &InferenceController::warning, this,
+          [this](const QString& text) { showMessage(text, int(MessageBar::Kind::Warning)); });
+  connect(m_ctl, &InferenceController::modelInfoChanged, this, [this](const core::ModelInfo&) { updateModelStatus(); });
   connect(m_ctl, &InferenceController::answerReady, this, [this](quint64 id, const ResultPtr& r) {
     const int idx = m_requestEntry.contains(id) ? m_requestEntry.take(id) : -1;
     if (idx < 0 || idx >= int(m_entries.size())) return;

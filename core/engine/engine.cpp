@@ -162,6 +162,36 @@ struct Engine::Impl {
   int vision_threads = 1, text_threads = 1;  // chosen by measurement at load
   std::atomic<int64_t> vision_runs{0};
   mutable std::mutex mu;
+  WarningHandler on_warning;
+
+  // After a CUDA out-of-memory error: the model and the cached image features
+  // move to the CPU (float32) for the rest of the session, and the caller is told.
+  void fall_back_to_cpu(const std::string& why) {
+    model->to(torch::kCPU, torch::kFloat32);
+    for (auto& entry : lru) entry.second.embeds = entry.second.embeds.to(torch::kCPU, torch::kFloat32);
+    device = torch::Device(torch::kCPU);
+    dtype = torch::kFloat32;
+    info.device = "cpu";
+    info.dtype = "float32";
+    vision_threads = text_threads = at::get_num_threads();
+    if (on_warning) on_warning(Warning{Warning::Code::CpuFallback, why});
+  }
+
+  // Runs fn on the model's device; when the GPU runs out of memory, falls back
+  // to the CPU and runs fn once more (what fn had done on the GPU is unwound).
+  template <typename Fn>
+  auto on_device(Fn&& fn) -> decltype(fn()) {
+    if (!device.is_cuda()) return fn();
+    std::string why;
+    try {
+      return fn();
+    } catch (const c10::Error& e) {
+      if (!compat::is_out_of_memory(e)) throw;
+      why = e.what_without_backtrace();
+    }
+    fall_back_to_cpu(why.substr(0, why.find('\n')));
+    return fn();
+  }
 
   // The cached entry, moved to the front of the LRU list; null when absent.
   const Entry* touch(ImageId id) {
@@ -671,7 +701,17 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   st.reset();
   for (auto& p : d.model->parameters()) p.set_requires_grad(false);
   d.model->eval();
-  d.model->to(d.device, d.dtype);
+  d.on_warning = opt.on_warning;
+  if (d.device.is_cuda()) {
+    std::string why;
+    try {
+      d.model->to(d.device, d.dtype);
+    } catch (const c10::Error& ex) {
+      if (!compat::is_out_of_memory(ex)) throw;
+      why = ex.what_without_backtrace();
+    }
+    if (!why.empty()) d.fall_back_to_cpu(why.substr(0, why.find('\n')));
+  }
   d.cache_size = std::max<size_t>(1, opt.image_cache_size);
   report(0.9f, "choosing threads");
   d.choose_threads(opt.threads);
@@ -716,32 +756,38 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
 std::vector<float> Engine::embed_image(ImageId id) {
   std::lock_guard<std::mutex> lock(d->mu);
   d->require_alignment();
-  return d->image_vector(d->entry(id));
+  const auto& entry = d->entry(id);
+  return d->on_device([&] { return d->image_vector(entry); });
 }
 
 std::vector<float> Engine::embed_text(std::string_view text) {
   std::lock_guard<std::mutex> lock(d->mu);
   d->require_alignment();
-  return d->text_vector(text);
+  return d->on_device([&] { return d->text_vector(text); });
 }
 
 std::vector<Match> Engine::match(ImageId id, const std::vector<std::string>& texts) {
   std::lock_guard<std::mutex> lock(d->mu);
   d->require_alignment();
   if (texts.empty()) throw Error(ErrorCode::BadArgument, "no texts to match the image with");
-  const auto image = d->image_vector(d->entry(id));
-  std::vector<std::vector<float>> t;
-  for (const auto& s : texts) t.push_back(d->text_vector(s));
-  return d->scores(image, t);
+  const auto& entry = d->entry(id);
+  return d->on_device([&] {
+    const auto image = d->image_vector(entry);
+    std::vector<std::vector<float>> t;
+    for (const auto& s : texts) t.push_back(d->text_vector(s));
+    return d->scores(image, t);
+  });
 }
 
 std::vector<Match> Engine::rank(std::string_view text, const std::vector<ImageId>& images) {
   std::lock_guard<std::mutex> lock(d->mu);
   d->require_alignment();
-  const auto t = d->text_vector(text);
-  std::vector<std::vector<float>> v;
-  for (auto id : images) v.push_back(d->image_vector(d->entry(id)));
-  return d->scores(t, v);
+  return d->on_device([&] {
+    const auto t = d->text_vector(text);
+    std::vector<std::vector<float>> v;
+    for (auto id : images) v.push_back(d->image_vector(d->entry(id)));
+    return d->scores(t, v);
+  });
 }
 
 std::vector<Match> Engine::rank(const std::vector<float>& text, const std::vector<std::vector<float>>& images) const {
@@ -783,18 +829,21 @@ ImageId Engine::encode(const Image& rgb, const CancelToken& cancel) {
   if (d->touch(id)) return id;
   if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
   compat::InferenceGuard guard;
-  Impl::Entry e;
-  auto t0 = Clock::now();
-  const int s = d->cfg.preprocess.size;
-  auto pixels = preprocess(rgb, d->cfg.preprocess);
-  auto x = torch::from_blob(pixels.data(), {1, 3, s, s}, torch::kFloat32).to(d->device, d->dtype);
-  if (!d->device.is_cuda()) x = x.clone();
-  e.preprocess_ms = ms_since(t0);
-  t0 = Clock::now();
-  at::set_num_threads(d->vision_threads);
-  e.embeds = d->model->vision_model->forward(x);
-  if (d->device.is_cuda()) torch::cuda::synchronize();
-  e.vision_ms = ms_since(t0);
+  Impl::Entry e = d->on_device([&] {
+    Impl::Entry e;
+    auto t0 = Clock::now();
+    const int s = d->cfg.preprocess.size;
+    auto pixels = preprocess(rgb, d->cfg.preprocess);
+    auto x = torch::from_blob(pixels.data(), {1, 3, s, s}, torch::kFloat32).to(d->device, d->dtype);
+    if (!d->device.is_cuda()) x = x.clone();
+    e.preprocess_ms = ms_since(t0);
+    t0 = Clock::now();
+    at::set_num_threads(d->vision_threads);
+    e.embeds = d->model->vision_model->forward(x);
+    if (d->device.is_cuda()) torch::cuda::synchronize();
+    e.vision_ms = ms_since(t0);
+    return e;
+  });
   ++d->vision_runs;
   d->lru.emplace_front(id, std::move(e));
   while (d->lru.size() > d->cache_size) d->lru.pop_back();
@@ -808,34 +857,36 @@ Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt,
   if (opt.beams < 1 || opt.beams > 16) throw Error(ErrorCode::BadArgument, "beams must be between 1 and 16");
   if (opt.max_new_tokens < 1 || opt.max_new_tokens > 256) throw Error(ErrorCode::BadArgument, "max_new_tokens must be between 1 and 256");
   const auto& entry = d->entry(id);
-  Result r;
-  r.task = opt.answers.empty() ? Task::Ask : Task::Rank;
-  r.image = id;
-  r.question = std::string(question);
-  r.timings.preprocess_ms = entry.preprocess_ms;
-  r.timings.vision_ms = entry.vision_ms;
-  r.timings.vision_cached = true;
   compat::InferenceGuard guard;
   auto enc = d->encode_question(question);
-  auto t0 = Clock::now();
-  Record rec;
-  rec.enabled = true;
-  at::set_num_threads(d->text_threads);
-  auto fused = d->encode_text(enc, entry.embeds, &rec);
-  r.timings.fusion_ms = ms_since(t0);
-  if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
-  d->fill_inspection(&r, rec, enc.tokens, false);
-  auto mm = d->memory_mask(&enc);
-  std::vector<Answer> answers;
-  if (!opt.answers.empty()) {
-    answers = d->rank(fused, mm, opt.answers, {d->cfg.bos_id}, &r.timings);
-  } else {
-    auto hyps = d->generate(fused, mm, {d->cfg.bos_id}, opt.beams, opt.max_new_tokens, opt.top_alternatives,
-                            d->calib.temperature, cancel, &r.timings);
-    answers = d->to_answers(hyps);
-  }
-  d->finish_answers(&r, std::move(answers), opt.confidence);
-  return r;
+  return d->on_device([&] {
+    Result r;
+    r.task = opt.answers.empty() ? Task::Ask : Task::Rank;
+    r.image = id;
+    r.question = std::string(question);
+    r.timings.preprocess_ms = entry.preprocess_ms;
+    r.timings.vision_ms = entry.vision_ms;
+    r.timings.vision_cached = true;
+    auto t0 = Clock::now();
+    Record rec;
+    rec.enabled = true;
+    at::set_num_threads(d->text_threads);
+    auto fused = d->encode_text(enc, entry.embeds, &rec);
+    r.timings.fusion_ms = ms_since(t0);
+    if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
+    d->fill_inspection(&r, rec, enc.tokens, false);
+    auto mm = d->memory_mask(&enc);
+    std::vector<Answer> answers;
+    if (!opt.answers.empty()) {
+      answers = d->rank(fused, mm, opt.answers, {d->cfg.bos_id}, &r.timings);
+    } else {
+      auto hyps = d->generate(fused, mm, {d->cfg.bos_id}, opt.beams, opt.max_new_tokens, opt.top_alternatives,
+                              d->calib.temperature, cancel, &r.timings);
+      answers = d->to_answers(hyps);
+    }
+    d->finish_answers(&r, std::move(answers), opt.confidence);
+    return r;
+  });
 }
 
 Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToken& cancel) {
@@ -852,13 +903,6 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
   std::lock_guard<std::mutex> lock(d->mu);
   if (opt.beams < 1 || opt.beams > 16) throw Error(ErrorCode::BadArgument, "beams must be between 1 and 16");
   const auto& entry = d->entry(id);
-  Result r;
-  r.task = Task::Describe;
-  r.image = id;
-  r.question = opt.prompt;
-  r.timings.preprocess_ms = entry.preprocess_ms;
-  r.timings.vision_ms = entry.vision_ms;
-  r.timings.vision_cached = true;
   compat::InferenceGuard guard;
   std::vector<int64_t> prefix{d->cfg.bos_id};
   if (!opt.prompt.empty()) {
@@ -868,33 +912,42 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
   }
   if (static_cast<int>(prefix.size()) + opt.max_new_tokens > d->cfg.text.max_positions)
     throw Error(ErrorCode::BadQuestion, "the prompt is too long for this model");
-  at::set_num_threads(d->text_threads);
-  auto hyps = d->generate(entry.embeds, {}, prefix, opt.beams, opt.max_new_tokens, opt.top_alternatives,
-                          d->calib.temperature, cancel, &r.timings);
-  auto answers = d->to_answers(hyps);
-  // Prompted captions include the prompt, as the reference returns them.
-  if (!opt.prompt.empty())
-    for (auto& a : answers) a.text = d->answer_text([&] {
-      std::vector<int64_t> all(prefix.begin() + 1, prefix.end());
-      all.insert(all.end(), a.ids.begin(), a.ids.end());
-      return all;
-    }());
-  // Inspection: one teacher-forced pass over the best caption, recording the
-  // decoder's cross-attention per generated token.
-  if (!answers.empty()) {
-    std::vector<int64_t> seq = prefix;
-    seq.insert(seq.end(), answers.front().ids.begin(), answers.front().ids.end());
-    Record rec;
-    rec.enabled = true;
-    auto t0 = Clock::now();
-    d->model->text_decoder->forward(d->ids_tensor(seq), entry.embeds, {}, nullptr, 0, &rec);
-    r.timings.fusion_ms = ms_since(t0);
-    std::vector<std::string> toks;
-    for (auto tid : seq) toks.push_back(tid == d->cfg.bos_id ? "[DEC]" : d->piece(tid));
-    d->fill_inspection(&r, rec, toks, true);
-  }
-  d->finish_answers(&r, std::move(answers), opt.confidence);
-  return r;
+  return d->on_device([&] {
+    Result r;
+    r.task = Task::Describe;
+    r.image = id;
+    r.question = opt.prompt;
+    r.timings.preprocess_ms = entry.preprocess_ms;
+    r.timings.vision_ms = entry.vision_ms;
+    r.timings.vision_cached = true;
+    at::set_num_threads(d->text_threads);
+    auto hyps = d->generate(entry.embeds, {}, prefix, opt.beams, opt.max_new_tokens, opt.top_alternatives,
+                            d->calib.temperature, cancel, &r.timings);
+    auto answers = d->to_answers(hyps);
+    // Prompted captions include the prompt, as the reference returns them.
+    if (!opt.prompt.empty())
+      for (auto& a : answers) a.text = d->answer_text([&] {
+        std::vector<int64_t> all(prefix.begin() + 1, prefix.end());
+        all.insert(all.end(), a.ids.begin(), a.ids.end());
+        return all;
+      }());
+    // Inspection: one teacher-forced pass over the best caption, recording the
+    // decoder's cross-attention per generated token.
+    if (!answers.empty()) {
+      std::vector<int64_t> seq = prefix;
+      seq.insert(seq.end(), answers.front().ids.begin(), answers.front().ids.end());
+      Record rec;
+      rec.enabled = true;
+      auto t0 = Clock::now();
+      d->model->text_decoder->forward(d->ids_tensor(seq), entry.embeds, {}, nullptr, 0, &rec);
+      r.timings.fusion_ms = ms_since(t0);
+      std::vector<std::string> toks;
+      for (auto tid : seq) toks.push_back(tid == d->cfg.bos_id ? "[DEC]" : d->piece(tid));
+      d->fill_inspection(&r, rec, toks, true);
+    }
+    d->finish_answers(&r, std::move(answers), opt.confidence);
+    return r;
+  });
 }
 
 Array Engine::heatmap(const Result& r, const HeatmapRequest& req, const CancelToken& cancel) {
@@ -910,43 +963,46 @@ Array Engine::heatmap(const Result& r, const HeatmapRequest& req, const CancelTo
   if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
   // Gradient of the answer's log-probability with respect to the cross-attention
   // maps: the image features are made a leaf so every map joins the graph.
-  torch::AutoGradMode grad(true);
-  auto image = entry.embeds.clone().detach().set_requires_grad(true);
-  const auto& ans = r.answers[static_cast<size_t>(req.answer)];
-  Record rec;
-  rec.enabled = true;
-  Tensor memory, mm;
-  std::vector<int64_t> seq{d->cfg.bos_id};
-  int64_t first_target = 0;
-  if (d->cfg.task == "vqa") {
-    auto enc = d->encode_question(r.question);
-    memory = d->encode_text(enc, image, &rec);
-    mm = d->memory_mask(&enc);
-  } else {
-    memory = image;
-    if (!r.question.empty()) {
-      auto enc = d->tok.encode(r.question, false);
-      seq.insert(seq.end(), enc.ids.begin(), enc.ids.end());
+  Tensor rel = d->on_device([&] {
+    torch::AutoGradMode grad(true);
+    auto image = entry.embeds.clone().detach().set_requires_grad(true);
+    const auto& ans = r.answers[static_cast<size_t>(req.answer)];
+    Record rec;
+    rec.enabled = true;
+    Tensor memory, mm;
+    std::vector<int64_t> seq{d->cfg.bos_id};
+    int64_t first_target = 0;
+    if (d->cfg.task == "vqa") {
+      auto enc = d->encode_question(r.question);
+      memory = d->encode_text(enc, image, &rec);
+      mm = d->memory_mask(&enc);
+    } else {
+      memory = image;
+      if (!r.question.empty()) {
+        auto enc = d->tok.encode(r.question, false);
+        seq.insert(seq.end(), enc.ids.begin(), enc.ids.end());
+      }
     }
-  }
-  first_target = static_cast<int64_t>(seq.size());
-  seq.insert(seq.end(), ans.ids.begin(), ans.ids.end());
-  std::vector<int64_t> targets(seq.begin() + 1, seq.end());
-  targets.push_back(d->cfg.eos_id);
-  Record dec_rec;
-  dec_rec.enabled = d->cfg.task != "vqa";
-  auto logits = d->model->text_decoder->forward(d->ids_tensor(seq), memory, mm, nullptr, 0, &dec_rec);
-  auto logp = torch::log_softmax(logits[0].to(torch::kFloat32), -1);
-  auto tgt = torch::tensor(targets, torch::kLong).to(d->device);
-  auto picked = logp.gather(1, tgt.unsqueeze(1)).squeeze(1).slice(0, first_target - 1);
-  auto& maps = d->cfg.task == "vqa" ? rec.cross_attn : dec_rec.cross_attn;
-  for (auto& m : maps) m.retain_grad();
-  picked.sum().backward();
-  Tensor rel;
-  for (auto& m : maps) {
-    auto g = (m.grad() * m.detach()).clamp_min(0).sum(1)[0].to(torch::kFloat32).to(torch::kCPU);  // [T,N]
-    rel = rel.defined() ? rel + g : g;
-  }
+    first_target = static_cast<int64_t>(seq.size());
+    seq.insert(seq.end(), ans.ids.begin(), ans.ids.end());
+    std::vector<int64_t> targets(seq.begin() + 1, seq.end());
+    targets.push_back(d->cfg.eos_id);
+    Record dec_rec;
+    dec_rec.enabled = d->cfg.task != "vqa";
+    auto logits = d->model->text_decoder->forward(d->ids_tensor(seq), memory, mm, nullptr, 0, &dec_rec);
+    auto logp = torch::log_softmax(logits[0].to(torch::kFloat32), -1);
+    auto tgt = torch::tensor(targets, torch::kLong).to(d->device);
+    auto picked = logp.gather(1, tgt.unsqueeze(1)).squeeze(1).slice(0, first_target - 1);
+    auto& maps = d->cfg.task == "vqa" ? rec.cross_attn : dec_rec.cross_attn;
+    for (auto& m : maps) m.retain_grad();
+    picked.sum().backward();
+    Tensor rel;
+    for (auto& m : maps) {
+      auto g = (m.grad() * m.detach()).clamp_min(0).sum(1)[0].to(torch::kFloat32).to(torch::kCPU);  // [T,N]
+      rel = rel.defined() ? rel + g : g;
+    }
+    return rel;
+  });
   return d->reduce_to_grid(rel, in, req.token);
 }
 

@@ -99,11 +99,22 @@ enum class Device { Auto, Cpu, Cuda };
 // (calibration.json); the temperature-scaled probability when there is none.
 enum class ConfidenceMethod { Auto, Calibrated, Heuristic };
 
+// Something the user should be told that did not stop the request.
+struct Warning {
+  enum class Code {
+    CpuFallback,  // the GPU ran out of memory: the model moved to the CPU and the request was run again there
+  };
+  Code code = Code::CpuFallback;
+  std::string detail;  // English, e.g. the CUDA error
+};
+using WarningHandler = std::function<void(const Warning&)>;
+
 struct Options {
   Device device = Device::Auto;
   int threads = 0;               // 0: decided at load time (see engine.cpp)
   bool half_on_cuda = true;
   size_t image_cache_size = 16;  // LRU entries of visual features
+  WarningHandler on_warning;     // called on the thread that called the engine
 };
 
 struct AskOptions {
