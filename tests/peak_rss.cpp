@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   while (wait4(pid, &status, 0, &usage) < 0)
     if (errno != EINTR) return 127;
   if (FILE* f = std::fopen(argv[1], "w")) {
+#ifdef __APPLE__
+    usage.ru_maxrss /= 1024;  // bytes there, kilobytes on Linux
+#endif
     std::fprintf(f, "%ld\n", usage.ru_maxrss);
     std::fclose(f);
   }
