@@ -227,6 +227,20 @@ class TstEngine : public QObject {
     QVERIFY(engine->encode(other) != id);
     QCOMPARE(engine->vision_runs(), int64_t(2));
     QVERIFY(engine->cached(id));
+    // The second question reused the image's cross-attention keys and values
+    // from the first: the same result as a fresh engine asking it first, and
+    // again after another image took the cached keys and values away.
+    auto fresh = Engine::load(model, Options{Device::Cpu});
+    auto r2_fresh = fresh->ask(fresh->encode(img), "how many objects are there?");
+    engine->ask(engine->encode(other), "what color is the star?");
+    auto r2_again = engine->ask(id, "how many objects are there?");
+    for (const auto* r : {&r2, &r2_again}) {
+      QCOMPARE(r->answers.front().ids, r2_fresh.answers.front().ids);
+      QCOMPARE(r->answers.front().raw_score, r2_fresh.answers.front().raw_score);
+      QCOMPARE(r->inspection.cross_attention.data, r2_fresh.inspection.cross_attention.data);
+      QCOMPARE(r->inspection.gates.data, r2_fresh.inspection.gates.data);
+    }
+    QVERIFY(r1.inspection.cross_attention.data != r2.inspection.cross_attention.data);
   }
 
   void alignment_embeddings() {

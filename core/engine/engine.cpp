@@ -155,6 +155,9 @@ struct Engine::Impl {
   struct Entry {
     Tensor embeds;  // [1, N+1, Dv]
     mutable std::vector<float> aligned;  // alignment-space vector, computed on first use
+    // The question encoder's cross-attention keys and values of this image, kept
+    // for the most recently asked image only (BLIP-base: 42 MB an image).
+    mutable std::vector<LayerCache> image_kv;
     double preprocess_ms = 0, vision_ms = 0;
   };
   std::list<std::pair<ImageId, Entry>> lru;  // most recent first
@@ -168,7 +171,10 @@ struct Engine::Impl {
   // move to the CPU (float32) for the rest of the session, and the caller is told.
   void fall_back_to_cpu(const std::string& why) {
     model->to(torch::kCPU, torch::kFloat32);
-    for (auto& entry : lru) entry.second.embeds = entry.second.embeds.to(torch::kCPU, torch::kFloat32);
+    for (auto& entry : lru) {
+      entry.second.embeds = entry.second.embeds.to(torch::kCPU, torch::kFloat32);
+      entry.second.image_kv.clear();
+    }
     device = torch::Device(torch::kCPU);
     dtype = torch::kFloat32;
     info.device = "cpu";
@@ -340,10 +346,14 @@ struct Engine::Impl {
   }
 
   // Question encoder pass: F and the record.
-  Tensor encode_text(const Encoding& enc, const Tensor& image, Record* rec) {
+  // image_kv: the image's cached cross-attention keys and values (see Entry).
+  Tensor encode_text(const Encoding& enc, const Tensor& image, Record* rec, const Entry* cached = nullptr) {
     auto ids = ids_tensor(enc.ids);
     auto mask = torch::tensor(enc.mask, torch::kLong).unsqueeze(0).to(device);
-    return model->text_encoder->forward(ids, mask, image, rec);
+    if (!cached) return model->text_encoder->forward(ids, mask, image, rec);
+    for (auto& other : lru)
+      if (&other.second != cached) other.second.image_kv.clear();
+    return model->text_encoder->forward(ids, mask, image, rec, nullptr, &cached->image_kv);
   }
 
   Tensor memory_mask(const Encoding* enc) const {
@@ -871,7 +881,7 @@ Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt,
     Record rec;
     rec.enabled = true;
     at::set_num_threads(d->text_threads);
-    auto fused = d->encode_text(enc, entry.embeds, &rec);
+    auto fused = d->encode_text(enc, entry.embeds, &rec, &entry);
     r.timings.fusion_ms = ms_since(t0);
     if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
     d->fill_inspection(&r, rec, enc.tokens, false);

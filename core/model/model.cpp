@@ -250,7 +250,7 @@ TextEncoderImpl::TextEncoderImpl(const ModelConfig& c) : cfg(c) {
 }
 
 Tensor TextEncoderImpl::forward(const Tensor& ids, const Tensor& mask, const Tensor& image, Record* rec,
-                                Tensor* last_hidden) {
+                                Tensor* last_hidden, std::vector<LayerCache>* image_kv) {
   auto x = embeddings(ids, 0);
   const bool keep = rec && rec->enabled && rec->hidden_states;
   if (keep) rec->hidden.push_back(x);
@@ -258,7 +258,17 @@ Tensor TextEncoderImpl::forward(const Tensor& ids, const Tensor& mask, const Ten
   std::vector<Tensor> fused;  // H_l of each fusion layer
   for (size_t i = 0; i < layers->size(); ++i) {
     auto layer = layers[i]->as<TextLayer>();
-    x = layer->forward(x, self_mask, image, {}, nullptr, rec, true);
+    if (image_kv && image.defined() && layer->has_cross) {
+      image_kv->resize(layers->size());
+      LayerCache c;  // only its cross-attention part outlives this question
+      c.cross_k = (*image_kv)[i].cross_k;
+      c.cross_v = (*image_kv)[i].cross_v;
+      x = layer->forward(x, self_mask, image, {}, &c, rec, true);
+      (*image_kv)[i].cross_k = c.cross_k;
+      (*image_kv)[i].cross_v = c.cross_v;
+    } else {
+      x = layer->forward(x, self_mask, image, {}, nullptr, rec, true);
+    }
     if (final_norm && i + 1 == layers->size()) x = final_norm(x);
     if (keep) rec->hidden.push_back(x);
     if (layer->has_cross) fused.push_back(x);

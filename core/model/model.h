@@ -105,8 +105,11 @@ TORCH_MODULE(TextEmbeddings);
 // Question encoder with fusion layers and routing: returns F.
 struct TextEncoderImpl : torch::nn::Module {
   TextEncoderImpl(const ModelConfig& c);
+  // image_kv: per layer, the cross-attention keys and values of `image` (a
+  // batch of one); filled on first use and reused for further questions.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& image,
-                        Record* rec = nullptr, torch::Tensor* last_hidden = nullptr);
+                        Record* rec = nullptr, torch::Tensor* last_hidden = nullptr,
+                        std::vector<LayerCache>* image_kv = nullptr);
   ModelConfig cfg;
   TextEmbeddings embeddings{nullptr};
   torch::nn::ModuleList layers{nullptr};
