@@ -281,12 +281,7 @@ struct Engine::Impl {
   }
 
   std::vector<float> text_vector(std::string_view text) {
-    if (!is_valid_utf8(text)) throw Error(ErrorCode::BadQuestion, "the text is not valid UTF-8");
-    const bool blank = std::all_of(text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
-    if (blank) throw Error(ErrorCode::BadQuestion, "the text is empty");
-    if (text.size() > 16384) throw Error(ErrorCode::BadQuestion, "the text is too long (" + std::to_string(text.size()) + " bytes)");
-    auto enc = tok.encode(text, true);
-    if (!has_words(enc)) throw Error(ErrorCode::BadQuestion, "the text is empty (it has only spaces or control characters)");
+    auto enc = checked_encoding(text, "text");
     const auto limit = static_cast<size_t>(cfg.text.max_positions);
     if (enc.ids.size() > limit) {  // search text: keep the start, as BLIP's retrieval does
       enc.ids.resize(limit);
@@ -326,14 +321,22 @@ struct Engine::Impl {
                        [&](int64_t id) { return id != cfg.cls_id && id != cfg.sep_id && id != cfg.pad_id; });
   }
 
-  Encoding encode_question(std::string_view q) const {
-    if (!is_valid_utf8(q)) throw Error(ErrorCode::BadQuestion, "the question is not valid UTF-8 text");
+  // A question or search text as the tokenizer sees it, refused when it is not
+  // UTF-8, has no words or is absurdly long; `what` names it in the message.
+  Encoding checked_encoding(std::string_view q, const std::string& what) const {
+    if (!is_valid_utf8(q)) throw Error(ErrorCode::BadQuestion, "the " + what + " is not valid UTF-8");
     const bool blank = std::all_of(q.begin(), q.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
-    if (q.empty() || blank) throw Error(ErrorCode::BadQuestion, "the question is empty");
-    if (q.size() > 16384) throw Error(ErrorCode::BadQuestion, "the question is too long (" + std::to_string(q.size()) + " bytes)");
+    if (q.empty() || blank) throw Error(ErrorCode::BadQuestion, "the " + what + " is empty");
+    if (q.size() > 16384)
+      throw Error(ErrorCode::BadQuestion, "the " + what + " is too long (" + std::to_string(q.size()) + " bytes)");
     auto enc = tok.encode(q, true);
     if (!has_words(enc))
-      throw Error(ErrorCode::BadQuestion, "the question is empty (it has only spaces or control characters)");
+      throw Error(ErrorCode::BadQuestion, "the " + what + " is empty (it has only spaces or control characters)");
+    return enc;
+  }
+
+  Encoding encode_question(std::string_view q) const {
+    auto enc = checked_encoding(q, "question");
     const int64_t limit = cfg.text.max_positions;
     if (static_cast<int64_t>(enc.ids.size()) > limit)
       throw Error(ErrorCode::BadQuestion, "the question is too long: " + std::to_string(enc.ids.size()) +
