@@ -122,11 +122,13 @@ class TstUiAlign : public QObject {
 
   void labelsGiveEachImageADistribution() {
     auto* panel = m_win->alignPanel();
+    QVERIFY(!panel->chart()->isVisible());  // no labels yet: no empty chart under a title
     QSignalSpy ready(m_win->controller(), &ui::InferenceController::alignReady);
     panel->labelsEdit()->setText(QStringLiteral("a yellow star, a purple square, a red circle"));
     QTest::mouseClick(panel->labelButton(), Qt::LeftButton);
     QVERIFY(ready.wait(60000));
     QVERIFY(m_win->setCurrentImage(m_images[2]));
+    QVERIFY(panel->chart()->isVisible());
     const auto probs = panel->chart()->probabilities();
     QCOMPARE(probs.size(), 3);
     QVERIFY(std::abs(std::accumulate(probs.begin(), probs.end(), 0.0) - 1.0) < 1e-4);

@@ -35,6 +35,7 @@ void LabelChart::setDistribution(const QStringList& labels, const QList<float>& 
   }
   updateGeometry();
   update();
+  Q_EMIT distributionChanged();
 }
 
 QSize LabelChart::sizeHint() const {
@@ -130,6 +131,14 @@ AlignPanel::AlignPanel(QWidget* parent) : QWidget(parent) {
   m_chart = new LabelChart(this);
   m_chart->setObjectName(QStringLiteral("labelChart"));
   v->addWidget(m_chart);
+  // The chart and its title only show once the selected image has labels.
+  auto showChart = [this] {
+    const bool any = !m_chart->labels().isEmpty();
+    m_chartTitle->setVisible(any);
+    m_chart->setVisible(any);
+  };
+  connect(m_chart, &LabelChart::distributionChanged, this, showChart);
+  showChart();
   v->addStretch(1);
 
   connect(m_search, &QLineEdit::returnPressed, m_searchButton, &QPushButton::click);

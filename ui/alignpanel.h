@@ -22,6 +22,9 @@ class LabelChart : public QWidget {
   QSize sizeHint() const override;
   QSize minimumSizeHint() const override;
 
+ Q_SIGNALS:
+  void distributionChanged();
+
  protected:
   void paintEvent(QPaintEvent*) override;
 
