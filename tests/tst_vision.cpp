@@ -27,52 +27,16 @@ namespace {
 
 const char* kGoldenImages[] = {"grad_640x480", "grad_37x53", "pixel_1x1"};
 
-uint32_t crc32(const std::string& bytes) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char b : bytes) {
-    c ^= b;
-    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-  }
-  return ~c;
-}
-
-std::string be32(uint32_t v) {
-  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-}
-
-std::string png_chunk(const std::string& type, const std::string& data) {
-  return be32(uint32_t(data.size())) + type + data + be32(crc32(type + data));
-}
-
-// A well-formed PNG header declaring w x h RGB pixels, with a tiny IDAT.
-std::string png_bomb(uint32_t w, uint32_t h) {
-  const std::string ihdr = be32(w) + be32(h) + std::string("\x08\x02\x00\x00\x00", 5);
-  const std::string idat("\x78\x9c\x63\x00\x00\x00\x01\x00\x01", 9);
-  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", idat) +
-         png_chunk("IEND", "");
-}
+using testutil::be32;
+using testutil::crc32;
+using testutil::png_chunk;
+using testutil::with_exif_orientation;
+std::string png_bomb(uint32_t w, uint32_t h) { return testutil::png_declaring(w, h); }
 
 std::string encode(const cv::Mat& m, const std::string& ext, const std::vector<int>& params = {}) {
   std::vector<uchar> buf;
   if (!cv::imencode(ext, m, buf, params)) return {};
   return std::string(buf.begin(), buf.end());
-}
-
-// Inserts an Exif APP1 segment (orientation tag only) right after the JPEG SOI.
-std::string with_exif_orientation(const std::string& jpeg, int orientation, bool little_endian) {
-  auto u16 = [&](uint16_t v) {
-    return little_endian ? std::string{char(v), char(v >> 8)} : std::string{char(v >> 8), char(v)};
-  };
-  auto u32 = [&](uint32_t v) { return u16(little_endian ? v : v >> 16) + u16(little_endian ? v >> 16 : v); };
-  std::string tiff = little_endian ? std::string("II") : std::string("MM");
-  tiff += u16(42) + u32(8);                                   // header, IFD0 at offset 8
-  tiff += u16(1);                                             // one entry
-  tiff += u16(0x0112) + u16(3) + u32(1) + u16(uint16_t(orientation)) + u16(0);
-  tiff += u32(0);                                             // no next IFD
-  const std::string payload = std::string("Exif\0\0", 6) + tiff;
-  const uint16_t len = uint16_t(payload.size() + 2);
-  const std::string app1 = std::string("\xFF\xE1", 2) + char(len >> 8) + char(len & 0xFF) + payload;
-  return jpeg.substr(0, 2) + app1 + jpeg.substr(2);
 }
 
 cv::Mat quadrants(int w, int h) {  // BGR: TL red, TR green, BL blue, BR white
