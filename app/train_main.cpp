@@ -20,7 +20,7 @@ Usage:
   autoglm-train generate  --out DIR [--seed S] [--count N]
   autoglm-train train     --out DIR [--preset default] [--seed S] [--minutes M | --steps N] [--batch B]
                           [--hidden H] [--lr L] [--align-dim D] [--threads T]
-                          [--image-size PX] [--patch PX] [--stem patch|conv]
+                          [--image-size PX] [--patch PX] [--stem patch|conv] [--dense W] [--ground W]
                           [--checkpoint-every N] [--resume] [--dist-timeout SECONDS]
                           (data parallel when WORLD_SIZE > 1: RANK, MASTER_ADDR, MASTER_PORT as torchrun sets them;
                            --batch is the global batch)
@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
       o.image_size = static_cast<int>(num("--image-size", o.image_size));
       o.patch = static_cast<int>(num("--patch", o.patch));
       if (a.count("--stem")) o.stem = a["--stem"];
+      o.dense_weight = num("--dense", o.dense_weight);
+      o.ground_weight = num("--ground", o.ground_weight);
       o.checkpoint_every = static_cast<int>(num("--checkpoint-every", o.checkpoint_every));
       o.resume = a.count("--resume") > 0;
       o.threads = static_cast<int>(num("--threads", o.threads));

@@ -631,6 +631,65 @@ class TestShapes : public QObject {
     QCOMPARE(int(sh::question_types().size()), 9);
   }
 
+  // Per-cell labels recomputed here by counting mask pixels per cell (not by
+  // resizing); cells near the two thresholds are skipped.
+  void patchLabels() {
+    int object_cells = 0, background_cells = 0, large_seen = 0;
+    // Sides divisible by both grids, so that cells have whole pixels.
+    const std::vector<cv::Size> canvases{{64, 64}, {128, 128}, {200, 200}, {320, 320}, {96, 192}, {256, 128}};
+    for (int k = 0; k < 60; ++k) {
+      sh::GenOptions opt;
+      opt.fixed_w = canvases[size_t(k) % canvases.size()].width;
+      opt.fixed_h = canvases[size_t(k) % canvases.size()].height;
+      const auto sc = sh::render_scene(sh::mix_seed(21, uint64_t(k)), opt);
+      for (int grid : {4, 8}) {
+        const auto labels = sh::patch_labels(sc, grid);
+        QCOMPARE(int(labels.size()), grid * grid);
+        std::vector<bool> labelled(sc.objects.size(), false);
+        for (int cell = 0; cell < grid * grid; ++cell) {
+          const int gx = cell % grid, gy = cell / grid;
+          const int x0 = gx * sc.width() / grid, x1 = (gx + 1) * sc.width() / grid;
+          const int y0 = gy * sc.height() / grid, y1 = (gy + 1) * sc.height() / grid;
+          double best = 0;
+          int who = -1;
+          for (size_t o = 0; o < sc.objects.size(); ++o) {
+            const double c = cv::countNonZero(sc.objects[o].mask(cv::Rect(x0, y0, x1 - x0, y1 - y0))) /
+                             double((x1 - x0) * (y1 - y0));
+            if (c > best) best = c, who = int(o);
+          }
+          const auto& l = labels[size_t(cell)];
+          if (best > 0.25) {
+            const auto& obj = sc.objects[size_t(who)];
+            auto at = [](const std::vector<std::string>& v, const std::string& w) { return int(std::find(v.begin(), v.end(), w) - v.begin()); };
+            QCOMPARE(l.color, at(kColors, obj.color));
+            QCOMPARE(l.shape, at(kShapes, obj.shape));
+            QCOMPARE(l.size, at(kSizes, obj.size));
+            labelled[size_t(who)] = true;
+            ++object_cells;
+          } else if (best == 0) {
+            QCOMPARE(l.color, int(kColors.size()));
+            QCOMPARE(l.shape, int(kShapes.size()));
+            QCOMPARE(l.size, int(kSizes.size()));
+            ++background_cells;
+          } else if (best > 0.03 && best < 0.15) {
+            QCOMPARE(l.color, -1);
+          }
+        }
+        // A large object is at least 24% of the shorter side: at 8 cells a side it covers one cell well.
+        if (grid == 8)
+          for (size_t o = 0; o < sc.objects.size(); ++o)
+            if (sc.objects[o].size == "large" && sc.width() == sc.height()) {
+              QVERIFY2(labelled[o], "a large object has no cell of its own");
+              ++large_seen;
+            }
+      }
+    }
+    QVERIFY(object_cells > 100);
+    QVERIFY(background_cells > 1000);
+    QVERIFY(large_seen > 5);
+    QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), 0));
+  }
+
   void writeDataset() {
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());

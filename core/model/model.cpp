@@ -414,6 +414,10 @@ void ModelImpl::init_weights(uint64_t seed) {
       t.zero_();
     } else if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
       t.zero_();
+    } else if (t.dim() >= 2 && name.find("embedding") == std::string::npos) {
+      // N(0, 1/fan_in): BERT's 0.02 is tuned for hidden 768; at our widths it leaves
+      // attention logits near zero, attention uniform and cross-attention slow to bind.
+      t.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(t.numel() / t.size(0))), gen);
     } else {
       t.normal_(0.0, 0.02, gen);
     }

@@ -94,6 +94,16 @@ std::string referring_expression(const Scene&, int i, bool no_color = false, boo
 // Position words of a point ("top left", "center", "right", ...).
 std::string position_words(float x, float y, int width, int height);
 
+// Ground truth per cell of a grid x grid division of the canvas (the model's
+// vision tokens: preprocessing resizes to a square). Row-major; for each cell
+// {colour, shape, size} indices into color_names/shape_names/size_names of the
+// object covering most of it (at least 20%), the list's size for background
+// (under 2% covered), -1 for a cell only grazed by an object.
+struct PatchLabel {
+  int color, shape, size;
+};
+std::vector<PatchLabel> patch_labels(const Scene&, int grid);
+
 std::string caption(const Scene&);  // "a large red circle, a small blue square and a small yellow star"
 // True when both captions name the same multiset of (size, color, shape);
 // order, punctuation, articles and "and" are ignored; any other word fails.

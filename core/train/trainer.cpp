@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <set>
 
 #include "core/engine/engine.h"
@@ -106,6 +108,8 @@ struct Batch {
   // alignment text's, and whether that text names sizes. [B,4] int64: the
   // contrastive targets of a batch spread over ranks are built from them.
   Tensor keys;
+  Tensor ground;                    // [B,N] share of the referred object's mask in each cell (rows sum to 1; 0: none)
+  Tensor dense;                     // [B,N,3] per vision token: colour, shape, size class (last = background; -100 unsure)
   std::vector<int> type;            // index into shapes::question_types()
 };
 
@@ -129,13 +133,17 @@ int type_index(const std::string& type) {
 
 // Sample i of the batch is make_sample_of_type(mix_seed(seed, first + i), types[i]).
 Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, int64_t first,
-                 const std::vector<std::string>& types, bool with_align) {
+                 const std::vector<std::string>& types, bool with_align, bool with_dense = false,
+                 bool with_ground = false) {
   const int n = static_cast<int>(types.size());
   std::vector<float> pix;
   std::vector<std::vector<int64_t>> qs, dec_in, dec_tgt, caps;
   std::vector<AlignText> texts;
   std::vector<shapes::Scene> scenes;
   Batch b;
+  const int grid = cfg.vision.image_size / cfg.vision.patch_size;
+  if (with_dense) b.dense = torch::empty({n, grid * grid, 3}, torch::kLong);
+  if (with_ground) b.ground = torch::zeros({n, grid * grid}, torch::kFloat32);
   for (int i = 0; i < n; ++i) {
     const uint64_t sseed = shapes::mix_seed(seed, static_cast<uint64_t>(first + i));
     auto s = shapes::make_sample_of_type(sseed, types[static_cast<size_t>(i)], train_gen());
@@ -152,6 +160,22 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
     dec_in.push_back(in);
     dec_tgt.push_back(a);
     b.type.push_back(type_index(s.type));
+    if (with_ground && s.referred >= 0) {
+      cv::Mat cover;
+      cv::resize(s.scene.objects[static_cast<size_t>(s.referred)].mask, cover, cv::Size(grid, grid), 0, 0, cv::INTER_AREA);
+      cover.convertTo(cover, CV_32F);
+      const double total = cv::sum(cover)[0];
+      if (total > 0) std::memcpy(b.ground[i].data_ptr<float>(), cover.ptr<float>(), sizeof(float) * grid * grid);
+      if (total > 0) b.ground[i] /= total;
+    }
+    if (with_dense) {
+      auto* t = b.dense[i].data_ptr<int64_t>();
+      for (const auto& l : shapes::patch_labels(s.scene, grid)) {
+        *t++ = l.color < 0 ? -100 : l.color;
+        *t++ = l.shape < 0 ? -100 : l.shape;
+        *t++ = l.size < 0 ? -100 : l.size;
+      }
+    }
     if (with_align) {
       texts.push_back(align_text(s.scene, rng));
       caps.push_back(tok.encode(texts.back().text).ids);
@@ -196,7 +220,8 @@ Tensor match_matrix(const Tensor& keys) {
 struct Losses {
   Tensor total;       // this rank's share: its summed answer loss / all ranks' tokens, plus the contrastive loss
   Tensor per_sample;  // answer loss of each local sample (for the curriculum)
-  double lm_part = 0, itc = 0;
+  double lm_part = 0, itc = 0, dense = 0, ground = 0;
+  int ground_n = 0;  // samples of this rank with a referred object
 };
 
 // Answer loss (decoder cross-entropy, mean over the global batch's tokens) plus,
@@ -204,11 +229,20 @@ struct Losses {
 // learned temperature over the global batch; pairs whose text also describes
 // the other image (same objects) count as positives. With data parallelism the
 // gradients summed over ranks are exactly those of one process on the whole batch.
-Losses loss_of(Model& m, const Batch& b, DataParallel* dp) {
+struct Aux {
+  torch::nn::Linear* dense = nullptr;
+  double dense_weight = 0, ground_weight = 0;
+  int64_t cls_id = 101, sep_id = 102;
+};
+
+Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux = {}) {
   namespace F = torch::nn::functional;
   Losses out;
   auto image = m->vision_model->forward(b.pixels);
-  auto fused = m->text_encoder->forward(b.q_ids, b.q_mask, image);
+  Record rec;
+  const bool ground = aux.ground_weight > 0 && b.ground.defined();
+  rec.enabled = ground;
+  auto fused = m->text_encoder->forward(b.q_ids, b.q_mask, image, ground ? &rec : nullptr);
   auto logits = m->text_decoder->forward(b.dec_in, fused, additive_mask(b.q_mask), nullptr, 0);
   auto ce = F::cross_entropy(logits.reshape({-1, logits.size(-1)}), b.dec_tgt.reshape({-1}),
                              F::CrossEntropyFuncOptions().ignore_index(-100).label_smoothing(0.05).reduction(torch::kNone))
@@ -219,6 +253,36 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp) {
   if (dp) dp->sum(total_tokens);
   out.total = ce.sum() / total_tokens[0].squeeze();
   out.lm_part = out.total.item<double>();
+  if (ground && !rec.cross_attn.empty()) {
+    // The engine's all-layers heatmap (mean over fusion layers, heads and the question's
+    // words; the image's class token dropped, renormalised), against the referred cells.
+    Tensor acc;
+    for (const auto& a : rec.cross_attn) acc = acc.defined() ? acc + a.mean(1) : a.mean(1);  // [B,T,N]
+    auto words = (b.q_mask > 0) & (b.q_ids != aux.cls_id) & (b.q_ids != aux.sep_id);
+    auto w = words.to(torch::kFloat32).unsqueeze(-1);
+    auto map = ((acc * w).sum(1) / w.sum(1).clamp_min(1)).slice(1, 1);  // [B,N-1]
+    map = map / map.sum(1, true).clamp_min(1e-12);
+    auto has = (b.ground.sum(1) > 0).to(torch::kFloat32);
+    auto g = -(b.ground * torch::log(map + 1e-6)).sum(1);
+    auto gl = (g * has).sum() / has.sum().clamp_min(1);
+    out.ground = gl.item<double>();
+    out.ground_n = static_cast<int>(has.sum().item<double>());
+    out.total = out.total + aux.ground_weight * gl / (dp ? dp->world() : 1);
+  }
+  if (aux.dense && b.dense.defined()) {
+    // Each rank's mean over its own tokens; with equal local batches the ranks' sum / world is the global mean.
+    auto logits = (*aux.dense)->forward(image.slice(1, 1));
+    const int64_t nc = static_cast<int64_t>(shapes::color_names().size()) + 1;
+    const int64_t ns = static_cast<int64_t>(shapes::shape_names().size()) + 1;
+    const int64_t nz = static_cast<int64_t>(shapes::size_names().size()) + 1;
+    auto part = [&](int64_t from, int64_t n, int64_t col) {
+      return F::cross_entropy(logits.slice(-1, from, from + n).reshape({-1, n}), b.dense.select(-1, col).reshape({-1}),
+                              F::CrossEntropyFuncOptions().ignore_index(-100));
+    };
+    auto d = (part(0, nc, 0) + part(nc, ns, 1) + part(nc + ns, nz, 2)) / 3;
+    out.dense = d.item<double>();
+    out.total = out.total + aux.dense_weight * d / (dp ? dp->world() : 1);
+  }
   if (b.cap_ids.defined()) {
     auto img = m->image_embedding(image), txt = m->text_embedding(b.cap_ids, b.cap_mask);
     Tensor keys = b.keys;
@@ -239,9 +303,9 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp) {
 }
 
 // Sums every gradient over the ranks, in one flat buffer.
-void sum_gradients(Model& m, DataParallel& dp) {
+void sum_gradients(const std::vector<Tensor>& params, DataParallel& dp) {
   std::vector<Tensor> grads;
-  for (auto& p : m->parameters())
+  for (auto& p : params)
     if (p.grad().defined()) grads.push_back(p.grad());
   std::vector<Tensor> flat{torch::cat([&] {
     std::vector<Tensor> v;
@@ -291,30 +355,43 @@ std::string greedy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, const
   return answer_text(tok, cfg, greedy_ids(m, cfg, pixel_batch(p, cfg), tok.encode(s.question).ids, 30));
 }
 
+// Parameters under the names a checkpoint keeps them by: the model's, then those
+// of the training-only heads (prefixed "head.").
+using Named = std::vector<std::pair<std::string, Tensor>>;
+Named named_for_checkpoint(Model& m, const torch::nn::Linear& dense) {
+  Named out;
+  for (const auto& p : m->named_parameters(true)) out.emplace_back(p.key(), p.value());
+  if (!dense.is_empty())
+    for (const auto& p : dense->named_parameters(true)) out.emplace_back("head.dense." + p.key(), p.value());
+  return out;
+}
+
 // Checkpoint: weights, AdamW moments (safetensors, like every model file) and the loop's state.
-void save_checkpoint(const fs::path& dir, Model& m, torch::optim::AdamW& optim, const ModelConfig& cfg,
-                     const Tokenizer& tok, const nlohmann::json& state) {
+void save_checkpoint(const fs::path& dir, Model& m, const torch::nn::Linear& dense, torch::optim::AdamW& optim,
+                     const ModelConfig& cfg, const Tokenizer& tok, const nlohmann::json& state) {
   const fs::path tmp = dir.string() + ".tmp";
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   save_config(cfg, tmp);
   tok.save_vocab(tmp / "vocab.txt");
   m->save_weights(tmp / "model.safetensors");
-  std::vector<std::pair<std::string, Tensor>> moments;
-  for (const auto& p : m->named_parameters(true)) {
-    auto it = optim.state().find(compat::optimizer_state_key(p.value()));
+  Named heads, moments;
+  for (const auto& [name, t] : named_for_checkpoint(m, dense)) {
+    if (name.rfind("head.", 0) == 0) heads.emplace_back(name, t.detach());
+    auto it = optim.state().find(compat::optimizer_state_key(t));
     if (it == optim.state().end()) continue;
     auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
-    moments.emplace_back(p.key() + ".exp_avg", st.exp_avg());
-    moments.emplace_back(p.key() + ".exp_avg_sq", st.exp_avg_sq());
+    moments.emplace_back(name + ".exp_avg", st.exp_avg());
+    moments.emplace_back(name + ".exp_avg_sq", st.exp_avg_sq());
   }
+  if (!heads.empty()) save_tensors(tmp / "heads.safetensors", heads, {{"format", "pt"}});
   save_tensors(tmp / "optimizer.safetensors", moments, {{"format", "pt"}});
   std::ofstream(tmp / "state.json") << state.dump(2) << "\n";
   fs::remove_all(dir);
   fs::rename(tmp, dir);
 }
 
-nlohmann::json load_checkpoint(const fs::path& dir, Model& m, torch::optim::AdamW& optim) {
+nlohmann::json load_checkpoint(const fs::path& dir, Model& m, const torch::nn::Linear& dense, torch::optim::AdamW& optim) {
   std::ifstream in(dir / "state.json");
   if (!in) throw Error(ErrorCode::Io, "no checkpoint to resume in " + dir.string());
   nlohmann::json state;
@@ -325,14 +402,24 @@ nlohmann::json load_checkpoint(const fs::path& dir, Model& m, torch::optim::Adam
   }
   m->load_weights(SafeTensors::open(dir / "model.safetensors"));
   auto st = SafeTensors::open(dir / "optimizer.safetensors");
+  std::optional<SafeTensors> heads;
+  if (fs::exists(dir / "heads.safetensors")) heads = SafeTensors::open(dir / "heads.safetensors");
   const int64_t step = state.at("step").get<int64_t>();
-  for (const auto& p : m->named_parameters(true)) {
-    if (!st.contains(p.key() + ".exp_avg")) continue;
+  torch::NoGradGuard ng;
+  for (const auto& [name, t] : named_for_checkpoint(m, dense)) {
+    if (name.rfind("head.", 0) == 0) {
+      // a checkpoint written without this head leaves it freshly initialised
+      if (!heads || !heads->contains(name)) continue;
+      auto v = tensor_view(*heads, name);
+      if (v.sizes() != t.sizes()) throw Error(ErrorCode::BadConfig, "checkpoint: " + name + " has the wrong shape");
+      t.copy_(v);
+    }
+    if (!st.contains(name + ".exp_avg")) continue;
     auto ps = std::make_unique<torch::optim::AdamWParamState>();
     ps->step(step);
-    ps->exp_avg(tensor_view(st, p.key() + ".exp_avg").clone());
-    ps->exp_avg_sq(tensor_view(st, p.key() + ".exp_avg_sq").clone());
-    optim.state()[compat::optimizer_state_key(p.value())] = std::move(ps);
+    ps->exp_avg(tensor_view(st, name + ".exp_avg").clone());
+    ps->exp_avg_sq(tensor_view(st, name + ".exp_avg_sq").clone());
+    optim.state()[compat::optimizer_state_key(t)] = std::move(ps);
   }
   return state;
 }
@@ -419,7 +506,17 @@ void train(const TrainOptions& opt, const Log& log) {
   Model m(cfg);
   m->init_weights(opt.seed);
   m->train();
-  torch::optim::AdamW optim(m->parameters(), torch::optim::AdamWOptions(opt.lr).weight_decay(0.01));
+  // Training-only head: per-patch attributes, so the vision tokens say what lies where.
+  torch::nn::Linear dense(nullptr);
+  auto params = m->parameters();
+  if (opt.dense_weight > 0) {
+    const int64_t classes = static_cast<int64_t>(shapes::color_names().size() + shapes::shape_names().size() +
+                                                 shapes::size_names().size()) + 3;
+    dense = torch::nn::Linear(cfg.vision.hidden, classes);
+    for (auto& p : dense->parameters()) params.push_back(p);
+  }
+  torch::optim::AdamW optim(params, torch::optim::AdamWOptions(opt.lr).weight_decay(0.01));
+  const Aux aux{dense.is_empty() ? nullptr : &dense, opt.dense_weight, opt.ground_weight, tok.cls_id(), tok.sep_id()};
   auto dp = DataParallel::from_env(std::chrono::milliseconds(static_cast<int64_t>(opt.dist_timeout_s * 1000)));
   const int world = dp ? dp->world() : 1, rank = dp ? dp->rank() : 0;
   if (opt.batch % world != 0)
@@ -432,10 +529,11 @@ void train(const TrainOptions& opt, const Log& log) {
   const int ntypes = static_cast<int>(types.size());
   const fs::path ckpt = opt.out / "checkpoint";
   int64_t step = 0, seen = 0;
-  double ema = 0, first_loss = 0, answer_ema = 0, first_answer_loss = 0, spent_s = 0;  // spent_s: training seconds of earlier runs (resume)
+  double ema = 0, first_loss = 0, answer_ema = 0, first_answer_loss = 0, dense_ema = 0, first_dense_loss = 0,
+         ground_ema = 0, first_ground_loss = 0, spent_s = 0;  // spent_s: training seconds of earlier runs (resume)
   std::vector<double> type_loss(static_cast<size_t>(ntypes), 1.0);
   if (opt.resume) {
-    auto st = load_checkpoint(ckpt, m, optim);
+    auto st = load_checkpoint(ckpt, m, dense, optim);
     step = st.at("step");
     seen = st.at("samples");
     ema = st.at("loss");
@@ -443,16 +541,20 @@ void train(const TrainOptions& opt, const Log& log) {
     answer_ema = st.at("answer_loss");
     first_answer_loss = st.at("first_answer_loss");
     spent_s = st.at("seconds");
+    dense_ema = st.value("patch_loss", 0.0);
+    first_dense_loss = st.value("first_patch_loss", 0.0);
+    ground_ema = st.value("grounding_loss", 0.0);
+    first_ground_loss = st.value("first_grounding_loss", 0.0);
     type_loss = st.at("type_loss").get<std::vector<double>>();
     if (static_cast<int>(type_loss.size()) != ntypes) throw Error(ErrorCode::BadConfig, "checkpoint: type_loss has the wrong length");
     if (log && lead) log("resumed at step " + std::to_string(step));
   }
   if (dp) {  // same start everywhere, whatever each rank's seed or checkpoint copy
-    std::vector<Tensor> params;
+    std::vector<Tensor> start;
     {
       torch::NoGradGuard ng;
-      for (auto& p : m->parameters()) params.push_back(p.data());
-      dp->broadcast(params);
+      for (auto& p : params) start.push_back(p.data());
+      dp->broadcast(start);
     }
     if (log && lead) log("data parallel: " + std::to_string(world) + " ranks, " + std::to_string(local) + " samples each per step");
   }
@@ -463,7 +565,9 @@ void train(const TrainOptions& opt, const Log& log) {
   auto state = [&] {
     return nlohmann::json{{"step", step}, {"samples", seen}, {"loss", ema}, {"first_loss", first_loss},
                           {"answer_loss", answer_ema}, {"first_answer_loss", first_answer_loss}, {"seconds", elapsed()},
-                          {"type_loss", type_loss}, {"seed", opt.seed}};
+                          {"type_loss", type_loss}, {"seed", opt.seed}, {"patch_loss", dense_ema},
+                          {"first_patch_loss", first_dense_loss}, {"grounding_loss", ground_ema},
+                          {"first_grounding_loss", first_ground_loss}};
   };
   double itc_ema = 0, last_log_s = elapsed();
   int64_t last_log_seen = seen;
@@ -503,13 +607,14 @@ void train(const TrainOptions& opt, const Log& log) {
     }
     // This rank's share of the global batch: samples seen + rank * local ...
     const std::vector<std::string> mine(batch_types.begin() + rank * local, batch_types.begin() + (rank + 1) * local);
-    auto b = make_batch(cfg, tok, opt.seed, seen + rank * local, mine, cfg.align_dim > 0);
+    auto b = make_batch(cfg, tok, opt.seed, seen + rank * local, mine, cfg.align_dim > 0, !dense.is_empty(),
+                        opt.ground_weight > 0);
     seen += opt.batch;
     optim.zero_grad();
-    auto loss = loss_of(m, b, dp.get());
+    auto loss = loss_of(m, b, dp.get(), aux);
     loss.total.backward();
-    if (dp) sum_gradients(m, *dp);
-    torch::nn::utils::clip_grad_norm_(m->parameters(), 1.0);
+    if (dp) sum_gradients(params, *dp);
+    torch::nn::utils::clip_grad_norm_(params, 1.0);
     optim.step();
     // Figures of the global batch: answer loss, and per type the loss sum and count.
     auto stats = torch::zeros({1 + 2 * ntypes}, torch::kFloat64);
@@ -525,10 +630,15 @@ void train(const TrainOptions& opt, const Log& log) {
       dp->sum(v);
     }
     const double lm = stats[0].item<double>(), l = lm + loss.itc;
-    if (step == 0) first_loss = l, first_answer_loss = lm;
+    if (step == 0) first_loss = l, first_answer_loss = lm, first_dense_loss = loss.dense;
     ema = step == 0 ? l : 0.98 * ema + 0.02 * l;
     answer_ema = step == 0 ? lm : 0.98 * answer_ema + 0.02 * lm;
     itc_ema = step == 0 ? loss.itc : 0.98 * itc_ema + 0.02 * loss.itc;
+    dense_ema = step == 0 ? loss.dense : 0.98 * dense_ema + 0.02 * loss.dense;
+    if (loss.ground_n > 0) {  // stage 1's captions refer to no object
+      if (first_ground_loss == 0) first_ground_loss = ground_ema = loss.ground;
+      ground_ema = 0.98 * ground_ema + 0.02 * loss.ground;
+    }
     for (int t = 0; t < ntypes; ++t) {
       const double n = stats[1 + ntypes + t].item<double>();
       if (n == 0) continue;
@@ -536,7 +646,7 @@ void train(const TrainOptions& opt, const Log& log) {
       type_loss[static_cast<size_t>(t)] = keep * type_loss[static_cast<size_t>(t)] + (1 - keep) * stats[1 + t].item<double>() / n;
     }
     if (lead && opt.checkpoint_every > 0 && step > 0 && step % opt.checkpoint_every == 0)
-      save_checkpoint(ckpt, m, optim, cfg, tok, state());
+      save_checkpoint(ckpt, m, dense, optim, cfg, tok, state());
     if (lead && step % 200 == 0 && log) {
       // held-out accuracy on 48 fresh samples (seeds apart from training's)
       m->eval();
@@ -556,8 +666,8 @@ void train(const TrainOptions& opt, const Log& log) {
       const double left = opt.steps > 0 ? (opt.steps - step) * opt.batch / std::max(rate, 1e-9) : budget_s - t;
       char buf[240];
       std::snprintf(buf, sizeof buf,
-                    "step %lld %s loss %.3f (contrastive %.3f)  held-out acc %.2f  lr %.2e  %.0f samples/s  %.0f s left",
-                    static_cast<long long>(step), stage1 ? "[stage 1]" : "[stage 2]", ema, itc_ema, right / 48.0, lr,
+                    "step %lld %s loss %.3f (contrastive %.3f, patches %.3f, grounding %.3f)  held-out acc %.2f  lr %.2e  %.0f samples/s  %.0f s left",
+                    static_cast<long long>(step), stage1 ? "[stage 1]" : "[stage 2]", ema, itc_ema, dense_ema, ground_ema, right / 48.0, lr,
                     rate, left);
       log(buf);
     }
@@ -568,7 +678,7 @@ void train(const TrainOptions& opt, const Log& log) {
   save_config(cfg, opt.out);
   tok.save_vocab(opt.out / "vocab.txt");
   m->save_weights(opt.out / "model.safetensors");
-  if (opt.checkpoint_every > 0) save_checkpoint(ckpt, m, optim, cfg, tok, state());
+  if (opt.checkpoint_every > 0) save_checkpoint(ckpt, m, dense, optim, cfg, tok, state());
   {
     nlohmann::json meta = state();
     meta["minutes"] = elapsed() / 60.0;
@@ -1063,7 +1173,7 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
       optim.zero_grad();
       auto loss = loss_of(m, b, dp.get());
       loss.total.backward();
-      if (dp) sum_gradients(m, *dp);
+      if (dp) sum_gradients(m->parameters(), *dp);
       torch::nn::utils::clip_grad_norm_(trainable, 1.0);
       optim.step();
       loss_sum += loss.lm_part;

@@ -30,6 +30,8 @@ struct TrainOptions {
   int calibration_samples = 600;
   int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
   double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
+  double dense_weight = 0;        // per-patch colour/shape/size loss on the vision tokens (a training-only head)
+  double ground_weight = 0;       // cross-entropy of the all-layers heatmap against the referred object's cells
   int checkpoint_every = 500;     // steps; OUT/checkpoint holds the latest
   bool resume = false;            // continue from OUT/checkpoint
   double dist_timeout_s = 120;    // data parallel: how long a rank waits for the others
