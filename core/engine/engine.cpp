@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <list>
 #include <mutex>
@@ -366,7 +367,8 @@ struct Engine::Impl {
   }
 
   std::vector<Hyp> generate(const Tensor& memory, const Tensor& mem_mask, const std::vector<int64_t>& prefix, int beams,
-                            int max_new, int topk_alt, float temperature, const CancelToken& cancel, Timings* tm) {
+                            int max_new, int min_new, int topk_alt, float temperature, const CancelToken& cancel,
+                            Timings* tm) {
     beams = std::max(1, beams);
     std::vector<LayerCache> cache;
     auto t0 = Clock::now();
@@ -380,6 +382,11 @@ struct Engine::Impl {
       auto ts = Clock::now();
       auto logp = torch::log_softmax(logits, -1);
       auto logp_cal = temperature == 1.f ? logp : torch::log_softmax(logits / temperature, -1);
+      if (step < min_new) {
+        // Barred after normalising (as HF's beam search does), so every probability stays the model's own.
+        logp.select(1, cfg.eos_id).fill_(-std::numeric_limits<float>::infinity());
+        logp_cal.select(1, cfg.eos_id).fill_(-std::numeric_limits<float>::infinity());
+      }
       auto total = logp + torch::tensor(std::vector<double>([&] {
                                           std::vector<double> v;
                                           for (auto& h : alive) v.push_back(h.logp);
@@ -893,7 +900,8 @@ Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt,
     if (!opt.answers.empty()) {
       answers = d->rank(fused, mm, opt.answers, {d->cfg.bos_id}, &r.timings);
     } else {
-      auto hyps = d->generate(fused, mm, {d->cfg.bos_id}, opt.beams, opt.max_new_tokens, opt.top_alternatives,
+      auto hyps = d->generate(fused, mm, {d->cfg.bos_id}, opt.beams, opt.max_new_tokens, opt.min_new_tokens,
+                              opt.top_alternatives,
                               d->calib.temperature, cancel, &r.timings);
       answers = d->to_answers(hyps);
     }
@@ -934,7 +942,8 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
     r.timings.vision_ms = entry.vision_ms;
     r.timings.vision_cached = true;
     at::set_num_threads(d->text_threads);
-    auto hyps = d->generate(entry.embeds, {}, prefix, opt.beams, opt.max_new_tokens, opt.top_alternatives,
+    auto hyps = d->generate(entry.embeds, {}, prefix, opt.beams, opt.max_new_tokens, opt.min_new_tokens,
+                            opt.top_alternatives,
                             d->calib.temperature, cancel, &r.timings);
     auto answers = d->to_answers(hyps);
     // Prompted captions include the prompt, as the reference returns them.

@@ -120,6 +120,7 @@ struct Options {
 struct AskOptions {
   int beams = 3;                 // 1: greedy
   int max_new_tokens = 20;
+  int min_new_tokens = 1;        // the end token is barred before this many (HF generate's default: 0)
   int top_alternatives = 5;
   std::vector<std::string> answers;  // non-empty: rank this closed list instead of generating
   ConfidenceMethod confidence = ConfidenceMethod::Auto;
@@ -129,6 +130,7 @@ struct DescribeOptions {
   std::string prompt;  // e.g. "a picture of"; empty: unconditional
   int beams = 1;
   int max_new_tokens = 30;
+  int min_new_tokens = 1;
   int top_alternatives = 5;
   ConfidenceMethod confidence = ConfidenceMethod::Auto;
 };
