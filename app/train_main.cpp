@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/local_ranks.h"
 #include "core/error.h"
 #include "core/train/shapes.h"
 #include "core/train/trainer.h"
@@ -21,8 +22,9 @@ Usage:
   autoglm-train train     --out DIR [--preset default] [--seed S] [--minutes M | --steps N] [--batch B]
                           [--hidden H] [--lr L] [--align-dim D] [--threads T]
                           [--image-size PX] [--patch PX] [--stem patch|conv] [--dense W] [--ground W]
-                          [--checkpoint-every N] [--resume] [--dist-timeout SECONDS]
-                          (data parallel when WORLD_SIZE > 1: RANK, MASTER_ADDR, MASTER_PORT as torchrun sets them;
+                          [--checkpoint-every N] [--resume] [--dist-timeout SECONDS] [--ranks N]
+                          (data parallel: --ranks N starts N processes here (the preset: one per core, up to 2),
+                           or WORLD_SIZE > 1 with RANK, MASTER_ADDR, MASTER_PORT as torchrun sets them;
                            --batch is the global batch)
   autoglm-train finetune  --model DIR --data FILE.jsonl --out DIR [--epochs N] [--batch B] [--lr L]
                           [--val-split F] [--patience N] [--freeze-vision] [--freeze-text] [--seed S]
@@ -89,7 +91,20 @@ int main(int argc, char** argv) {
       o.resume = a.count("--resume") > 0;
       o.threads = static_cast<int>(num("--threads", o.threads));
       o.dist_timeout_s = num("--dist-timeout", o.dist_timeout_s);
+      o.ranks = static_cast<int>(num("--ranks", o.ranks));
+      if (o.ranks < 1 || o.ranks > 256) throw core::Error(core::ErrorCode::BadArgument, "--ranks must be 1 to 256");
+      std::unique_ptr<LocalRanks> ranks;
+      if (o.ranks > 1 && !core::train::data_parallel_available()) {
+        log("this build has no distributed training (libtorch without c10d/Gloo): training on one process");
+      } else {
+        std::string how;
+        const bool is_rank = std::getenv("WORLD_SIZE") && *std::getenv("WORLD_SIZE");
+        ranks = LocalRanks::start(o.ranks, argv, &how);
+        if (o.ranks > 1 && !is_rank) log("data parallel: " + how);
+      }
       core::train::train(o, log);
+      std::string failure;
+      if (ranks && !ranks->wait(&failure)) throw core::Error(core::ErrorCode::Io, failure);
     } else if (cmd == "finetune") {
       core::train::FinetuneOptions o;
       for (const char* k : {"--model", "--data", "--out"})

@@ -87,6 +87,29 @@ class TstDistributed : public QObject {
     QVERIFY(moved > 0);
   }
 
+  // --ranks 2: one command starts the second rank itself, with the same result as two started by hand.
+  void ranks_option_starts_the_other_processes() {
+    auto launched = start(QStringList{"train", "--out", tmp.filePath("ranks"), "--ranks", "2"} + kTiny);
+    auto one = start(QStringList{"train", "--out", tmp.filePath("single2")} + kTiny);
+    QVERIFY(launched.p->waitForFinished(300000) && one.p->waitForFinished(300000));
+    const QString err = launched.err();
+    QVERIFY2(launched.p->exitCode() == 0, qPrintable(err));
+    QVERIFY2(err.contains("data parallel: 2 processes on this machine") && err.contains("2 ranks, 4 samples each"),
+             qPrintable(err));
+    const fs::path a = fs::path(tmp.filePath("ranks").toStdString()), b = fs::path(tmp.filePath("single2").toStdString());
+    QCOMPARE(read_json(a / "training.json")["ranks"].get<int>(), 2);
+    auto sa = core::SafeTensors::open(a / "model.safetensors"), sb = core::SafeTensors::open(b / "model.safetensors");
+    double worst = 0;
+    for (const auto& name : sa.names())
+      worst = std::max(worst, (core::tensor_view(sa, name) - core::tensor_view(sb, name)).abs().max().item<double>());
+    QVERIFY2(worst < 2e-4, qPrintable(QString::number(worst)));
+
+    auto bad = start(QStringList{"train", "--out", tmp.filePath("bad"), "--ranks", "0"} + kTiny);
+    QVERIFY(bad.p->waitForFinished(60000));
+    QCOMPARE(bad.p->exitCode(), 1);
+    QVERIFY(bad.err().contains("--ranks must be 1 to 256"));
+  }
+
   void dead_rank_stops_the_others() {
     const int port = port_for(2);
     QStringList args = {"train", "--out", tmp.filePath("dead"), "--hidden", "32", "--batch", "8", "--steps", "1000000",

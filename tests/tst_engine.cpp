@@ -119,6 +119,25 @@ class TstEngine : public QObject {
     QVERIFY(!r.timings.step_ms.empty());
   }
 
+  // Fresh vision positions are a 2-D sine-cosine code at the scale of the patch
+  // features: tokens of one column share the column half, of one row the row half.
+  void init_gives_grid_positions() {
+    auto cfg = load_config(model);
+    Model m(cfg);
+    m->init_weights(3);
+    auto pos = m->vision_model->embeddings->position_embedding.detach().squeeze(0);  // [1 + g*g, D]
+    const int64_t g = cfg.vision.image_size / cfg.vision.patch_size, half = pos.size(1) / 2;
+    QCOMPARE(pos.size(0), 1 + g * g);
+    QCOMPARE(pos[0].abs().max().item<double>(), 0.0);  // the class token
+    auto at = [&](int64_t r, int64_t c) { return pos[1 + r * g + c]; };
+    QVERIFY(torch::allclose(at(0, 2).slice(0, 0, half), at(g - 1, 2).slice(0, 0, half)));
+    QVERIFY(torch::allclose(at(1, 0).slice(0, half), at(1, g - 1).slice(0, half)));
+    QVERIFY((at(0, 2) - at(g - 1, 2)).slice(0, half).norm().item<double>() > 1.0);
+    QVERIFY((at(1, 0) - at(1, g - 1)).slice(0, 0, half).norm().item<double>() > 1.0);
+    const double rms = pos.slice(0, 1).pow(2).mean().sqrt().item<double>();
+    QVERIFY2(rms > 0.3 && rms < 1.0, qPrintable(QString::number(rms)));
+  }
+
   void kv_cache_matches_recompute() {
     auto cfg = load_config(model);
     Model m(cfg);

@@ -664,12 +664,19 @@ class TestShapes : public QObject {
             QCOMPARE(l.color, at(kColors, obj.color));
             QCOMPARE(l.shape, at(kShapes, obj.shape));
             QCOMPARE(l.size, at(kSizes, obj.size));
+            // The thirds, read back from the spec's position words.
+            const std::string where = sh::position_words(obj.cx, obj.cy, sc.width(), sc.height());
+            auto says = [&](const char* w) { return where.find(w) != std::string::npos; };
+            QCOMPARE(l.column, says("left") ? 0 : says("right") ? 2 : 1);
+            QCOMPARE(l.row, says("top") ? 0 : says("bottom") ? 2 : 1);
             labelled[size_t(who)] = true;
             ++object_cells;
           } else if (best == 0) {
             QCOMPARE(l.color, int(kColors.size()));
             QCOMPARE(l.shape, int(kShapes.size()));
             QCOMPARE(l.size, int(kSizes.size()));
+            QCOMPARE(l.column, 3);
+            QCOMPARE(l.row, 3);
             ++background_cells;
           } else if (best > 0.03 && best < 0.15) {
             QCOMPARE(l.color, -1);

@@ -398,6 +398,31 @@ void ModelImpl::save_weights(const std::filesystem::path& path) const {
   save_tensors(path, out, {{"format", "pt"}, {"family", cfg.family}});
 }
 
+namespace {
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// [tokens, dim]: row 0 (the class token) zero, then a square grid row-major; the
+// first half of dim codes the column, the second the row, each as sines and cosines.
+Tensor sincos_positions(int64_t tokens, int64_t dim) {
+  auto out = torch::zeros({tokens, dim});
+  const auto grid = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(tokens - 1))));
+  const int64_t quarter = dim / 4;
+  if (grid * grid != tokens - 1 || quarter == 0) return out;
+  auto omega = torch::pow(10000.0, -torch::arange(quarter, torch::kFloat64) / static_cast<double>(quarter));
+  auto coord = torch::arange(grid, torch::kFloat64);
+  auto ang = torch::outer(coord, omega);                                   // [grid, quarter]
+  auto code = torch::cat({torch::sin(ang), torch::cos(ang)}, 1).to(torch::kFloat32);  // [grid, 2*quarter]
+  auto cols = code.unsqueeze(0).expand({grid, grid, 2 * quarter});         // [row, col, .] by column
+  auto rows = code.unsqueeze(1).expand({grid, grid, 2 * quarter});         // by row
+  out.slice(0, 1).slice(1, 0, 4 * quarter).copy_(torch::cat({cols, rows}, 2).reshape({grid * grid, 4 * quarter}));
+  return out;
+}
+
+}  // namespace
+
 void ModelImpl::init_weights(uint64_t seed) {
   torch::NoGradGuard no_grad;
   auto gen = at::detail::createCPUGenerator(seed);
@@ -408,6 +433,10 @@ void ModelImpl::init_weights(uint64_t seed) {
                          name.find("_norm") != std::string::npos;
     if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".temp") == 0) {
       t.fill_(0.07);
+    } else if (ends_with(name, "embeddings.position_embedding")) {
+      // The vision grid's 2-D sine-cosine code (as MAE's), at the scale of the patch
+      // embeddings: with N(0, 0.02) positions are drowned by content and where-questions stay at chance.
+      t.copy_(sincos_positions(t.size(1), t.size(2)).to(t.dtype()).unsqueeze(0));
     } else if (is_norm) {
       t.fill_(name.compare(name.size() - 6, 6, "weight") == 0 ? 1.0 : 0.0);
     } else if (name.find("routing.u") != std::string::npos) {

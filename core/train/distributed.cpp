@@ -136,6 +136,14 @@ std::unique_ptr<DataParallel> DataParallel::from_env(std::chrono::milliseconds t
 #endif
 }
 
+bool DataParallel::available() {
+#ifdef AUTOGLM_HAVE_C10D
+  return true;
+#else
+  return false;
+#endif
+}
+
 torch::Tensor gather_with_grad(DataParallel& dp, const torch::Tensor& local) { return GatherFn::apply(local, &dp); }
 
 }  // namespace core::train

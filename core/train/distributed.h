@@ -16,6 +16,7 @@ class DataParallel {
   // Null when WORLD_SIZE is unset or 1. Throws core::Error (BadArgument) on bad
   // variables, (Io) when the rendezvous fails within `timeout`.
   static std::unique_ptr<DataParallel> from_env(std::chrono::milliseconds timeout);
+  static bool available();  // whether this build has c10d/Gloo
   virtual ~DataParallel() = default;
 
   virtual int rank() const = 0;

@@ -386,32 +386,41 @@ std::string position_words(float x, float y, int width, int height) {
   return vs + " " + hs;
 }
 
+cv::Mat cell_coverage(const cv::Mat& mask, int grid) {
+  if (grid < 1) throw Error(ErrorCode::BadArgument, "cell_coverage: the grid needs at least one cell");
+  cv::Mat cover;
+  cv::resize(mask, cover, cv::Size(grid, grid), 0, 0, cv::INTER_AREA);
+  cover.convertTo(cover, CV_32F, 1.0 / 255.0);
+  return cover;
+}
+
 std::vector<PatchLabel> patch_labels(const Scene& sc, int grid) {
   if (grid < 1) throw Error(ErrorCode::BadArgument, "patch_labels: the grid needs at least one cell");
   const size_t cells = static_cast<size_t>(grid) * static_cast<size_t>(grid);
   std::vector<float> best(cells, 0.f);
   std::vector<int> who(cells, -1);
-  cv::Mat cover;
   for (size_t k = 0; k < sc.objects.size(); ++k) {
-    cv::resize(sc.objects[k].mask, cover, cv::Size(grid, grid), 0, 0, cv::INTER_AREA);
+    const cv::Mat cover = cell_coverage(sc.objects[k].mask, grid);
     for (size_t i = 0; i < cells; ++i) {
-      const float c = cover.at<uint8_t>(static_cast<int>(i) / grid, static_cast<int>(i) % grid) / 255.f;
+      const float c = cover.at<float>(static_cast<int>(i) / grid, static_cast<int>(i) % grid);
       if (c > best[i]) best[i] = c, who[i] = static_cast<int>(k);
     }
   }
   auto index = [](const std::vector<std::string>& v, const std::string& w) {
     return static_cast<int>(std::find(v.begin(), v.end(), w) - v.begin());
   };
+  auto third = [](float v, int side) { return v < side / 3.0 ? 0 : v > 2.0 * side / 3.0 ? 2 : 1; };
   std::vector<PatchLabel> out(cells);
   for (size_t i = 0; i < cells; ++i) {
     if (best[i] >= 0.2f) {
       const auto& o = sc.objects[static_cast<size_t>(who[i])];
-      out[i] = {index(color_names(), o.color), index(shape_names(), o.shape), index(size_names(), o.size)};
+      out[i] = {index(color_names(), o.color), index(shape_names(), o.shape), index(size_names(), o.size),
+                third(o.cx, sc.width()), third(o.cy, sc.height())};
     } else if (best[i] < 0.02f) {
       out[i] = {static_cast<int>(color_names().size()), static_cast<int>(shape_names().size()),
-                static_cast<int>(size_names().size())};
+                static_cast<int>(size_names().size()), 3, 3};
     } else {
-      out[i] = {-1, -1, -1};
+      out[i] = {-1, -1, -1, -1, -1};
     }
   }
   return out;

@@ -94,13 +94,18 @@ std::string referring_expression(const Scene&, int i, bool no_color = false, boo
 // Position words of a point ("top left", "center", "right", ...).
 std::string position_words(float x, float y, int width, int height);
 
-// Ground truth per cell of a grid x grid division of the canvas (the model's
-// vision tokens: preprocessing resizes to a square). Row-major; for each cell
-// {colour, shape, size} indices into color_names/shape_names/size_names of the
-// object covering most of it (at least 20%), the list's size for background
-// (under 2% covered), -1 for a cell only grazed by an object.
+// The share (0..1, CV_32F) of each cell of a grid x grid division of the canvas
+// that a mask covers: the model's vision tokens, since preprocessing resizes to a square.
+cv::Mat cell_coverage(const cv::Mat& mask, int grid);
+
+// Ground truth per cell of that grid. Row-major; for each cell {colour, shape,
+// size} indices into color_names/shape_names/size_names of the object covering
+// most of it (at least 20%), and that object's centre's column and row third
+// (0 left/top, 1 centre, 2 right/bottom: the spec's position words); each is the
+// list's size (3 for thirds) for background (under 2% covered), -1 for a cell
+// only grazed by an object.
 struct PatchLabel {
-  int color, shape, size;
+  int color, shape, size, column, row;
 };
 std::vector<PatchLabel> patch_labels(const Scene&, int grid);
 

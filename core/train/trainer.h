@@ -35,7 +35,10 @@ struct TrainOptions {
   int checkpoint_every = 500;     // steps; OUT/checkpoint holds the latest
   bool resume = false;            // continue from OUT/checkpoint
   double dist_timeout_s = 120;    // data parallel: how long a rank waits for the others
+  int ranks = 1;                  // data-parallel processes that autoglm-train starts on this machine
 };
+
+bool data_parallel_available();  // whether this build has c10d/Gloo (WORLD_SIZE > 1, --ranks)
 
 // Named settings: "default" is the recipe of the shipped model.
 TrainOptions preset(const std::string& name);
