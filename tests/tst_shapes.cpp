@@ -695,6 +695,8 @@ class TestShapes : public QObject {
     QVERIFY(background_cells > 1000);
     QVERIFY(large_seen > 5);
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), 0));
+    QVERIFY_THROWS_EXCEPTION(core::Error, sh::object_label(sh::render_scene(1), 5));
+    QVERIFY_THROWS_EXCEPTION(core::Error, sh::object_label(sh::render_scene(1), -1));
   }
 
   void writeDataset() {

@@ -42,16 +42,27 @@ core::train::TrainOptions tiny(const fs::path& out) {
   o.checkpoint_every = 200;
   o.dense_weight = 1;
   o.ground_weight = 1;
+  o.refer_weight = 1;
   return o;
 }
 
-// The per-patch head's weight matrix from a checkpoint (float32).
-std::vector<float> head_weights(const fs::path& checkpoint) {
+// A training-only head's weight matrix from a checkpoint (float32).
+std::vector<float> head_weights(const fs::path& checkpoint, const std::string& head = "dense") {
   auto st = core::SafeTensors::open(checkpoint / "heads.safetensors");
-  const auto& info = st.info("head.dense.weight");
+  const std::string name = "head." + head + ".weight";
+  const auto& info = st.info(name);
   std::vector<float> w(static_cast<size_t>(info.numel()));
-  std::memcpy(w.data(), st.data("head.dense.weight"), w.size() * sizeof(float));
+  std::memcpy(w.data(), st.data(name), w.size() * sizeof(float));
   return w;
+}
+
+double relative_change(const std::vector<float>& before, const std::vector<float>& after) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < before.size(); ++i) {
+    diff += (after[i] - before[i]) * (after[i] - before[i]);
+    norm += before[i] * before[i];
+  }
+  return std::sqrt(diff / norm);
 }
 
 fs::path shipped_model() {
@@ -91,6 +102,11 @@ class TstTraining : public QObject {
     qInfo("grounding loss %.3f -> %.3f", first_ground, last_ground);
     QVERIFY2(first_ground > 3 && last_ground < first_ground - 0.3,
              qPrintable(QString("grounding loss %1 -> %2").arg(first_ground).arg(last_ground)));
+    // and the fused question names the object it asks about (chance: about 1.4)
+    const double first_refer = meta["first_refer_loss"], last_refer = meta["refer_loss"];
+    qInfo("referred-object loss %.3f -> %.3f", first_refer, last_refer);
+    QVERIFY2(first_refer > 1 && last_refer < 0.75 * first_refer,
+             qPrintable(QString("referred-object loss %1 -> %2").arg(first_refer).arg(last_refer)));
     QVERIFY(std::any_of(lines.begin(), lines.end(), [](const std::string& s) {
       return s.find("held-out acc") != std::string::npos && s.find("samples/s") != std::string::npos;
     }));
@@ -99,7 +115,7 @@ class TstTraining : public QObject {
     QCOMPARE(engine->info().align_dim, 16);
     QVERIFY(engine->info().calibrated);
 
-    const auto head_before = head_weights(out / "checkpoint");
+    const auto head_before = head_weights(out / "checkpoint"), refer_before = head_weights(out / "checkpoint", "refer");
     // resume: continues at the checkpoint's step with its optimizer state
     o.steps = 640;
     o.resume = true;
@@ -112,16 +128,12 @@ class TstTraining : public QObject {
     QCOMPARE(meta2["samples"].get<int>(), 640 * 16);
     QCOMPARE(meta2["first_answer_loss"].get<double>(), first);
     // the head came back trained: 40 more steps moved its weights a little, a fresh start would not be near
-    const auto head_after = head_weights(out / "checkpoint");
+    const auto head_after = head_weights(out / "checkpoint"), refer_after = head_weights(out / "checkpoint", "refer");
     QCOMPARE(head_after.size(), head_before.size());
-    double diff = 0, norm = 0;
-    for (size_t i = 0; i < head_before.size(); ++i) {
-      diff += (head_after[i] - head_before[i]) * (head_after[i] - head_before[i]);
-      norm += head_before[i] * head_before[i];
-    }
-    const double drift = std::sqrt(diff / norm);
-    qInfo("patch head drift over 40 resumed steps: %.3f", drift);
-    QVERIFY2(drift < 0.3, qPrintable(QString("drift %1").arg(drift)));
+    QCOMPARE(refer_after.size(), refer_before.size());
+    const double drift = relative_change(head_before, head_after), refer_drift = relative_change(refer_before, refer_after);
+    qInfo("head drift over 40 resumed steps: patches %.3f, referred object %.3f", drift, refer_drift);
+    QVERIFY2(drift < 0.3 && refer_drift < 0.3, qPrintable(QString("drift %1, %2").arg(drift).arg(refer_drift)));
 
     o.out = fs::path(tmp.path().toStdString()) / "nothing-here";
     try {

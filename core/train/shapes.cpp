@@ -394,6 +394,18 @@ cv::Mat cell_coverage(const cv::Mat& mask, int grid) {
   return cover;
 }
 
+PatchLabel object_label(const Scene& sc, int object) {
+  if (object < 0 || object >= static_cast<int>(sc.objects.size()))
+    throw Error(ErrorCode::BadArgument, "object_label: no object " + std::to_string(object));
+  auto index = [](const std::vector<std::string>& v, const std::string& w) {
+    return static_cast<int>(std::find(v.begin(), v.end(), w) - v.begin());
+  };
+  auto third = [](float v, int side) { return v < side / 3.0 ? 0 : v > 2.0 * side / 3.0 ? 2 : 1; };
+  const auto& o = sc.objects[static_cast<size_t>(object)];
+  return {index(color_names(), o.color), index(shape_names(), o.shape), index(size_names(), o.size),
+          third(o.cx, sc.width()), third(o.cy, sc.height())};
+}
+
 std::vector<PatchLabel> patch_labels(const Scene& sc, int grid) {
   if (grid < 1) throw Error(ErrorCode::BadArgument, "patch_labels: the grid needs at least one cell");
   const size_t cells = static_cast<size_t>(grid) * static_cast<size_t>(grid);
@@ -406,16 +418,10 @@ std::vector<PatchLabel> patch_labels(const Scene& sc, int grid) {
       if (c > best[i]) best[i] = c, who[i] = static_cast<int>(k);
     }
   }
-  auto index = [](const std::vector<std::string>& v, const std::string& w) {
-    return static_cast<int>(std::find(v.begin(), v.end(), w) - v.begin());
-  };
-  auto third = [](float v, int side) { return v < side / 3.0 ? 0 : v > 2.0 * side / 3.0 ? 2 : 1; };
   std::vector<PatchLabel> out(cells);
   for (size_t i = 0; i < cells; ++i) {
     if (best[i] >= 0.2f) {
-      const auto& o = sc.objects[static_cast<size_t>(who[i])];
-      out[i] = {index(color_names(), o.color), index(shape_names(), o.shape), index(size_names(), o.size),
-                third(o.cx, sc.width()), third(o.cy, sc.height())};
+      out[i] = object_label(sc, who[i]);
     } else if (best[i] < 0.02f) {
       out[i] = {static_cast<int>(color_names().size()), static_cast<int>(shape_names().size()),
                 static_cast<int>(size_names().size()), 3, 3};

@@ -108,6 +108,7 @@ struct PatchLabel {
   int color, shape, size, column, row;
 };
 std::vector<PatchLabel> patch_labels(const Scene&, int grid);
+PatchLabel object_label(const Scene&, int object);  // the labels of one object's cells
 
 std::string caption(const Scene&);  // "a large red circle, a small blue square and a small yellow star"
 // True when both captions name the same multiset of (size, color, shape);

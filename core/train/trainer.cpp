@@ -111,6 +111,7 @@ struct Batch {
   Tensor keys;
   Tensor ground;                    // [B,N] share of the referred object's mask in each cell (rows sum to 1; 0: none)
   Tensor dense;                     // [B,N,5] per vision token: colour, shape, size, column, row (see patch_labels; -100 unsure)
+  Tensor refer;                     // [B,5] the same labels of the object the question refers to (-100: none)
   std::vector<int> type;            // index into shapes::question_types()
 };
 
@@ -135,7 +136,7 @@ int type_index(const std::string& type) {
 // Sample i of the batch is make_sample_of_type(mix_seed(seed, first + i), types[i]).
 Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, int64_t first,
                  const std::vector<std::string>& types, bool with_align, bool with_dense = false,
-                 bool with_ground = false) {
+                 bool with_ground = false, bool with_refer = false) {
   const int n = static_cast<int>(types.size());
   std::vector<float> pix;
   std::vector<std::vector<int64_t>> qs, dec_in, dec_tgt, caps;
@@ -145,6 +146,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
   const int grid = cfg.vision.image_size / cfg.vision.patch_size;
   if (with_dense) b.dense = torch::empty({n, grid * grid, 5}, torch::kLong);
   if (with_ground) b.ground = torch::zeros({n, grid * grid}, torch::kFloat32);
+  if (with_refer) b.refer = torch::full({n, 5}, -100, torch::kLong);
   for (int i = 0; i < n; ++i) {
     const uint64_t sseed = shapes::mix_seed(seed, static_cast<uint64_t>(first + i));
     auto s = shapes::make_sample_of_type(sseed, types[static_cast<size_t>(i)], train_gen());
@@ -168,6 +170,11 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
         std::memcpy(b.ground[i].data_ptr<float>(), cover.ptr<float>(), sizeof(float) * grid * grid);
         b.ground[i] /= total;
       }
+    }
+    if (with_refer && s.referred >= 0) {
+      const auto l = shapes::object_label(s.scene, s.referred);
+      auto* t = b.refer[i].data_ptr<int64_t>();
+      for (int v : {l.color, l.shape, l.size, l.column, l.row}) *t++ = v;
     }
     if (with_dense) {
       auto* t = b.dense[i].data_ptr<int64_t>();
@@ -218,7 +225,7 @@ Tensor match_matrix(const Tensor& keys) {
 struct Losses {
   Tensor total;       // this rank's share: its summed answer loss / all ranks' tokens, plus the contrastive loss
   Tensor per_sample;  // answer loss of each local sample (for the curriculum)
-  double lm_part = 0, itc = 0, dense = 0, ground = 0;
+  double lm_part = 0, itc = 0, dense = 0, ground = 0, refer = 0;
   int ground_n = 0;  // samples of this rank with a referred object
 };
 
@@ -229,7 +236,8 @@ struct Losses {
 // gradients summed over ranks are exactly those of one process on the whole batch.
 struct Aux {
   torch::nn::Linear* dense = nullptr;
-  double dense_weight = 0, ground_weight = 0;
+  torch::nn::Linear* refer = nullptr;
+  double dense_weight = 0, ground_weight = 0, refer_weight = 0;
   int64_t cls_id = 101, sep_id = 102;
 };
 
@@ -237,6 +245,24 @@ struct Aux {
 std::vector<int64_t> dense_classes() {
   return {static_cast<int64_t>(shapes::color_names().size()) + 1, static_cast<int64_t>(shapes::shape_names().size()) + 1,
           static_cast<int64_t>(shapes::size_names().size()) + 1, 4, 4};
+}
+
+// Mean over the groups of dense_classes() of each group's cross-entropy over its
+// labelled items (labels [..., groups], -100: none); 0, with gradients, when none is.
+Tensor grouped_cross_entropy(const Tensor& logits, const Tensor& labels) {
+  namespace F = torch::nn::functional;
+  Tensor sum;
+  int64_t from = 0, col = 0;
+  for (int64_t n : dense_classes()) {
+    auto y = labels.select(-1, col).reshape({-1});
+    auto valid = (y >= 0).to(logits.dtype());
+    auto ce = F::cross_entropy(logits.slice(-1, from, from + n).reshape({-1, n}), y.clamp_min(0),
+                               F::CrossEntropyFuncOptions().reduction(torch::kNone));
+    auto part = (ce * valid).sum() / valid.sum().clamp_min(1);
+    sum = sum.defined() ? sum + part : part;
+    from += n, ++col;
+  }
+  return sum / static_cast<double>(col);
 }
 
 Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux = {}) {
@@ -275,18 +301,17 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux = {}) 
   }
   if (aux.dense && b.dense.defined()) {
     // Each rank's mean over its own tokens; with equal local batches the ranks' sum / world is the global mean.
-    auto logits = (*aux.dense)->forward(image.slice(1, 1));
-    Tensor d;
-    int64_t from = 0, col = 0;
-    for (int64_t n : dense_classes()) {
-      auto ce = F::cross_entropy(logits.slice(-1, from, from + n).reshape({-1, n}), b.dense.select(-1, col).reshape({-1}),
-                                 F::CrossEntropyFuncOptions().ignore_index(-100));
-      d = d.defined() ? d + ce : ce;
-      from += n, ++col;
-    }
-    d = d / static_cast<double>(col);
+    auto d = grouped_cross_entropy((*aux.dense)->forward(image.slice(1, 1)), b.dense);
     out.dense = d.item<double>();
     out.total = out.total + aux.dense_weight * d / (dp ? dp->world() : 1);
+  }
+  if (aux.refer && b.refer.defined()) {
+    // What the decoder reads (the fused question, mean over its tokens) must name the referred object.
+    auto w = b.q_mask.to(fused.dtype()).unsqueeze(-1);
+    auto pooled = (fused * w).sum(1) / w.sum(1).clamp_min(1);
+    auto r = grouped_cross_entropy((*aux.refer)->forward(pooled), b.refer);
+    out.refer = r.item<double>();
+    out.total = out.total + aux.refer_weight * r / (dp ? dp->world() : 1);
   }
   if (b.cap_ids.defined()) {
     auto img = m->image_embedding(image), txt = m->text_embedding(b.cap_ids, b.cap_mask);
@@ -365,16 +390,20 @@ std::string greedy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, const
 // Parameters under the names a checkpoint keeps them by: the model's, then those
 // of the training-only heads (prefixed "head.").
 using Named = std::vector<std::pair<std::string, Tensor>>;
-Named named_for_checkpoint(Model& m, const torch::nn::Linear& dense) {
+// Training-only heads by name ("dense", "refer"); empty ones are left out.
+using Heads = std::vector<std::pair<std::string, torch::nn::Linear>>;
+
+Named named_for_checkpoint(Model& m, const Heads& heads) {
   Named out;
   for (const auto& p : m->named_parameters(true)) out.emplace_back(p.key(), p.value());
-  if (!dense.is_empty())
-    for (const auto& p : dense->named_parameters(true)) out.emplace_back("head.dense." + p.key(), p.value());
+  for (const auto& [head, lin] : heads)
+    if (!lin.is_empty())
+      for (const auto& p : lin->named_parameters(true)) out.emplace_back("head." + head + "." + p.key(), p.value());
   return out;
 }
 
 // Checkpoint: weights, AdamW moments (safetensors, like every model file) and the loop's state.
-void save_checkpoint(const fs::path& dir, Model& m, const torch::nn::Linear& dense, torch::optim::AdamW& optim,
+void save_checkpoint(const fs::path& dir, Model& m, const Heads& extra, torch::optim::AdamW& optim,
                      const ModelConfig& cfg, const Tokenizer& tok, const nlohmann::json& state) {
   const fs::path tmp = dir.string() + ".tmp";
   fs::remove_all(tmp);
@@ -383,7 +412,7 @@ void save_checkpoint(const fs::path& dir, Model& m, const torch::nn::Linear& den
   tok.save_vocab(tmp / "vocab.txt");
   m->save_weights(tmp / "model.safetensors");
   Named heads, moments;
-  for (const auto& [name, t] : named_for_checkpoint(m, dense)) {
+  for (const auto& [name, t] : named_for_checkpoint(m, extra)) {
     if (name.rfind("head.", 0) == 0) heads.emplace_back(name, t.detach());
     auto it = optim.state().find(compat::optimizer_state_key(t));
     if (it == optim.state().end()) continue;
@@ -398,7 +427,7 @@ void save_checkpoint(const fs::path& dir, Model& m, const torch::nn::Linear& den
   fs::rename(tmp, dir);
 }
 
-nlohmann::json load_checkpoint(const fs::path& dir, Model& m, const torch::nn::Linear& dense, torch::optim::AdamW& optim) {
+nlohmann::json load_checkpoint(const fs::path& dir, Model& m, const Heads& extra, torch::optim::AdamW& optim) {
   std::ifstream in(dir / "state.json");
   if (!in) throw Error(ErrorCode::Io, "no checkpoint to resume in " + dir.string());
   nlohmann::json state;
@@ -413,7 +442,7 @@ nlohmann::json load_checkpoint(const fs::path& dir, Model& m, const torch::nn::L
   if (fs::exists(dir / "heads.safetensors")) heads = SafeTensors::open(dir / "heads.safetensors");
   const int64_t step = state.at("step").get<int64_t>();
   torch::NoGradGuard ng;
-  for (const auto& [name, t] : named_for_checkpoint(m, dense)) {
+  for (const auto& [name, t] : named_for_checkpoint(m, extra)) {
     if (name.rfind("head.", 0) == 0) {
       // a checkpoint written without this head leaves it freshly initialised
       if (!heads || !heads->contains(name)) continue;
@@ -533,8 +562,23 @@ void train(const TrainOptions& opt, const Log& log) {
     dense = torch::nn::Linear(cfg.vision.hidden, std::accumulate(cls.begin(), cls.end(), int64_t{0}));
     for (auto& p : dense->parameters()) params.push_back(p);
   }
+  // Training-only head: the referred object's attributes and place, from the fused question.
+  torch::nn::Linear refer(nullptr);
+  if (opt.refer_weight > 0) {
+    const auto cls = dense_classes();
+    refer = torch::nn::Linear(cfg.text.hidden, std::accumulate(cls.begin(), cls.end(), int64_t{0}));
+    for (auto& p : refer->parameters()) params.push_back(p);
+  }
+  const Heads heads{{"dense", dense}, {"refer", refer}};
   torch::optim::AdamW optim(params, torch::optim::AdamWOptions(opt.lr).weight_decay(0.01));
-  const Aux aux{dense.is_empty() ? nullptr : &dense, opt.dense_weight, opt.ground_weight, tok.cls_id(), tok.sep_id()};
+  Aux aux;
+  aux.dense = dense.is_empty() ? nullptr : &dense;
+  aux.refer = refer.is_empty() ? nullptr : &refer;
+  aux.dense_weight = opt.dense_weight;
+  aux.ground_weight = opt.ground_weight;
+  aux.refer_weight = opt.refer_weight;
+  aux.cls_id = tok.cls_id();
+  aux.sep_id = tok.sep_id();
   auto dp = DataParallel::from_env(std::chrono::milliseconds(static_cast<int64_t>(opt.dist_timeout_s * 1000)));
   const int world = dp ? dp->world() : 1, rank = dp ? dp->rank() : 0;
   if (opt.batch % world != 0)
@@ -548,10 +592,10 @@ void train(const TrainOptions& opt, const Log& log) {
   const fs::path ckpt = opt.out / "checkpoint";
   int64_t step = 0, seen = 0;
   double ema = 0, first_loss = 0, answer_ema = 0, first_answer_loss = 0, dense_ema = 0, first_dense_loss = 0,
-         ground_ema = 0, first_ground_loss = 0, spent_s = 0;  // spent_s: training seconds of earlier runs (resume)
+         ground_ema = 0, first_ground_loss = 0, refer_ema = 0, first_refer_loss = 0, spent_s = 0;  // spent_s: training seconds of earlier runs (resume)
   std::vector<double> type_loss(static_cast<size_t>(ntypes), 1.0);
   if (opt.resume) {
-    auto st = load_checkpoint(ckpt, m, dense, optim);
+    auto st = load_checkpoint(ckpt, m, heads, optim);
     step = st.at("step");
     seen = st.at("samples");
     ema = st.at("loss");
@@ -562,6 +606,8 @@ void train(const TrainOptions& opt, const Log& log) {
     dense_ema = st.value("patch_loss", 0.0);
     first_dense_loss = st.value("first_patch_loss", 0.0);
     ground_ema = st.value("grounding_loss", 0.0);
+    refer_ema = st.value("refer_loss", 0.0);
+    first_refer_loss = st.value("first_refer_loss", 0.0);
     first_ground_loss = st.value("first_grounding_loss", 0.0);
     type_loss = st.at("type_loss").get<std::vector<double>>();
     if (static_cast<int>(type_loss.size()) != ntypes) throw Error(ErrorCode::BadConfig, "checkpoint: type_loss has the wrong length");
@@ -585,6 +631,7 @@ void train(const TrainOptions& opt, const Log& log) {
                           {"answer_loss", answer_ema}, {"first_answer_loss", first_answer_loss}, {"seconds", elapsed()},
                           {"type_loss", type_loss}, {"seed", opt.seed}, {"patch_loss", dense_ema},
                           {"first_patch_loss", first_dense_loss}, {"grounding_loss", ground_ema},
+                          {"refer_loss", refer_ema}, {"first_refer_loss", first_refer_loss},
                           {"first_grounding_loss", first_ground_loss}};
   };
   double itc_ema = 0, last_log_s = elapsed();
@@ -626,7 +673,7 @@ void train(const TrainOptions& opt, const Log& log) {
     // This rank's share of the global batch: samples seen + rank * local ...
     const std::vector<std::string> mine(batch_types.begin() + rank * local, batch_types.begin() + (rank + 1) * local);
     auto b = make_batch(cfg, tok, opt.seed, seen + rank * local, mine, cfg.align_dim > 0, !dense.is_empty(),
-                        opt.ground_weight > 0);
+                        opt.ground_weight > 0, !refer.is_empty());
     seen += opt.batch;
     optim.zero_grad();
     auto loss = loss_of(m, b, dp.get(), aux);
@@ -657,6 +704,10 @@ void train(const TrainOptions& opt, const Log& log) {
       if (first_ground_loss == 0) first_ground_loss = ground_ema = loss.ground;
       ground_ema = 0.98 * ground_ema + 0.02 * loss.ground;
     }
+    if (loss.refer > 0) {  // as grounding: stage 1 has no referred objects
+      if (first_refer_loss == 0) first_refer_loss = refer_ema = loss.refer;
+      refer_ema = 0.98 * refer_ema + 0.02 * loss.refer;
+    }
     for (int t = 0; t < ntypes; ++t) {
       const double n = stats[1 + ntypes + t].item<double>();
       if (n == 0) continue;
@@ -664,7 +715,7 @@ void train(const TrainOptions& opt, const Log& log) {
       type_loss[static_cast<size_t>(t)] = keep * type_loss[static_cast<size_t>(t)] + (1 - keep) * stats[1 + t].item<double>() / n;
     }
     if (lead && opt.checkpoint_every > 0 && step > 0 && step % opt.checkpoint_every == 0)
-      save_checkpoint(ckpt, m, dense, optim, cfg, tok, state());
+      save_checkpoint(ckpt, m, heads, optim, cfg, tok, state());
     if (lead && step % 200 == 0 && log) {
       // held-out accuracy on 48 fresh samples (seeds apart from training's)
       m->eval();
@@ -682,11 +733,11 @@ void train(const TrainOptions& opt, const Log& log) {
       last_log_s = t;
       last_log_seen = seen;
       const double left = opt.steps > 0 ? (opt.steps - step) * opt.batch / std::max(rate, 1e-9) : budget_s - t;
-      char buf[240];
+      char buf[260];
       std::snprintf(buf, sizeof buf,
-                    "step %lld %s loss %.3f (contrastive %.3f, patches %.3f, grounding %.3f)  held-out acc %.2f  lr %.2e  %.0f samples/s  %.0f s left",
-                    static_cast<long long>(step), stage1 ? "[stage 1]" : "[stage 2]", ema, itc_ema, dense_ema, ground_ema, right / 48.0, lr,
-                    rate, left);
+                    "step %lld %s loss %.3f (contrastive %.3f, patches %.3f, grounding %.3f, referred %.3f)  held-out acc %.2f  lr %.2e  %.0f samples/s  %.0f s left",
+                    static_cast<long long>(step), stage1 ? "[stage 1]" : "[stage 2]", ema, itc_ema, dense_ema, ground_ema, refer_ema,
+                    right / 48.0, lr, rate, left);
       log(buf);
     }
   }
@@ -696,7 +747,7 @@ void train(const TrainOptions& opt, const Log& log) {
   save_config(cfg, opt.out);
   tok.save_vocab(opt.out / "vocab.txt");
   m->save_weights(opt.out / "model.safetensors");
-  if (opt.checkpoint_every > 0) save_checkpoint(ckpt, m, dense, optim, cfg, tok, state());
+  if (opt.checkpoint_every > 0) save_checkpoint(ckpt, m, heads, optim, cfg, tok, state());
   {
     nlohmann::json meta = state();
     meta["minutes"] = elapsed() / 60.0;
@@ -706,6 +757,7 @@ void train(const TrainOptions& opt, const Log& log) {
     meta["hidden"] = opt.hidden;
     meta["dense_weight"] = opt.dense_weight;
     meta["ground_weight"] = opt.ground_weight;
+    meta["refer_weight"] = opt.refer_weight;
     meta["ranks"] = world;
     meta["types"] = types;
     std::ofstream(opt.out / "training.json") << meta.dump(2) << "\n";

@@ -32,6 +32,7 @@ struct TrainOptions {
   double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
   double dense_weight = 0;        // per-patch colour/shape/size loss on the vision tokens (a training-only head)
   double ground_weight = 0;       // cross-entropy of the all-layers heatmap against the referred object's cells
+  double refer_weight = 0;        // the referred object's colour/shape/size/thirds from the fused question (a training-only head)
   int checkpoint_every = 500;     // steps; OUT/checkpoint holds the latest
   bool resume = false;            // continue from OUT/checkpoint
   double dist_timeout_s = 120;    // data parallel: how long a rank waits for the others
