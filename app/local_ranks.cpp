@@ -46,10 +46,7 @@ std::unique_ptr<LocalRanks> LocalRanks::start(int n, char** argv, std::string* w
     if (why) *why = "one process";
     return nullptr;
   }
-  if (ws && *ws) {
-    if (why) *why = "WORLD_SIZE is set: this process is one rank of a job started elsewhere";
-    return nullptr;
-  }
+  if (ws && *ws) return nullptr;  // this process is one rank of a job started elsewhere: nothing to say
 #ifdef _WIN32
   (void)argv;
   if (why) *why = "this platform trains on one process (start ranks with WORLD_SIZE and RANK)";

@@ -8,8 +8,8 @@
 
 class LocalRanks {
  public:
-  // Null (and `why` says so) when n < 2, WORLD_SIZE is already set (this is a
-  // rank), or the platform cannot start processes this way. Throws core::Error
+  // Null when n < 2 or the platform cannot start processes this way (`why`
+  // says so), or when WORLD_SIZE is already set (this is a rank; `why` untouched). Throws core::Error
   // when a rank cannot be started.
   static std::unique_ptr<LocalRanks> start(int n, char** argv, std::string* why);
   ~LocalRanks();  // stops ranks still running (rank 0 failed)

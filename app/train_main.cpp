@@ -98,10 +98,9 @@ int main(int argc, char** argv) {
       if (o.ranks > 1 && !core::train::data_parallel_available()) {
         log("this build has no distributed training (libtorch without c10d/Gloo): training on one process");
       } else {
-        std::string how;
-        const bool is_rank = std::getenv("WORLD_SIZE") && *std::getenv("WORLD_SIZE");
-        ranks = LocalRanks::start(o.ranks, argv, &how);
-        if (o.ranks > 1 && !is_rank) log("data parallel: " + how);
+        std::string why;
+        ranks = LocalRanks::start(o.ranks, argv, &why);
+        if (o.ranks > 1 && !why.empty()) log("data parallel: " + why);
       }
       core::train::train(o, log);
       std::string failure;

@@ -554,21 +554,18 @@ void train(const TrainOptions& opt, const Log& log) {
   Model m(cfg);
   m->init_weights(opt.seed);
   m->train();
-  // Training-only head: per-patch attributes, so the vision tokens say what lies where.
-  torch::nn::Linear dense(nullptr);
+  // Training-only heads: per-patch attributes, so the vision tokens say what lies where
+  // (dense), and the referred object's attributes and place from the fused question (refer).
   auto params = m->parameters();
-  if (opt.dense_weight > 0) {
+  auto head = [&](bool wanted, int64_t in) {
+    if (!wanted) return torch::nn::Linear(nullptr);
     const auto cls = dense_classes();
-    dense = torch::nn::Linear(cfg.vision.hidden, std::accumulate(cls.begin(), cls.end(), int64_t{0}));
-    for (auto& p : dense->parameters()) params.push_back(p);
-  }
-  // Training-only head: the referred object's attributes and place, from the fused question.
-  torch::nn::Linear refer(nullptr);
-  if (opt.refer_weight > 0) {
-    const auto cls = dense_classes();
-    refer = torch::nn::Linear(cfg.text.hidden, std::accumulate(cls.begin(), cls.end(), int64_t{0}));
-    for (auto& p : refer->parameters()) params.push_back(p);
-  }
+    torch::nn::Linear h(in, std::accumulate(cls.begin(), cls.end(), int64_t{0}));
+    for (auto& p : h->parameters()) params.push_back(p);
+    return h;
+  };
+  torch::nn::Linear dense = head(opt.dense_weight > 0, cfg.vision.hidden);
+  torch::nn::Linear refer = head(opt.refer_weight > 0, cfg.text.hidden);
   const Heads heads{{"dense", dense}, {"refer", refer}};
   torch::optim::AdamW optim(params, torch::optim::AdamWOptions(opt.lr).weight_decay(0.01));
   Aux aux;
