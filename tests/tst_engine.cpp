@@ -328,6 +328,35 @@ class TstEngine : public QObject {
     VERIFY_THROWS_MSG(engine->heatmap(r, bad), "fusion layer 7");
   }
 
+  void calibration_weighs_answer_length() {
+    // length_exponent 1: the geometric mean over the answer's words (raw_score at
+    // temperature 1); 0: the whole sequence's probability, the raw score to the power
+    // of the word count.
+    const fs::path dir = fs::path(tmp.path().toStdString()) / "calibrated";
+    fs::create_directories(dir);
+    for (const char* f : {"config.json", "vocab.txt", "model.safetensors"}) fs::copy_file(model / f, dir / f);
+    AskOptions o;
+    o.beams = 1;
+    o.min_new_tokens = 4;
+    o.max_new_tokens = 4;
+    o.confidence = ConfidenceMethod::Calibrated;
+    auto ask = [&](double exponent) {
+      std::ofstream(dir / "calibration.json") << nlohmann::json{{"temperature", 1.0}, {"length_exponent", exponent}}.dump();
+      auto engine = Engine::load(dir, Options{Device::Cpu});
+      return engine->ask(engine->encode(test_image(64, 64, 3)), "what color is the star?", o).answers.front();
+    };
+    const auto mean = ask(1.0), whole = ask(0.0), half = ask(0.5);
+    QCOMPARE(whole.text, mean.text);  // the order and the answer do not change
+    const double n = static_cast<double>(mean.ids.size());
+    QVERIFY2(n >= 2, "needs an answer of several words");
+    QVERIFY(std::abs(mean.confidence - mean.raw_score) < 1e-5);
+    QVERIFY(std::abs(whole.confidence - std::pow(mean.raw_score, n)) < 1e-5);
+    QVERIFY(std::abs(half.confidence - std::pow(mean.raw_score, std::sqrt(n))) < 1e-5);
+    QVERIFY(whole.confidence < half.confidence && half.confidence < mean.confidence);
+    std::ofstream(dir / "calibration.json") << R"({"temperature": 1.0, "length_exponent": 1.5})";
+    VERIFY_THROWS_MSG(Engine::load(dir, Options{Device::Cpu}), "length_exponent must be in [0, 1]");
+  }
+
   void ranking_closed_list() {
     auto engine = Engine::load(model, Options{Device::Cpu});
     AskOptions o;

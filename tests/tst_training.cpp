@@ -114,6 +114,9 @@ class TstTraining : public QObject {
     auto engine = core::Engine::load(out, core::Options{core::Device::Cpu});
     QCOMPARE(engine->info().align_dim, 16);
     QVERIFY(engine->info().calibrated);
+    const auto calib = read_json(out / "calibration.json");
+    QVERIFY(calib["length_exponent"].get<double>() >= 0 && calib["length_exponent"].get<double>() <= 1);
+    QVERIFY(calib["ece"].get<double>() <= calib["ece_uncalibrated"].get<double>());
 
     const auto head_before = head_weights(out / "checkpoint"), refer_before = head_weights(out / "checkpoint", "refer");
     // resume: continues at the checkpoint's step with its optimizer state

@@ -105,6 +105,9 @@ struct Calibration {
   bool present = false;
   float temperature = 1.f;       // for generated answers (per-token logits)
   float rank_temperature = 1.f;  // for the closed-list softmax
+  // A generated answer's confidence is exp(log-probability / words^length_exponent):
+  // 1 is the geometric mean over its words, 0 the probability of the whole sequence.
+  float length_exponent = 1.f;
   std::string default_method = "calibrated";
 };
 
@@ -123,12 +126,15 @@ Calibration read_calibration(const fs::path& dir) {
     j = nlohmann::json::parse(f);
     c.temperature = j.value("temperature", 1.f);
     c.rank_temperature = j.value("rank_temperature", c.temperature);
+    c.length_exponent = j.value("length_exponent", 1.f);
     c.default_method = j.value("default", std::string("calibrated"));
   } catch (const std::exception& e) {
     throw Error(ErrorCode::BadConfig, path.u8string() + ": not valid (" + e.what() + ")");
   }
   if (!(c.temperature > 0.f && c.temperature < 100.f) || !(c.rank_temperature > 0.f && c.rank_temperature < 100.f))
     throw Error(ErrorCode::BadConfig, path.u8string() + ": temperature must be in (0, 100)");
+  if (!(c.length_exponent >= 0.f && c.length_exponent <= 1.f))
+    throw Error(ErrorCode::BadConfig, path.u8string() + ": length_exponent must be in [0, 1]");
   if (c.default_method != "calibrated" && c.default_method != "heuristic")
     throw Error(ErrorCode::BadConfig, path.u8string() + ": \"default\" must be \"calibrated\" or \"heuristic\"");
   c.present = true;
@@ -577,9 +583,14 @@ struct Engine::Impl {
     }
     if (method == ConfidenceMethod::Auto)
       method = calib.default_method == "heuristic" ? ConfidenceMethod::Heuristic : ConfidenceMethod::Calibrated;
-    if (method == ConfidenceMethod::Heuristic)
+    if (method == ConfidenceMethod::Heuristic) {
       for (auto& a : answers) a.confidence = a.heuristic;
-    std::stable_sort(answers.begin(), answers.end(), [](const Answer& a, const Answer& b) { return a.confidence > b.confidence; });
+      std::stable_sort(answers.begin(), answers.end(), [](const Answer& a, const Answer& b) { return a.confidence > b.confidence; });
+    } else {
+      // The model's own length-normalised score orders the candidates; the calibrated
+      // confidence (which may weigh length differently) says how likely each is right.
+      std::stable_sort(answers.begin(), answers.end(), [](const Answer& a, const Answer& b) { return a.raw_score > b.raw_score; });
+    }
     // Hide candidates below mean + 0.5 std of the candidates' scores (the best stays).
     if (answers.size() > 1) {
       double mean = 0, var = 0;
@@ -608,7 +619,7 @@ struct Engine::Impl {
       // counts but not its length, so a one-word answer keeps its true probability.
       const double n = std::max<double>(1, static_cast<double>(a.ids.size()));
       a.raw_score = static_cast<float>(std::exp(h.logp / n));
-      a.confidence = static_cast<float>(std::exp(h.logp_cal / n));
+      a.confidence = static_cast<float>(std::exp(h.logp_cal / std::pow(n, calib.length_exponent)));
       // identical texts (e.g. differing only in special tokens) merge
       auto same = std::find_if(out.begin(), out.end(), [&](const Answer& b) { return b.text == a.text; });
       if (same == out.end()) out.push_back(std::move(a));
