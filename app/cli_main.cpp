@@ -138,6 +138,7 @@ json info_json(const core::ModelInfo& i) {
           {"calibrated", i.calibrated},
           {"align_dim", i.align_dim},
           {"temperature", i.temperature},
+          {"length_exponent", i.length_exponent},
           {"default_confidence", i.default_confidence},
           {"vocab_size", i.vocab_size},
           {"threads", i.threads},

@@ -340,12 +340,15 @@ class TstEngine : public QObject {
     o.min_new_tokens = 4;
     o.max_new_tokens = 4;
     o.confidence = ConfidenceMethod::Calibrated;
+    std::vector<float> reported;
     auto ask = [&](double exponent) {
       std::ofstream(dir / "calibration.json") << nlohmann::json{{"temperature", 1.0}, {"length_exponent", exponent}}.dump();
       auto engine = Engine::load(dir, Options{Device::Cpu});
+      reported.push_back(engine->info().length_exponent);
       return engine->ask(engine->encode(test_image(64, 64, 3)), "what color is the star?", o).answers.front();
     };
     const auto mean = ask(1.0), whole = ask(0.0), half = ask(0.5);
+    QCOMPARE(reported, (std::vector<float>{1.f, 0.f, 0.5f}));
     QCOMPARE(whole.text, mean.text);  // the order and the answer do not change
     const double n = static_cast<double>(mean.ids.size());
     QVERIFY2(n >= 2, "needs an answer of several words");

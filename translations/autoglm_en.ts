@@ -841,7 +841,7 @@ libtorch %11</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>calibrated (temperature %1)</source>
+        <source>calibrated (temperature %1, length exponent %2)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

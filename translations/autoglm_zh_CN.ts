@@ -840,8 +840,8 @@ libtorch %11</translation>
         <translation>否</translation>
     </message>
     <message>
-        <source>calibrated (temperature %1)</source>
-        <translation>已校准（温度 %1）</translation>
+        <source>calibrated (temperature %1, length exponent %2)</source>
+        <translation>已校准（温度 %1，长度指数 %2）</translation>
     </message>
     <message>
         <source>uncalibrated</source>

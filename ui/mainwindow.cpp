@@ -872,7 +872,9 @@ void MainWindow::updateModelStatus() {
           .arg(info.grid)
           .arg(fusion.isEmpty() ? tr("none") : fusion.join(QStringLiteral(", ")),
                info.learned_gates ? tr("yes") : tr("no"), info.routing ? tr("yes") : tr("no"),
-               info.calibrated ? tr("calibrated (temperature %1)").arg(QLocale().toString(info.temperature, 'f', 2))
+               info.calibrated ? tr("calibrated (temperature %1, length exponent %2)")
+                                     .arg(QLocale().toString(info.temperature, 'f', 2),
+                                          QLocale().toString(info.length_exponent, 'f', 2))
                                : tr("uncalibrated"),
                QString::fromStdString(info.torch_version)));
   const QString dev = QString::fromStdString(info.device);

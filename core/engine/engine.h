@@ -165,6 +165,7 @@ struct ModelInfo {
   int align_dim = 0;         // 0: no alignment heads (no search or zero-shot labels)
   float align_temperature = 0.f;
   float temperature = 1.f;
+  float length_exponent = 1.f;  // generated answers: log-probability / words^this (calibration.json)
   std::string default_confidence = "calibrated";  // or "heuristic"
   int threads = 0;                         // the larger of the two below
   int vision_threads = 0, text_threads = 0;  // chosen per stage by measurement at load
