@@ -523,6 +523,9 @@ TrainOptions preset(const std::string& name) {
   // grounding loss from the start: 0.447 -> 0.517 accuracy and pointing 0.39 -> 0.67.
   o.dense_weight = 1;
   o.ground_weight = 1;
+  // The fused question names the referred object (a training-only head): one process,
+  // 45 minutes, 280k samples: held-out accuracy 0.655 against 0.582 without it (294k).
+  o.refer_weight = 1;
   return o;
 }
 
