@@ -714,6 +714,24 @@ class TstVision : public QObject {
     }
   }
 
+  void jpeg_probe_skips_ff00_like_libjpeg() {
+    // Found by fuzz_image: "FF 00" before the first segment is stray bytes to libjpeg.
+    // Read as a marker with a length, it made the probe jump into a comment's payload
+    // and take a fake 16x9 frame header there for the size of a 40x30 image, so the
+    // pixel limit was judged on the wrong size.
+    std::string bytes = encode(quadrants(40, 30), ".jpg", {cv::IMWRITE_JPEG_QUALITY, 95});
+    const std::string fake_sof("\xFF\xC0\x00\x11\x08\x00\x09\x00\x10\x03\x01\x22\x00\x02\x11\x01\x03", 17);
+    const std::string junk = std::string("\xFF\x00\x00\x06", 4) + std::string("\xFF\xFE\x00\x13", 4) + fake_sof;
+    bytes.insert(2, junk);
+    int w = 0, h = 0;
+    QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &w, &h));
+    QCOMPARE(w, 40);
+    QCOMPARE(h, 30);
+    const Image img = core::decode_image_memory(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "junk.jpg");
+    QCOMPARE(img.width, 40);
+    QCOMPARE(img.height, 30);
+  }
+
   void png_bomb_probe() {
     const std::string bomb = png_bomb(30000, 30000);
     int w = 0, h = 0;

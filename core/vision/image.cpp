@@ -96,6 +96,7 @@ JpegInfo scan_jpeg(const uint8_t* d, size_t n) {
     while (p < n && d[p] == 0xFF) ++p;  // fill bytes
     if (p >= n) break;
     const uint8_t m = d[p++];
+    if (m == 0x00) continue;  // FF 00 is not a marker: libjpeg discards it as stray bytes
     if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) continue;  // no payload
     if (m == 0xD9) break;
     if (m == 0xDA) {
