@@ -825,9 +825,9 @@ void fit_calibration(const fs::path& model, const std::vector<CalItem>& items, c
   const double ece_raw = ece(conf_at(t1, 1.0), correct);
   double best_t = 1, best_beta = 1, best_e = ece_raw;
   // A second free parameter needs a held-out set large enough for 15 bins to mean something.
-  const int exponents = chosen.size() >= 500 ? 20 : 0;
+  const int first_b = chosen.size() >= 500 ? 0 : 20;  // exponent 0.05 * b; 20: exponent 1 only
   for (size_t k = 0; k < temps.size(); ++k)
-    for (int b = 20 - exponents; b <= 20; ++b) {
+    for (int b = first_b; b <= 20; ++b) {
       const double e = ece(conf_at(k, 0.05 * b), correct);
       if (e < best_e - 1e-12) {
         best_e = e;
