@@ -21,7 +21,8 @@ Usage:
   autoglm-train generate  --out DIR [--seed S] [--count N]
   autoglm-train train     --out DIR [--preset default] [--seed S] [--minutes M | --steps N] [--batch B]
                           [--hidden H] [--lr L] [--align-dim D] [--threads T]
-                          [--image-size PX] [--patch PX] [--stem patch|conv] [--dense W] [--ground W] [--refer W]
+                          [--image-size PX] [--patch PX] [--stem patch|conv]
+                          [--dense W] [--dense-objects F] [--ground W] [--refer W]
                           [--checkpoint-every N] [--resume] [--dist-timeout SECONDS] [--ranks N]
                           (data parallel: --ranks N starts N processes here (the preset: one per core, up to 2),
                            or WORLD_SIZE > 1 with RANK, MASTER_ADDR, MASTER_PORT as torchrun sets them;
@@ -86,6 +87,9 @@ int main(int argc, char** argv) {
       o.patch = static_cast<int>(num("--patch", o.patch));
       if (a.count("--stem")) o.stem = a["--stem"];
       o.dense_weight = num("--dense", o.dense_weight);
+      o.dense_object_share = num("--dense-objects", o.dense_object_share);
+      if (o.dense_object_share < 0 || o.dense_object_share >= 1)
+        throw core::Error(core::ErrorCode::BadArgument, "--dense-objects must be at least 0 and below 1");
       o.ground_weight = num("--ground", o.ground_weight);
       o.refer_weight = num("--refer", o.refer_weight);
       o.checkpoint_every = static_cast<int>(num("--checkpoint-every", o.checkpoint_every));

@@ -645,6 +645,12 @@ class TestShapes : public QObject {
       for (int grid : {4, 8}) {
         const auto labels = sh::patch_labels(sc, grid);
         QCOMPARE(int(labels.size()), grid * grid);
+        std::vector<cv::Mat> covers;
+        for (const auto& o : sc.objects) covers.push_back(sh::cell_coverage(o.mask, grid));
+        const auto reused = sh::patch_labels(sc, covers, grid);  // the trainer's path: coverages made once
+        for (size_t c = 0; c < labels.size(); ++c)
+          QVERIFY(reused[c].color == labels[c].color && reused[c].shape == labels[c].shape && reused[c].size == labels[c].size &&
+                  reused[c].column == labels[c].column && reused[c].row == labels[c].row);
         std::vector<bool> labelled(sc.objects.size(), false);
         for (int cell = 0; cell < grid * grid; ++cell) {
           const int gx = cell % grid, gy = cell / grid;
@@ -695,6 +701,7 @@ class TestShapes : public QObject {
     QVERIFY(background_cells > 1000);
     QVERIFY(large_seen > 5);
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), 0));
+    QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), std::vector<cv::Mat>{}, 8));
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::object_label(sh::render_scene(1), 5));
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::object_label(sh::render_scene(1), -1));
   }

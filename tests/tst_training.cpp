@@ -41,6 +41,7 @@ core::train::TrainOptions tiny(const fs::path& out) {
   o.calibration_samples = 40;
   o.checkpoint_every = 200;
   o.dense_weight = 1;
+  o.dense_object_share = 0.5;  // as the preset
   o.ground_weight = 1;
   o.refer_weight = 1;
   return o;
@@ -88,6 +89,7 @@ class TstTraining : public QObject {
                           "checkpoint/optimizer.safetensors", "checkpoint/state.json"})
       QVERIFY2(fs::exists(out / f), f);
     auto meta = read_json(out / "training.json");
+    QCOMPARE(meta["dense_object_share"].get<double>(), 0.5);
     const double first = meta["first_answer_loss"], last = meta["answer_loss"];
     qInfo("answer loss %.3f -> %.3f", first, last);
     QVERIFY2(last < 0.5 * first, qPrintable(QString("answer loss %1 -> %2").arg(first).arg(last)));

@@ -408,11 +408,22 @@ PatchLabel object_label(const Scene& sc, int object) {
 
 std::vector<PatchLabel> patch_labels(const Scene& sc, int grid) {
   if (grid < 1) throw Error(ErrorCode::BadArgument, "patch_labels: the grid needs at least one cell");
+  std::vector<cv::Mat> covers;
+  for (const auto& o : sc.objects) covers.push_back(cell_coverage(o.mask, grid));
+  return patch_labels(sc, covers, grid);
+}
+
+std::vector<PatchLabel> patch_labels(const Scene& sc, const std::vector<cv::Mat>& covers, int grid) {
+  if (grid < 1) throw Error(ErrorCode::BadArgument, "patch_labels: the grid needs at least one cell");
+  if (covers.size() != sc.objects.size())
+    throw Error(ErrorCode::BadArgument, "patch_labels: one coverage per object is needed");
   const size_t cells = static_cast<size_t>(grid) * static_cast<size_t>(grid);
   std::vector<float> best(cells, 0.f);
   std::vector<int> who(cells, -1);
   for (size_t k = 0; k < sc.objects.size(); ++k) {
-    const cv::Mat cover = cell_coverage(sc.objects[k].mask, grid);
+    const cv::Mat& cover = covers[k];
+    if (cover.rows != grid || cover.cols != grid || cover.type() != CV_32F)
+      throw Error(ErrorCode::BadArgument, "patch_labels: a coverage is not a grid x grid float map");
     for (size_t i = 0; i < cells; ++i) {
       const float c = cover.at<float>(static_cast<int>(i) / grid, static_cast<int>(i) % grid);
       if (c > best[i]) best[i] = c, who[i] = static_cast<int>(k);

@@ -108,6 +108,8 @@ struct PatchLabel {
   int color, shape, size, column, row;
 };
 std::vector<PatchLabel> patch_labels(const Scene&, int grid);
+// The same from each object's cell_coverage (in the scene's order), when the caller needs them too.
+std::vector<PatchLabel> patch_labels(const Scene&, const std::vector<cv::Mat>& covers, int grid);
 PatchLabel object_label(const Scene&, int object);  // the labels of one object's cells
 
 std::string caption(const Scene&);  // "a large red circle, a small blue square and a small yellow star"

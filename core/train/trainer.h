@@ -31,6 +31,7 @@ struct TrainOptions {
   int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
   double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
   double dense_weight = 0;        // per-patch colour/shape/size loss on the vision tokens (a training-only head)
+  double dense_object_share = 0;  // its share on object cells, the rest on background (0: one mean over all cells)
   double ground_weight = 0;       // cross-entropy of the all-layers heatmap against the referred object's cells
   double refer_weight = 0;        // the referred object's colour/shape/size/thirds from the fused question (a training-only head)
   int checkpoint_every = 500;     // steps; OUT/checkpoint holds the latest
