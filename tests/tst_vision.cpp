@@ -732,6 +732,29 @@ class TstVision : public QObject {
     QCOMPARE(img.height, 30);
   }
 
+  void pnm_probe_reads_numbers_like_opencv() {
+    // Found by fuzz_image: OpenCV consumes the byte after a number whatever it is,
+    // so in "P6\n1#6\n3 " the '#' starts no comment: 1 wide, 6 high, maxval 3.
+    // The probe took 1x3 and judged the pixel limit on half the image.
+    const std::string header("P6\n1#6\n3 ", 9);
+    const std::string bytes = header + std::string(1 * 6 * 3, '\x02');
+    int w = 0, h = 0;
+    QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &w, &h));
+    QCOMPARE(w, 1);
+    QCOMPARE(h, 6);
+    const Image img = core::decode_image_memory(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "hash.ppm");
+    QCOMPARE(img.width, 1);
+    QCOMPARE(img.height, 6);
+    // A comment where a number may start is still skipped, up to the end of its line.
+    const std::string commented = std::string("P6\n# made by hand\n2 # width\n3\n255\n") + std::string(2 * 3 * 3, '\x40');
+    QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(commented.data()), commented.size(), &w, &h));
+    QCOMPARE(w, 2);
+    QCOMPARE(h, 3);
+    const Image img2 = core::decode_image_memory(reinterpret_cast<const uint8_t*>(commented.data()), commented.size(), "c.ppm");
+    QCOMPARE(img2.width, 2);
+    QCOMPARE(img2.height, 3);
+  }
+
   void png_bomb_probe() {
     const std::string bomb = png_bomb(30000, 30000);
     int w = 0, h = 0;

@@ -198,8 +198,34 @@ bool probe_pnm(const uint8_t* d, size_t n, int* w, int* h) {
     return true;
   }
   if (d[1] != '7') {
-    if (!token(&t) || !number(t, w)) return false;
-    return token(&t) && number(t, h);
+    // OpenCV's PxM reader (ReadNumber): skip blanks and '#' comments, read digits,
+    // and consume the one byte after them whatever it is, so "1#6" is 1, then 6.
+    auto read_number = [&](int* v) {
+      auto next = [&](int* c) { return p < n ? (*c = d[p++], true) : false; };
+      int c = 0;
+      if (!next(&c)) return false;
+      while (!std::isdigit(c)) {
+        if (c == '#') {
+          do {
+            if (!next(&c)) return false;
+          } while (c != '\n' && c != '\r');
+          if (!next(&c)) return false;
+        } else if (std::isspace(c)) {
+          while (std::isspace(c))
+            if (!next(&c)) return false;
+        } else {
+          return false;
+        }
+      }
+      int64_t value = 0;
+      do {
+        value = value * 10 + (c - '0');
+        if (value > INT_MAX) return false;
+      } while (next(&c) && std::isdigit(c));
+      *v = static_cast<int>(value);
+      return true;
+    };
+    return read_number(w) && read_number(h);
   }
   *w = *h = 0;
   while (token(&t) && t != "ENDHDR") {
