@@ -351,6 +351,15 @@ std::array<int, 3> im_frame_colour(int x, int y) {
   return {c[0], c[1], c[2]};
 }
 
+// {probed width, height, decoded width, height} of an encoded image ({-1, -1, ...} when the probe fails).
+QList<int> probed_and_decoded(const std::string& bytes, const char* name) {
+  const auto* d = reinterpret_cast<const uint8_t*>(bytes.data());
+  int w = -1, h = -1;
+  if (!core::probe_image_size(d, bytes.size(), &w, &h)) w = h = -1;
+  const Image img = core::decode_image_memory(d, bytes.size(), name);
+  return {w, h, img.width, img.height};
+}
+
 }  // namespace
 
 class TstVision : public QObject {
@@ -723,13 +732,7 @@ class TstVision : public QObject {
     const std::string fake_sof("\xFF\xC0\x00\x11\x08\x00\x09\x00\x10\x03\x01\x22\x00\x02\x11\x01\x03", 17);
     const std::string junk = std::string("\xFF\x00\x00\x06", 4) + std::string("\xFF\xFE\x00\x13", 4) + fake_sof;
     bytes.insert(2, junk);
-    int w = 0, h = 0;
-    QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &w, &h));
-    QCOMPARE(w, 40);
-    QCOMPARE(h, 30);
-    const Image img = core::decode_image_memory(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "junk.jpg");
-    QCOMPARE(img.width, 40);
-    QCOMPARE(img.height, 30);
+    QCOMPARE(probed_and_decoded(bytes, "junk.jpg"), (QList<int>{40, 30, 40, 30}));
   }
 
   void pnm_probe_reads_numbers_like_opencv() {
@@ -737,22 +740,10 @@ class TstVision : public QObject {
     // so in "P6\n1#6\n3 " the '#' starts no comment: 1 wide, 6 high, maxval 3.
     // The probe took 1x3 and judged the pixel limit on half the image.
     const std::string header("P6\n1#6\n3 ", 9);
-    const std::string bytes = header + std::string(1 * 6 * 3, '\x02');
-    int w = 0, h = 0;
-    QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &w, &h));
-    QCOMPARE(w, 1);
-    QCOMPARE(h, 6);
-    const Image img = core::decode_image_memory(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "hash.ppm");
-    QCOMPARE(img.width, 1);
-    QCOMPARE(img.height, 6);
+    QCOMPARE(probed_and_decoded(header + std::string(1 * 6 * 3, '\x02'), "hash.ppm"), (QList<int>{1, 6, 1, 6}));
     // A comment where a number may start is still skipped, up to the end of its line.
     const std::string commented = std::string("P6\n# made by hand\n2 # width\n3\n255\n") + std::string(2 * 3 * 3, '\x40');
-    QVERIFY(core::probe_image_size(reinterpret_cast<const uint8_t*>(commented.data()), commented.size(), &w, &h));
-    QCOMPARE(w, 2);
-    QCOMPARE(h, 3);
-    const Image img2 = core::decode_image_memory(reinterpret_cast<const uint8_t*>(commented.data()), commented.size(), "c.ppm");
-    QCOMPARE(img2.width, 2);
-    QCOMPARE(img2.height, 3);
+    QCOMPARE(probed_and_decoded(commented, "c.ppm"), (QList<int>{2, 3, 2, 3}));
   }
 
   void png_bomb_probe() {
