@@ -240,11 +240,11 @@ struct Engine::Impl {
     // the next on the 2-core machine, and the 2-thread choice then answered 2-3x slower.
     auto pick = [&](const std::function<void()>& f) {
       at::set_num_threads(all);
-      auto t0 = Clock::now();
       if (all == 1) {  // nothing to choose from (f still runs: its results are used)
         f();
         return 1;
       }
+      auto t0 = Clock::now();
       f();
       if (ms_since(t0) > 400) return all;  // big matrix products: use every core
       at::set_num_threads(1);
