@@ -22,11 +22,12 @@ Usage:
   autoglm-train train     --out DIR [--preset default] [--seed S] [--minutes M | --steps N] [--batch B]
                           [--hidden H] [--lr L] [--align-dim D] [--threads T]
                           [--image-size PX] [--patch PX] [--stem patch|conv]
-                          [--dense W] [--dense-objects F] [--ground W] [--refer W]
+                          [--dense W] [--dense-objects F] [--ground W] [--refer W] [--questions-per-image K]
                           [--checkpoint-every N] [--resume] [--dist-timeout SECONDS] [--ranks N]
                           (data parallel: --ranks N starts N processes here (the preset: one per core, up to 2),
                            or WORLD_SIZE > 1 with RANK, MASTER_ADDR, MASTER_PORT as torchrun sets them;
-                           --batch is the global batch)
+                           --batch is the global batch of questions, K of them about each image after the
+                           first stage)
   autoglm-train finetune  --model DIR --data FILE.jsonl --out DIR [--epochs N] [--batch B] [--lr L]
                           [--val-split F] [--patience N] [--freeze-vision] [--freeze-text] [--seed S]
                           (FILE.jsonl: {"image": path, "question": ..., "answer": ...} a line; images
@@ -92,6 +93,7 @@ int main(int argc, char** argv) {
         throw core::Error(core::ErrorCode::BadArgument, "--dense-objects must be at least 0 and below 1");
       o.ground_weight = num("--ground", o.ground_weight);
       o.refer_weight = num("--refer", o.refer_weight);
+      o.questions_per_image = static_cast<int>(num("--questions-per-image", o.questions_per_image));
       o.checkpoint_every = static_cast<int>(num("--checkpoint-every", o.checkpoint_every));
       o.resume = a.count("--resume") > 0;
       o.threads = static_cast<int>(num("--threads", o.threads));

@@ -47,7 +47,7 @@ nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(f);
 }
 
-const QStringList kTiny = {"--hidden", "32", "--batch", "8", "--steps", "12", "--align-dim", "16", "--threads", "1",
+const QStringList kTiny = {"--hidden", "32", "--batch", "8", "--questions-per-image", "2", "--steps", "12", "--align-dim", "16", "--threads", "1",
                            "--seed", "4", "--checkpoint-every", "0"};
 
 }  // namespace
@@ -69,7 +69,7 @@ class TstDistributed : public QObject {
     QVERIFY2(r0.p->exitCode() == 0, qPrintable(e0));
     QVERIFY2(r1.p->exitCode() == 0, qPrintable(r1.err()));
     QVERIFY2(one.p->exitCode() == 0, qPrintable(one.err()));
-    QVERIFY(e0.contains("data parallel: 2 ranks, 4 samples each"));
+    QVERIFY(e0.contains("data parallel: 2 ranks, 2 images each"));
     const fs::path a = fs::path(tmp.filePath("dp").toStdString()), b = fs::path(tmp.filePath("single").toStdString());
     QCOMPARE(read_json(a / "training.json")["ranks"].get<int>(), 2);
     QCOMPARE(read_json(a / "training.json")["samples"], read_json(b / "training.json")["samples"]);
@@ -94,7 +94,7 @@ class TstDistributed : public QObject {
     QVERIFY(launched.p->waitForFinished(300000) && one.p->waitForFinished(300000));
     const QString err = launched.err();
     QVERIFY2(launched.p->exitCode() == 0, qPrintable(err));
-    QVERIFY2(err.contains("data parallel: 2 processes on this machine") && err.contains("2 ranks, 4 samples each"),
+    QVERIFY2(err.contains("data parallel: 2 processes on this machine") && err.contains("2 ranks, 2 images each"),
              qPrintable(err));
     const fs::path a = fs::path(tmp.filePath("ranks").toStdString()), b = fs::path(tmp.filePath("single2").toStdString());
     QCOMPARE(read_json(a / "training.json")["ranks"].get<int>(), 2);
@@ -108,6 +108,10 @@ class TstDistributed : public QObject {
     QVERIFY(bad.p->waitForFinished(60000));
     QCOMPARE(bad.p->exitCode(), 1);
     QVERIFY(bad.err().contains("--ranks must be 1 to 256"));
+    auto uneven = start(QStringList{"train", "--out", tmp.filePath("uneven")} + kTiny + QStringList{"--questions-per-image", "3"});
+    QVERIFY(uneven.p->waitForFinished(60000));
+    QCOMPARE(uneven.p->exitCode(), 1);
+    QVERIFY2(uneven.err().contains("must be a multiple of the questions per image (3)"), qPrintable(uneven.err()));
   }
 
   void dead_rank_stops_the_others() {

@@ -513,6 +513,46 @@ class TestShapes : public QObject {
     QVERIFY(per_answer["relation:nothing"] > 5 && per_answer["relation:nothing"] < per_type["relation"]);
   }
 
+  // Several questions about one scene (the trainer's questions per image): the first is
+  // make_sample_of_type's, the others are right about the same pixels, of the asked
+  // type where the scene has one, else of the first's type.
+  void samplesAboutOneScene() {
+    const std::vector<std::string> types{"compare", "relation", "color", "describe", "count", "compare"};
+    std::map<std::string, int> asked, got;
+    int shared = 0, fallback = 0;
+    for (uint64_t i = 0; i < 300; ++i) {
+      const uint64_t seed = sh::mix_seed(77, i);
+      std::vector<std::string> ts{sh::question_types()[i % 9]};
+      for (int k = 0; k < 3; ++k) ts.push_back(types[(i + static_cast<uint64_t>(k)) % types.size()]);
+      const auto group = sh::make_samples_of_types(seed, ts);
+      QCOMPARE(group.size(), ts.size());
+      const sh::Sample first = sh::make_sample_of_type(seed, ts[0]);
+      QCOMPARE(sh::to_json(group[0]).dump(), sh::to_json(first).dump());
+      QVERIFY(same_scene(group[0].scene, first.scene));
+      std::set<std::string> present;
+      for (const auto& q : sh::questions_for(first.scene)) present.insert(q.type);
+      for (size_t k = 0; k < group.size(); ++k) {
+        const auto& s = group[k];
+        shared += s.scene.rgb.data == group[0].scene.rgb.data;
+        const std::string e = check_question(s.scene, s);
+        if (!e.empty()) QFAIL(qPrintable(QString("group %1, question %2: %3").arg(i).arg(k).arg(QString::fromStdString(e))));
+        if (present.count(ts[k])) {
+          QCOMPARE(s.type, ts[k]);
+        } else {
+          QCOMPARE(s.type, ts[0]);
+          ++fallback;
+        }
+        ++asked[ts[k]], ++got[s.type];
+      }
+    }
+    QCOMPARE(shared, 1200);
+    qInfo("fell back to the first question's type %d times in 900", fallback);
+    QVERIFY(fallback > 0 && fallback < 300);  // one-object scenes have no comparison
+    for (const auto& [t, n] : asked) QVERIFY2(got[t] > n / 2, t.c_str());
+    VERIFY_THROWS_MSG(sh::make_samples_of_types(1, {"color", "colour"}), "unknown question type");
+    VERIFY_THROWS_MSG(sh::make_samples_of_types(1, {}), "no question types");
+  }
+
   // Every question questions_for lists is right, and none that the spec allows is missing.
   void allQuestionsOfScenes() {
     std::map<std::string, int> templates;

@@ -44,6 +44,7 @@ core::train::TrainOptions tiny(const fs::path& out) {
   o.dense_object_share = 0.5;  // as the preset
   o.ground_weight = 1;
   o.refer_weight = 1;
+  o.questions_per_image = 2;  // 8 images a step, 16 questions once captioning is over
   return o;
 }
 
@@ -130,7 +131,11 @@ class TstTraining : public QObject {
     QCOMPARE(QString::fromStdString(lines.front()), QString("resumed at step 600"));
     auto meta2 = read_json(out / "training.json");
     QCOMPARE(meta2["step"].get<int>(), 640);
-    QCOMPARE(meta2["samples"].get<int>(), 640 * 16);
+    // 8 images a step; stage 1's steps ask one caption of each, stage 2's two questions
+    const int images = meta2["images"].get<int>(), questions = meta2["samples"].get<int>();
+    QCOMPARE(images, 640 * 8);
+    QVERIFY2(questions > images + 500 * 8 && questions < 2 * images, qPrintable(QString::number(questions)));
+    QCOMPARE(meta2["questions_per_image"].get<int>(), 2);
     QCOMPARE(meta2["first_answer_loss"].get<double>(), first);
     // the head came back trained: 40 more steps moved its weights a little, a fresh start would not be near
     const auto head_after = head_weights(out / "checkpoint"), refer_after = head_weights(out / "checkpoint", "refer");

@@ -669,26 +669,40 @@ std::vector<Sample> questions_for(const Scene& sc) {
 
 namespace {
 
-Sample sample_of_type(Rng& rng, const std::string& type, const GenOptions& opt) {
+// One of the scene's questions of `type` (nullptr: none): the template uniform, then
+// the answers that would otherwise dominate ("no", "zero", "nothing") balanced;
+// relations lean to objects because one-object scenes can only answer "nothing".
+const Sample* pick_question(const std::vector<Sample>& qs, const std::string& type, Rng& rng) {
+  std::vector<std::string> tmpls;
+  for (const auto& q : qs)
+    if (q.type == type && std::find(tmpls.begin(), tmpls.end(), q.tmpl) == tmpls.end()) tmpls.push_back(q.tmpl);
+  if (tmpls.empty()) return nullptr;
+  const std::string tmpl = tmpls[size_t(rng.below(int(tmpls.size())))];
+  std::vector<const Sample*> pool, pos, neg;
+  for (const auto& q : qs)
+    if (q.tmpl == tmpl) {
+      pool.push_back(&q);
+      (q.answer == "no" || q.answer == "zero" || q.answer == "nothing" ? neg : pos).push_back(&q);
+    }
+  if (!pos.empty() && !neg.empty()) pool = rng.chance(type == "relation" ? 0.75 : 0.5) ? pos : neg;
+  return pool[size_t(rng.below(int(pool.size())))];
+}
+
+void check_type(const std::string& type) {
+  if (std::find(question_types().begin(), question_types().end(), type) == question_types().end())
+    throw core::Error(core::ErrorCode::BadArgument, "shapes: unknown question type '" + type + "'");
+}
+
+// A scene with a question of `type`, that question, and (on request) all of the scene's.
+Sample sample_of_type(Rng& rng, const std::string& type, const GenOptions& opt, std::vector<Sample>* all = nullptr) {
   for (int attempt = 0; attempt < 1000; ++attempt) {
     Scene sc = render_scene(rng.next(), opt);
     std::vector<Sample> qs = questions_for(sc);
-    std::vector<std::string> tmpls;
-    for (const auto& q : qs)
-      if (q.type == type && std::find(tmpls.begin(), tmpls.end(), q.tmpl) == tmpls.end()) tmpls.push_back(q.tmpl);
-    if (tmpls.empty()) continue;
-    const std::string tmpl = tmpls[size_t(rng.below(int(tmpls.size())))];
-    std::vector<const Sample*> pool, pos, neg;
-    for (const auto& q : qs)
-      if (q.tmpl == tmpl) {
-        pool.push_back(&q);
-        (q.answer == "no" || q.answer == "zero" || q.answer == "nothing" ? neg : pos).push_back(&q);
-      }
-    // Balance the answers that would otherwise dominate ("no", "zero", "nothing");
-    // relations lean to objects because one-object scenes can only answer "nothing".
-    if (!pos.empty() && !neg.empty()) pool = rng.chance(type == "relation" ? 0.75 : 0.5) ? pos : neg;
-    Sample s = *pool[size_t(rng.below(int(pool.size())))];
+    const Sample* q = pick_question(qs, type, rng);
+    if (!q) continue;
+    Sample s = *q;
     s.scene = std::move(sc);
+    if (all) *all = std::move(qs);
     return s;
   }
   throw core::Error(core::ErrorCode::Internal, "shapes: no scene with a '" + type + "' question");
@@ -703,10 +717,24 @@ Sample make_sample(uint64_t seed, const GenOptions& opt) {
 }
 
 Sample make_sample_of_type(uint64_t seed, const std::string& type, const GenOptions& opt) {
-  if (std::find(question_types().begin(), question_types().end(), type) == question_types().end())
-    throw core::Error(core::ErrorCode::BadArgument, "shapes: unknown question type '" + type + "'");
+  check_type(type);
   Rng rng(seed);
   return sample_of_type(rng, type, opt);
+}
+
+std::vector<Sample> make_samples_of_types(uint64_t seed, const std::vector<std::string>& types, const GenOptions& opt) {
+  if (types.empty()) throw core::Error(core::ErrorCode::BadArgument, "shapes: no question types asked for");
+  for (const auto& t : types) check_type(t);
+  Rng rng(seed);
+  std::vector<Sample> all;
+  std::vector<Sample> out{sample_of_type(rng, types[0], opt, &all)};
+  for (size_t i = 1; i < types.size(); ++i) {
+    const Sample* q = pick_question(all, types[i], rng);
+    if (!q) q = pick_question(all, types[0], rng);
+    out.push_back(*q);
+    out.back().scene = out[0].scene;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- output

@@ -87,6 +87,10 @@ std::vector<Sample> questions_for(const Scene&);
 Sample make_sample(uint64_t seed, const GenOptions& = {});
 // The same with the type chosen by the caller (the trainer's curriculum).
 Sample make_sample_of_type(uint64_t seed, const std::string& type, const GenOptions& = {});
+// Several questions about one scene: the first as make_sample_of_type(seed, types[0]),
+// each other of its type when the scene has one, else again of types[0]. The
+// samples share the scene's pixels (cv::Mat headers of the same data).
+std::vector<Sample> make_samples_of_types(uint64_t seed, const std::vector<std::string>& types, const GenOptions& = {});
 
 // Referring expression for object i by the spec's order of preference, skipping
 // expressions with a colour word (no_color) or a size word (no_size); "" if none is unique.

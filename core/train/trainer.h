@@ -33,6 +33,10 @@ struct TrainOptions {
   double dense_weight = 0;        // per-patch colour/shape/size loss on the vision tokens (a training-only head)
   double dense_object_share = 0;  // its share on object cells, the rest on background (0: one mean over all cells)
   double ground_weight = 0;       // cross-entropy of the all-layers heatmap against the referred object's cells
+  // Questions asked about each rendered image in stage 2 (one vision pass serves them
+  // all); `batch` counts questions, so a step has batch / questions_per_image images,
+  // and stage 1 (one caption an image) that many captions.
+  int questions_per_image = 1;
   double refer_weight = 0;        // the referred object's colour/shape/size/thirds from the fused question (a training-only head)
   int checkpoint_every = 500;     // steps; OUT/checkpoint holds the latest
   bool resume = false;            // continue from OUT/checkpoint
