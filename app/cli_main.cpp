@@ -51,7 +51,7 @@ Options for every command:
   --device D         auto (default), cpu or cuda
   --threads N        libtorch intra-op threads (default: all cores)
   --json             print JSON (one object per request)
-  --max-tokens N     longest answer in tokens (default 20)
+  --max-tokens N     longest answer in tokens (default 30)
   --colormap NAME    turbo (default), jet, viridis, inferno (for --heatmap)
   --help, --version
 
@@ -202,7 +202,7 @@ json run_request(core::Engine& engine, const Args& a, const Request& req, bool* 
     auto id = engine.encode(img);
     core::Result r;
     const int beams = to_int(a, "--beams", req.describe ? 1 : 3, 1, 16);
-    const int max_tokens = to_int(a, "--max-tokens", req.describe ? 30 : 20, 1, 256);
+    const int max_tokens = to_int(a, "--max-tokens", 30, 1, 256);
     if (req.describe) {
       core::DescribeOptions o;
       o.prompt = req.prompt;

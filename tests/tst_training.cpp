@@ -182,6 +182,27 @@ class TstTraining : public QObject {
     qInfo("own caption preferred in %d of %d pairs", wins, n);
     QVERIFY2(wins >= 80, qPrintable(QString::number(wins)));
   }
+
+  // A five-object caption takes 24 tokens: with the default options the answer to
+  // "describe the image." is whole, not cut after "and".
+  void shipped_model_captions_are_whole() {
+    auto engine = core::Engine::load(shipped_model(), core::Options{core::Device::Cpu});
+    const auto& shapes = core::shapes::shape_names();
+    int n = 0, right = 0;
+    for (uint64_t i = 0; n < 20; ++i) {
+      auto sc = core::shapes::render_scene(core::shapes::mix_seed(31, i));
+      if (sc.objects.size() != 5) continue;
+      ++n;
+      const auto r = engine->ask(engine->encode(core::image_from_mat(sc.rgb)), "describe the image.", core::AskOptions{});
+      QVERIFY(!r.answers.empty());
+      const std::string a = r.answers[0].text;
+      const std::string last = a.substr(a.find_last_of(' ') + 1);
+      QVERIFY2(std::find(shapes.begin(), shapes.end(), last) != shapes.end(), a.c_str());
+      right += core::shapes::caption_matches(a, core::shapes::caption(sc));
+    }
+    qInfo("five-object captions: %d of %d right", right, n);
+    QVERIFY(right > 0);
+  }
 };
 
 QTEST_APPLESS_MAIN(TstTraining)

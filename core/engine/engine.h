@@ -119,7 +119,7 @@ struct Options {
 
 struct AskOptions {
   int beams = 3;                 // 1: greedy
-  int max_new_tokens = 20;
+  int max_new_tokens = 30;       // the default model's longest answer, a five-object caption, takes 24
   int min_new_tokens = 1;        // the end token is barred before this many (HF generate's default: 0)
   int top_alternatives = 5;
   std::vector<std::string> answers;  // non-empty: rank this closed list instead of generating
