@@ -202,7 +202,7 @@ json run_request(core::Engine& engine, const Args& a, const Request& req, bool* 
     auto id = engine.encode(img);
     core::Result r;
     const int beams = to_int(a, "--beams", req.describe ? 1 : 3, 1, 16);
-    const int max_tokens = to_int(a, "--max-tokens", 30, 1, 256);
+    const int max_tokens = to_int(a, "--max-tokens", req.describe ? core::DescribeOptions{}.max_new_tokens : core::AskOptions{}.max_new_tokens, 1, 256);
     if (req.describe) {
       core::DescribeOptions o;
       o.prompt = req.prompt;

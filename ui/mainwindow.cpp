@@ -1303,7 +1303,7 @@ void MainWindow::describeImage() {
   if (!imageReady() || !modelReady()) return;
   core::DescribeOptions opt;
   opt.beams = m_settings.beams;
-  opt.max_new_tokens = std::max(30, m_settings.maxAnswerTokens);
+  opt.max_new_tokens = std::max(core::DescribeOptions{}.max_new_tokens, m_settings.maxAnswerTokens);
   Entry e;
   e.imagePath = m_currentImage;
   e.describe = true;
@@ -1655,7 +1655,7 @@ QByteArray MainWindow::requestSettingsJson(bool describe) const {
   QJsonObject o;
   o[QStringLiteral("task")] = describe ? QStringLiteral("describe") : QStringLiteral("ask");
   o[QStringLiteral("beams")] = m_settings.beams;
-  o[QStringLiteral("max_new_tokens")] = describe ? std::max(30, m_settings.maxAnswerTokens) : m_settings.maxAnswerTokens;
+  o[QStringLiteral("max_new_tokens")] = describe ? std::max(core::DescribeOptions{}.max_new_tokens, m_settings.maxAnswerTokens) : m_settings.maxAnswerTokens;
   o[QStringLiteral("confidence")] = QStringLiteral("auto");
   if (m_ctl->hasModel()) {
     const core::ModelInfo& info = m_ctl->modelInfo();

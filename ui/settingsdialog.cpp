@@ -27,7 +27,7 @@ AppSettings AppSettings::load() {
   s.device = core::Device(std::clamp(q.value(QStringLiteral("model/device"), 0).toInt(), 0, 2));
   s.threads = std::clamp(q.value(QStringLiteral("model/threads"), 0).toInt(), 0, 256);
   s.beams = std::clamp(q.value(QStringLiteral("ask/beams"), 3).toInt(), 1, 16);
-  s.maxAnswerTokens = std::clamp(q.value(QStringLiteral("ask/maxAnswerTokens"), 30).toInt(), 1, 256);
+  s.maxAnswerTokens = std::clamp(q.value(QStringLiteral("ask/maxAnswerTokens"), AppSettings{}.maxAnswerTokens).toInt(), 1, 256);
   s.threshold = std::clamp(q.value(QStringLiteral("ask/threshold"), 0.5).toDouble(), 0.0, 1.0);
   s.language = q.value(QStringLiteral("ui/language")).toString();
   s.heatmapMethod = core::HeatmapMethod(std::clamp(q.value(QStringLiteral("heatmap/method"), 1).toInt(), 0, 3));

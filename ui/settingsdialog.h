@@ -20,7 +20,7 @@ struct AppSettings {
   core::Device device = core::Device::Auto;
   int threads = 0;   // 0: automatic
   int beams = 3;
-  int maxAnswerTokens = 30;
+  int maxAnswerTokens = core::AskOptions{}.max_new_tokens;
   double threshold = 0.5;
   QString language;  // empty: the system's
   core::HeatmapMethod heatmapMethod = core::HeatmapMethod::AllLayers;

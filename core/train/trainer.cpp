@@ -113,7 +113,6 @@ struct Batch {
   Tensor dense;                     // [B,N,5] per vision token: colour, shape, size, column, row (see patch_labels; -100 unsure)
   Tensor refer;                     // [B,5] the same labels of the object the question refers to (-100: none)
   std::vector<int> type;            // index into shapes::question_types()
-  int per_image = 1;                // questions about each image (consecutive rows)
 };
 
 Tensor pad_rows(const std::vector<std::vector<int64_t>>& rows, int64_t pad, Tensor* mask) {
@@ -142,16 +141,12 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
                  const std::vector<std::string>& types, bool with_align, bool with_dense = false,
                  bool with_ground = false, bool with_refer = false, int per_image = 1) {
   const int n = static_cast<int>(types.size());
-  if (per_image < 1 || n % per_image != 0)
-    throw Error(ErrorCode::BadArgument, "a batch of " + std::to_string(n) + " questions cannot ask " +
-                                            std::to_string(per_image) + " about each image");
   const int images = n / per_image;
   std::vector<float> pix;
   std::vector<std::vector<int64_t>> qs, dec_in, dec_tgt, caps;
   std::vector<AlignText> texts;
   std::vector<shapes::Scene> scenes;
   Batch b;
-  b.per_image = per_image;
   const int grid = cfg.vision.image_size / cfg.vision.patch_size;
   if (with_dense) b.dense = torch::empty({images, grid * grid, 5}, torch::kLong);
   if (with_ground) b.ground = torch::zeros({n, grid * grid}, torch::kFloat32);
@@ -301,7 +296,8 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux = {}) 
   auto image = m->vision_model->forward(b.pixels);
   // One vision pass per image, its tokens read by each of its questions (the
   // gradients of the copies add up in the image's).
-  auto image_q = b.per_image > 1 ? image.repeat_interleave(b.per_image, 0) : image;
+  const int64_t per_image = b.q_ids.size(0) / b.pixels.size(0);  // questions about each image, consecutive rows
+  auto image_q = per_image > 1 ? image.repeat_interleave(per_image, 0) : image;
   Record rec;
   const bool ground = aux.ground_weight > 0 && b.ground.defined();
   rec.enabled = ground;
