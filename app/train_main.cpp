@@ -22,6 +22,7 @@ Usage:
   autoglm-train train     --out DIR [--preset default] [--seed S] [--minutes M | --steps N] [--batch B]
                           [--hidden H] [--lr L] [--align-dim D] [--threads T]
                           [--image-size PX] [--patch PX] [--stem patch|conv]
+                          [--vision-layers N] [--text-layers N (all of them fuse)] [--decoder-layers N]
                           [--dense W] [--dense-objects F] [--ground W] [--refer W] [--questions-per-image K]
                           [--checkpoint-every N] [--resume] [--dist-timeout SECONDS] [--ranks N]
                           (data parallel: --ranks N starts N processes here (the preset: one per core, up to 2),
@@ -87,6 +88,9 @@ int main(int argc, char** argv) {
       o.image_size = static_cast<int>(num("--image-size", o.image_size));
       o.patch = static_cast<int>(num("--patch", o.patch));
       if (a.count("--stem")) o.stem = a["--stem"];
+      o.vision_layers = static_cast<int>(num("--vision-layers", o.vision_layers));
+      o.text_layers = static_cast<int>(num("--text-layers", o.text_layers));
+      o.decoder_layers = static_cast<int>(num("--decoder-layers", o.decoder_layers));
       o.dense_weight = num("--dense", o.dense_weight);
       o.dense_object_share = num("--dense-objects", o.dense_object_share);
       if (o.dense_object_share < 0 || o.dense_object_share >= 1)

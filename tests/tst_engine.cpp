@@ -383,6 +383,35 @@ class TstEngine : public QObject {
     QVERIFY(SafeTensors::open(dir / "model.safetensors").contains("text_encoder.encoder.final_layer_norm.weight"));
   }
 
+  void conv_stem_with_a_factor_three() {
+    ModelConfig c = small_config(static_cast<int>(make_vocab(kWords).size()));
+    c.vision.stem = "conv";
+    c.vision.image_size = 48;
+    c.vision.patch_size = 12;
+    c.preprocess.size = 48;
+    QCOMPARE(c.vision.stem_strides(), (std::vector<int>{2, 2, 3}));
+    const fs::path dir = fs::path(tmp.path().toStdString()) / "stem12";
+    write_random_model(dir, c, make_vocab(kWords), 3);
+    const auto st = SafeTensors::open(dir / "model.safetensors");
+    QVERIFY(st.contains("vision_model.embeddings.stem.2.weight"));
+    QVERIFY(!st.contains("vision_model.embeddings.stem.3.weight"));
+    auto engine = Engine::load(dir, Options{Device::Cpu});
+    auto r = engine->ask(engine->encode(test_image(90, 50, 4)), "what color is the star?");
+    QVERIFY(!r.answers.empty());
+    QCOMPARE(engine->info().grid, 4);
+    QCOMPARE(engine->heatmap(r, HeatmapRequest{}).shape, (std::vector<int64_t>{4, 4}));
+
+    for (int p : {1, 5, 10, 14}) {
+      c.vision.patch_size = p;
+      c.vision.image_size = 7 * p * 4;
+      QVERIFY(c.vision.stem_strides().empty());
+      VERIFY_THROWS_MSG(c.validate(), "factors 2 and 3");
+    }
+    c.vision.patch_size = 8;
+    c.vision.image_size = 64;
+    QCOMPARE(c.vision.stem_strides(), (std::vector<int>{2, 2, 2}));
+  }
+
   void bad_questions() {
     auto engine = Engine::load(model, Options{Device::Cpu});
     auto id = engine->encode(test_image(64, 64, 9));

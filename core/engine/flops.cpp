@@ -1,5 +1,7 @@
 #include "core/engine/flops.h"
 
+#include <algorithm>
+
 namespace core {
 
 namespace {
@@ -18,7 +20,18 @@ StageFlops stage_flops(const ModelConfig& c, int question_tokens, int step) {
   StageFlops f;
   const auto& v = c.vision;
   const double N = v.tokens(), Dv = v.hidden, Iv = v.intermediate, P = v.patch_size;
-  f.vision = mm(N - 1, 3 * P * P, Dv);
+  if (v.stem == "conv") {
+    const auto strides = v.stem_strides();
+    double side = v.image_size, in = 3;
+    for (size_t i = 0; i < strides.size(); ++i) {
+      side /= strides[i];
+      const double out = i + 1 == strides.size() ? Dv : std::max(16.0, Dv / (1 << (strides.size() - 1 - i)));
+      f.vision += mm(side * side, in * 9, out);
+      in = out;
+    }
+  } else {
+    f.vision = mm(N - 1, 3 * P * P, Dv);
+  }
   for (int l = 0; l < v.layers; ++l) f.vision += block(N, N, Dv, Iv);
   const double D = c.text.hidden, I = c.text.intermediate, V = c.text.vocab_size;
   double memory = N, memory_dim = Dv;

@@ -13,6 +13,16 @@
 namespace core {
 
 namespace fs = std::filesystem;
+
+std::vector<int> VisionConfig::stem_strides() const {
+  std::vector<int> twos, threes;
+  int p = patch_size;
+  for (; p > 1 && p % 2 == 0; p /= 2) twos.push_back(2);
+  for (; p > 1 && p % 3 == 0; p /= 3) threes.push_back(3);
+  if (p != 1 || patch_size < 2) return {};
+  twos.insert(twos.end(), threes.begin(), threes.end());
+  return twos;
+}
 using nlohmann::json;
 
 namespace {
@@ -256,8 +266,9 @@ void ModelConfig::validate() const {
     bad(label, "image_size " + std::to_string(vision.image_size) + " is not a multiple of patch_size " + std::to_string(vision.patch_size));
   if (vision.hidden % vision.heads) bad(label, "vision hidden_size is not divisible by num_heads");
   if (vision.stem != "patch" && vision.stem != "conv") bad(label, "vision stem must be \"patch\" or \"conv\", not \"" + vision.stem + "\"");
-  if (vision.stem == "conv" && (vision.patch_size < 2 || (vision.patch_size & (vision.patch_size - 1))))
-    bad(label, "a conv stem needs a power-of-two patch_size >= 2");
+  if (vision.stem == "conv" && vision.stem_strides().empty())
+    bad(label, "a conv stem needs a patch_size >= 2 made of factors 2 and 3 (such as 8 or 12), not " +
+                   std::to_string(vision.patch_size));
   positive(text.vocab_size, "text vocab_size", 1 << 22);
   positive(text.hidden, "text hidden_size", 16384);
   positive(text.heads, "text num_heads", 1024);

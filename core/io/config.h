@@ -21,8 +21,11 @@ struct VisionConfig {
   int heads = 2;
   int intermediate = 128;
   double ln_eps = 1e-5;
-  std::string stem = "patch";  // "patch": one Conv2d; "conv": stride-2 3x3 convolutions
+  std::string stem = "patch";  // "patch": one Conv2d; "conv": 3x3 convolutions, see stem_strides
   int grid() const { return image_size / patch_size; }
+  // The conv stem's strides: patch_size = 2^a 3^b as a stride-2 convolutions, then b stride-3
+  // ones (12 px: 2, 2, 3). Empty when patch_size has another factor or is below 2.
+  std::vector<int> stem_strides() const;
   int tokens() const { return grid() * grid() + 1; }
 };
 

@@ -54,14 +54,16 @@ VisionEmbeddingsImpl::VisionEmbeddingsImpl(const VisionConfig& c) : cfg(c) {
   class_embedding = register_parameter("class_embedding", torch::zeros({1, 1, c.hidden}));
   position_embedding = register_parameter("position_embedding", torch::zeros({1, c.tokens(), c.hidden}));
   if (c.stem == "conv") {
-    // log2(patch) stride-2 3x3 convolutions with GELU between them.
+    // 3x3 convolutions with GELU between them, channels doubling up to hidden: stride 2
+    // (padded, overlapping), then stride 3 (unpadded, tiling) where the patch has a factor 3.
     stem = register_module("stem", nn::ModuleList());
-    int steps = 0;
-    for (int p = c.patch_size; p > 1; p /= 2) ++steps;
+    const auto strides = c.stem_strides();
+    const int steps = static_cast<int>(strides.size());
     int in = 3;
     for (int i = 0; i < steps; ++i) {
       const int out = i + 1 == steps ? c.hidden : std::max(16, c.hidden / (1 << (steps - 1 - i)));
-      stem->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(2).padding(1)));
+      const int stride = strides[static_cast<size_t>(i)];
+      stem->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(stride == 2 ? 1 : 0)));
       in = out;
     }
   } else {
