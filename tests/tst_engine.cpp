@@ -390,6 +390,8 @@ class TstEngine : public QObject {
     c.vision.patch_size = 12;
     c.preprocess.size = 48;
     QCOMPARE(c.vision.stem_strides(), (std::vector<int>{2, 2, 3}));
+    c.vision.hidden = 96;
+    QCOMPARE(c.vision.stem_channels(), (std::vector<int>{24, 48, 96}));
     const fs::path dir = fs::path(tmp.path().toStdString()) / "stem12";
     write_random_model(dir, c, make_vocab(kWords), 3);
     const auto st = SafeTensors::open(dir / "model.safetensors");

@@ -1,7 +1,5 @@
 #include "core/engine/flops.h"
 
-#include <algorithm>
-
 namespace core {
 
 namespace {
@@ -22,12 +20,12 @@ StageFlops stage_flops(const ModelConfig& c, int question_tokens, int step) {
   const double N = v.tokens(), Dv = v.hidden, Iv = v.intermediate, P = v.patch_size;
   if (v.stem == "conv") {
     const auto strides = v.stem_strides();
+    const auto channels = v.stem_channels();
     double side = v.image_size, in = 3;
     for (size_t i = 0; i < strides.size(); ++i) {
       side /= strides[i];
-      const double out = i + 1 == strides.size() ? Dv : std::max(16.0, Dv / (1 << (strides.size() - 1 - i)));
-      f.vision += mm(side * side, in * 9, out);
-      in = out;
+      f.vision += mm(side * side, in * 9, channels[i]);
+      in = channels[i];
     }
   } else {
     f.vision = mm(N - 1, 3 * P * P, Dv);

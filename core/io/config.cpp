@@ -23,6 +23,13 @@ std::vector<int> VisionConfig::stem_strides() const {
   twos.insert(twos.end(), threes.begin(), threes.end());
   return twos;
 }
+
+std::vector<int> VisionConfig::stem_channels() const {
+  const int steps = static_cast<int>(stem_strides().size());
+  std::vector<int> out;
+  for (int i = 0; i < steps; ++i) out.push_back(i + 1 == steps ? hidden : std::max(16, hidden / (1 << (steps - 1 - i))));
+  return out;
+}
 using nlohmann::json;
 
 namespace {

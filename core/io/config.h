@@ -26,6 +26,8 @@ struct VisionConfig {
   // The conv stem's strides: patch_size = 2^a 3^b as a stride-2 convolutions, then b stride-3
   // ones (12 px: 2, 2, 3). Empty when patch_size has another factor or is below 2.
   std::vector<int> stem_strides() const;
+  // Output channels of each stem convolution: doubling up to hidden, at least 16.
+  std::vector<int> stem_channels() const;
   int tokens() const { return grid() * grid() + 1; }
 };
 

@@ -58,13 +58,11 @@ VisionEmbeddingsImpl::VisionEmbeddingsImpl(const VisionConfig& c) : cfg(c) {
     // (padded, overlapping), then stride 3 (unpadded, tiling) where the patch has a factor 3.
     stem = register_module("stem", nn::ModuleList());
     const auto strides = c.stem_strides();
-    const int steps = static_cast<int>(strides.size());
+    const auto channels = c.stem_channels();
     int in = 3;
-    for (int i = 0; i < steps; ++i) {
-      const int out = i + 1 == steps ? c.hidden : std::max(16, c.hidden / (1 << (steps - 1 - i)));
-      const int stride = strides[static_cast<size_t>(i)];
-      stem->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(stride == 2 ? 1 : 0)));
-      in = out;
+    for (size_t i = 0; i < strides.size(); ++i) {
+      stem->push_back(nn::Conv2d(nn::Conv2dOptions(in, channels[i], 3).stride(strides[i]).padding(strides[i] == 2 ? 1 : 0)));
+      in = channels[i];
     }
   } else {
     patch_embedding = register_module(
