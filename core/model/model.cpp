@@ -286,6 +286,18 @@ Tensor TextEncoderImpl::forward(const Tensor& ids, const Tensor& mask, const Ten
   return (stacked * beta.unsqueeze(-1).unsqueeze(-1)).sum(1);
 }
 
+std::vector<LayerCache> TextEncoderImpl::image_kv(const Tensor& image, int64_t repeats) {
+  std::vector<LayerCache> kv(layers->size());
+  for (size_t i = 0; i < layers->size(); ++i) {
+    auto layer = layers[i]->as<TextLayer>();
+    if (!layer->has_cross) continue;
+    auto [k, v] = layer->crossattention->kv(image);
+    kv[i].cross_k = repeats > 1 ? k.repeat_interleave(repeats, 0) : k;
+    kv[i].cross_v = repeats > 1 ? v.repeat_interleave(repeats, 0) : v;
+  }
+  return kv;
+}
+
 TextDecoderImpl::TextDecoderImpl(const ModelConfig& c, int memory_hidden) : cfg(c) {
   auto bert = group(*this, "bert");
   embeddings = bert->register_module("embeddings", TextEmbeddings(c.text));

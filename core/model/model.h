@@ -110,6 +110,10 @@ struct TextEncoderImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& image,
                         Record* rec = nullptr, torch::Tensor* last_hidden = nullptr,
                         std::vector<LayerCache>* image_kv = nullptr);
+  // The cross-attention keys and values of a batch of images [B,N,D], each row
+  // repeated `repeats` times (consecutive): for `forward`'s image_kv when several
+  // questions read each image, so each image is projected once.
+  std::vector<LayerCache> image_kv(const torch::Tensor& image, int64_t repeats);
   ModelConfig cfg;
   TextEmbeddings embeddings{nullptr};
   torch::nn::ModuleList layers{nullptr};
