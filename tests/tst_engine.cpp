@@ -171,6 +171,42 @@ class TstEngine : public QObject {
     }
   }
 
+  // Training projects each image's cross-attention keys and values once and shares
+  // them among its questions: the fused questions and the gradients reaching the
+  // image must be those of repeating the image for each question.
+  void shared_image_kv_matches_repeated_image() {
+    auto cfg = load_config(model);
+    Model m(cfg);
+    m->load_weights(SafeTensors::open(model / "model.safetensors"));
+    m->eval();
+    const int64_t images = 2, per_image = 3;
+    auto ids = torch::randint(4, cfg.text.vocab_size, {images * per_image, 7}, torch::kLong);
+    auto mask = torch::ones_like(ids);
+    mask.slice(0, 1, 2).slice(1, 5).zero_();  // one shorter question
+    auto pixels = torch::randn({images, 3, 64, 64});
+    auto run = [&](bool shared, Tensor* grad) {
+      auto image = m->vision_model->forward(pixels).detach().requires_grad_();
+      Tensor f;
+      if (shared) {
+        auto kv = m->text_encoder->image_kv(image, per_image);
+        f = m->text_encoder->forward(ids, mask, image, nullptr, nullptr, &kv);
+      } else {
+        f = m->text_encoder->forward(ids, mask, image.repeat_interleave(per_image, 0));
+      }
+      (f * torch::linspace(-1, 1, f.size(-1))).sum().backward();
+      *grad = image.grad();
+      return f.detach();
+    };
+    Tensor g_shared, g_repeated;
+    auto f_shared = run(true, &g_shared), f_repeated = run(false, &g_repeated);
+    QCOMPARE(f_shared.sizes(), f_repeated.sizes());
+    QVERIFY2(torch::allclose(f_shared, f_repeated, 1e-5, 1e-5),
+             qPrintable(QString::number((f_shared - f_repeated).abs().max().item<double>())));
+    QVERIFY(g_repeated.abs().sum().item<double>() > 0);
+    QVERIFY2(torch::allclose(g_shared, g_repeated, 1e-4, 1e-5),
+             qPrintable(QString::number((g_shared - g_repeated).abs().max().item<double>())));
+  }
+
   void beam_one_equals_greedy() {
     auto cfg = load_config(model);
     auto engine = Engine::load(model, Options{Device::Cpu});
