@@ -5,7 +5,6 @@
 #include <torch/version.h>
 
 #include <string>
-#include <type_traits>
 
 namespace core::compat {
 
@@ -15,19 +14,6 @@ inline bool cuda_available() { return torch::cuda::is_available(); }
 
 // Inference guard: InferenceMode exists in both; kept here in case it moves.
 using InferenceGuard = c10::InferenceMode;
-
-// Optimizer state is keyed by the parameter's TensorImpl: as a string in 1.x, as the pointer in 2.x.
-template <typename Key>
-Key state_key_of(c10::TensorImpl* impl) {
-  if constexpr (std::is_same_v<Key, std::string>)
-    return c10::guts::to_string(impl);
-  else
-    return static_cast<Key>(impl);
-}
-inline auto optimizer_state_key(const torch::Tensor& p) {
-  using Key = typename std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
-  return state_key_of<Key>(p.unsafeGetTensorImpl());
-}
 
 // A CUDA allocation failure. libtorch 2.x throws c10::OutOfMemoryError
 // (1.13 has the class too, for the caching allocator); older code paths and
