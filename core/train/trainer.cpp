@@ -440,7 +440,7 @@ std::string greedy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, const
 // AdamW (as torch::optim::AdamW, one weight decay for all) over every trained tensor
 // made a view of one buffer, its gradient a view of another. The gradient sum over
 // ranks, the clipping and the update are then a few operations on the whole model,
-// not a few for each of its 190 tensors: they took 15 of a step's 100 ms.
+// not a few for each of its 190 tensors (clipping and AdamW took 6 ms of a 100 ms step).
 class FlatAdamW {
  public:
   FlatAdamW(const std::vector<Tensor>& params, double weight_decay) : decay_(weight_decay) {
