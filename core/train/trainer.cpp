@@ -631,11 +631,17 @@ TrainOptions preset(const std::string& name) {
   // against 0.517 for the linear patch projection, and pointed at 0.73 against
   // 0.67, for about 1 ms more per image. At 128 px with 16-px tokens it did worse, twice:
   // 21% fewer samples a second and higher losses at every step (last tried with the refer head; killed after 20 minutes).
-  // 96 px through 2-2-3 strides to the same 8x8 tokens (this preset otherwise): 11% fewer
-  // questions a second, shapes of small objects 0.79 -> 0.84, but relations 0.78 -> 0.59 and
-  // 0.861 in all against 0.886. Three fusion layers instead of two: 22% fewer questions a
-  // second and 0.811 (relations 0.48, captions 0.45). Relations are learnt last: the runs'
-  // relation accuracy follows the questions they saw (0.94, 1.11, 1.33 million: 0.48, 0.59, 0.78).
+  // 96 px through strides 2, 2 and 3 to the same 8x8 tokens: a small object is 10 to 15
+  // pixels wide instead of 6 to 10. With the faster step (2026-12-01), 45 minutes each,
+  // seed 7: 96 px saw 1,529,504 questions and answered 0.886 (shapes 0.93, captions 0.65,
+  // relations 0.61); 64 px saw 1,498,080 and answered 0.877 (shapes 0.87, captions 0.61,
+  // relations 0.72). The 64-px model shipped before (slower step, 1.33 million questions)
+  // also answered 0.886, with relations 0.78 and shapes 0.88. Runs of one preset differ by
+  // up to 0.06 (0.886, 0.877 and 0.821 for 64 px, the last with seed 8), relations most
+  // (0.54 to 0.78): compare presets over two seeds. Three fusion layers instead of two:
+  // 22% fewer questions a second and 0.811 (relations 0.48, captions 0.45).
+  o.image_size = 96;
+  o.patch = 12;
   o.stem = "conv";
   o.threads = 1;  // measured: 144 samples/s with one thread, 133 with two (the ops are small)
   // ... so the cores go to data-parallel processes instead: one per core, up to two
