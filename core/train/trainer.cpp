@@ -382,24 +382,6 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux = {}) 
   return out;
 }
 
-// Sums every gradient over the ranks, in one flat buffer.
-void sum_gradients(const std::vector<Tensor>& params, DataParallel& dp) {
-  std::vector<Tensor> grads;
-  for (auto& p : params)
-    if (p.grad().defined()) grads.push_back(p.grad());
-  std::vector<Tensor> flat{torch::cat([&] {
-    std::vector<Tensor> v;
-    for (auto& g : grads) v.push_back(g.reshape({-1}));
-    return v;
-  }())};
-  dp.sum(flat);
-  int64_t off = 0;
-  for (auto& g : grads) {
-    g.copy_(flat[0].slice(0, off, off + g.numel()).view_as(g));
-    off += g.numel();
-  }
-}
-
 // Greedy decoding of one question about one preprocessed image [1,3,S,S]: the
 // chosen ids, EOS included when reached, and on request each step's logits.
 std::vector<int64_t> greedy_ids(Model& m, const ModelConfig& cfg, const Tensor& pixels, const std::vector<int64_t>& question,
@@ -1414,7 +1396,12 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
       optim.zero_grad();
       auto loss = loss_of(m, b, dp.get());
       loss.total.backward();
-      if (dp) sum_gradients(m->parameters(), *dp);
+      if (dp) {  // DataParallel::sum reduces them in one flat buffer
+        std::vector<Tensor> grads;
+        for (auto& p : m->parameters())
+          if (p.grad().defined()) grads.push_back(p.grad());
+        dp->sum(grads);
+      }
       torch::nn::utils::clip_grad_norm_(trainable, 1.0);
       optim.step();
       loss_sum += loss.lm_part;
