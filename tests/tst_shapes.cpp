@@ -134,8 +134,9 @@ class Oracle {
     return v + " " + h;
   }
 
-  // Relation answer, or "" when the spec forbids asking.
-  std::string relation(int i, const std::string& dir) const {
+  // Relation answer, or "" when the spec forbids asking; `named`: the answer's object (-1: nothing).
+  std::string relation(int i, const std::string& dir, int* named = nullptr) const {
+    if (named) *named = -1;
     const auto& r = s_.objects[size_t(i)];
     std::vector<double> d;
     std::vector<int> who;
@@ -157,6 +158,7 @@ class Oracle {
     std::sort(ord.begin(), ord.end(), [&](size_t a, size_t b) { return d[a] < d[b]; });
     if (ord.size() >= 2 && d[ord[0]] > 0.88 * d[ord[1]]) return "";
     const auto& o = s_.objects[size_t(who[ord[0]])];
+    if (named) *named = who[ord[0]];
     return o.color + " " + o.shape;
   }
 
@@ -227,7 +229,7 @@ class Oracle {
       v.answer = position(r.index), v.referred = r.index;
     } else if (std::regex_match(q, m, std::regex("what is (left of|right of|above|below) (the [a-z ]+)\\?"))) {
       if (!single(m[2], true, true, r)) return v;
-      v.answer = relation(r.index, m[1]), v.referred = r.index;
+      v.answer = relation(r.index, m[1], &v.referred2), v.referred = r.index;
       if (v.answer.empty()) return fail(v), v.why = "relation not robust / not 12% closer", v;
     } else if (std::regex_match(q, m, std::regex("is (the [a-z ]+) larger than (the [a-z ]+)\\?"))) {
       if (!single(m[1], true, false, r) || !single(m[2], true, false, r2)) return v;
@@ -313,7 +315,7 @@ std::string check_question(const sh::Scene& sc, const sh::Sample& s) {
   }
   if (v.answer != s.answer) return "answer '" + s.answer + "' expected '" + v.answer + "' for " + s.question;
   if (v.referred != s.referred) return "referred mismatch for " + s.question;
-  if (s.type == "compare" && v.referred2 != s.referred2) return "referred2 mismatch for " + s.question;
+  if (v.referred2 != s.referred2) return "referred2 mismatch for " + s.question;
   if (s.type == "color" || s.type == "size") {
     // The answer word may only appear in the template ("small or large"), never in the ref.
     std::string q = s.question;

@@ -639,7 +639,8 @@ std::vector<Sample> questions_for(const Scene& sc) {
       if (cand.size() >= 2 && !(cand[0].first <= kCloser * cand[1].first)) continue;
       const std::string ans =
           cand.empty() ? "nothing" : objs[size_t(cand[0].second)].color + " " + objs[size_t(cand[0].second)].shape;
-      add("relation", d.tmpl, std::string("what is ") + d.words + " " + ref[size_t(i)] + "?", ans, i);
+      add("relation", d.tmpl, std::string("what is ") + d.words + " " + ref[size_t(i)] + "?", ans, i,
+          cand.empty() ? -1 : cand[0].second);
     }
   }
 

@@ -61,7 +61,7 @@ struct Sample {
   std::string question, type, answer;
   std::string tmpl;         // template id, e.g. "count_color_shape", "relation_left"
   int referred = -1;        // object asked about: color/shape/size/position, relation subject, compare first
-  int referred2 = -1;       // compare's second object
+  int referred2 = -1;       // compare's second object, the object a relation's answer names
 };
 
 struct GenOptions {
