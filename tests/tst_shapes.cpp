@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <numeric>
 #include <map>
 #include <regex>
 #include <set>
@@ -746,6 +747,56 @@ class TestShapes : public QObject {
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), std::vector<cv::Mat>{}, 8));
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::object_label(sh::render_scene(1), 5));
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::object_label(sh::render_scene(1), -1));
+  }
+
+  // The grounding loss's target: the referred object alone, or, for relations and
+  // comparisons, shared with the second object without moving the heatmap's peak off the first.
+  void groundingTarget() {
+    int second_seen = 0, capped = 0, plain = 0;
+    for (int k = 0; k < 80; ++k) {
+      const auto sc = sh::render_scene(sh::mix_seed(31, uint64_t(k)));
+      std::vector<cv::Mat> covers;
+      for (const auto& o : sc.objects) covers.push_back(sh::cell_coverage(o.mask, 8));
+      for (const auto& q : sh::questions_for(sc)) {
+        const auto alone = sh::grounding_target(q, covers, 0);
+        const auto shared = sh::grounding_target(q, covers, 0.4);
+        if (q.referred < 0) {
+          QVERIFY(alone.empty() && shared.empty());
+          continue;
+        }
+        QCOMPARE(int(alone.size()), 64);
+        const cv::Mat& first = covers[size_t(q.referred)];
+        const double first_total = cv::sum(first)[0];
+        for (int c = 0; c < 64; ++c) QVERIFY(std::abs(alone[size_t(c)] - first.at<float>(c) / first_total) < 1e-6);
+        QVERIFY(std::abs(std::accumulate(shared.begin(), shared.end(), 0.0) - 1) < 1e-5);
+        if (q.referred2 < 0) {
+          QVERIFY(shared == alone);
+          ++plain;
+          continue;
+        }
+        ++second_seen;
+        const cv::Mat& second = covers[size_t(q.referred2)];
+        double on_second_only = 0, on_neither = 0;
+        for (int c = 0; c < 64; ++c) {
+          const bool a = first.at<float>(c) > 0, b = second.at<float>(c) > 0;
+          if (b && !a) on_second_only += shared[size_t(c)];
+          if (!a && !b) on_neither += shared[size_t(c)];
+        }
+        QVERIFY2(on_second_only > 0.02, q.question.c_str());
+        QVERIFY(on_neither < 1e-6);
+        // At most 0.4 of the target, less where the second object's cells would outweigh the first's.
+        QVERIFY(on_second_only < 0.4 + 1e-5);
+        capped += on_second_only < 0.3;
+        const auto peak = std::max_element(shared.begin(), shared.end()) - shared.begin();
+        QVERIFY2(first.at<float>(int(peak)) > 0, q.question.c_str());
+      }
+    }
+    QVERIFY(second_seen > 100);
+    QVERIFY(capped > 0);
+    QVERIFY(plain > 500);
+    auto q = sh::questions_for(sh::render_scene(1)).front();
+    q.referred = 7;
+    QVERIFY_THROWS_EXCEPTION(core::Error, sh::grounding_target(q, {}, 0.4));
   }
 
   void writeDataset() {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <set>
 
 #include "core/error.h"
@@ -404,6 +405,30 @@ PatchLabel object_label(const Scene& sc, int object) {
   const auto& o = sc.objects[static_cast<size_t>(object)];
   return {index(color_names(), o.color), index(shape_names(), o.shape), index(size_names(), o.size),
           third(o.cx, sc.width()), third(o.cy, sc.height())};
+}
+
+std::vector<float> grounding_target(const Sample& s, const std::vector<cv::Mat>& covers, double second_share) {
+  auto share_of = [&](int object) {
+    if (object < 0 || object >= static_cast<int>(covers.size()))
+      throw Error(ErrorCode::BadArgument, "grounding_target: no coverage for object " + std::to_string(object));
+    const cv::Mat& c = covers[static_cast<size_t>(object)];
+    std::vector<float> v(c.begin<float>(), c.end<float>());
+    const double total = std::accumulate(v.begin(), v.end(), 0.0);
+    for (auto& x : v) x = total > 0 ? static_cast<float>(x / total) : 0.f;
+    return v;
+  };
+  if (s.referred < 0) return {};
+  auto out = share_of(s.referred);
+  if (s.referred2 < 0 || second_share <= 0) return out;
+  const auto second = share_of(s.referred2);
+  const double first_peak = *std::max_element(out.begin(), out.end());
+  const double second_peak = *std::max_element(second.begin(), second.end());
+  if (first_peak <= 0 || second_peak <= 0) return out;
+  const double share = std::min(second_share, 0.6 * (1 - second_share) * first_peak / second_peak);
+  double total = 0;
+  for (size_t i = 0; i < out.size(); ++i) total += out[i] = static_cast<float>((1 - second_share) * out[i] + share * second[i]);
+  for (auto& x : out) x = static_cast<float>(x / total);
+  return out;
 }
 
 std::vector<PatchLabel> patch_labels(const Scene& sc, int grid) {

@@ -116,6 +116,14 @@ std::vector<PatchLabel> patch_labels(const Scene&, int grid);
 std::vector<PatchLabel> patch_labels(const Scene&, const std::vector<cv::Mat>& covers, int grid);
 PatchLabel object_label(const Scene&, int object);  // the labels of one object's cells
 
+// Where the heatmap of a question should lie, over the grid of `covers` (each
+// object's cell_coverage, in the scene's order): the referred object's share of
+// each cell, summing to 1, with `second_share` of it on the question's second
+// object (referred2: a relation's answer, a comparison's other one), whose peak
+// cell is kept at most 0.6 of the referred object's peak. Empty when the question
+// refers to no object.
+std::vector<float> grounding_target(const Sample&, const std::vector<cv::Mat>& covers, double second_share = 0);
+
 std::string caption(const Scene&);  // "a large red circle, a small blue square and a small yellow star"
 // True when both captions name the same multiset of (size, color, shape);
 // order, punctuation, articles and "and" are ignored; any other word fails.

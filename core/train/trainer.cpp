@@ -139,7 +139,8 @@ int type_index(const std::string& type) {
 // dense, alignment texts) have n / per_image rows, per-question ones n.
 Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, int64_t first,
                  const std::vector<std::string>& types, bool with_align, bool with_dense = false,
-                 bool with_ground = false, bool with_refer = false, int per_image = 1) {
+                 bool with_ground = false, bool with_refer = false, int per_image = 1,
+                 double second_share = 0) {
   const int n = static_cast<int>(types.size());
   const int images = n / per_image;
   std::vector<float> pix;
@@ -175,13 +176,9 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
       dec_in.push_back(in);
       dec_tgt.push_back(a);
       b.type.push_back(type_index(s.type));
-      if (with_ground && s.referred >= 0) {
-        const cv::Mat& cover = covers[static_cast<size_t>(s.referred)];
-        const double total = cv::sum(cover)[0];
-        if (total > 0) {
-          std::memcpy(b.ground[i].data_ptr<float>(), cover.ptr<float>(), sizeof(float) * grid * grid);
-          b.ground[i] /= total;
-        }
+      if (with_ground) {
+        const auto target = shapes::grounding_target(s, covers, second_share);
+        if (!target.empty()) std::memcpy(b.ground[i].data_ptr<float>(), target.data(), sizeof(float) * target.size());
       }
       if (with_refer && s.referred >= 0) {
         const auto l = shapes::object_label(scene, s.referred);
@@ -582,6 +579,8 @@ std::string EvalReport::to_json() const {
                       {"accuracy_at_90_coverage", acc_at_90_coverage},
                       {"pointing_all_layers", pointing_all_layers},
                       {"pointing_grad_weighted", pointing_grad},
+                      {"pointing_all_layers_per_type", pointing_all_layers_per_type},
+                      {"pointing_grad_weighted_per_type", pointing_grad_per_type},
                       {"latency_p50_ms", latency_p50_ms},
                       {"latency_p95_ms", latency_p95_ms}};
   return j.dump(2);
@@ -803,7 +802,7 @@ void train(const TrainOptions& opt, const Log& log) {
     // This rank's share of the step: images seen + rank * local_images ...
     const std::vector<std::string> mine(batch_types.begin() + rank * local, batch_types.begin() + (rank + 1) * local);
     auto b = make_batch(cfg, tok, opt.seed, seen_images + rank * local_images, mine, cfg.align_dim > 0, !dense.is_empty(),
-                        opt.ground_weight > 0, !refer.is_empty(), k);
+                        opt.ground_weight > 0, !refer.is_empty(), k, opt.ground_second_share);
     seen += questions;
     seen_images += images;
     optim.zero_grad();
@@ -893,6 +892,7 @@ void train(const TrainOptions& opt, const Log& log) {
     meta["dense_object_share"] = opt.dense_object_share;
     meta["ground_weight"] = opt.ground_weight;
     meta["refer_weight"] = opt.refer_weight;
+    meta["ground_second_share"] = opt.ground_second_share;
     meta["questions_per_image"] = per_image;
     meta["ranks"] = world;
     meta["types"] = types;
@@ -1009,6 +1009,7 @@ EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& 
   std::vector<int> correct;
   std::map<std::string, int> right;
   int point_n = 0, point_all = 0, point_grad = 0;
+  std::map<std::string, int> point_type_n, point_type_all, point_type_grad;
   for (int i = 0; i < count; ++i) {
     auto s = shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), shapes::GenOptions{});
     auto img = image_from_mat(s.scene.rgb);
@@ -1040,9 +1041,10 @@ EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& 
         const int y = static_cast<int>((best / gw + 0.5) * s.scene.height() / gh);
         return dil.at<uint8_t>(std::min(y, dil.rows - 1), std::min(x, dil.cols - 1)) > 0;
       };
-      ++point_n;
-      point_all += hit(HeatmapMethod::AllLayers);
-      point_grad += hit(HeatmapMethod::GradWeighted);
+      const bool all = hit(HeatmapMethod::AllLayers), grad = hit(HeatmapMethod::GradWeighted);
+      ++point_n, ++point_type_n[s.type];
+      point_all += all, point_type_all[s.type] += all;
+      point_grad += grad, point_type_grad[s.type] += grad;
     }
   }
   rep.count = count;
@@ -1059,6 +1061,10 @@ EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& 
   rep.acc_at_90_coverage = ok90 / static_cast<double>(keep);
   rep.pointing_all_layers = point_n ? static_cast<double>(point_all) / point_n : 0;
   rep.pointing_grad = point_n ? static_cast<double>(point_grad) / point_n : 0;
+  for (const auto& [t, n] : point_type_n) {
+    rep.pointing_all_layers_per_type[t] = static_cast<double>(point_type_all[t]) / n;
+    rep.pointing_grad_per_type[t] = static_cast<double>(point_type_grad[t]) / n;
+  }
   std::sort(lat.begin(), lat.end());
   if (!lat.empty()) {
     rep.latency_p50_ms = lat[lat.size() / 2];

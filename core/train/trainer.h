@@ -33,6 +33,7 @@ struct TrainOptions {
   double dense_weight = 0;        // per-patch colour/shape/size loss on the vision tokens (a training-only head)
   double dense_object_share = 0;  // its share on object cells, the rest on background (0: one mean over all cells)
   double ground_weight = 0;       // cross-entropy of the all-layers heatmap against the referred object's cells
+  double ground_second_share = 0; // its share on a question's second object (a relation's answer, a comparison's other one)
   // Questions asked about each rendered image in stage 2 (one vision pass serves them
   // all); `batch` counts questions, so a step has batch / questions_per_image images,
   // and stage 1 (one caption an image) that many captions.
@@ -56,6 +57,7 @@ struct EvalReport {
   std::map<std::string, int> per_type_count;
   double ece_calibrated = 0, ece_heuristic = 0, acc_at_90_coverage = 0;
   double pointing_all_layers = 0, pointing_grad = 0;
+  std::map<std::string, double> pointing_all_layers_per_type, pointing_grad_per_type;  // types with a referred object
   double latency_p50_ms = 0, latency_p95_ms = 0;
   std::string to_json() const;
 };
