@@ -14,8 +14,8 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <numeric>
 #include <map>
+#include <numeric>
 #include <regex>
 #include <set>
 #include <sstream>
