@@ -23,7 +23,7 @@ Usage:
                           [--hidden H] [--lr L] [--align-dim D] [--threads T]
                           [--image-size PX] [--patch PX] [--stem patch|conv]
                           [--vision-layers N] [--text-layers N (all of them fuse)] [--decoder-layers N]
-                          [--dense W] [--dense-objects F] [--ground W] [--ground-second F] [--ground-compare F] [--refer W] [--questions-per-image K]
+                          [--dense W] [--dense-objects F] [--ground W] [--ground-relation F] [--ground-compare F] [--refer W] [--questions-per-image K]
                           [--checkpoint-every N] [--resume] [--dist-timeout SECONDS] [--ranks N]
                           (data parallel: --ranks N starts N processes here (the preset: one per core, up to 2),
                            or WORLD_SIZE > 1 with RANK, MASTER_ADDR, MASTER_PORT as torchrun sets them;
@@ -96,9 +96,9 @@ int main(int argc, char** argv) {
       if (o.dense_object_share < 0 || o.dense_object_share >= 1)
         throw core::Error(core::ErrorCode::BadArgument, "--dense-objects must be at least 0 and below 1");
       o.ground_weight = num("--ground", o.ground_weight);
-      o.ground_second_share = num("--ground-second", o.ground_second_share);
+      o.ground_relation_share = num("--ground-relation", o.ground_relation_share);
       o.ground_compare_share = num("--ground-compare", o.ground_compare_share);
-      for (auto [name, v] : {std::pair{"--ground-second", o.ground_second_share}, {"--ground-compare", o.ground_compare_share}})
+      for (auto [name, v] : {std::pair{"--ground-relation", o.ground_relation_share}, {"--ground-compare", o.ground_compare_share}})
         if (v < 0 || v >= 1)
           throw core::Error(core::ErrorCode::BadArgument, std::string(name) + " must be at least 0 and below 1");
       o.refer_weight = num("--refer", o.refer_weight);

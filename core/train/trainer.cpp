@@ -137,10 +137,17 @@ int type_index(const std::string& type) {
 // make_samples_of_types(mix_seed(seed, first + g), types[g * per_image ...]):
 // the questions of an image follow each other, and per-image tensors (pixels,
 // dense, alignment texts) have n / per_image rows, per-question ones n.
+struct BatchParts {
+  bool align = false, dense = false, ground = false, refer = false;  // which targets to build
+  int per_image = 1;            // questions about each image
+  double relation_share = 0;    // grounding target's share on a relation's answer object
+  double compare_share = 0;     // ... and on a comparison's second object
+};
+
 Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, int64_t first,
-                 const std::vector<std::string>& types, bool with_align, bool with_dense = false,
-                 bool with_ground = false, bool with_refer = false, int per_image = 1,
-                 double relation_share = 0, double compare_share = 0) {
+                 const std::vector<std::string>& types, const BatchParts& parts) {
+  const bool with_align = parts.align, with_dense = parts.dense, with_ground = parts.ground, with_refer = parts.refer;
+  const int per_image = parts.per_image;
   const int n = static_cast<int>(types.size());
   const int images = n / per_image;
   std::vector<float> pix;
@@ -178,7 +185,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
       b.type.push_back(type_index(s.type));
       if (with_ground) {
         const auto target = shapes::grounding_target(
-            s, covers, s.type == "relation" ? relation_share : s.type == "compare" ? compare_share : 0);
+            s, covers, s.type == "relation" ? parts.relation_share : s.type == "compare" ? parts.compare_share : 0);
         if (!target.empty()) std::memcpy(b.ground[i].data_ptr<float>(), target.data(), sizeof(float) * target.size());
       }
       if (with_refer && s.referred >= 0) {
@@ -652,7 +659,7 @@ TrainOptions preset(const std::string& name) {
   // captions 0.64. The same for a comparison's second
   // object as well (--ground-compare 0.4): 0.905, comparisons 0.89 -> 0.92 but captions
   // 0.68 and counting 0.92; left out.
-  o.ground_second_share = 0.4;
+  o.ground_relation_share = 0.4;
   return o;
 }
 
@@ -811,9 +818,15 @@ void train(const TrainOptions& opt, const Log& log) {
     }
     // This rank's share of the step: images seen + rank * local_images ...
     const std::vector<std::string> mine(batch_types.begin() + rank * local, batch_types.begin() + (rank + 1) * local);
-    auto b = make_batch(cfg, tok, opt.seed, seen_images + rank * local_images, mine, cfg.align_dim > 0, !dense.is_empty(),
-                        opt.ground_weight > 0, !refer.is_empty(), k, opt.ground_second_share,
-                        opt.ground_compare_share);
+    BatchParts parts;
+    parts.align = cfg.align_dim > 0;
+    parts.dense = !dense.is_empty();
+    parts.ground = opt.ground_weight > 0;
+    parts.refer = !refer.is_empty();
+    parts.per_image = k;
+    parts.relation_share = opt.ground_relation_share;
+    parts.compare_share = opt.ground_compare_share;
+    auto b = make_batch(cfg, tok, opt.seed, seen_images + rank * local_images, mine, parts);
     seen += questions;
     seen_images += images;
     optim.zero_grad();
@@ -903,7 +916,7 @@ void train(const TrainOptions& opt, const Log& log) {
     meta["dense_object_share"] = opt.dense_object_share;
     meta["ground_weight"] = opt.ground_weight;
     meta["refer_weight"] = opt.refer_weight;
-    meta["ground_second_share"] = opt.ground_second_share;
+    meta["ground_relation_share"] = opt.ground_relation_share;
     meta["ground_compare_share"] = opt.ground_compare_share;
     meta["questions_per_image"] = per_image;
     meta["ranks"] = world;

@@ -33,7 +33,7 @@ struct TrainOptions {
   double dense_weight = 0;        // per-patch colour/shape/size loss on the vision tokens (a training-only head)
   double dense_object_share = 0;  // its share on object cells, the rest on background (0: one mean over all cells)
   double ground_weight = 0;       // cross-entropy of the all-layers heatmap against the referred object's cells
-  double ground_second_share = 0;  // its share on the object a relation's answer names
+  double ground_relation_share = 0;  // its share on the object a relation's answer names
   double ground_compare_share = 0; // ... and on a comparison's second object
   // Questions asked about each rendered image in stage 2 (one vision pass serves them
   // all); `batch` counts questions, so a step has batch / questions_per_image images,
