@@ -45,6 +45,7 @@ core::train::TrainOptions tiny(const fs::path& out) {
   o.ground_weight = 1;
   o.refer_weight = 1;
   o.questions_per_image = 2;  // 8 images a step, 16 questions once captioning is over
+  o.canvas_max = 128;
   return o;
 }
 
@@ -92,6 +93,7 @@ class TstTraining : public QObject {
       QVERIFY2(fs::exists(out / f), f);
     auto meta = read_json(out / "training.json");
     QCOMPARE(meta["dense_object_share"].get<double>(), 0.5);
+    QCOMPARE(meta["canvas_max"].get<int>(), 128);
     const double first = meta["first_answer_loss"], last = meta["answer_loss"];
     qInfo("answer loss %.3f -> %.3f", first, last);
     QVERIFY2(last < 0.5 * first, qPrintable(QString("answer loss %1 -> %2").arg(first).arg(last)));

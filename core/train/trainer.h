@@ -28,6 +28,7 @@ struct TrainOptions {
   int patch = 8;                  // pixels per vision token side
   std::string stem = "patch";     // "patch" (one linear projection) or "conv" (stride-2 3x3 convolutions)
   int calibration_samples = 600;
+  int canvas_max = 192;           // training scenes' canvases: 64 px up to this longest side (the spec: 1024)
   int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
   double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
   double dense_weight = 0;        // per-patch colour/shape/size loss on the vision tokens (a training-only head)
