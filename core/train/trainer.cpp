@@ -133,10 +133,6 @@ int type_index(const std::string& type) {
   return static_cast<int>(std::find(t.begin(), t.end(), type) - t.begin());
 }
 
-// Image g of the batch and its per_image questions are
-// make_samples_of_types(mix_seed(seed, first + g), types[g * per_image ...]):
-// the questions of an image follow each other, and per-image tensors (pixels,
-// dense, alignment texts) have n / per_image rows, per-question ones n.
 struct BatchParts {
   bool align = false, dense = false, ground = false, refer = false;  // which targets to build
   int per_image = 1;            // questions about each image
@@ -145,6 +141,10 @@ struct BatchParts {
   int canvas_max = 192;         // the rendered canvas's longest side, pixels
 };
 
+// Image g of the batch and its per_image questions are
+// make_samples_of_types(mix_seed(seed, first + g), types[g * per_image ...]):
+// the questions of an image follow each other, and per-image tensors (pixels,
+// dense, alignment texts) have n / per_image rows, per-question ones n.
 Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, int64_t first,
                  const std::vector<std::string>& types, const BatchParts& parts) {
   const bool with_align = parts.align, with_dense = parts.dense, with_ground = parts.ground, with_refer = parts.refer;
