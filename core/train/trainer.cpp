@@ -147,7 +147,6 @@ struct BatchParts {
 // dense, alignment texts) have n / per_image rows, per-question ones n.
 Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, int64_t first,
                  const std::vector<std::string>& types, const BatchParts& parts) {
-  const bool with_align = parts.align, with_dense = parts.dense, with_ground = parts.ground, with_refer = parts.refer;
   const int per_image = parts.per_image;
   const int n = static_cast<int>(types.size());
   const int images = n / per_image;
@@ -157,9 +156,9 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
   std::vector<shapes::Scene> scenes;
   Batch b;
   const int grid = cfg.vision.grid();
-  if (with_dense) b.dense = torch::empty({images, grid * grid, 5}, torch::kLong);
-  if (with_ground) b.ground = torch::zeros({n, grid * grid}, torch::kFloat32);
-  if (with_refer) b.refer = torch::full({n, 5}, -100, torch::kLong);
+  if (parts.dense) b.dense = torch::empty({images, grid * grid, 5}, torch::kLong);
+  if (parts.ground) b.ground = torch::zeros({n, grid * grid}, torch::kFloat32);
+  if (parts.refer) b.refer = torch::full({n, 5}, -100, torch::kLong);
   for (int g = 0; g < images; ++g) {
     const uint64_t sseed = shapes::mix_seed(seed, static_cast<uint64_t>(first + g));
     const std::vector<std::string> group(types.begin() + g * per_image, types.begin() + (g + 1) * per_image);
@@ -171,7 +170,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
     auto p = preprocess(image_from_mat(rgb), cfg.preprocess);
     pix.insert(pix.end(), p.begin(), p.end());
     std::vector<cv::Mat> covers;  // each object's share of each cell, for both targets
-    if (with_dense || with_ground)
+    if (parts.dense || parts.ground)
       for (const auto& o : scene.objects) covers.push_back(shapes::cell_coverage(o.mask, grid));
     for (int k = 0; k < per_image; ++k) {
       const auto& s = samples[static_cast<size_t>(k)];
@@ -184,23 +183,23 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
       dec_in.push_back(in);
       dec_tgt.push_back(a);
       b.type.push_back(type_index(s.type));
-      if (with_ground) {
+      if (parts.ground) {
         const auto target = shapes::grounding_target(
             s, covers, s.type == "relation" ? parts.relation_share : s.type == "compare" ? parts.compare_share : 0);
         if (!target.empty()) std::memcpy(b.ground[i].data_ptr<float>(), target.data(), sizeof(float) * target.size());
       }
-      if (with_refer && s.referred >= 0) {
+      if (parts.refer && s.referred >= 0) {
         const auto l = shapes::object_label(scene, s.referred);
         auto* t = b.refer[i].data_ptr<int64_t>();
         for (int v : {l.color, l.shape, l.size, l.column, l.row}) *t++ = v;
       }
     }
-    if (with_dense) {
+    if (parts.dense) {
       auto* t = b.dense[g].data_ptr<int64_t>();
       for (const auto& l : shapes::patch_labels(scene, covers, grid))
         for (int v : {l.color, l.shape, l.size, l.column, l.row}) *t++ = v < 0 ? -100 : v;
     }
-    if (with_align) {
+    if (parts.align) {
       texts.push_back(align_text(scene, rng));
       caps.push_back(tok.encode(texts.back().text).ids);
       scenes.push_back(scene);
@@ -211,7 +210,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
   b.q_ids = pad_rows(qs, cfg.pad_id, &b.q_mask);
   b.dec_in = pad_rows(dec_in, cfg.pad_id, nullptr);
   b.dec_tgt = pad_rows(dec_tgt, -100, nullptr);
-  if (with_align) {
+  if (parts.align) {
     b.cap_ids = pad_rows(caps, cfg.pad_id, &b.cap_mask);
     b.keys = torch::zeros({images, 4}, torch::kLong);
     auto hash = [](const std::vector<std::string>& k) {
