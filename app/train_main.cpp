@@ -21,7 +21,7 @@ Usage:
   autoglm-train generate  --out DIR [--seed S] [--count N]
   autoglm-train train     --out DIR [--preset default] [--seed S] [--minutes M | --steps N] [--batch B]
                           [--hidden H] [--lr L] [--align-dim D] [--threads T]
-                          [--image-size PX] [--patch PX] [--stem patch|conv] [--canvas-max PX]
+                          [--image-size PX] [--patch PX] [--stem patch|conv] [--stem-tile-kernel 3|5|7|9] [--canvas-max PX]
                           [--vision-layers N] [--text-layers N (all of them fuse)] [--decoder-layers N]
                           [--dense W] [--dense-objects F] [--ground W] [--ground-relation F] [--ground-compare F] [--refer W] [--questions-per-image K]
                           [--checkpoint-every N] [--resume] [--dist-timeout SECONDS] [--ranks N]
@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
       o.image_size = static_cast<int>(num("--image-size", o.image_size));
       o.patch = static_cast<int>(num("--patch", o.patch));
       if (a.count("--stem")) o.stem = a["--stem"];
+      o.stem_tile_kernel = static_cast<int>(num("--stem-tile-kernel", o.stem_tile_kernel));
       o.canvas_max = static_cast<int>(num("--canvas-max", o.canvas_max));
       if (o.canvas_max < 64 || o.canvas_max > 1024)
         throw core::Error(core::ErrorCode::BadArgument, "--canvas-max must be 64 to 1024 pixels (the spec's canvas sizes)");

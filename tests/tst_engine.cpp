@@ -8,6 +8,7 @@
 
 #include "core/engine/engine.h"
 #include "core/engine/factory.h"
+#include "core/engine/flops.h"
 #include "core/io/config.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_torch.h"
@@ -448,6 +449,39 @@ class TstEngine : public QObject {
     c.vision.patch_size = 8;
     c.vision.image_size = 64;
     QCOMPARE(c.vision.stem_strides(), (std::vector<int>{2, 2, 2}));
+  }
+
+  void conv_stem_with_an_overlapping_tile_kernel() {
+    ModelConfig c = small_config(static_cast<int>(make_vocab(kWords).size()));
+    c.vision.stem = "conv";
+    c.vision.image_size = 48;
+    c.vision.patch_size = 12;
+    c.preprocess.size = 48;
+    c.vision.hidden = 96;
+    const fs::path plain = fs::path(tmp.path().toStdString()) / "tile3";
+    write_random_model(plain, c, make_vocab(kWords), 3);
+    // A config without the key (every model before it) keeps the tiling 3x3 kernel.
+    QVERIFY(!nlohmann::json::parse(testutil::read_file(plain / "config.json"))["vision"].contains("stem_tile_kernel"));
+    QCOMPARE(load_config(plain).vision.stem_tile_kernel, 3);
+
+    c.vision.stem_tile_kernel = 5;
+    const fs::path dir = fs::path(tmp.path().toStdString()) / "tile5";
+    write_random_model(dir, c, make_vocab(kWords), 3);
+    QCOMPARE(load_config(dir).vision.stem_tile_kernel, 5);
+    const auto st = SafeTensors::open(dir / "model.safetensors");
+    QCOMPARE(st.info("vision_model.embeddings.stem.2.weight").shape, (std::vector<int64_t>{96, 48, 5, 5}));
+    QCOMPARE(st.info("vision_model.embeddings.stem.1.weight").shape, (std::vector<int64_t>{48, 24, 3, 3}));
+    auto engine = Engine::load(dir, Options{Device::Cpu});
+    auto r = engine->ask(engine->encode(test_image(90, 50, 4)), "what color is the star?");
+    QVERIFY(!r.answers.empty());
+    QCOMPARE(engine->info().grid, 4);  // padded: the grid is the same as with tiling
+    QCOMPARE(engine->heatmap(r, HeatmapRequest{}).shape, (std::vector<int64_t>{4, 4}));
+    QVERIFY(stage_flops(c, 8, 0).vision > stage_flops(load_config(plain), 8, 0).vision);
+
+    for (int k : {1, 2, 4, 11}) {
+      c.vision.stem_tile_kernel = k;
+      VERIFY_THROWS_MSG(c.validate(), "stem_tile_kernel");
+    }
   }
 
   void bad_questions() {

@@ -24,7 +24,8 @@ StageFlops stage_flops(const ModelConfig& c, int question_tokens, int step) {
     double side = v.image_size, in = 3;
     for (size_t i = 0; i < strides.size(); ++i) {
       side /= strides[i];
-      f.vision += mm(side * side, in * 9, channels[i]);
+      const double k = strides[i] == 2 ? 3 : v.stem_tile_kernel;
+      f.vision += mm(side * side, in * k * k, channels[i]);
       in = channels[i];
     }
   } else {

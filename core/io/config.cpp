@@ -208,6 +208,7 @@ ModelConfig parse_own(const json& j, const std::string& label) {
   c.vision.intermediate = get<int>(v, "intermediate_size", c.vision.intermediate, label, "vision.");
   c.vision.ln_eps = get<double>(v, "layer_norm_eps", c.vision.ln_eps, label, "vision.");
   c.vision.stem = get<std::string>(v, "stem", c.vision.stem, label);
+  c.vision.stem_tile_kernel = get<int>(v, "stem_tile_kernel", c.vision.stem_tile_kernel, label, "vision.");
   c.text.vocab_size = get<int>(t, "vocab_size", 0, label, "text.");
   c.text.hidden = get<int>(t, "hidden_size", c.text.hidden, label, "text.");
   c.text.layers = get<int>(t, "num_layers", c.text.layers, label, "text.");
@@ -276,6 +277,8 @@ void ModelConfig::validate() const {
   if (vision.stem == "conv" && vision.stem_strides().empty())
     bad(label, "a conv stem needs a patch_size >= 2 made of factors 2 and 3 (such as 8 or 12), not " +
                    std::to_string(vision.patch_size));
+  if (vision.stem_tile_kernel < 3 || vision.stem_tile_kernel > 9 || vision.stem_tile_kernel % 2 == 0)
+    bad(label, "vision stem_tile_kernel must be 3, 5, 7 or 9, not " + std::to_string(vision.stem_tile_kernel));
   positive(text.vocab_size, "text vocab_size", 1 << 22);
   positive(text.hidden, "text hidden_size", 16384);
   positive(text.heads, "text num_heads", 1024);
@@ -359,6 +362,7 @@ json config_to_json(const ModelConfig& c) {
   j["vision"] = {{"image_size", c.vision.image_size}, {"patch_size", c.vision.patch_size}, {"hidden_size", c.vision.hidden},
                  {"num_layers", c.vision.layers}, {"num_heads", c.vision.heads}, {"intermediate_size", c.vision.intermediate},
                  {"layer_norm_eps", c.vision.ln_eps}, {"stem", c.vision.stem}};
+  if (c.vision.stem == "conv" && c.vision.stem_tile_kernel != 3) j["vision"]["stem_tile_kernel"] = c.vision.stem_tile_kernel;
   j["text"] = {{"vocab_size", c.text.vocab_size}, {"hidden_size", c.text.hidden}, {"num_layers", c.text.layers},
                {"num_decoder_layers", c.text.decoder_layers}, {"num_heads", c.text.heads},
                {"intermediate_size", c.text.intermediate}, {"max_position_embeddings", c.text.max_positions},

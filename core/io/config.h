@@ -22,6 +22,9 @@ struct VisionConfig {
   int intermediate = 128;
   double ln_eps = 1e-5;
   std::string stem = "patch";  // "patch": one Conv2d; "conv": 3x3 convolutions, see stem_strides
+  // Kernel of the conv stem's stride-3 convolutions: 3 tiles; 5 lets each token read one
+  // feature pixel of its neighbours on every side (padded to keep the grid).
+  int stem_tile_kernel = 3;
   int grid() const { return image_size / patch_size; }
   // The conv stem's strides: patch_size = 2^a 3^b as a stride-2 convolutions, then b stride-3
   // ones (12 px: 2, 2, 3). Empty when patch_size has another factor or is below 2.

@@ -55,13 +55,16 @@ VisionEmbeddingsImpl::VisionEmbeddingsImpl(const VisionConfig& c) : cfg(c) {
   position_embedding = register_parameter("position_embedding", torch::zeros({1, c.tokens(), c.hidden}));
   if (c.stem == "conv") {
     // 3x3 convolutions with GELU between them, channels doubling up to hidden: stride 2
-    // (padded, overlapping), then stride 3 (unpadded, tiling) where the patch has a factor 3.
+    // (padded, overlapping), then stride 3 where the patch has a factor 3: tiling with the
+    // default 3x3 kernel, overlapping and padded with a larger stem_tile_kernel.
     stem = register_module("stem", nn::ModuleList());
     const auto strides = c.stem_strides();
     const auto channels = c.stem_channels();
     int in = 3;
     for (size_t i = 0; i < strides.size(); ++i) {
-      stem->push_back(nn::Conv2d(nn::Conv2dOptions(in, channels[i], 3).stride(strides[i]).padding(strides[i] == 2 ? 1 : 0)));
+      const int k = strides[i] == 2 ? 3 : c.stem_tile_kernel;
+      const int pad = strides[i] == 2 ? 1 : (k - 3) / 2;
+      stem->push_back(nn::Conv2d(nn::Conv2dOptions(in, channels[i], k).stride(strides[i]).padding(pad)));
       in = channels[i];
     }
   } else {

@@ -683,6 +683,7 @@ void train(const TrainOptions& opt, const Log& log) {
   cfg.vision.image_size = opt.image_size;
   cfg.vision.patch_size = opt.patch;
   cfg.vision.stem = opt.stem;
+  cfg.vision.stem_tile_kernel = opt.stem_tile_kernel;
   cfg.preprocess.size = opt.image_size;
   cfg.vision.layers = opt.vision_layers;
   cfg.vision.heads = opt.heads;

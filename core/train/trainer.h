@@ -27,6 +27,7 @@ struct TrainOptions {
   int image_size = 64;            // model input side (pixels)
   int patch = 8;                  // pixels per vision token side
   std::string stem = "patch";     // "patch" (one linear projection) or "conv" (stride-2 3x3 convolutions)
+  int stem_tile_kernel = 3;       // the conv stem's stride-3 kernel (3: tiling; 5: overlapping)
   int calibration_samples = 600;
   int canvas_max = 192;           // training scenes' canvases: 64 px up to this longest side (the spec: 1024)
   int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
