@@ -454,20 +454,9 @@ std::vector<PatchLabel> patch_labels(const Scene& sc, const std::vector<cv::Mat>
       if (c > best[i]) best[i] = c, who[i] = static_cast<int>(k);
     }
   }
-  // Each object's fullest cell is its own even under 20%, where no other object covers
-  // more of it: a small star or triangle on a squeezed canvas, split over two or four
-  // cells, would otherwise teach no cell its shape.
-  std::vector<bool> peak(cells, false);
-  for (size_t k = 0; k < covers.size(); ++k) {
-    cv::Point at;
-    double most = 0;
-    cv::minMaxLoc(covers[k], nullptr, &most, nullptr, &at);
-    const size_t i = static_cast<size_t>(at.y) * static_cast<size_t>(grid) + static_cast<size_t>(at.x);
-    if (most >= 0.04 && who[i] == static_cast<int>(k)) peak[i] = true;
-  }
   std::vector<PatchLabel> out(cells);
   for (size_t i = 0; i < cells; ++i) {
-    if (best[i] >= 0.2f || peak[i]) {
+    if (best[i] >= 0.2f) {
       out[i] = object_label(sc, who[i]);
     } else if (best[i] < 0.02f) {
       out[i] = {static_cast<int>(color_names().size()), static_cast<int>(shape_names().size()),

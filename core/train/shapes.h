@@ -104,10 +104,10 @@ cv::Mat cell_coverage(const cv::Mat& mask, int grid);
 
 // Ground truth per cell of that grid. Row-major; for each cell {colour, shape,
 // size} indices into color_names/shape_names/size_names of the object covering
-// most of it (at least 20%, or less in the cell that object covers most, from 4%),
-// and that object's centre's column and row third (0 left/top, 1 centre, 2
-// right/bottom: the spec's position words); each is the list's size (3 for
-// thirds) for background (under 2% covered), -1 for a cell only grazed by an object.
+// most of it (at least 20%), and that object's centre's column and row third
+// (0 left/top, 1 centre, 2 right/bottom: the spec's position words); each is the
+// list's size (3 for thirds) for background (under 2% covered), -1 for a cell
+// only grazed by an object.
 struct PatchLabel {
   int color, shape, size, column, row;
 };
