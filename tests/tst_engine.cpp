@@ -420,14 +420,20 @@ class TstEngine : public QObject {
     QVERIFY(SafeTensors::open(dir / "model.safetensors").contains("text_encoder.encoder.final_layer_norm.weight"));
   }
 
-  void conv_stem_with_a_factor_three() {
+  // A conv stem over 48-px images to 12-px tokens (strides 2, 2, 3) with 96 channels.
+  static ModelConfig conv12_config() {
     ModelConfig c = small_config(static_cast<int>(make_vocab(kWords).size()));
     c.vision.stem = "conv";
     c.vision.image_size = 48;
     c.vision.patch_size = 12;
     c.preprocess.size = 48;
-    QCOMPARE(c.vision.stem_strides(), (std::vector<int>{2, 2, 3}));
     c.vision.hidden = 96;
+    return c;
+  }
+
+  void conv_stem_with_a_factor_three() {
+    ModelConfig c = conv12_config();
+    QCOMPARE(c.vision.stem_strides(), (std::vector<int>{2, 2, 3}));
     QCOMPARE(c.vision.stem_channels(), (std::vector<int>{24, 48, 96}));
     const fs::path dir = fs::path(tmp.path().toStdString()) / "stem12";
     write_random_model(dir, c, make_vocab(kWords), 3);
@@ -452,12 +458,7 @@ class TstEngine : public QObject {
   }
 
   void conv_stem_with_an_overlapping_tile_kernel() {
-    ModelConfig c = small_config(static_cast<int>(make_vocab(kWords).size()));
-    c.vision.stem = "conv";
-    c.vision.image_size = 48;
-    c.vision.patch_size = 12;
-    c.preprocess.size = 48;
-    c.vision.hidden = 96;
+    ModelConfig c = conv12_config();
     const fs::path plain = fs::path(tmp.path().toStdString()) / "tile3";
     write_random_model(plain, c, make_vocab(kWords), 3);
     // A config without the key (every model before it) keeps the tiling 3x3 kernel.
