@@ -21,10 +21,11 @@ StageFlops stage_flops(const ModelConfig& c, int question_tokens, int step) {
   if (v.stem == "conv") {
     const auto strides = v.stem_strides();
     const auto channels = v.stem_channels();
+    const auto kernels = v.stem_kernels();
     double side = v.image_size, in = 3;
     for (size_t i = 0; i < strides.size(); ++i) {
       side /= strides[i];
-      const double k = strides[i] == 2 ? 3 : v.stem_tile_kernel;
+      const double k = kernels[i];
       f.vision += mm(side * side, in * k * k, channels[i]);
       in = channels[i];
     }

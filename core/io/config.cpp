@@ -30,6 +30,13 @@ std::vector<int> VisionConfig::stem_channels() const {
   for (int i = 0; i < steps; ++i) out.push_back(i + 1 == steps ? hidden : std::max(16, hidden / (1 << (steps - 1 - i))));
   return out;
 }
+
+std::vector<int> VisionConfig::stem_kernels() const {
+  std::vector<int> out;
+  for (int s : stem_strides()) out.push_back(s == 2 ? 3 : stem_tile_kernel);
+  return out;
+}
+
 using nlohmann::json;
 
 namespace {

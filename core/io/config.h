@@ -31,6 +31,8 @@ struct VisionConfig {
   std::vector<int> stem_strides() const;
   // Output channels of each stem convolution: doubling up to hidden, at least 16.
   std::vector<int> stem_channels() const;
+  // Kernel of each stem convolution: 3 for stride 2, stem_tile_kernel for stride 3.
+  std::vector<int> stem_kernels() const;
   int tokens() const { return grid() * grid() + 1; }
 };
 

@@ -60,9 +60,10 @@ VisionEmbeddingsImpl::VisionEmbeddingsImpl(const VisionConfig& c) : cfg(c) {
     stem = register_module("stem", nn::ModuleList());
     const auto strides = c.stem_strides();
     const auto channels = c.stem_channels();
+    const auto kernels = c.stem_kernels();
     int in = 3;
     for (size_t i = 0; i < strides.size(); ++i) {
-      const int k = strides[i] == 2 ? 3 : c.stem_tile_kernel;
+      const int k = kernels[i];
       const int pad = strides[i] == 2 ? 1 : (k - 3) / 2;
       stem->push_back(nn::Conv2d(nn::Conv2dOptions(in, channels[i], k).stride(strides[i]).padding(pad)));
       in = channels[i];
