@@ -22,6 +22,7 @@ Usage:
   autoglm-train train     --out DIR [--preset default] [--seed S] [--minutes M | --steps N] [--batch B]
                           [--hidden H] [--lr L] [--align-dim D] [--threads T]
                           [--image-size PX] [--patch PX] [--stem patch|conv] [--stem-tile-kernel 3|5|7|9] [--canvas-max PX]
+                          [--aspect keep|square (input shaped like the image, or resized to a square)]
                           [--vision-layers N] [--text-layers N (all of them fuse)] [--decoder-layers N]
                           [--dense W] [--dense-objects F] [--ground W] [--ground-relation F] [--ground-compare F] [--refer W] [--questions-per-image K]
                           [--checkpoint-every N] [--resume] [--dist-timeout SECONDS] [--ranks N]
@@ -90,6 +91,11 @@ int main(int argc, char** argv) {
       if (a.count("--stem")) o.stem = a["--stem"];
       o.stem_tile_kernel = static_cast<int>(num("--stem-tile-kernel", o.stem_tile_kernel));
       o.canvas_max = static_cast<int>(num("--canvas-max", o.canvas_max));
+      if (a.count("--aspect")) {
+        if (a["--aspect"] != "keep" && a["--aspect"] != "square")
+          throw core::Error(core::ErrorCode::BadArgument, "--aspect must be keep or square");
+        o.keep_aspect = a["--aspect"] == "keep";
+      }
       if (o.canvas_max < 64 || o.canvas_max > 1024)
         throw core::Error(core::ErrorCode::BadArgument, "--canvas-max must be 64 to 1024 pixels (the spec's canvas sizes)");
       o.vision_layers = static_cast<int>(num("--vision-layers", o.vision_layers));

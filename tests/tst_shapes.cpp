@@ -686,11 +686,11 @@ class TestShapes : public QObject {
       opt.fixed_h = canvases[size_t(k) % canvases.size()].height;
       const auto sc = sh::render_scene(sh::mix_seed(21, uint64_t(k)), opt);
       for (int grid : {4, 8}) {
-        const auto labels = sh::patch_labels(sc, grid);
+        const auto labels = sh::patch_labels(sc, grid, grid);
         QCOMPARE(int(labels.size()), grid * grid);
         std::vector<cv::Mat> covers;
-        for (const auto& o : sc.objects) covers.push_back(sh::cell_coverage(o.mask, grid));
-        const auto reused = sh::patch_labels(sc, covers, grid);  // the trainer's path: coverages made once
+        for (const auto& o : sc.objects) covers.push_back(sh::cell_coverage(o.mask, grid, grid));
+        const auto reused = sh::patch_labels(sc, covers, grid, grid);  // the trainer's path: coverages made once
         for (size_t c = 0; c < labels.size(); ++c)
           QVERIFY(reused[c].color == labels[c].color && reused[c].shape == labels[c].shape && reused[c].size == labels[c].size &&
                   reused[c].column == labels[c].column && reused[c].row == labels[c].row);
@@ -743,8 +743,8 @@ class TestShapes : public QObject {
     QVERIFY(object_cells > 100);
     QVERIFY(background_cells > 1000);
     QVERIFY(large_seen > 5);
-    QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), 0));
-    QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), std::vector<cv::Mat>{}, 8));
+    QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), 0, 8));
+    QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), std::vector<cv::Mat>{}, 8, 8));
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::object_label(sh::render_scene(1), 5));
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::object_label(sh::render_scene(1), -1));
   }
@@ -756,7 +756,7 @@ class TestShapes : public QObject {
     for (int k = 0; k < 80; ++k) {
       const auto sc = sh::render_scene(sh::mix_seed(31, uint64_t(k)));
       std::vector<cv::Mat> covers;
-      for (const auto& o : sc.objects) covers.push_back(sh::cell_coverage(o.mask, 8));
+      for (const auto& o : sc.objects) covers.push_back(sh::cell_coverage(o.mask, 8, 8));
       for (const auto& q : sh::questions_for(sc)) {
         const auto alone = sh::grounding_target(q, covers, 0);
         const auto shared = sh::grounding_target(q, covers, 0.4);

@@ -161,6 +161,7 @@ struct Engine::Impl {
   Calibration calib;
   struct Entry {
     Tensor embeds;  // [1, N+1, Dv]
+    int grid_h = 0, grid_w = 0;  // its patch grid: N = grid_h * grid_w
     mutable std::vector<float> aligned;  // alignment-space vector, computed on first use
     // The question encoder's cross-attention keys and values of this image, kept
     // for the most recently asked image only (BLIP-base: 42 MB an image).
@@ -473,11 +474,13 @@ struct Engine::Impl {
     return tok.decode(body, true);
   }
 
-  void fill_inspection(Result* r, const Record& rec, const std::vector<std::string>& tokens, bool answer_rows) {
+  void fill_inspection(Result* r, const Record& rec, const Entry& image, const std::vector<std::string>& tokens,
+                       bool answer_rows) {
     auto& in = r->inspection;
     in.question_tokens = tokens;
     in.tokens_are_answer = answer_rows;
-    in.grid_h = in.grid_w = cfg.vision.grid();
+    in.grid_h = image.grid_h;
+    in.grid_w = image.grid_w;
     in.has_class_token = true;
     in.learned_gates = cfg.gates && !answer_rows;
     for (int i = 0; i < (answer_rows ? cfg.text.decoder_layers : cfg.text.layers); ++i)
@@ -872,9 +875,11 @@ ImageId Engine::encode(const Image& rgb, const CancelToken& cancel) {
   Impl::Entry e = d->on_device([&] {
     Impl::Entry e;
     auto t0 = Clock::now();
-    const int s = d->cfg.preprocess.size;
+    const auto in = d->cfg.preprocess.input_size(rgb.width, rgb.height);
     auto pixels = preprocess(rgb, d->cfg.preprocess);
-    auto x = torch::from_blob(pixels.data(), {1, 3, s, s}, torch::kFloat32).to(d->device, d->dtype);
+    auto x = torch::from_blob(pixels.data(), {1, 3, in.height, in.width}, torch::kFloat32).to(d->device, d->dtype);
+    e.grid_h = in.height / d->cfg.vision.patch_size;
+    e.grid_w = in.width / d->cfg.vision.patch_size;
     if (!d->device.is_cuda()) x = x.clone();
     e.preprocess_ms = ms_since(t0);
     t0 = Clock::now();
@@ -914,7 +919,7 @@ Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt,
     auto fused = d->encode_text(enc, entry.embeds, &rec, &entry);
     r.timings.fusion_ms = ms_since(t0);
     if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
-    d->fill_inspection(&r, rec, enc.tokens, false);
+    d->fill_inspection(&r, rec, entry, enc.tokens, false);
     auto mm = d->memory_mask(&enc);
     std::vector<Answer> answers;
     if (!opt.answers.empty()) {
@@ -985,7 +990,7 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
       r.timings.fusion_ms = ms_since(t0);
       std::vector<std::string> toks;
       for (auto tid : seq) toks.push_back(tid == d->cfg.bos_id ? "[DEC]" : d->piece(tid));
-      d->fill_inspection(&r, rec, toks, true);
+      d->fill_inspection(&r, rec, entry, toks, true);
     }
     d->finish_answers(&r, std::move(answers), opt.confidence);
     return r;

@@ -126,6 +126,7 @@ void read_preprocess(const json& p, PreprocessSpec* spec, const std::string& lab
   arr3("image_std", &spec->std);
   arr3("std", &spec->std);
   spec->rescale = get<double>(p, "rescale_factor", spec->rescale, label);
+  spec->keep_aspect = get<bool>(p, "keep_aspect", spec->keep_aspect, label);
   auto sz = p.find("size");
   if (sz != p.end()) {
     if (sz->is_number_integer()) {
@@ -244,6 +245,7 @@ ModelConfig parse_own(const json& j, const std::string& label) {
     if (!p->is_object()) bad(label, "'preprocess' must be an object");
     read_preprocess(*p, &c.preprocess, label);
   }
+  c.preprocess.patch = c.vision.patch_size;
   if (auto tk = j.find("tokens"); tk != j.end()) {
     if (!tk->is_object()) bad(label, "'tokens' must be an object");
     c.pad_id = get<int64_t>(*tk, "pad", c.pad_id, label, "tokens.");
@@ -314,6 +316,9 @@ void ModelConfig::validate() const {
                    std::to_string(vision.image_size) + " (position embeddings are not interpolated)");
   for (int i = 0; i < 3; ++i)
     if (!(preprocess.std[i] > 0)) bad(label, "preprocess std must be positive");
+  if (preprocess.keep_aspect && preprocess.patch != vision.patch_size)
+    bad(label, "preprocess patch " + std::to_string(preprocess.patch) + " differs from the vision patch_size " +
+                   std::to_string(vision.patch_size) + " (keep_aspect sizes images in whole patches)");
 }
 
 uint64_t ModelConfig::min_parameters() const {
@@ -379,6 +384,7 @@ json config_to_json(const ModelConfig& c) {
   j["tie_lm_head"] = c.tie_lm_head;
   j["preprocess"] = {{"size", c.preprocess.size}, {"mean", c.preprocess.mean}, {"std", c.preprocess.std},
                      {"rescale_factor", c.preprocess.rescale}};
+  if (c.preprocess.keep_aspect) j["preprocess"]["keep_aspect"] = true;
   j["tokens"] = {{"pad", c.pad_id}, {"unk", c.unk_id}, {"cls", c.cls_id}, {"sep", c.sep_id}, {"bos", c.bos_id}, {"eos", c.eos_id}};
   j["describe_question"] = c.describe_question;
   if (!c.answer_list.empty()) j["answers"] = c.answer_list;

@@ -85,9 +85,23 @@ Tensor VisionEmbeddingsImpl::forward(const Tensor& pixels) {
       if (i + 1 < stem->size()) x = torch::gelu(x);
     }
   }
+  const int64_t gh = x.size(2), gw = x.size(3), g = cfg.grid();
   x = x.flatten(2).transpose(1, 2);  // [B, N, D], row-major patches
   auto cls = class_embedding.expand({x.size(0), 1, x.size(2)}).to(x.dtype());
-  return torch::cat({cls, x}, 1) + position_embedding.to(x.dtype());
+  Tensor pos = position_embedding;
+  if (gh != g || gw != g) {
+    // A grid shaped like the image (preprocess keep_aspect): the learned g x g patch
+    // positions resampled bilinearly to gh x gw, as ViT/BLIP interpolate_pos_encoding.
+    namespace F = torch::nn::functional;
+    const int64_t d = pos.size(2);
+    auto grid = pos.narrow(1, 1, g * g).reshape({1, g, g, d}).permute({0, 3, 1, 2});
+    grid = F::interpolate(grid, F::InterpolateFuncOptions()
+                                    .size(std::vector<int64_t>{gh, gw})
+                                    .mode(torch::kBilinear)
+                                    .align_corners(false));
+    pos = torch::cat({pos.narrow(1, 0, 1), grid.permute({0, 2, 3, 1}).reshape({1, gh * gw, d})}, 1);
+  }
+  return torch::cat({cls, x}, 1) + pos.to(x.dtype());
 }
 
 VisionLayerImpl::VisionLayerImpl(const VisionConfig& c) : heads(c.heads) {

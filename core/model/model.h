@@ -29,7 +29,7 @@ struct Record {
 // ---- vision ----
 struct VisionEmbeddingsImpl : torch::nn::Module {
   explicit VisionEmbeddingsImpl(const VisionConfig& c);
-  torch::Tensor forward(const torch::Tensor& pixels);  // [B,3,S,S] -> [B,1+N,D]
+  torch::Tensor forward(const torch::Tensor& pixels);  // [B,3,H,W] -> [B,1+gh*gw,D], in patches
   VisionConfig cfg;
   torch::Tensor class_embedding, position_embedding;
   torch::nn::Conv2d patch_embedding{nullptr};

@@ -257,21 +257,32 @@ void paint_background(Rng& rng, cv::Mat& img, const std::vector<cv::Vec3b>& obje
   }
 }
 
-void canvas_size(Rng& rng, const GenOptions& opt, int& W, int& H) {
+void draw_canvas(Rng& rng, const GenOptions& opt, int& W, int& H) {
   if (opt.fixed_w > 0 && opt.fixed_h > 0) {
     W = opt.fixed_w, H = opt.fixed_h;
   } else if (!opt.vary_size) {
     W = H = opt.min_side;
   } else {
-    W = rng.range(opt.min_side, opt.max_side);
-    const int hlo = std::max(opt.min_side, (W + 1) / 2), hhi = std::min(opt.max_side, 2 * W);
-    H = rng.range(hlo, hhi);
+    for (int tries = 0;; ++tries) {
+      if (tries == 100000)
+        throw core::Error(core::ErrorCode::BadArgument, "shapes: no canvas size is accepted");
+      W = rng.range(opt.min_side, opt.max_side);
+      const int hlo = std::max(opt.min_side, (W + 1) / 2), hhi = std::min(opt.max_side, 2 * W);
+      H = rng.range(hlo, hhi);
+      if (!opt.accept_canvas || opt.accept_canvas(W, H)) break;
+    }
   }
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------- scenes
+
+CanvasSize canvas_size(Rng& rng, const GenOptions& opt) {
+  CanvasSize c;
+  draw_canvas(rng, opt, c.width, c.height);
+  return c;
+}
 
 Scene render_scene(uint64_t seed, const GenOptions& opt) {
   if (opt.min_side < 32 || opt.max_side < opt.min_side || opt.max_side > 8192 ||
@@ -280,7 +291,7 @@ Scene render_scene(uint64_t seed, const GenOptions& opt) {
     throw core::Error(core::ErrorCode::BadArgument, "shapes: canvas sides must be 32..8192 with min_side <= max_side");
   Rng rng(seed);
   int W = 0, H = 0;
-  canvas_size(rng, opt, W, H);
+  draw_canvas(rng, opt, W, H);
   const int S = std::min(W, H);
   const int gap = int(std::ceil(kGapFrac * std::max(W, H) - 1e-9));
 
@@ -387,10 +398,10 @@ std::string position_words(float x, float y, int width, int height) {
   return vs + " " + hs;
 }
 
-cv::Mat cell_coverage(const cv::Mat& mask, int grid) {
-  if (grid < 1) throw Error(ErrorCode::BadArgument, "cell_coverage: the grid needs at least one cell");
+cv::Mat cell_coverage(const cv::Mat& mask, int rows, int cols) {
+  if (rows < 1 || cols < 1) throw Error(ErrorCode::BadArgument, "cell_coverage: the grid needs at least one cell");
   cv::Mat cover;
-  cv::resize(mask, cover, cv::Size(grid, grid), 0, 0, cv::INTER_AREA);
+  cv::resize(mask, cover, cv::Size(cols, rows), 0, 0, cv::INTER_AREA);
   cover.convertTo(cover, CV_32F, 1.0 / 255.0);
   return cover;
 }
@@ -431,26 +442,26 @@ std::vector<float> grounding_target(const Sample& s, const std::vector<cv::Mat>&
   return out;
 }
 
-std::vector<PatchLabel> patch_labels(const Scene& sc, int grid) {
-  if (grid < 1) throw Error(ErrorCode::BadArgument, "patch_labels: the grid needs at least one cell");
+std::vector<PatchLabel> patch_labels(const Scene& sc, int rows, int cols) {
+  if (rows < 1 || cols < 1) throw Error(ErrorCode::BadArgument, "patch_labels: the grid needs at least one cell");
   std::vector<cv::Mat> covers;
-  for (const auto& o : sc.objects) covers.push_back(cell_coverage(o.mask, grid));
-  return patch_labels(sc, covers, grid);
+  for (const auto& o : sc.objects) covers.push_back(cell_coverage(o.mask, rows, cols));
+  return patch_labels(sc, covers, rows, cols);
 }
 
-std::vector<PatchLabel> patch_labels(const Scene& sc, const std::vector<cv::Mat>& covers, int grid) {
-  if (grid < 1) throw Error(ErrorCode::BadArgument, "patch_labels: the grid needs at least one cell");
+std::vector<PatchLabel> patch_labels(const Scene& sc, const std::vector<cv::Mat>& covers, int rows, int cols) {
+  if (rows < 1 || cols < 1) throw Error(ErrorCode::BadArgument, "patch_labels: the grid needs at least one cell");
   if (covers.size() != sc.objects.size())
     throw Error(ErrorCode::BadArgument, "patch_labels: one coverage per object is needed");
-  const size_t cells = static_cast<size_t>(grid) * static_cast<size_t>(grid);
+  const size_t cells = static_cast<size_t>(rows) * static_cast<size_t>(cols);
   std::vector<float> best(cells, 0.f);
   std::vector<int> who(cells, -1);
   for (size_t k = 0; k < sc.objects.size(); ++k) {
     const cv::Mat& cover = covers[k];
-    if (cover.rows != grid || cover.cols != grid || cover.type() != CV_32F)
-      throw Error(ErrorCode::BadArgument, "patch_labels: a coverage is not a grid x grid float map");
+    if (cover.rows != rows || cover.cols != cols || cover.type() != CV_32F)
+      throw Error(ErrorCode::BadArgument, "patch_labels: a coverage is not a rows x cols float map");
     for (size_t i = 0; i < cells; ++i) {
-      const float c = cover.at<float>(static_cast<int>(i) / grid, static_cast<int>(i) % grid);
+      const float c = cover.at<float>(static_cast<int>(i) / cols, static_cast<int>(i) % cols);
       if (c > best[i]) best[i] = c, who[i] = static_cast<int>(k);
     }
   }

@@ -8,6 +8,7 @@
 // distributions, so a seed gives the same data with every standard library.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -68,10 +69,18 @@ struct GenOptions {
   int min_side = 64, max_side = 1024;  // canvas sides when vary_size (aspect 1:2 .. 2:1)
   bool vary_size = true;
   int fixed_w = 0, fixed_h = 0;        // both > 0: always this size (overrides vary_size)
+  // When set, varied canvas sizes are drawn again until it accepts one (the trainer
+  // keeps a batch's images to one patch grid).
+  std::function<bool(int width, int height)> accept_canvas;
   // Neither vary_size nor fixed_*: min_side x min_side.
 };
 
 Scene render_scene(uint64_t seed, const GenOptions& = {});
+// A canvas size drawn as render_scene draws it.
+struct CanvasSize {
+  int width = 0, height = 0;
+};
+CanvasSize canvas_size(Rng& rng, const GenOptions& = {});
 
 // Every valid question for the scene (spec rules: unique referring expressions,
 // the 3% robustness rule, the 12%-closer rule, sizes differing for "larger").
@@ -98,9 +107,9 @@ std::string referring_expression(const Scene&, int i, bool no_color = false, boo
 // Position words of a point ("top left", "center", "right", ...).
 std::string position_words(float x, float y, int width, int height);
 
-// The share (0..1, CV_32F) of each cell of a grid x grid division of the canvas
-// that a mask covers: the model's vision tokens, since preprocessing resizes to a square.
-cv::Mat cell_coverage(const cv::Mat& mask, int grid);
+// The share (0..1, CV_32F) of each cell of a rows x cols division of the canvas
+// that a mask covers: the model's vision tokens (PreprocessSpec::input_size in patches).
+cv::Mat cell_coverage(const cv::Mat& mask, int rows, int cols);
 
 // Ground truth per cell of that grid. Row-major; for each cell {colour, shape,
 // size} indices into color_names/shape_names/size_names of the object covering
@@ -111,9 +120,9 @@ cv::Mat cell_coverage(const cv::Mat& mask, int grid);
 struct PatchLabel {
   int color, shape, size, column, row;
 };
-std::vector<PatchLabel> patch_labels(const Scene&, int grid);
+std::vector<PatchLabel> patch_labels(const Scene&, int rows, int cols);
 // The same from each object's cell_coverage (in the scene's order), when the caller needs them too.
-std::vector<PatchLabel> patch_labels(const Scene&, const std::vector<cv::Mat>& covers, int grid);
+std::vector<PatchLabel> patch_labels(const Scene&, const std::vector<cv::Mat>& covers, int rows, int cols);
 PatchLabel object_label(const Scene&, int object);  // the labels of one object's cells
 
 // Where the heatmap of a question should lie, over the grid of `covers` (each

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -155,14 +156,27 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
   std::vector<AlignText> texts;
   std::vector<shapes::Scene> scenes;
   Batch b;
-  const int grid = cfg.vision.grid();
-  if (parts.dense) b.dense = torch::empty({images, grid * grid, 5}, torch::kLong);
-  if (parts.ground) b.ground = torch::zeros({n, grid * grid}, torch::kFloat32);
+  auto gen = train_gen(parts.canvas_max);
+  // The images of a batch share one patch grid. With keep_aspect that is the grid of a
+  // canvas drawn as the generator draws them, and each canvas is drawn until it has it.
+  auto in = cfg.preprocess.input_size(1, 1);
+  if (cfg.preprocess.keep_aspect) {
+    shapes::Rng rng(shapes::mix_seed(seed, static_cast<uint64_t>(first)) ^ 0x5851F42D4C957F2Dull);
+    const auto c = shapes::canvas_size(rng, gen);
+    in = cfg.preprocess.input_size(c.width, c.height);
+    gen.accept_canvas = [spec = cfg.preprocess, in](int w, int h) {
+      const auto s = spec.input_size(w, h);
+      return s.width == in.width && s.height == in.height;
+    };
+  }
+  const int rows = in.height / cfg.vision.patch_size, cols = in.width / cfg.vision.patch_size;
+  if (parts.dense) b.dense = torch::empty({images, rows * cols, 5}, torch::kLong);
+  if (parts.ground) b.ground = torch::zeros({n, rows * cols}, torch::kFloat32);
   if (parts.refer) b.refer = torch::full({n, 5}, -100, torch::kLong);
   for (int g = 0; g < images; ++g) {
     const uint64_t sseed = shapes::mix_seed(seed, static_cast<uint64_t>(first + g));
     const std::vector<std::string> group(types.begin() + g * per_image, types.begin() + (g + 1) * per_image);
-    auto samples = shapes::make_samples_of_types(sseed, group, train_gen(parts.canvas_max));
+    auto samples = shapes::make_samples_of_types(sseed, group, gen);
     const shapes::Scene& scene = samples[0].scene;
     shapes::Rng rng(sseed ^ 0x9E3779B97F4A7C15ull);
     cv::Mat rgb = scene.rgb.clone();
@@ -171,7 +185,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
     pix.insert(pix.end(), p.begin(), p.end());
     std::vector<cv::Mat> covers;  // each object's share of each cell, for both targets
     if (parts.dense || parts.ground)
-      for (const auto& o : scene.objects) covers.push_back(shapes::cell_coverage(o.mask, grid));
+      for (const auto& o : scene.objects) covers.push_back(shapes::cell_coverage(o.mask, rows, cols));
     for (int k = 0; k < per_image; ++k) {
       const auto& s = samples[static_cast<size_t>(k)];
       const int i = g * per_image + k;
@@ -196,7 +210,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
     }
     if (parts.dense) {
       auto* t = b.dense[g].data_ptr<int64_t>();
-      for (const auto& l : shapes::patch_labels(scene, covers, grid))
+      for (const auto& l : shapes::patch_labels(scene, covers, rows, cols))
         for (int v : {l.color, l.shape, l.size, l.column, l.row}) *t++ = v < 0 ? -100 : v;
     }
     if (parts.align) {
@@ -205,8 +219,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
       scenes.push_back(scene);
     }
   }
-  const int S = cfg.preprocess.size;
-  b.pixels = torch::from_blob(pix.data(), {images, 3, S, S}, torch::kFloat32).clone();
+  b.pixels = torch::from_blob(pix.data(), {images, 3, in.height, in.width}, torch::kFloat32).clone();
   b.q_ids = pad_rows(qs, cfg.pad_id, &b.q_mask);
   b.dec_in = pad_rows(dec_in, cfg.pad_id, nullptr);
   b.dec_tgt = pad_rows(dec_tgt, -100, nullptr);
@@ -414,14 +427,16 @@ std::string answer_text(const Tokenizer& tok, const ModelConfig& cfg, std::vecto
   return tok.decode(ids, true);
 }
 
-Tensor pixel_batch(std::vector<float>& p, const ModelConfig& cfg) {
-  return torch::from_blob(p.data(), {1, 3, cfg.preprocess.size, cfg.preprocess.size}, torch::kFloat32);
+// A batch of one image, preprocessed.
+Tensor pixel_batch(const Image& img, const ModelConfig& cfg) {
+  auto p = preprocess(img, cfg.preprocess);
+  const auto in = cfg.preprocess.input_size(img.width, img.height);
+  return torch::from_blob(p.data(), {1, 3, in.height, in.width}, torch::kFloat32).clone();
 }
 
 // Greedy answer for the progress line's held-out accuracy.
 std::string greedy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, const shapes::Sample& s) {
-  auto p = preprocess(image_from_mat(s.scene.rgb), cfg.preprocess);
-  return answer_text(tok, cfg, greedy_ids(m, cfg, pixel_batch(p, cfg), tok.encode(s.question).ids, 30));
+  return answer_text(tok, cfg, greedy_ids(m, cfg, pixel_batch(image_from_mat(s.scene.rgb), cfg), tok.encode(s.question).ids, 30));
 }
 
 // AdamW (as torch::optim::AdamW, one weight decay for all) over every trained tensor
@@ -698,6 +713,8 @@ void train(const TrainOptions& opt, const Log& log) {
   cfg.vision.stem = opt.stem;
   cfg.vision.stem_tile_kernel = opt.stem_tile_kernel;
   cfg.preprocess.size = opt.image_size;
+  cfg.preprocess.patch = opt.patch;
+  cfg.preprocess.keep_aspect = opt.keep_aspect;
   cfg.vision.layers = opt.vision_layers;
   cfg.vision.heads = opt.heads;
   cfg.vision.intermediate = 2 * opt.hidden;
@@ -977,9 +994,8 @@ void fit_calibration(const fs::path& model, const std::vector<CalItem>& items, c
   std::vector<double> heur;
   const int count = static_cast<int>(items.size());
   for (const auto& item : items) {
-    auto p = preprocess(item.image, cfg.preprocess);
     std::vector<Tensor> ls;
-    auto out = greedy_ids(m, cfg, pixel_batch(p, cfg), tok.encode(item.question).ids, 30, &ls);
+    auto out = greedy_ids(m, cfg, pixel_batch(item.image, cfg), tok.encode(item.question).ids, 30, &ls);
     double top1 = 0;
     for (const auto& l : ls) top1 += torch::softmax(l, -1).max().item<double>();
     correct.push_back(item.correct(answer_text(tok, cfg, out)) ? 1 : 0);
@@ -1277,13 +1293,13 @@ std::vector<std::string> unknown_words(const Tokenizer& tok, const std::vector<E
   return out;
 }
 
-double greedy_accuracy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, const Tensor& pixels,
+double greedy_accuracy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, const std::vector<Tensor>& pixels,
                        const std::vector<Example>& ex, const std::vector<size_t>& idx) {
   if (idx.empty()) return 0;
   torch::NoGradGuard ng;
   int right = 0;
   for (size_t i : idx) {
-    auto out = greedy_ids(m, cfg, pixels[static_cast<int64_t>(i)].unsqueeze(0), tok.encode(ex[i].question).ids, 20);
+    auto out = greedy_ids(m, cfg, pixels[i], tok.encode(ex[i].question).ids, 20);
     right += normalise(answer_text(tok, cfg, out)) == normalise(ex[i].answer);
   }
   return static_cast<double>(right) / static_cast<double>(idx.size());
@@ -1302,9 +1318,8 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
   auto tok = Tokenizer::from_folder(opt.model);
   auto ex = read_examples(opt.data);
 
-  // images, decoded and preprocessed once
-  const int S = base_cfg.preprocess.size;
-  auto pixels = torch::empty({static_cast<int64_t>(ex.size()), 3, S, S});
+  // images, decoded and preprocessed once ([1, 3, h, w] each: keep_aspect sizes differ)
+  std::vector<Tensor> pixels;
   for (size_t i = 0; i < ex.size(); ++i) {
     Image img;
     try {
@@ -1312,8 +1327,7 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
     } catch (const Error& e) {
       throw Error(e.code(), opt.data.string() + ": example " + std::to_string(i + 1) + ": " + e.what());
     }
-    auto p = preprocess(img, base_cfg.preprocess);
-    pixels[static_cast<int64_t>(i)].copy_(torch::from_blob(p.data(), {3, S, S}, torch::kFloat32));
+    pixels.push_back(pixel_batch(img, base_cfg));
   }
 
   // split (the same on every rank)
@@ -1418,7 +1432,7 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
     std::vector<std::vector<int64_t>> qs, din, dt;
     std::vector<Tensor> px;
     for (size_t i : idx) {
-      px.push_back(pixels[static_cast<int64_t>(i)]);
+      px.push_back(pixels[i]);
       qs.push_back(tok.encode(ex[i].question).ids);
       auto a = tok.encode(normalise(ex[i].answer), false).ids;
       std::vector<int64_t> in{cfg.bos_id};
@@ -1428,7 +1442,7 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
       dt.push_back(a);
       b.type.push_back(0);
     }
-    b.pixels = torch::stack(px);
+    b.pixels = torch::cat(px);
     b.q_ids = pad_rows(qs, cfg.pad_id, &b.q_mask);
     b.dec_in = pad_rows(din, cfg.pad_id, nullptr);
     b.dec_tgt = pad_rows(dt, -100, nullptr);
@@ -1438,19 +1452,31 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
   double best = -1;
   int bad = 0;
   std::vector<Tensor> best_state;
-  const int steps_per_epoch = std::max<int>(1, static_cast<int>(trn.size()) / opt.batch);
+  // A batch's images share one input size (one group unless the model keeps aspect
+  // ratios): each epoch, every group's shuffled examples in batches of opt.batch (wrapping
+  // round a group smaller than that), the batches of all groups in a shuffled order.
+  std::map<std::vector<int64_t>, std::vector<size_t>> by_size;
+  for (size_t i : trn) by_size[pixels[i].sizes().vec()].push_back(i);
   for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
     m->train();
-    std::vector<size_t> perm = trn;
     shapes::Rng er(shapes::mix_seed(opt.seed, static_cast<uint64_t>(epoch)));
-    for (size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[static_cast<size_t>(er.below(static_cast<int>(i)))]);
-    double loss_sum = 0;
-    for (int st = 0; st < steps_per_epoch; ++st) {
-      std::vector<size_t> idx;
-      for (int k = 0; k < local; ++k) {
-        const size_t pos = static_cast<size_t>(st * opt.batch + rank * local + k);
-        idx.push_back(perm[pos % perm.size()]);
+    auto shuffle = [&er](auto& v) {
+      for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<size_t>(er.below(static_cast<int>(i)))]);
+    };
+    std::vector<std::vector<size_t>> batches;
+    for (const auto& group : by_size) {
+      std::vector<size_t> perm = group.second;
+      shuffle(perm);
+      const int n = std::max<int>(1, static_cast<int>(perm.size()) / opt.batch);
+      for (int st = 0; st < n; ++st) {
+        batches.emplace_back();
+        for (int k = 0; k < opt.batch; ++k) batches.back().push_back(perm[static_cast<size_t>(st * opt.batch + k) % perm.size()]);
       }
+    }
+    if (by_size.size() > 1) shuffle(batches);
+    double loss_sum = 0;
+    for (const auto& batch : batches) {
+      const std::vector<size_t> idx(batch.begin() + rank * local, batch.begin() + (rank + 1) * local);
       auto b = batch_of(idx);
       optim.zero_grad();
       auto loss = loss_of(m, b, dp.get());
@@ -1487,7 +1513,7 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
     if (log && lead) {
       char buf[200];
       std::snprintf(buf, sizeof buf, "epoch %d  loss %.4f  validation accuracy %.3f%s", epoch,
-                    loss_sum / steps_per_epoch * world, acc, bad == 0 ? "  (best)" : "");
+                    loss_sum / static_cast<double>(batches.size()) * world, acc, bad == 0 ? "  (best)" : "");
       log(buf);
     }
     if (bad >= opt.patience) break;

@@ -30,6 +30,7 @@ struct TrainOptions {
   int stem_tile_kernel = 3;       // the conv stem's stride-3 kernel (3: tiling; 5: overlapping)
   int calibration_samples = 600;
   int canvas_max = 192;           // training scenes' canvases: 64 px up to this longest side (the spec: 1024)
+  bool keep_aspect = false;       // model input shaped like the image (PreprocessSpec::keep_aspect)
   int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
   double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
   double dense_weight = 0;        // per-patch colour/shape/size loss on the vision tokens (a training-only head)

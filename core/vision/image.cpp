@@ -796,12 +796,25 @@ Image resize_pil_bicubic(const Image& src, int out_w, int out_h) {
   return out;
 }
 
+PreprocessSpec::Size PreprocessSpec::input_size(int image_width, int image_height) const {
+  if (size <= 0) fail(ErrorCode::BadArgument, "preprocess: bad size " + std::to_string(size));
+  if (!keep_aspect) return {size, size};
+  if (patch <= 0 || size % patch != 0)
+    fail(ErrorCode::BadArgument, "preprocess: size " + std::to_string(size) + " is not a multiple of the patch " +
+                                     std::to_string(patch));
+  if (image_width <= 0 || image_height <= 0) fail(ErrorCode::BadArgument, "preprocess: empty image");
+  const double grid = size / patch;
+  const double aspect = std::clamp(double(image_width) / image_height, 0.25, 4.0);
+  const int gw = std::max(1, int(std::lround(grid * std::sqrt(aspect))));
+  const int gh = std::max(1, int(std::lround(grid / std::sqrt(aspect))));
+  return {gw * patch, gh * patch};
+}
+
 std::vector<float> preprocess(const Image& rgb, const PreprocessSpec& spec) {
   check_image(rgb, "preprocess");
-  if (spec.size <= 0)
-    fail(ErrorCode::BadArgument, "preprocess: bad size " + std::to_string(spec.size));
-  const Image r = resize_pil_bicubic(rgb, spec.size, spec.size);
-  const size_t plane = size_t(spec.size) * spec.size;
+  const auto in = spec.input_size(rgb.width, rgb.height);
+  const Image r = resize_pil_bicubic(rgb, in.width, in.height);
+  const size_t plane = size_t(in.width) * in.height;
   std::vector<float> out(3 * plane);
   for (int c = 0; c < 3; ++c) {
     const float mean = spec.mean[c], std = spec.std[c];

@@ -41,8 +41,19 @@ struct PreprocessSpec {
   std::array<float, 3> mean{0.48145466f, 0.4578275f, 0.40821073f};
   std::array<float, 3> std{0.26862954f, 0.26130258f, 0.27577711f};
   double rescale = 1.0 / 255.0;
+  // false: every image is resized to size x size (a wide image is squeezed sideways).
+  // true: to a grid of patch-sized cells shaped like the image (aspect clamped to 1:4..4:1)
+  // with about as many cells as (size / patch)^2, so an object keeps its shape and, on a
+  // 2:1 image, is 1.4 times as wide in model pixels as when squeezed.
+  bool keep_aspect = false;
+  int patch = 1;
+  struct Size {
+    int width = 0, height = 0;
+  };
+  Size input_size(int image_width, int image_height) const;
 };
-// [3, size, size] CHW float: resize (PIL bicubic), x = float(u8 * rescale), (x - mean) / std.
+// [3, h, w] CHW float at spec.input_size(width, height): resize (PIL bicubic),
+// x = float(u8 * rescale), (x - mean) / std.
 std::vector<float> preprocess(const Image& rgb, const PreprocessSpec& spec);
 
 enum class Colormap { Turbo, Jet, Viridis, Inferno };
