@@ -127,6 +127,7 @@ json info_json(const core::ModelInfo& i) {
           {"image_size", i.image_size},
           {"patch_size", i.patch_size},
           {"grid", {i.grid, i.grid}},
+          {"keep_aspect", i.keep_aspect},
           {"vision_layers", i.vision_layers},
           {"vision_hidden", i.vision_hidden},
           {"text_layers", i.text_layers},
@@ -271,7 +272,9 @@ int cmd_info(const Args& a) {
     std::cout << "model      " << j["name"].get<std::string>() << "  (" << j["path"].get<std::string>() << ")\n"
               << "family     " << j["family"].get<std::string>() << ", task " << j["task"].get<std::string>() << "\n"
               << "parameters " << j["parameters"].get<int64_t>() << "\n"
-              << "vision     " << j["image_size"].get<int>() << " px, patch " << j["patch_size"].get<int>() << ", "
+              << "vision     " << j["image_size"].get<int>() << " px"
+              << (j["keep_aspect"].get<bool>() ? " (as many pixels, shaped like the image)" : "") << ", patch "
+              << j["patch_size"].get<int>() << ", "
               << j["vision_layers"].get<int>() << " layers x " << j["vision_hidden"].get<int>() << "\n"
               << "text       " << j["text_layers"].get<int>() << " encoder + " << j["decoder_layers"].get<int>()
               << " decoder layers x " << j["hidden"].get<int>() << ", fusion layers " << j["fusion_layers"].dump()

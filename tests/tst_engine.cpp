@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <fstream>
 
 #include "core/engine/engine.h"
@@ -483,6 +484,50 @@ class TstEngine : public QObject {
       c.vision.stem_tile_kernel = k;
       VERIFY_THROWS_MSG(c.validate(), "stem_tile_kernel");
     }
+  }
+
+  // An input grid shaped like the image (preprocess keep_aspect): 12-px tokens over a
+  // 2:1 image make 3 x 6 where a square makes the trained 4 x 4, positions resampled.
+  void keep_aspect_input() {
+    ModelConfig c = conv12_config();
+    c.preprocess.keep_aspect = true;
+    c.preprocess.patch = 12;
+    const fs::path dir = fs::path(tmp.path().toStdString()) / "aspect";
+    write_random_model(dir, c, make_vocab(kWords), 3);
+    QVERIFY(load_config(dir).preprocess.keep_aspect);
+    QVERIFY(!load_config(model).preprocess.keep_aspect);
+    auto engine = Engine::load(dir, Options{Device::Cpu});
+    for (auto [w, h, gh, gw] : {std::array{200, 100, 3, 6}, {100, 200, 6, 3}, {90, 90, 4, 4}, {1000, 50, 2, 8}}) {
+      auto r = engine->ask(engine->encode(test_image(w, h, 4)), "what color is the star?");
+      QVERIFY(!r.answers.empty());
+      QCOMPARE(r.inspection.grid_h, gh);
+      QCOMPARE(r.inspection.grid_w, gw);
+      for (auto method : {HeatmapMethod::AllLayers, HeatmapMethod::GradWeighted}) {
+        HeatmapRequest req;
+        req.method = method;
+        QCOMPARE(engine->heatmap(r, req).shape, (std::vector<int64_t>{gh, gw}));
+      }
+    }
+
+    // With a zero stem the tokens are the positions: the trained grid's as they are,
+    // a wider grid's a bilinear resampling (a ramp across the columns stays one).
+    Model m(c);
+    m->init_weights(3);
+    torch::NoGradGuard ng;
+    for (auto& p : m->vision_model->embeddings->stem->parameters()) p.zero_();
+    auto& pos = m->vision_model->embeddings->position_embedding;
+    for (int64_t i = 0; i < 16; ++i) pos[0][1 + i].fill_(static_cast<double>(i % 4));
+    auto square = m->vision_model->embeddings->forward(torch::randn({1, 3, 48, 48}));
+    QVERIFY(torch::equal(square, torch::cat({m->vision_model->embeddings->class_embedding, pos.slice(1, 1)}, 1)));
+    auto wide = m->vision_model->embeddings->forward(torch::randn({2, 3, 36, 72})).select(2, 0);  // [2, 1 + 18]
+    QCOMPARE(wide.size(1), 1 + 3 * 6);
+    for (int64_t r = 0; r < 3; ++r) {
+      QCOMPARE(wide[1][1 + r * 6].item<double>(), 0.0);
+      QCOMPARE(wide[1][1 + r * 6 + 5].item<double>(), 3.0);
+      for (int64_t k = 1; k < 6; ++k) QVERIFY(wide[1][1 + r * 6 + k].item<double>() > wide[1][r * 6 + k].item<double>());
+    }
+    c.preprocess.patch = 8;
+    VERIFY_THROWS_MSG(c.validate(), "keep_aspect");
   }
 
   void bad_questions() {

@@ -467,6 +467,24 @@ class TestShapes : public QObject {
     sq.vary_size = false;
     sq.min_side = 96;
     QCOMPARE(sh::render_scene(3, sq).rgb.size(), cv::Size(96, 96));
+
+    // canvas_size draws what render_scene draws; accept_canvas redraws until it accepts
+    opt = {};
+    for (uint64_t s = 0; s < 30; ++s) {
+      sh::Rng rng(sh::mix_seed(5, s));
+      const auto c = sh::canvas_size(rng, opt);
+      const sh::Scene sc = sh::render_scene(sh::mix_seed(5, s), opt);
+      QCOMPARE(c.width, sc.width());
+      QCOMPARE(c.height, sc.height());
+    }
+    opt.accept_canvas = [](int w, int h) { return w > 1.5 * h; };
+    for (uint64_t s = 0; s < 30; ++s) {
+      const sh::Scene sc = sh::render_scene(sh::mix_seed(6, s), opt);
+      QVERIFY(sc.width() > 1.5 * sc.height());
+      QCOMPARE(check_scene(sc), std::string());
+    }
+    opt.accept_canvas = [](int, int) { return false; };
+    VERIFY_THROWS_MSG(sh::render_scene(1, opt), "no canvas size");
   }
 
   void badOptions() {
@@ -685,20 +703,23 @@ class TestShapes : public QObject {
       opt.fixed_w = canvases[size_t(k) % canvases.size()].width;
       opt.fixed_h = canvases[size_t(k) % canvases.size()].height;
       const auto sc = sh::render_scene(sh::mix_seed(21, uint64_t(k)), opt);
-      for (int grid : {4, 8}) {
-        const auto labels = sh::patch_labels(sc, grid, grid);
-        QCOMPARE(int(labels.size()), grid * grid);
+      // square grids, and grids shaped like a wide or a tall image (rows x cols)
+      for (auto [rows, cols] : {std::pair{4, 4}, {8, 8}, {4, 8}, {8, 4}}) {
+        const auto labels = sh::patch_labels(sc, rows, cols);
+        QCOMPARE(int(labels.size()), rows * cols);
         std::vector<cv::Mat> covers;
-        for (const auto& o : sc.objects) covers.push_back(sh::cell_coverage(o.mask, grid, grid));
-        const auto reused = sh::patch_labels(sc, covers, grid, grid);  // the trainer's path: coverages made once
+        for (const auto& o : sc.objects) covers.push_back(sh::cell_coverage(o.mask, rows, cols));
+        QCOMPARE(covers.front().rows, rows);
+        QCOMPARE(covers.front().cols, cols);
+        const auto reused = sh::patch_labels(sc, covers, rows, cols);  // the trainer's path: coverages made once
         for (size_t c = 0; c < labels.size(); ++c)
           QVERIFY(reused[c].color == labels[c].color && reused[c].shape == labels[c].shape && reused[c].size == labels[c].size &&
                   reused[c].column == labels[c].column && reused[c].row == labels[c].row);
         std::vector<bool> labelled(sc.objects.size(), false);
-        for (int cell = 0; cell < grid * grid; ++cell) {
-          const int gx = cell % grid, gy = cell / grid;
-          const int x0 = gx * sc.width() / grid, x1 = (gx + 1) * sc.width() / grid;
-          const int y0 = gy * sc.height() / grid, y1 = (gy + 1) * sc.height() / grid;
+        for (int cell = 0; cell < rows * cols; ++cell) {
+          const int gx = cell % cols, gy = cell / cols;
+          const int x0 = gx * sc.width() / cols, x1 = (gx + 1) * sc.width() / cols;
+          const int y0 = gy * sc.height() / rows, y1 = (gy + 1) * sc.height() / rows;
           double best = 0;
           int who = -1;
           for (size_t o = 0; o < sc.objects.size(); ++o) {
@@ -732,7 +753,7 @@ class TestShapes : public QObject {
           }
         }
         // A large object is at least 24% of the shorter side: at 8 cells a side it covers one cell well.
-        if (grid == 8)
+        if (rows == 8 && cols == 8)
           for (size_t o = 0; o < sc.objects.size(); ++o)
             if (sc.objects[o].size == "large" && sc.width() == sc.height()) {
               QVERIFY2(labelled[o], "a large object has no cell of its own");
@@ -745,6 +766,12 @@ class TestShapes : public QObject {
     QVERIFY(large_seen > 5);
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), 0, 8));
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sh::render_scene(1), std::vector<cv::Mat>{}, 8, 8));
+    {  // coverages of another grid than the one asked for
+      const auto sc = sh::render_scene(1);
+      std::vector<cv::Mat> covers;
+      for (const auto& o : sc.objects) covers.push_back(sh::cell_coverage(o.mask, 8, 4));
+      QVERIFY_THROWS_EXCEPTION(core::Error, sh::patch_labels(sc, covers, 4, 8));
+    }
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::object_label(sh::render_scene(1), 5));
     QVERIFY_THROWS_EXCEPTION(core::Error, sh::object_label(sh::render_scene(1), -1));
   }

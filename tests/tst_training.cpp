@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -161,6 +162,64 @@ class TstTraining : public QObject {
     } catch (const core::Error& e) {
       QVERIFY(std::string(e.what()).find("no checkpoint") != std::string::npos);
     }
+  }
+
+  // A model whose input keeps the image's aspect ratio: training keeps each batch to
+  // one patch grid, the engine answers on the image's own grid, and finetuning on wide,
+  // tall and square images batches them by input size.
+  void tiny_model_keeps_aspect() {
+    const fs::path out = fs::path(tmp.path().toStdString()) / "aspect";
+    auto o = tiny(out);
+    o.keep_aspect = true;
+    o.steps = 300;
+    core::train::train(o, nullptr);
+    QVERIFY(read_json(out / "config.json")["preprocess"]["keep_aspect"].get<bool>());
+    const auto meta = read_json(out / "training.json");
+    const double first = meta["first_answer_loss"], last = meta["answer_loss"];
+    qInfo("answer loss %.3f -> %.3f", first, last);
+    QVERIFY2(last < 0.8 * first, qPrintable(QString("answer loss %1 -> %2").arg(first).arg(last)));
+    const double first_patch = meta["first_patch_loss"], last_patch = meta["patch_loss"];
+    qInfo("patch loss %.3f -> %.3f", first_patch, last_patch);
+    QVERIFY2(last_patch < 0.9 * first_patch, qPrintable(QString("patch loss %1 -> %2").arg(first_patch).arg(last_patch)));
+
+    auto engine = core::Engine::load(out, core::Options{core::Device::Cpu});
+    core::shapes::GenOptions wide;
+    wide.fixed_w = 256;
+    wide.fixed_h = 128;
+    const auto sc = core::shapes::render_scene(7, wide);
+    const auto r = engine->ask(engine->encode(core::image_from_mat(sc.rgb)), "describe the image.");
+    QVERIFY(!r.answers.empty());
+    QCOMPARE(r.inspection.grid_h, 6);  // 8 x 8 cells for a square, 6 x 11 for 2:1
+    QCOMPARE(r.inspection.grid_w, 11);
+
+    const fs::path data = fs::path(tmp.path().toStdString()) / "aspect-data";
+    fs::create_directories(data);
+    std::ofstream lines(data / "data.jsonl");
+    const std::array<std::array<int, 2>, 3> sizes{{{128, 128}, {256, 128}, {128, 256}}};
+    for (int k = 0; k < 30; ++k) {
+      core::shapes::GenOptions g;
+      g.fixed_w = sizes[size_t(k) % 3][0];
+      g.fixed_h = sizes[size_t(k) % 3][1];
+      const auto s = core::shapes::make_sample_of_type(core::shapes::mix_seed(77, uint64_t(k)), "color", g);
+      const std::string name = std::to_string(k) + ".png";
+      core::save_png(core::image_from_mat(s.scene.rgb), data / name);
+      lines << json{{"image", name}, {"question", s.question}, {"answer", s.answer}}.dump() << "\n";
+    }
+    lines.close();
+    core::train::FinetuneOptions f;
+    f.model = out;
+    f.data = data / "data.jsonl";
+    f.out = fs::path(tmp.path().toStdString()) / "aspect-finetuned";
+    f.epochs = 2;
+    f.patience = 5;
+    f.batch = 4;
+    f.threads = 1;
+    std::vector<std::string> log;
+    const auto rep = core::train::finetune(f, [&](const std::string& s) { log.push_back(s); });
+    QCOMPARE(rep.epochs_run, 2);
+    QVERIFY(fs::exists(f.out / "model.safetensors"));
+    QVERIFY(read_json(f.out / "config.json")["preprocess"]["keep_aspect"].get<bool>());
+    QVERIFY(std::any_of(log.begin(), log.end(), [](const std::string& s) { return s.rfind("epoch 2", 0) == 0; }));
   }
 
   void shipped_model_answers() {

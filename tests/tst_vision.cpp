@@ -455,6 +455,37 @@ class TstVision : public QObject {
     VERIFY_THROWS_MSG(core::preprocess(broken, {}), "wrong size");
   }
 
+  // keep_aspect: a grid of whole patches shaped like the image, about as many cells as
+  // the square's (8 x 8 here), the aspect clamped to 1:4..4:1; otherwise always square.
+  void preprocess_keep_aspect() {
+    core::PreprocessSpec spec;
+    spec.size = 96;
+    spec.patch = 12;
+    auto size_of = [&](int w, int h) {
+      const auto s = spec.input_size(w, h);
+      return std::array<int, 2>{s.width, s.height};
+    };
+    QCOMPARE(size_of(200, 100), (std::array<int, 2>{96, 96}));
+    spec.keep_aspect = true;
+    const int cases[][4] = {{500, 500, 96, 96},  {200, 100, 132, 72}, {100, 200, 72, 132}, {801, 506, 120, 72},
+                            {3000, 100, 192, 48}, {1, 1000, 48, 192},  {65, 64, 96, 96}};
+    for (const auto& c : cases) QCOMPARE(size_of(c[0], c[1]), (std::array<int, 2>{c[2], c[3]}));
+    for (int w = 1; w <= 400; w += 7)
+      for (int h = 1; h <= 400; h += 11) {
+        const auto [ow, oh] = size_of(w, h);
+        QVERIFY(ow % 12 == 0 && oh % 12 == 0);
+        const int cells = ow / 12 * (oh / 12);
+        QVERIFY2(cells >= 54 && cells <= 72, qPrintable(QString("%1x%2: %3 cells").arg(w).arg(h).arg(cells)));
+      }
+    Image img;
+    img.width = 200;
+    img.height = 100;
+    img.rgb.assign(200 * 100 * 3, 128);
+    QCOMPARE(core::preprocess(img, spec).size(), size_t(3 * 132 * 72));
+    spec.patch = 7;
+    VERIFY_THROWS_MSG(core::preprocess(img, spec), "not a multiple of the patch");
+  }
+
   void resize_random_sizes() {
     std::mt19937 rng(3);
     const int sizes[][4] = {{5000, 7, 3, 7},   {7, 5000, 7, 2},  {1, 1, 384, 384}, {3, 2, 1, 1},

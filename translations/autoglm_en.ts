@@ -822,10 +822,14 @@
     </message>
     <message>
         <source>%1 (%2), %3 million parameters
-Image %4 px, patch %5, grid %6 × %6
+Image %4 px, patch %5, grid %6
 Fusion layers: %7; learned gates: %8; routing: %9
 Confidence: %10
 libtorch %11</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>shaped like each picture, about %1 × %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -817,15 +817,19 @@
     </message>
     <message>
         <source>%1 (%2), %3 million parameters
-Image %4 px, patch %5, grid %6 × %6
+Image %4 px, patch %5, grid %6
 Fusion layers: %7; learned gates: %8; routing: %9
 Confidence: %10
 libtorch %11</source>
         <translation>%1（%2），%3 百万参数
-图像 %4 像素，图块 %5，网格 %6 × %6
+图像 %4 像素，图块 %5，网格 %6
 融合层：%7；学习门控：%8；路由：%9
 置信度：%10
 libtorch %11</translation>
+    </message>
+    <message>
+        <source>shaped like each picture, about %1 × %1</source>
+        <translation>随每张图片的形状，约 %1 × %1</translation>
     </message>
     <message>
         <source>none</source>

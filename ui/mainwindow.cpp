@@ -864,12 +864,13 @@ void MainWindow::updateModelStatus() {
   QStringList fusion;
   for (int l : info.fusion_layers) fusion << QString::number(l + 1);
   m_modelStatus->setToolTip(
-      tr("%1 (%2), %3 million parameters\nImage %4 px, patch %5, grid %6 × %6\nFusion layers: %7; learned gates: %8; routing: %9\n"
+      tr("%1 (%2), %3 million parameters\nImage %4 px, patch %5, grid %6\nFusion layers: %7; learned gates: %8; routing: %9\n"
          "Confidence: %10\nlibtorch %11")
           .arg(family, task, QLocale().toString(info.parameters / 1e6, 'f', 2))
           .arg(info.image_size)
           .arg(info.patch_size)
-          .arg(info.grid)
+          .arg(info.keep_aspect ? tr("shaped like each picture, about %1 × %1").arg(info.grid)
+                                : QStringLiteral("%1 × %1").arg(info.grid))
           .arg(fusion.isEmpty() ? tr("none") : fusion.join(QStringLiteral(", ")),
                info.learned_gates ? tr("yes") : tr("no"), info.routing ? tr("yes") : tr("no"),
                info.calibrated ? tr("calibrated (temperature %1, length exponent %2)")

@@ -770,6 +770,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   info.image_size = d.cfg.vision.image_size;
   info.patch_size = d.cfg.vision.patch_size;
   info.grid = d.cfg.vision.grid();
+  info.keep_aspect = d.cfg.preprocess.keep_aspect;
   info.vision_layers = d.cfg.vision.layers;
   info.text_layers = d.cfg.task == "vqa" ? d.cfg.text.layers : 0;
   info.decoder_layers = d.cfg.text.decoder_layers;

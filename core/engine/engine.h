@@ -159,6 +159,7 @@ struct ModelInfo {
   std::string dtype;       // "float32", "float16"
   int64_t parameters = 0;
   int image_size = 0, patch_size = 0, grid = 0;
+  bool keep_aspect = false;  // the grid is shaped like each image, about grid x grid patches
   int vision_layers = 0, text_layers = 0, decoder_layers = 0, hidden = 0, vision_hidden = 0;
   std::vector<int> fusion_layers;
   bool learned_gates = false, routing = false, calibrated = false;
