@@ -257,7 +257,12 @@ void paint_background(Rng& rng, cv::Mat& img, const std::vector<cv::Vec3b>& obje
   }
 }
 
-void draw_canvas(Rng& rng, const GenOptions& opt, int& W, int& H) {
+}  // namespace
+
+// ---------------------------------------------------------------- scenes
+
+CanvasSize canvas_size(Rng& rng, const GenOptions& opt) {
+  int W = 0, H = 0;
   if (opt.fixed_w > 0 && opt.fixed_h > 0) {
     W = opt.fixed_w, H = opt.fixed_h;
   } else if (!opt.vary_size) {
@@ -272,16 +277,7 @@ void draw_canvas(Rng& rng, const GenOptions& opt, int& W, int& H) {
       if (!opt.accept_canvas || opt.accept_canvas(W, H)) break;
     }
   }
-}
-
-}  // namespace
-
-// ---------------------------------------------------------------- scenes
-
-CanvasSize canvas_size(Rng& rng, const GenOptions& opt) {
-  CanvasSize c;
-  draw_canvas(rng, opt, c.width, c.height);
-  return c;
+  return {W, H};
 }
 
 Scene render_scene(uint64_t seed, const GenOptions& opt) {
@@ -290,8 +286,8 @@ Scene render_scene(uint64_t seed, const GenOptions& opt) {
       (opt.fixed_w > 0 && (std::min(opt.fixed_w, opt.fixed_h) < 32 || std::max(opt.fixed_w, opt.fixed_h) > 8192)))
     throw core::Error(core::ErrorCode::BadArgument, "shapes: canvas sides must be 32..8192 with min_side <= max_side");
   Rng rng(seed);
-  int W = 0, H = 0;
-  draw_canvas(rng, opt, W, H);
+  const CanvasSize canvas = canvas_size(rng, opt);
+  const int W = canvas.width, H = canvas.height;
   const int S = std::min(W, H);
   const int gap = int(std::ceil(kGapFrac * std::max(W, H) - 1e-9));
 
