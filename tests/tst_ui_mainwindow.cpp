@@ -137,6 +137,9 @@ void TstUiMainWindow::initTestCase() {
   m_win->loadModel(m_model);
   QVERIFY(loaded.wait(120000));
   QVERIFY(m_win->modelStatusLabel()->text().contains(QStringLiteral("model")));
+  // a square-input model: its grid, not the note of a grid shaped like each picture
+  QVERIFY(m_win->modelStatusLabel()->toolTip().contains(QStringLiteral("grid 8 × 8")));
+  QVERIFY(!m_win->modelStatusLabel()->toolTip().contains(QStringLiteral("shaped like")));
 }
 
 void TstUiMainWindow::init() { m_win->messageBar()->dismiss(); }

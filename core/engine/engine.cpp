@@ -876,8 +876,8 @@ ImageId Engine::encode(const Image& rgb, const CancelToken& cancel) {
   Impl::Entry e = d->on_device([&] {
     Impl::Entry e;
     auto t0 = Clock::now();
-    const auto in = d->cfg.preprocess.input_size(rgb.width, rgb.height);
-    auto pixels = preprocess(rgb, d->cfg.preprocess);
+    PreprocessSpec::Size in;
+    auto pixels = preprocess(rgb, d->cfg.preprocess, &in);
     auto x = torch::from_blob(pixels.data(), {1, 3, in.height, in.width}, torch::kFloat32).to(d->device, d->dtype);
     e.grid_h = in.height / d->cfg.vision.patch_size;
     e.grid_w = in.width / d->cfg.vision.patch_size;

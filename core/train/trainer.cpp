@@ -159,7 +159,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
   auto gen = train_gen(parts.canvas_max);
   // The images of a batch share one patch grid. With keep_aspect that is the grid of a
   // canvas drawn as the generator draws them, and each canvas is drawn until it has it.
-  auto in = cfg.preprocess.input_size(1, 1);
+  PreprocessSpec::Size in{cfg.preprocess.size, cfg.preprocess.size};
   if (cfg.preprocess.keep_aspect) {
     shapes::Rng rng(shapes::mix_seed(seed, static_cast<uint64_t>(first)) ^ 0x5851F42D4C957F2Dull);
     const auto c = shapes::canvas_size(rng, gen);
@@ -181,7 +181,10 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
     shapes::Rng rng(sseed ^ 0x9E3779B97F4A7C15ull);
     cv::Mat rgb = scene.rgb.clone();
     augment(rgb, rng);
-    auto p = preprocess(image_from_mat(rgb), cfg.preprocess);
+    PreprocessSpec::Size got;
+    auto p = preprocess(image_from_mat(rgb), cfg.preprocess, &got);
+    if (got.width != in.width || got.height != in.height)
+      throw Error(ErrorCode::Internal, "make_batch: an image of the batch has another input size");
     pix.insert(pix.end(), p.begin(), p.end());
     std::vector<cv::Mat> covers;  // each object's share of each cell, for both targets
     if (parts.dense || parts.ground)
@@ -429,8 +432,8 @@ std::string answer_text(const Tokenizer& tok, const ModelConfig& cfg, std::vecto
 
 // A batch of one image, preprocessed.
 Tensor pixel_batch(const Image& img, const ModelConfig& cfg) {
-  auto p = preprocess(img, cfg.preprocess);
-  const auto in = cfg.preprocess.input_size(img.width, img.height);
+  PreprocessSpec::Size in;
+  auto p = preprocess(img, cfg.preprocess, &in);
   return torch::from_blob(p.data(), {1, 3, in.height, in.width}, torch::kFloat32).clone();
 }
 

@@ -810,9 +810,10 @@ PreprocessSpec::Size PreprocessSpec::input_size(int image_width, int image_heigh
   return {gw * patch, gh * patch};
 }
 
-std::vector<float> preprocess(const Image& rgb, const PreprocessSpec& spec) {
+std::vector<float> preprocess(const Image& rgb, const PreprocessSpec& spec, PreprocessSpec::Size* size) {
   check_image(rgb, "preprocess");
   const auto in = spec.input_size(rgb.width, rgb.height);
+  if (size) *size = in;
   const Image r = resize_pil_bicubic(rgb, in.width, in.height);
   const size_t plane = size_t(in.width) * in.height;
   std::vector<float> out(3 * plane);

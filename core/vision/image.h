@@ -52,9 +52,9 @@ struct PreprocessSpec {
   };
   Size input_size(int image_width, int image_height) const;
 };
-// [3, h, w] CHW float at spec.input_size(width, height): resize (PIL bicubic),
-// x = float(u8 * rescale), (x - mean) / std.
-std::vector<float> preprocess(const Image& rgb, const PreprocessSpec& spec);
+// [3, h, w] CHW float at spec.input_size(width, height) (written to *size when given):
+// resize (PIL bicubic), x = float(u8 * rescale), (x - mean) / std.
+std::vector<float> preprocess(const Image& rgb, const PreprocessSpec& spec, PreprocessSpec::Size* size = nullptr);
 
 enum class Colormap { Turbo, Jet, Viridis, Inferno };
 const char* colormap_name(Colormap c);
