@@ -134,6 +134,7 @@ json info_json(const core::ModelInfo& i) {
           {"decoder_layers", i.decoder_layers},
           {"hidden", i.hidden},
           {"fusion_layers", i.fusion_layers},
+          {"queries", i.queries},
           {"learned_gates", i.learned_gates},
           {"routing", i.routing},
           {"calibrated", i.calibrated},
@@ -278,6 +279,7 @@ int cmd_info(const Args& a) {
               << j["vision_layers"].get<int>() << " layers x " << j["vision_hidden"].get<int>() << "\n"
               << "text       " << j["text_layers"].get<int>() << " encoder + " << j["decoder_layers"].get<int>()
               << " decoder layers x " << j["hidden"].get<int>() << ", fusion layers " << j["fusion_layers"].dump()
+              << (j["queries"].get<int>() > 0 ? ", " + std::to_string(j["queries"].get<int>()) + " query tokens" : "")
               << "\n"
               << "gates      " << (j["learned_gates"].get<bool>() ? "learned" : "none (effective image share shown)")
               << ", routing " << (j["routing"].get<bool>() ? "dynamic" : "last layer") << "\n"

@@ -23,6 +23,8 @@ Usage:
                           [--hidden H] [--lr L] [--align-dim D] [--threads T]
                           [--image-size PX] [--patch PX] [--stem patch|conv] [--stem-tile-kernel 3|5|7|9] [--canvas-max PX]
                           [--aspect keep|square (input shaped like the image, or resized to a square)]
+                          [--queries N (learned query tokens appended to each question, 0 to 64)]
+                          [--curriculum loss|excess (types drawn by running loss, or by its excess over label smoothing's floor)]
                           [--vision-layers N] [--text-layers N (all of them fuse)] [--decoder-layers N]
                           [--dense W] [--dense-objects F] [--ground W] [--ground-relation F] [--ground-compare F] [--refer W] [--questions-per-image K]
                           [--checkpoint-every N] [--resume] [--dist-timeout SECONDS] [--ranks N]
@@ -96,6 +98,13 @@ int main(int argc, char** argv) {
           throw core::Error(core::ErrorCode::BadArgument, "--aspect must be keep or square");
         o.keep_aspect = a["--aspect"] == "keep";
       }
+      o.queries = static_cast<int>(num("--queries", o.queries));
+      if (a.count("--curriculum")) {
+        if (a["--curriculum"] != "loss" && a["--curriculum"] != "excess")
+          throw core::Error(core::ErrorCode::BadArgument, "--curriculum must be loss or excess");
+        o.curriculum_excess = a["--curriculum"] == "excess";
+      }
+      if (o.queries < 0 || o.queries > 64) throw core::Error(core::ErrorCode::BadArgument, "--queries must be 0 to 64");
       if (o.canvas_max < 64 || o.canvas_max > 1024)
         throw core::Error(core::ErrorCode::BadArgument, "--canvas-max must be 64 to 1024 pixels (the spec's canvas sizes)");
       o.vision_layers = static_cast<int>(num("--vision-layers", o.vision_layers));

@@ -14,6 +14,7 @@
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_torch.h"
 #include "core/model/model.h"
+#include "core/train/trainer.h"
 #include "core/torch_compat.h"
 #include "core/vision/image.h"
 #include "testutil.h"
@@ -528,6 +529,86 @@ class TstEngine : public QObject {
     }
     c.preprocess.patch = 8;
     VERIFY_THROWS_MSG(c.validate(), "keep_aspect");
+  }
+
+  // Learned query tokens follow the question through the encoder; the decoder reads
+  // them, and everything the engine shows about the question stays on its words.
+  void learned_queries() {
+    ModelConfig c = small_config(static_cast<int>(make_vocab(kWords).size()));
+    c.queries = 4;
+    const fs::path dir = fs::path(tmp.path().toStdString()) / "queries";
+    write_random_model(dir, c, make_vocab(kWords), 3);
+    auto loaded = load_config(dir);
+    QCOMPARE(loaded.queries, 4);
+    QCOMPARE(config_to_json(loaded)["fusion"]["queries"].get<int>(), 4);
+    QVERIFY(!config_to_json(load_config(model))["fusion"].contains("queries"));
+
+    Model m(loaded);
+    m->load_weights(SafeTensors::open(dir / "model.safetensors"));
+    m->eval();
+    torch::NoGradGuard ng;
+    auto image = m->vision_model->forward(torch::randn({1, 3, 64, 64}));
+    auto ids = torch::tensor(std::vector<int64_t>{2, 6, 7, 8, 9, 3}, torch::kLong).unsqueeze(0);
+    auto mask = torch::ones_like(ids);
+    auto f = m->text_encoder->forward(ids, mask, image);
+    QCOMPARE(f.size(1), ids.size(1) + 4);
+    QCOMPARE(m->text_encoder->forward(ids, mask, Tensor()).size(1), ids.size(1));  // text mode: no queries
+    QCOMPARE(m->text_encoder->memory_mask(mask).sizes().vec(), (std::vector<int64_t>{1, 10}));
+
+    // The same question padded by two tokens: with the memory mask the decoder reads the same.
+    auto dec_in = torch::tensor(std::vector<int64_t>{c.bos_id, 20, 21}, torch::kLong).unsqueeze(0);
+    auto logits = m->text_decoder->forward(dec_in, f, additive_mask(m->text_encoder->memory_mask(mask)), nullptr, 0);
+    auto padded = torch::cat({ids, torch::zeros({1, 2}, torch::kLong)}, 1);
+    auto pmask = torch::cat({mask, torch::zeros({1, 2}, torch::kLong)}, 1);
+    auto fp = m->text_encoder->forward(padded, pmask, image);
+    auto plogits = m->text_decoder->forward(dec_in, fp, additive_mask(m->text_encoder->memory_mask(pmask)), nullptr, 0);
+    const double scale = std::max(1.0, logits.abs().max().item<double>());
+    QVERIFY2((logits - plogits).abs().max().item<double>() / scale < 1e-5, "padding changed what the decoder reads");
+    // ... and the queries are read: other query tokens, other logits.
+    m->text_encoder->query_tokens.add_(torch::randn_like(m->text_encoder->query_tokens));
+    auto f2 = m->text_encoder->forward(ids, mask, image);
+    QVERIFY(!torch::allclose(f2.slice(1, 0, ids.size(1)), f.slice(1, 0, ids.size(1))));
+    QVERIFY(!torch::allclose(m->text_decoder->forward(dec_in, f2, {}, nullptr, 0), logits));
+
+    auto engine = Engine::load(dir, Options{Device::Cpu});
+    auto r = engine->ask(engine->encode(test_image(80, 60, 2)), "what color is the star?");
+    QVERIFY(!r.answers.empty());
+    const auto& in = r.inspection;
+    const auto T = static_cast<int64_t>(in.question_tokens.size());
+    QCOMPARE(in.cross_attention.shape[2], T);
+    QCOMPARE(in.gates.shape, (std::vector<int64_t>{2, T}));
+    QCOMPARE(in.self_attention.shape, (std::vector<int64_t>{2, T, T}));
+    for (auto method : {HeatmapMethod::AllLayers, HeatmapMethod::Rollout, HeatmapMethod::GradWeighted}) {
+      HeatmapRequest req;
+      req.method = method;
+      auto map = engine->heatmap(r, req);
+      QCOMPARE(map.shape, (std::vector<int64_t>{8, 8}));
+      double sum = 0;
+      for (float v : map.data) sum += v;
+      QVERIFY2(std::abs(sum - 1.0) < 1e-4, heatmap_method_name(method));
+    }
+
+    c.queries = 65;
+    VERIFY_THROWS_MSG(c.validate(), "queries");
+  }
+
+  // The curriculum's floor is libtorch's label-smoothed cross-entropy of a prediction
+  // equal to the smoothed target, and every other prediction scores more.
+  void label_smoothing_floor_is_the_least_loss() {
+    namespace F = torch::nn::functional;
+    const int64_t V = 70;
+    const double eps = 0.05, floor = core::train::label_smoothing_floor(V, eps);
+    QVERIFY(std::abs(floor - 0.405) < 1e-3);
+    QCOMPARE(core::train::label_smoothing_floor(V, 0.0), 0.0);
+    auto target = torch::full({1, V}, eps / V, torch::kFloat64);
+    target[0][3] += 1 - eps;
+    auto ce = [&](const torch::Tensor& logits) {
+      return F::cross_entropy(logits, torch::tensor({int64_t{3}}), F::CrossEntropyFuncOptions().label_smoothing(eps))
+          .item<double>();
+    };
+    QVERIFY(std::abs(ce(target.log()) - floor) < 1e-9);
+    torch::manual_seed(1);
+    for (int k = 0; k < 20; ++k) QVERIFY(ce(target.log() + 0.1 * torch::randn({1, V}, torch::kFloat64)) > floor);
   }
 
   void bad_questions() {

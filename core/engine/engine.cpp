@@ -378,6 +378,7 @@ struct Engine::Impl {
   Tensor memory_mask(const Encoding* enc) const {
     if (!enc || !cfg.decoder_masks_question) return {};
     auto m = torch::tensor(enc->mask, torch::kLong).unsqueeze(0).to(device);
+    if (cfg.queries > 0) m = model->text_encoder->memory_mask(m);
     return additive_mask(m).to(dtype);
   }
 
@@ -485,10 +486,12 @@ struct Engine::Impl {
     in.learned_gates = cfg.gates && !answer_rows;
     for (int i = 0; i < (answer_rows ? cfg.text.decoder_layers : cfg.text.layers); ++i)
       if (answer_rows || cfg.fusion_index(i) >= 0) in.fusion_layers.push_back(i);
+    // The question's rows only: a model's learned query tokens follow them in the record.
+    const int64_t T = static_cast<int64_t>(tokens.size());
     std::vector<Tensor> cross, gates, self;
-    for (const auto& t : rec.cross_attn) cross.push_back(t[0].to(torch::kFloat32));
-    for (const auto& t : rec.gates) gates.push_back(t[0].to(torch::kFloat32));
-    for (const auto& t : rec.self_attn) self.push_back(t[0].to(torch::kFloat32).mean(0));
+    for (const auto& t : rec.cross_attn) cross.push_back(t[0].slice(1, 0, T).to(torch::kFloat32));
+    for (const auto& t : rec.gates) gates.push_back(t[0].slice(0, 0, T).to(torch::kFloat32));
+    for (const auto& t : rec.self_attn) self.push_back(t[0].to(torch::kFloat32).mean(0).slice(0, 0, T).slice(1, 0, T));
     in.cross_attention = to_array(torch::stack(cross));
     in.gates = to_array(torch::stack(gates));
     in.self_attention = to_array(torch::stack(self));
@@ -777,6 +780,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   info.hidden = d.cfg.text.hidden;
   info.vision_hidden = d.cfg.vision.hidden;
   info.fusion_layers = d.cfg.fusion_layers;
+  info.queries = d.cfg.queries;
   info.learned_gates = d.cfg.gates;
   info.routing = d.cfg.routing;
   info.calibrated = d.calib.present;
@@ -1049,7 +1053,7 @@ Array Engine::heatmap(const Result& r, const HeatmapRequest& req, const CancelTo
       auto g = (m.grad() * m.detach()).clamp_min(0).sum(1)[0].to(torch::kFloat32).to(torch::kCPU);  // [T,N]
       rel = rel.defined() ? rel + g : g;
     }
-    return rel;
+    return rel.slice(0, 0, static_cast<int64_t>(in.question_tokens.size()));  // learned queries dropped
   });
   return d->reduce_to_grid(rel, in, req.token);
 }

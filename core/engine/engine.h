@@ -162,6 +162,7 @@ struct ModelInfo {
   bool keep_aspect = false;  // the grid is shaped like each image, about grid x grid patches
   int vision_layers = 0, text_layers = 0, decoder_layers = 0, hidden = 0, vision_hidden = 0;
   std::vector<int> fusion_layers;
+  int queries = 0;           // learned query tokens after the question (the decoder reads them too)
   bool learned_gates = false, routing = false, calibrated = false;
   int align_dim = 0;         // 0: no alignment heads (no search or zero-shot labels)
   float align_temperature = 0.f;

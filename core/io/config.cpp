@@ -234,6 +234,7 @@ ModelConfig parse_own(const json& j, const std::string& label) {
     c.gates = get<bool>(*f, "gates", true, label, "fusion.");
     c.routing = get<bool>(*f, "routing", true, label, "fusion.");
     c.routing_tau = get<double>(*f, "routing_tau", 1.0, label, "fusion.");
+    c.queries = get<int>(*f, "queries", 0, label, "fusion.");
   } else if (c.text.layers <= kMaxLayers) {
     for (int i = 0; i < c.text.layers; ++i) c.fusion_layers.push_back(i);
   }
@@ -305,6 +306,9 @@ void ModelConfig::validate() const {
   }
   if (!std::is_sorted(fusion_layers.begin(), fusion_layers.end())) bad(label, "fusion layers must be in increasing order");
   if (!(routing_tau > 0)) bad(label, "routing_tau must be positive");
+  if (queries < 0 || queries > 64) bad(label, "fusion.queries must be 0 to 64");
+  if (queries > 0 && task != "vqa") bad(label, "fusion.queries needs a VQA model (a question encoder)");
+  if (queries > 0 && !decoder_masks_question) bad(label, "fusion.queries needs a decoder that masks the question");
   if (align_dim < 0 || align_dim > 16384) bad(label, "align_dim out of range");
   for (auto [id, name] : {std::pair{pad_id, "pad"}, {cls_id, "cls"}, {sep_id, "sep"}, {bos_id, "bos"}, {eos_id, "eos"}}) {
     if (id < 0 || id >= text.vocab_size)
@@ -380,6 +384,7 @@ json config_to_json(const ModelConfig& c) {
                {"intermediate_size", c.text.intermediate}, {"max_position_embeddings", c.text.max_positions},
                {"layer_norm_eps", c.text.ln_eps}, {"norm", c.text.pre_norm ? "pre" : "post"}};
   j["fusion"] = {{"layers", c.fusion_layers}, {"gates", c.gates}, {"routing", c.routing}, {"routing_tau", c.routing_tau}};
+  if (c.queries > 0) j["fusion"]["queries"] = c.queries;
   j["align_dim"] = c.align_dim;
   j["tie_lm_head"] = c.tie_lm_head;
   j["preprocess"] = {{"size", c.preprocess.size}, {"mean", c.preprocess.mean}, {"std", c.preprocess.std},

@@ -57,6 +57,7 @@ struct ModelConfig {
   bool gates = true;                    // learned feedback gates on the cross-attention
   bool routing = true;                  // dynamic routing over the fusion layers
   double routing_tau = 1.0;
+  int queries = 0;                      // learned query tokens appended to each question (read by the decoder)
   int align_dim = 0;                    // 0: no alignment heads
   bool tie_lm_head = true;              // LM head weight = decoder word embeddings
   bool decoder_masks_question = true;   // BLIP: false (padded question states are attended)

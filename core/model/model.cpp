@@ -265,14 +265,28 @@ TextEncoderImpl::TextEncoderImpl(const ModelConfig& c) : cfg(c) {
   }
   if (c.text.pre_norm) final_norm = enc->register_module("final_layer_norm", layer_norm(c.text.hidden, c.text.ln_eps));
   if (c.routing) routing_u = group(*this, "routing")->register_parameter("u", torch::zeros({c.text.hidden}));
+  if (c.queries > 0) query_tokens = register_parameter("query_tokens", torch::zeros({c.queries, c.text.hidden}));
+}
+
+Tensor TextEncoderImpl::memory_mask(const Tensor& mask01) const {
+  if (cfg.queries <= 0) return mask01;
+  return torch::cat({mask01, torch::ones({mask01.size(0), cfg.queries}, mask01.options())}, 1);
 }
 
 Tensor TextEncoderImpl::forward(const Tensor& ids, const Tensor& mask, const Tensor& image, Record* rec,
                                 Tensor* last_hidden, std::vector<LayerCache>* image_kv) {
   auto x = embeddings(ids, 0);
+  const int64_t words = x.size(1);
+  Tensor full_mask = mask;
+  if (cfg.queries > 0 && image.defined()) {
+    // BLIP-2's query tokens (without position), normalised as the words' embeddings are.
+    auto q = embeddings->norm(query_tokens.to(x.dtype())).unsqueeze(0).expand({x.size(0), -1, -1});
+    x = torch::cat({x, q}, 1);
+    full_mask = memory_mask(mask);
+  }
   const bool keep = rec && rec->enabled && rec->hidden_states;
   if (keep) rec->hidden.push_back(x);
-  auto self_mask = additive_mask(mask).to(x.dtype());
+  auto self_mask = additive_mask(full_mask).to(x.dtype());
   std::vector<Tensor> fused;  // H_l of each fusion layer
   for (size_t i = 0; i < layers->size(); ++i) {
     auto layer = layers[i]->as<TextLayer>();
@@ -297,7 +311,8 @@ Tensor TextEncoderImpl::forward(const Tensor& ids, const Tensor& mask, const Ten
   auto m = mask.to(x.dtype()).unsqueeze(-1);  // [B,T,1]
   auto denom = m.sum(1).clamp_min(1.0);
   std::vector<Tensor> logits;
-  for (const auto& h : fused) logits.push_back(torch::matmul((h * m).sum(1) / denom, routing_u.to(x.dtype())));
+  for (const auto& h : fused)
+    logits.push_back(torch::matmul((h.slice(1, 0, words) * m).sum(1) / denom, routing_u.to(x.dtype())));
   auto beta = torch::softmax(torch::stack(logits, 1) / cfg.routing_tau, 1);  // [B,L]
   if (rec && rec->enabled) rec->routing = beta.to(torch::kFloat32);
   auto stacked = torch::stack(fused, 1);  // [B,L,T,D]
@@ -469,6 +484,8 @@ void ModelImpl::init_weights(uint64_t seed) {
       t.copy_(sincos_positions(t.size(1), t.size(2)).to(t.dtype()).unsqueeze(0));
     } else if (is_norm) {
       t.fill_(name.compare(name.size() - 6, 6, "weight") == 0 ? 1.0 : 0.0);
+    } else if (ends_with(name, "query_tokens")) {
+      t.normal_(0.0, 1.0, gen);
     } else if (name.find("routing.u") != std::string::npos) {
       t.zero_();
     } else if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {

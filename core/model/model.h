@@ -114,11 +114,16 @@ struct TextEncoderImpl : torch::nn::Module {
   // repeated `repeats` times (consecutive): for `forward`'s image_kv when several
   // questions read each image, so each image is projected once.
   std::vector<LayerCache> image_kv(const torch::Tensor& image, int64_t repeats);
+  // With learned queries (cfg.queries > 0) and an image, forward's output and its
+  // record have T + queries rows, the queries after the question's T tokens; this
+  // is the decoder's 0/1 memory mask for a question mask [B,T].
+  torch::Tensor memory_mask(const torch::Tensor& mask01) const;
   ModelConfig cfg;
   TextEmbeddings embeddings{nullptr};
   torch::nn::ModuleList layers{nullptr};
   torch::nn::LayerNorm final_norm{nullptr};  // pre-norm only
   torch::Tensor routing_u;                   // [D] (routing only)
+  torch::Tensor query_tokens;                // [queries, D] (queries only)
 };
 TORCH_MODULE(TextEncoder);
 

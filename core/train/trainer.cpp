@@ -34,7 +34,15 @@ namespace fs = std::filesystem;
 using torch::Tensor;
 using Clock = std::chrono::steady_clock;
 
+double label_smoothing_floor(int64_t vocab, double eps) {
+  // The entropy of the smoothed target: (1 - eps + eps/V) on the answer, eps/V elsewhere.
+  const double v = static_cast<double>(vocab), hit = 1 - eps + eps / v, miss = eps / v;
+  return -hit * std::log(hit) - (v - 1) * (miss > 0 ? miss * std::log(miss) : 0.0);
+}
+
 namespace {
+
+constexpr double kLabelSmoothing = 0.05;  // on every answer token
 
 // Training scenes vary in size (the preprocessing resizes), but stay small to render fast.
 shapes::GenOptions train_gen(int max_side) {
@@ -341,10 +349,11 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux = {}) 
   for (const auto& rows : groups) {
     const int64_t width = lengths.index_select(0, rows).max().item<int64_t>();
     auto in = b.dec_in.index_select(0, rows).slice(1, 0, width), tgt = b.dec_tgt.index_select(0, rows).slice(1, 0, width);
-    auto logits = m->text_decoder->forward(in, fused.index_select(0, rows), additive_mask(b.q_mask.index_select(0, rows)),
+    auto logits = m->text_decoder->forward(in, fused.index_select(0, rows),
+                                           additive_mask(m->text_encoder->memory_mask(b.q_mask.index_select(0, rows))),
                                            nullptr, 0);
     auto ce = F::cross_entropy(logits.reshape({-1, logits.size(-1)}), tgt.reshape({-1}),
-                               F::CrossEntropyFuncOptions().ignore_index(-100).label_smoothing(0.05).reduction(torch::kNone))
+                               F::CrossEntropyFuncOptions().ignore_index(-100).label_smoothing(kLabelSmoothing).reduction(torch::kNone))
                   .reshape(tgt.sizes());
     row_ce.index_copy_(0, rows, ce.sum(1).detach());
     ce_total = ce_total.defined() ? ce_total + ce.sum() : ce.sum();
@@ -358,7 +367,10 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux = {}) 
     // The engine's all-layers heatmap (mean over fusion layers, heads and the question's
     // words; the image's class token dropped, renormalised), against the referred cells.
     Tensor acc;
-    for (const auto& a : rec.cross_attn) acc = acc.defined() ? acc + a.mean(1) : a.mean(1);  // [B,T,N]
+    for (const auto& a : rec.cross_attn) {
+      auto words_only = a.slice(2, 0, b.q_ids.size(1)).mean(1);  // [B,T,N], learned queries dropped
+      acc = acc.defined() ? acc + words_only : words_only;
+    }
     auto words = (b.q_mask > 0) & (b.q_ids != aux.cls_id) & (b.q_ids != aux.sep_id);
     auto w = words.to(torch::kFloat32).unsqueeze(-1);
     auto map = ((acc * w).sum(1) / w.sum(1).clamp_min(1)).slice(1, 1);  // [B,N-1]
@@ -377,8 +389,8 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux = {}) 
     out.total = out.total + aux.dense_weight * d / (dp ? dp->world() : 1);
   }
   if (aux.refer && b.refer.defined()) {
-    // What the decoder reads (the fused question, mean over its tokens) must name the referred object.
-    auto w = b.q_mask.to(fused.dtype()).unsqueeze(-1);
+    // What the decoder reads (the fused question and queries, mean over them) must name the referred object.
+    auto w = m->text_encoder->memory_mask(b.q_mask).to(fused.dtype()).unsqueeze(-1);
     auto pooled = (fused * w).sum(1) / w.sum(1).clamp_min(1);
     auto r = grouped_cross_entropy((*aux.refer)->forward(pooled), b.refer);
     out.refer = r.item<double>();
@@ -729,6 +741,7 @@ void train(const TrainOptions& opt, const Log& log) {
   cfg.preprocess.size = opt.image_size;
   cfg.preprocess.patch = opt.patch;
   cfg.preprocess.keep_aspect = opt.keep_aspect;
+  cfg.queries = opt.queries;
   cfg.vision.layers = opt.vision_layers;
   cfg.vision.heads = opt.heads;
   cfg.vision.intermediate = 2 * opt.hidden;
@@ -792,6 +805,7 @@ void train(const TrainOptions& opt, const Log& log) {
   double ema = 0, first_loss = 0, answer_ema = 0, first_answer_loss = 0, dense_ema = 0, first_dense_loss = 0,
          ground_ema = 0, first_ground_loss = 0, refer_ema = 0, first_refer_loss = 0, spent_s = 0;  // spent_s: training seconds of earlier runs (resume)
   std::vector<double> type_loss(static_cast<size_t>(ntypes), 1.0);
+  const double smoothing_floor = label_smoothing_floor(cfg.text.vocab_size, kLabelSmoothing);
   if (opt.resume) {
     auto st = load_checkpoint(ckpt, m, heads, optim);
     step = st.at("step");
@@ -852,7 +866,12 @@ void train(const TrainOptions& opt, const Log& log) {
     shapes::Rng pick(shapes::mix_seed(opt.seed ^ 0x5EEDC0DEull, static_cast<uint64_t>(step)));
     const bool stage1 = progress < opt.stage1_fraction;
     const double alpha = stage1 ? 0 : 0.6 * std::min(1.0, (progress - opt.stage1_fraction) / 0.3);
-    const double total_loss = std::accumulate(type_loss.begin(), type_loss.end(), 0.0);
+    // Hardness of a type: its running loss, or (curriculum_excess) what it has above the
+    // loss that label smoothing leaves on a perfectly answered token.
+    std::vector<double> hardness = type_loss;
+    if (opt.curriculum_excess)
+      for (auto& h : hardness) h = std::max(h - smoothing_floor, 1e-3);
+    const double total_loss = std::accumulate(hardness.begin(), hardness.end(), 0.0);
     const int k = stage1 ? 1 : per_image;  // questions per image this step
     const int questions = images * k, local = local_images * k;
     for (int i = 0; i < questions; ++i) {
@@ -863,7 +882,7 @@ void train(const TrainOptions& opt, const Log& log) {
       double u = pick.uniform(), acc = 0;
       int t = ntypes - 1;
       for (int j = 0; j < ntypes; ++j) {
-        acc += (1 - alpha) / ntypes + alpha * type_loss[static_cast<size_t>(j)] / total_loss;
+        acc += (1 - alpha) / ntypes + alpha * hardness[static_cast<size_t>(j)] / total_loss;
         if (u < acc) {
           t = j;
           break;
@@ -976,6 +995,7 @@ void train(const TrainOptions& opt, const Log& log) {
     meta["ground_compare_share"] = opt.ground_compare_share;
     meta["questions_per_image"] = per_image;
     meta["canvas_max"] = opt.canvas_max;
+    meta["curriculum"] = opt.curriculum_excess ? "excess" : "loss";
     meta["image_size"] = opt.image_size;
     meta["ranks"] = world;
     meta["types"] = types;
@@ -1408,7 +1428,7 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
     const std::string& k = p.key();
     const bool vision = k.rfind("vision_model.", 0) == 0;
     const bool text = k.rfind("text_encoder.", 0) == 0 && k.find(".crossattention.") == std::string::npos &&
-                      k.find("routing") == std::string::npos;
+                      k.find("routing") == std::string::npos && k.find("query_tokens") == std::string::npos;
     if ((opt.freeze_vision && vision) || (opt.freeze_text && text)) p.value().set_requires_grad(false);
   }
   if (opt.freeze_text && !rep.new_tokens.empty()) {

@@ -31,6 +31,8 @@ struct TrainOptions {
   int calibration_samples = 600;
   int canvas_max = 192;           // training scenes' canvases: 64 px up to this longest side (the spec: 1024)
   bool keep_aspect = false;       // model input shaped like the image (PreprocessSpec::keep_aspect)
+  bool curriculum_excess = false; // types drawn by their loss above label smoothing's floor, not the loss itself
+  int queries = 0;                // learned query tokens the question encoder appends (ModelConfig::queries)
   int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
   double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
   double dense_weight = 0;        // per-patch colour/shape/size loss on the vision tokens (a training-only head)
@@ -48,6 +50,10 @@ struct TrainOptions {
   double dist_timeout_s = 120;    // data parallel: how long a rank waits for the others
   int ranks = 1;                  // data-parallel processes that autoglm-train starts on this machine
 };
+
+// The least cross-entropy a token can have under label smoothing eps over `vocab`
+// words (0.405 for 70 words and 0.05): what a perfectly answered type's running loss tends to.
+double label_smoothing_floor(int64_t vocab, double eps);
 
 bool data_parallel_available();  // whether this build has c10d/Gloo (WORLD_SIZE > 1, --ranks)
 
@@ -96,7 +102,7 @@ struct FinetuneOptions {
   std::filesystem::path data;   // JSON Lines: {"image": path (relative to the file's folder), "question", "answer"}
   std::filesystem::path out;    // the new model folder
   bool freeze_vision = false;   // keep the image encoder as it is
-  bool freeze_text = false;     // keep the question encoder but its fusion (cross-attention, gates, routing)
+  bool freeze_text = false;     // keep the question encoder but its fusion (cross-attention, gates, routing, queries)
   double lr = 1e-3;
   int epochs = 10;
   int batch = 16;               // global batch (split over ranks)
