@@ -724,6 +724,13 @@ TrainOptions preset(const std::string& name) {
   // object as well (--ground-compare 0.4): 0.905, comparisons 0.89 -> 0.92 but captions
   // 0.68 and counting 0.92; left out.
   o.ground_relation_share = 0.4;
+  // Tried on a day this machine ran about 20% slower than for the shipped run (seed 7,
+  // 45 minutes each, against its 0.932 from 27,293 steps), and left out: 8 learned query
+  // tokens after the question (--queries 8; 21,006 steps, 2% fewer a minute than without):
+  // 0.918, captions 0.78 but 0.726 on the analysis set (0.741), relations 0.73, counting
+  // 0.93, ask p50 5.8 ms against 4.1; and drawing types by their loss above label
+  // smoothing's floor (--curriculum excess; 22,593 steps): 0.926, relations 0.867 (the
+  // best yet) but captions 0.71 (0.68 on the analysis set).
   return o;
 }
 
