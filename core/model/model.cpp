@@ -315,7 +315,7 @@ Tensor TextEncoderImpl::forward(const Tensor& ids, const Tensor& mask, const Ten
     logits.push_back(torch::matmul((h.slice(1, 0, words) * m).sum(1) / denom, routing_u.to(x.dtype())));
   auto beta = torch::softmax(torch::stack(logits, 1) / cfg.routing_tau, 1);  // [B,L]
   if (rec && rec->enabled) rec->routing = beta.to(torch::kFloat32);
-  auto stacked = torch::stack(fused, 1);  // [B,L,T,D]
+  auto stacked = torch::stack(fused, 1);  // [B,L,T(+queries),D]
   return (stacked * beta.unsqueeze(-1).unsqueeze(-1)).sum(1);
 }
 
