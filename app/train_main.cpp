@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/local_ranks.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/train/shapes.h"
 #include "core/train/trainer.h"
@@ -24,7 +25,9 @@ Usage:
                           [--image-size PX] [--patch PX] [--stem patch|conv] [--stem-tile-kernel 3|5|7|9] [--canvas-max PX]
                           [--aspect keep|square (input shaped like the image, or resized to a square)]
                           [--queries N (learned query tokens appended to each question, 0 to 64)]
-                          [--curriculum loss|excess (types drawn by running loss, or by its excess over label smoothing's floor)]
+                          [--curriculum loss|excess|error (types drawn by running loss, its excess over label smoothing's floor,
+                                                          or the running share of answers with a wrong token)]
+                          [--curriculum-alpha A (0..1, the curriculum's share of the draws; default 0.6)]
                           [--vision-layers N] [--text-layers N (all of them fuse)] [--decoder-layers N]
                           [--dense W] [--dense-objects F] [--ground W] [--ground-relation F] [--ground-compare F] [--refer W] [--questions-per-image K]
                           [--checkpoint-every N] [--resume] [--dist-timeout SECONDS] [--ranks N]
@@ -40,7 +43,7 @@ Usage:
                           (colour questions where half the objects asked about wear a new colour)
   autoglm-train eval-set  --model DIR --data FILE.jsonl   (exact-match accuracy on a finetune-format set)
   autoglm-train calibrate --model DIR [--seed S] [--count N]
-  autoglm-train eval      --model DIR [--seed S] [--count N] [--zero-shot N]
+  autoglm-train eval      --model DIR [--seed S] [--count N] [--zero-shot N] [--beams K (default 3, as ask; 1: greedy)]
                           (with alignment heads also retrieval recall and zero-shot accuracy)
 )";
 
@@ -100,10 +103,13 @@ int main(int argc, char** argv) {
       }
       o.queries = static_cast<int>(num("--queries", o.queries));
       if (a.count("--curriculum")) {
-        if (a["--curriculum"] != "loss" && a["--curriculum"] != "excess")
-          throw core::Error(core::ErrorCode::BadArgument, "--curriculum must be loss or excess");
-        o.curriculum_excess = a["--curriculum"] == "excess";
+        if (a["--curriculum"] != "loss" && a["--curriculum"] != "excess" && a["--curriculum"] != "error")
+          throw core::Error(core::ErrorCode::BadArgument, "--curriculum must be loss, excess or error");
+        o.curriculum = a["--curriculum"];
       }
+      o.curriculum_alpha = num("--curriculum-alpha", o.curriculum_alpha);
+      if (!(o.curriculum_alpha >= 0 && o.curriculum_alpha <= 1))
+        throw core::Error(core::ErrorCode::BadArgument, "--curriculum-alpha must be 0 to 1");
       if (o.queries < 0 || o.queries > 64) throw core::Error(core::ErrorCode::BadArgument, "--queries must be 0 to 64");
       if (o.canvas_max < 64 || o.canvas_max > 1024)
         throw core::Error(core::ErrorCode::BadArgument, "--canvas-max must be 64 to 1024 pixels (the spec's canvas sizes)");
@@ -173,7 +179,11 @@ int main(int argc, char** argv) {
     } else if (cmd == "calibrate") {
       core::train::calibrate(a["--model"], seed + 1000003, static_cast<int>(num("--count", 600)), log);
     } else if (cmd == "eval") {
-      auto r = core::train::evaluate(a["--model"], seed + 2000003, static_cast<int>(num("--count", 500)), nullptr);
+      const double beams = num("--beams", core::AskOptions{}.beams);  // as `autoglm ask` and the app decode
+      if (beams < 1 || beams > 16 || beams != static_cast<int>(beams))
+        throw core::Error(core::ErrorCode::BadArgument, "--beams must be a whole number from 1 to 16");
+      auto r = core::train::evaluate(a["--model"], seed + 2000003, static_cast<int>(num("--count", 500)), nullptr,
+                                     static_cast<int>(beams));
       auto j = nlohmann::json::parse(r.to_json());
       if (core::train::has_alignment(a["--model"]))
         j["retrieval"] = nlohmann::json::parse(

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -172,9 +173,17 @@ class TstTraining : public QObject {
     auto o = tiny(out);
     o.keep_aspect = true;
     o.steps = 300;
+    o.curriculum = "error";  // types drawn by their running share of wrong answers
     core::train::train(o, nullptr);
     QVERIFY(read_json(out / "config.json")["preprocess"]["keep_aspect"].get<bool>());
     const auto meta = read_json(out / "training.json");
+    QCOMPARE(meta["curriculum"].get<std::string>(), std::string("error"));
+    // each type's running error is a rate; some types are learned (from 1 at the start), a tiny model still errs
+    const auto errors = meta["type_error"].get<std::vector<double>>();
+    QCOMPARE(errors.size(), core::shapes::question_types().size());
+    for (double e : errors) QVERIFY2(e >= 0 && e <= 1, qPrintable(QString::number(e)));
+    QVERIFY2(*std::min_element(errors.begin(), errors.end()) < 0.9, qPrintable(QString::number(errors.front())));
+    QVERIFY(*std::max_element(errors.begin(), errors.end()) > 0.05);
     const double first = meta["first_answer_loss"], last = meta["answer_loss"];
     qInfo("answer loss %.3f -> %.3f", first, last);
     QVERIFY2(last < 0.8 * first, qPrintable(QString("answer loss %1 -> %2").arg(first).arg(last)));
@@ -224,7 +233,8 @@ class TstTraining : public QObject {
 
   void shipped_model_answers() {
     QVERIFY(fs::exists(shipped_model() / "model.safetensors"));
-    auto r = core::train::evaluate(shipped_model(), 424242, 300, nullptr);
+    auto r = core::train::evaluate(shipped_model(), 424242, 300, nullptr, core::AskOptions{}.beams);  // as ask decodes
+    QCOMPARE(r.beams, core::AskOptions{}.beams);
     qInfo("shipped model on 300 fresh questions: accuracy %.3f, pointing %.3f (all layers) %.3f (grad-weighted)",
           r.accuracy, r.pointing_all_layers, r.pointing_grad);
     QVERIFY2(r.accuracy >= SHIPPED_MIN_ACCURACY, qPrintable(QString::number(r.accuracy)));

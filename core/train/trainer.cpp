@@ -267,6 +267,7 @@ Tensor match_matrix(const Tensor& keys) {
 struct Losses {
   Tensor total;       // this rank's share: its summed answer loss / all ranks' tokens, plus the contrastive loss
   Tensor per_sample;  // answer loss of each local sample (for the curriculum)
+  Tensor per_sample_wrong;  // 1 where a local sample's answer has a token whose argmax is not the target's
   double lm_part = 0, itc = 0, dense = 0, ground = 0, refer = 0;
   int ground_n = 0;  // samples of this rank with a referred object
 };
@@ -345,7 +346,7 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux = {}) 
     else
       groups = {torch::nonzero(~is_long).squeeze(1), torch::nonzero(is_long).squeeze(1)};
   }
-  Tensor ce_total, row_ce = torch::zeros({lengths.size(0)});
+  Tensor ce_total, row_ce = torch::zeros({lengths.size(0)}), row_wrong = torch::zeros({lengths.size(0)});
   for (const auto& rows : groups) {
     const int64_t width = lengths.index_select(0, rows).max().item<int64_t>();
     auto in = b.dec_in.index_select(0, rows).slice(1, 0, width), tgt = b.dec_tgt.index_select(0, rows).slice(1, 0, width);
@@ -356,9 +357,11 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux = {}) 
                                F::CrossEntropyFuncOptions().ignore_index(-100).label_smoothing(kLabelSmoothing).reduction(torch::kNone))
                   .reshape(tgt.sizes());
     row_ce.index_copy_(0, rows, ce.sum(1).detach());
+    row_wrong.index_copy_(0, rows, ((logits.detach().argmax(-1) != tgt) & (tgt != -100)).any(1).to(torch::kFloat32));
     ce_total = ce_total.defined() ? ce_total + ce.sum() : ce.sum();
   }
   out.per_sample = row_ce / tokens;
+  out.per_sample_wrong = row_wrong;
   std::vector<Tensor> total_tokens{tokens.sum().reshape({1})};
   if (dp) dp->sum(total_tokens);
   out.total = ce_total / total_tokens[0].squeeze();
@@ -609,6 +612,7 @@ bool answer_correct(const shapes::Sample& s, const std::string& answer) {
 
 std::string EvalReport::to_json() const {
   nlohmann::json j = {{"count", count},
+                      {"beams", beams},
                       {"accuracy", accuracy},
                       {"per_type", per_type},
                       {"per_type_count", per_type_count},
@@ -811,7 +815,7 @@ void train(const TrainOptions& opt, const Log& log) {
   int64_t step = 0, seen = 0, seen_images = 0;  // questions and images trained on
   double ema = 0, first_loss = 0, answer_ema = 0, first_answer_loss = 0, dense_ema = 0, first_dense_loss = 0,
          ground_ema = 0, first_ground_loss = 0, refer_ema = 0, first_refer_loss = 0, spent_s = 0;  // spent_s: training seconds of earlier runs (resume)
-  std::vector<double> type_loss(static_cast<size_t>(ntypes), 1.0);
+  std::vector<double> type_loss(static_cast<size_t>(ntypes), 1.0), type_error(static_cast<size_t>(ntypes), 1.0);
   const double smoothing_floor = label_smoothing_floor(cfg.text.vocab_size, kLabelSmoothing);
   if (opt.resume) {
     auto st = load_checkpoint(ckpt, m, heads, optim);
@@ -831,6 +835,8 @@ void train(const TrainOptions& opt, const Log& log) {
     first_ground_loss = st.value("first_grounding_loss", 0.0);
     type_loss = st.at("type_loss").get<std::vector<double>>();
     if (static_cast<int>(type_loss.size()) != ntypes) throw Error(ErrorCode::BadConfig, "checkpoint: type_loss has the wrong length");
+    if (st.contains("type_error")) type_error = st.at("type_error").get<std::vector<double>>();
+    if (static_cast<int>(type_error.size()) != ntypes) throw Error(ErrorCode::BadConfig, "checkpoint: type_error has the wrong length");
     if (log && lead) log("resumed at step " + std::to_string(step));
   }
   if (dp) {  // same start everywhere, whatever each rank's seed or checkpoint copy
@@ -850,7 +856,7 @@ void train(const TrainOptions& opt, const Log& log) {
   auto state = [&] {
     return nlohmann::json{{"step", step}, {"samples", seen}, {"images", seen_images}, {"loss", ema}, {"first_loss", first_loss},
                           {"answer_loss", answer_ema}, {"first_answer_loss", first_answer_loss}, {"seconds", elapsed()},
-                          {"type_loss", type_loss}, {"seed", opt.seed}, {"patch_loss", dense_ema},
+                          {"type_loss", type_loss}, {"type_error", type_error}, {"seed", opt.seed}, {"patch_loss", dense_ema},
                           {"first_patch_loss", first_dense_loss}, {"grounding_loss", ground_ema},
                           {"refer_loss", refer_ema}, {"first_refer_loss", first_refer_loss},
                           {"first_grounding_loss", first_ground_loss}};
@@ -872,12 +878,14 @@ void train(const TrainOptions& opt, const Log& log) {
     std::vector<std::string> batch_types;
     shapes::Rng pick(shapes::mix_seed(opt.seed ^ 0x5EEDC0DEull, static_cast<uint64_t>(step)));
     const bool stage1 = progress < opt.stage1_fraction;
-    const double alpha = stage1 ? 0 : 0.6 * std::min(1.0, (progress - opt.stage1_fraction) / 0.3);
-    // Hardness of a type: its running loss, or (curriculum_excess) what it has above the
-    // loss that label smoothing leaves on a perfectly answered token.
-    std::vector<double> hardness = type_loss;
-    if (opt.curriculum_excess)
+    const double alpha = stage1 ? 0 : opt.curriculum_alpha * std::min(1.0, (progress - opt.stage1_fraction) / 0.3);
+    // Hardness of a type: its running loss, what it has above the loss that label
+    // smoothing leaves on a perfectly answered token, or its running error rate.
+    std::vector<double> hardness = opt.curriculum == "error" ? type_error : type_loss;
+    if (opt.curriculum == "excess")
       for (auto& h : hardness) h = std::max(h - smoothing_floor, 1e-3);
+    if (opt.curriculum == "error")
+      for (auto& h : hardness) h = std::max(h, 1e-3);
     const double total_loss = std::accumulate(hardness.begin(), hardness.end(), 0.0);
     const int k = stage1 ? 1 : per_image;  // questions per image this step
     const int questions = images * k, local = local_images * k;
@@ -920,14 +928,16 @@ void train(const TrainOptions& opt, const Log& log) {
     }
     optim.clip_grad_norm(1.0);
     optim.step(lr);
-    // Figures of the global batch: answer loss, and per type the loss sum and count.
-    auto stats = torch::zeros({1 + 2 * ntypes}, torch::kFloat64);
+    // Figures of the global batch: answer loss, and per type the loss sum, count and wrong answers.
+    auto stats = torch::zeros({1 + 3 * ntypes}, torch::kFloat64);
     stats[0] = loss.lm_part;
     auto per = loss.per_sample.accessor<float, 1>();
+    auto wrong = loss.per_sample_wrong.accessor<float, 1>();
     for (int i = 0; i < local; ++i) {
       const int t = b.type[static_cast<size_t>(i)];
       stats[1 + t] += per[i];
       stats[1 + ntypes + t] += 1;
+      stats[1 + 2 * ntypes + t] += wrong[i];
     }
     if (dp) {
       std::vector<Tensor> v{stats};
@@ -952,6 +962,8 @@ void train(const TrainOptions& opt, const Log& log) {
       if (n == 0) continue;
       const double keep = std::pow(0.99, n);
       type_loss[static_cast<size_t>(t)] = keep * type_loss[static_cast<size_t>(t)] + (1 - keep) * stats[1 + t].item<double>() / n;
+      type_error[static_cast<size_t>(t)] =
+          keep * type_error[static_cast<size_t>(t)] + (1 - keep) * stats[1 + 2 * ntypes + t].item<double>() / n;
     }
     if (lead && opt.checkpoint_every > 0 && step > 0 && step % opt.checkpoint_every == 0)
       save_checkpoint(ckpt, m, heads, optim, cfg, tok, state());
@@ -1002,7 +1014,8 @@ void train(const TrainOptions& opt, const Log& log) {
     meta["ground_compare_share"] = opt.ground_compare_share;
     meta["questions_per_image"] = per_image;
     meta["canvas_max"] = opt.canvas_max;
-    meta["curriculum"] = opt.curriculum_excess ? "excess" : "loss";
+    meta["curriculum"] = opt.curriculum;
+    meta["curriculum_alpha"] = opt.curriculum_alpha;
     meta["image_size"] = opt.image_size;
     meta["ranks"] = world;
     meta["types"] = types;
@@ -1112,9 +1125,10 @@ void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) 
   fit_calibration(model, items, log);
 }
 
-EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& log) {
+EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& log, int beams) {
   auto engine = Engine::load(model, Options{Device::Cpu});
   EvalReport rep;
+  rep.beams = beams;
   std::vector<double> conf, heur, lat;
   std::vector<int> correct;
   std::map<std::string, int> right;
@@ -1125,7 +1139,7 @@ EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& 
     auto img = image_from_mat(s.scene.rgb);
     auto t0 = Clock::now();
     AskOptions o;
-    o.beams = 1;
+    o.beams = beams;
     o.max_new_tokens = 30;
     auto r = engine->ask(engine->encode(img), s.question, o);
     lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());

@@ -31,7 +31,11 @@ struct TrainOptions {
   int calibration_samples = 600;
   int canvas_max = 192;           // training scenes' canvases: 64 px up to this longest side (the spec: 1024)
   bool keep_aspect = false;       // model input shaped like the image (PreprocessSpec::keep_aspect)
-  bool curriculum_excess = false; // types drawn by their loss above label smoothing's floor, not the loss itself
+  // How stage 2 weighs a type: "loss" (its running answer loss), "excess" (that loss above
+  // label smoothing's floor) or "error" (its running share of answers with a wrong token
+  // under teacher forcing: a caption is wrong when any of its words is).
+  std::string curriculum = "loss";
+  double curriculum_alpha = 0.6;  // the curriculum's share of stage 2's draws at full strength (the rest uniform)
   int queries = 0;                // learned query tokens the question encoder appends (ModelConfig::queries)
   int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
   double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
@@ -62,6 +66,7 @@ TrainOptions preset(const std::string& name);
 
 struct EvalReport {
   int count = 0;
+  int beams = 1;
   double accuracy = 0;
   std::map<std::string, double> per_type;
   std::map<std::string, int> per_type_count;
@@ -89,8 +94,9 @@ using Log = std::function<void(const std::string&)>;
 // calibration.json (temperature fitted on held-out samples) to opt.out.
 void train(const TrainOptions& opt, const Log& log);
 
-// Evaluates a model folder with the Engine on `count` fresh samples.
-EvalReport evaluate(const std::filesystem::path& model, uint64_t seed, int count, const Log& log);
+// Evaluates a model folder with the Engine on `count` fresh samples, decoding with
+// `beams` (1: greedy).
+EvalReport evaluate(const std::filesystem::path& model, uint64_t seed, int count, const Log& log, int beams = 1);
 
 bool has_alignment(const std::filesystem::path& model);  // config's align_dim > 0
 // Throws BadArgument when the model has no alignment heads.
