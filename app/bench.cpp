@@ -176,13 +176,15 @@ int cmd_bench(const Args& a) {
             {"question_tokens", qtokens},
             {"decode_steps", steps},
             {"floors", floors},
-            {"ours_over_reference", reference}};
+            {"ours_over_reference", reference},
+            {"blas", core::blas_description()}};
   if (a.has("--json")) {
     std::cout << j.dump() << "\n";
   } else {
     std::printf("model %s (%s, %lld parameters) on %s, %d threads, %d runs\n", info.name.c_str(), info.family.c_str(),
                 static_cast<long long>(info.parameters), info.device.c_str(), info.threads, runs);
     std::printf("  load            %8.1f ms\n", info.load_ms);
+    if (const auto blas = core::blas_description(); !blas.empty()) std::printf("  BLAS            %s\n", blas.c_str());
     auto row = [](const char* name, const Stat& s) {
       std::printf("  %-15s %8.2f ms median  %8.2f ms p95\n", name, s.median(), s.p95());
     };

@@ -145,6 +145,7 @@ json info_json(const core::ModelInfo& i) {
           {"vocab_size", i.vocab_size},
           {"threads", i.threads},
           {"libtorch", i.torch_version},
+          {"blas", core::blas_description()},
           {"load_ms", round4(i.load_ms)}};
 }
 
@@ -394,6 +395,7 @@ core::Options engine_options(const Args& a) {
 }  // namespace cli
 
 int main(int argc, char** argv) {
+  core::select_blas_kernels(argv);
   Args a;
   try {
     a = parse_args(argc, argv);

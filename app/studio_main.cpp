@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "core/engine/engine.h"
 #include "core/engine/paths.h"
 #include "ui/inferencecontroller.h"
 #include "ui/language.h"
@@ -37,6 +38,7 @@ bool parseDevice(const QString& s, core::Device* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  core::select_blas_kernels(argv);
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName(QStringLiteral("OpenAutoGLM"));
   QCoreApplication::setApplicationName(QStringLiteral("Studio"));

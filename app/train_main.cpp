@@ -50,6 +50,7 @@ Usage:
 }  // namespace
 
 int main(int argc, char** argv) {
+  core::select_blas_kernels(argv);
   if (argc < 2) {
     std::cerr << kHelp;
     return 2;

@@ -17,8 +17,9 @@ struct Run {
   QString out, err;
 };
 
-Run run(const QStringList& args) {
+Run run(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
   QProcess p;
+  p.setProcessEnvironment(env);
   p.setProgram(AUTOGLM_CLI);
   p.setArguments(args);
   p.start();
@@ -118,6 +119,30 @@ class TstCli : public QObject {
     auto broken = run({"info", "--model", tmp.path()});
     QCOMPARE(broken.code, 1);
     QVERIFY(broken.err.contains("config.json"));
+  }
+
+  // OpenBLAS 0.3.21 takes AVX-512 Zen CPUs for AVX2 ones; the program then restarts itself
+  // on the AVX-512 kernels, and leaves a user's own OPENBLAS_CORETYPE alone.
+  void blas_kernels_fit_the_cpu() {
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.remove("OPENBLAS_CORETYPE");
+    const auto own = run({"info", "--model", model, "--json"}, env);
+    QCOMPARE(own.code, 0);
+    const auto blas = QString::fromStdString(json::parse(own.out.toStdString())["blas"].get<std::string>());
+    qInfo("BLAS: %s", qPrintable(blas));
+    if (!blas.startsWith("OpenBLAS")) QSKIP("not linked against OpenBLAS");
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl"))
+      QVERIFY2(!blas.contains(" Haswell ") && !blas.contains(" Zen "), qPrintable(blas));
+#endif
+    env.insert("OPENBLAS_CORETYPE", "Haswell");
+    const auto chosen = run({"info", "--model", model, "--json"}, env);
+    QCOMPARE(chosen.code, 0);
+    QVERIFY(QString::fromStdString(json::parse(chosen.out.toStdString())["blas"].get<std::string>()).contains(" Haswell "));
+    // the restart keeps the arguments: a usage error is still one
+    QCOMPARE(run({"ask", "--beams", "x", "--image", image, "--question", "q"}, QProcessEnvironment::systemEnvironment()).code, 2);
   }
 
   void search_and_label_json() {

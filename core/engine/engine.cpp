@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <fstream>
 #include <list>
@@ -24,6 +25,7 @@
 
 #ifndef _WIN32
 #include <dlfcn.h>
+#include <unistd.h>
 #endif
 
 namespace core {
@@ -63,6 +65,33 @@ void configure_compute_threads(int threads) {
     at::set_num_threads(n);
   });
   if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
+}
+
+void select_blas_kernels(char** argv) {
+#if defined(__linux__) && defined(__x86_64__)
+  if (std::getenv("OPENBLAS_CORETYPE") || !argv || !argv[0]) return;
+  using NameFn = char* (*)();
+  auto corename = reinterpret_cast<NameFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (!corename) return;
+  const std::string chosen = corename() ? corename() : "";
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  if (!avx512 || (chosen != "Haswell" && chosen != "Zen")) return;
+  ::setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: go on with the kernels loaded
+#else
+  (void)argv;
+#endif
+}
+
+std::string blas_description() {
+#ifndef _WIN32
+  using ConfigFn = char* (*)();
+  if (auto config = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
+    if (const char* c = config()) return c;
+#endif
+  return {};
 }
 
 namespace {

@@ -184,6 +184,17 @@ using Progress = std::function<void(float fraction, const std::string& stage)>;
 // spinning in the kernel). Engine::load calls it; the trainer too.
 void configure_compute_threads(int threads);
 
+// OpenBLAS 0.3.21 (Debian 12) picks its kernels by CPU model and takes AMD's Zen 4
+// and Zen 5 for AVX2 parts: it runs them on its Haswell kernels, where its AVX-512
+// (SkylakeX) ones ran the default model's products 1.4-1.7x and the trainer 1.4x
+// faster on a Zen 5. It reads OPENBLAS_CORETYPE once, as it loads, so on such a CPU
+// this sets it and starts the program again (argv as main got it). No-op when
+// OPENBLAS_CORETYPE is already set, with another BLAS, or off Linux x86-64.
+void select_blas_kernels(char** argv);
+
+// "OpenBLAS 0.3.21 ... SkylakeX" (its build and the kernels it chose), "" for other BLAS.
+std::string blas_description();
+
 class Engine {
  public:
   static std::unique_ptr<Engine> load(const std::filesystem::path& model_dir, const Options& = {},
