@@ -163,6 +163,14 @@ class TstTraining : public QObject {
     } catch (const core::Error& e) {
       QVERIFY(std::string(e.what()).find("no checkpoint") != std::string::npos);
     }
+    o.resume = false;
+    o.curriculum = "hardest";
+    try {
+      core::train::train(o, nullptr);
+      QFAIL("an unknown curriculum");
+    } catch (const core::Error& e) {
+      QVERIFY(std::string(e.what()).find("unknown curriculum 'hardest'") != std::string::npos);
+    }
   }
 
   // A model whose input keeps the image's aspect ratio: training keeps each batch to

@@ -743,6 +743,10 @@ TrainOptions preset(const std::string& name) {
 
 void train(const TrainOptions& opt, const Log& log) {
   if (opt.out.empty()) throw Error(ErrorCode::BadArgument, "train needs an output folder");
+  if (opt.curriculum != "loss" && opt.curriculum != "excess" && opt.curriculum != "error")
+    throw Error(ErrorCode::BadArgument, "unknown curriculum '" + opt.curriculum + "' (known: loss, excess, error)");
+  if (!(opt.curriculum_alpha >= 0 && opt.curriculum_alpha <= 1))
+    throw Error(ErrorCode::BadArgument, "the curriculum's share must be 0 to 1");
   configure_compute_threads(opt.threads);
   torch::manual_seed(static_cast<uint64_t>(opt.seed));
   auto vocab = make_vocab(shapes::vocabulary());
