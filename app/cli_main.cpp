@@ -396,6 +396,7 @@ core::Options engine_options(const Args& a) {
 
 int main(int argc, char** argv) {
   core::select_blas_kernels(argv);
+  core::configure_allocator();
   Args a;
   try {
     a = parse_args(argc, argv);

@@ -39,6 +39,7 @@ bool parseDevice(const QString& s, core::Device* out) {
 
 int main(int argc, char** argv) {
   core::select_blas_kernels(argv);
+  core::configure_allocator();
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName(QStringLiteral("OpenAutoGLM"));
   QCoreApplication::setApplicationName(QStringLiteral("Studio"));

@@ -51,6 +51,7 @@ Usage:
 
 int main(int argc, char** argv) {
   core::select_blas_kernels(argv);
+  core::configure_allocator();
   if (argc < 2) {
     std::cerr << kHelp;
     return 2;
