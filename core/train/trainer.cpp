@@ -892,10 +892,8 @@ void train(const TrainOptions& opt, const Log& log) {
     // Hardness of a type: its running loss, what it has above the loss that label
     // smoothing leaves on a perfectly answered token, or its running error rate.
     std::vector<double> hardness = opt.curriculum == "error" ? type_error : type_loss;
-    if (opt.curriculum == "excess")
-      for (auto& h : hardness) h = std::max(h - smoothing_floor, 1e-3);
-    if (opt.curriculum == "error")
-      for (auto& h : hardness) h = std::max(h, 1e-3);
+    if (opt.curriculum != "loss")
+      for (auto& h : hardness) h = std::max(h - (opt.curriculum == "excess" ? smoothing_floor : 0.0), 1e-3);
     const double total_loss = std::accumulate(hardness.begin(), hardness.end(), 0.0);
     const int k = stage1 ? 1 : per_image;  // questions per image this step
     const int questions = images * k, local = local_images * k;
