@@ -26,7 +26,7 @@ Usage:
                           [--aspect keep|square (input shaped like the image, or resized to a square)]
                           [--queries N (learned query tokens appended to each question, 0 to 64)]
                           [--curriculum loss|excess|error (types drawn by running loss, its excess over label smoothing's floor,
-                                                          or the running share of answers with a wrong token)]
+                                                          or the running share of answers with a wrong token; the preset: error)]
                           [--curriculum-alpha A (0..1, the curriculum's share of the draws; default 0.6)]
                           [--vision-layers N] [--text-layers N (all of them fuse)] [--decoder-layers N]
                           [--dense W] [--dense-objects F] [--ground W] [--ground-relation F] [--ground-compare F] [--refer W] [--questions-per-image K]
