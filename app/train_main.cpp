@@ -45,6 +45,9 @@ Usage:
   autoglm-train calibrate --model DIR [--seed S] [--count N]
   autoglm-train eval      --model DIR [--seed S] [--count N] [--zero-shot N] [--beams K (default 3, as ask; 1: greedy)]
                           (with alignment heads also retrieval recall and zero-shot accuracy)
+  autoglm-train eval      --model DIR --set DIR [--count N (the first N; default all)] [--beams K]
+                          (a set on disk: a folder from `generate`, or any requests.jsonl with "image", "question",
+                           "answer", "type", and for the pointing game "referred" with "masks" or the objects' "bbox")
 )";
 
 }  // namespace
@@ -184,6 +187,17 @@ int main(int argc, char** argv) {
       const double beams = num("--beams", core::AskOptions{}.beams);  // as `autoglm ask` and the app decode
       if (beams < 1 || beams > 16 || beams != static_cast<int>(beams))
         throw core::Error(core::ErrorCode::BadArgument, "--beams must be a whole number from 1 to 16");
+      if (!a.count("--model")) throw core::Error(core::ErrorCode::BadArgument, "eval needs --model DIR");
+      if (a.count("--set")) {  // a set on disk: its questions, no retrieval (that renders its own scenes)
+        const double limit = num("--count", 0);
+        if (limit < 0 || limit != static_cast<int>(limit))
+          throw core::Error(core::ErrorCode::BadArgument, "--count must be a whole number (0: the whole set)");
+        auto r = core::train::evaluate_set(a["--set"], a["--model"], static_cast<int>(limit), nullptr, static_cast<int>(beams));
+        auto j = nlohmann::json::parse(r.to_json());
+        j["set"] = a["--set"];
+        std::cout << j.dump(2) << "\n";
+        return 0;
+      }
       auto r = core::train::evaluate(a["--model"], seed + 2000003, static_cast<int>(num("--count", 500)), nullptr,
                                      static_cast<int>(beams));
       auto j = nlohmann::json::parse(r.to_json());

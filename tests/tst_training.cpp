@@ -250,6 +250,79 @@ class TstTraining : public QObject {
              qPrintable(QString::number(r.pointing_all_layers)));
   }
 
+  // `autoglm-train eval --set`: a set written by `generate` scores exactly as the same
+  // questions rendered in memory (PNG keeps every pixel), a set without masks is scored
+  // on the referred object's box, and a bad line is named before any question is asked.
+  void set_on_disk_scores_as_in_memory() {
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const fs::path dir = tmp.path().toStdString();
+    const uint64_t seed = 515151;
+    const int n = 80;
+    core::shapes::write_dataset(dir, seed, n);
+    const auto mem = core::train::evaluate(shipped_model(), seed, n, nullptr);
+    const auto disk = core::train::evaluate_set(dir, shipped_model(), 0, nullptr);
+    qInfo("%d questions: accuracy %.3f in memory, %.3f from disk; pointing %.3f / %.3f on %d", n, mem.accuracy,
+          disk.accuracy, mem.pointing_all_layers, disk.pointing_all_layers, disk.pointing_count);
+    QCOMPARE(disk.count, n);
+    QVERIFY(mem.accuracy > 0.7);
+    QCOMPARE(disk.accuracy, mem.accuracy);
+    QVERIFY(disk.per_type == mem.per_type);
+    QVERIFY(disk.per_type_count == mem.per_type_count);
+    QVERIFY(mem.pointing_count > n / 3);
+    QCOMPARE(disk.pointing_count, mem.pointing_count);
+    QCOMPARE(disk.pointing_all_layers, mem.pointing_all_layers);
+    QCOMPARE(disk.pointing_grad, mem.pointing_grad);
+    QCOMPARE(disk.ece_calibrated, mem.ece_calibrated);
+    QCOMPARE(core::train::evaluate_set(dir / "requests.jsonl", shipped_model(), 10, nullptr).count, 10);
+
+    // Without "masks": a box holds its object's pixels, so every mask hit is a box hit.
+    std::vector<json> rows;
+    {
+      std::ifstream in(dir / "requests.jsonl");
+      for (std::string line; std::getline(in, line);) rows.push_back(json::parse(line));
+    }
+    {
+      std::ofstream out(dir / "boxes.jsonl");
+      for (auto j : rows) {
+        j.erase("masks");
+        out << j.dump() << "\n";
+      }
+    }
+    const auto boxes = core::train::evaluate_set(dir / "boxes.jsonl", shipped_model(), 0, nullptr);
+    QCOMPARE(boxes.accuracy, mem.accuracy);
+    QCOMPARE(boxes.pointing_count, mem.pointing_count);
+    QVERIFY(boxes.pointing_all_layers >= mem.pointing_all_layers);
+
+    auto fails_with = [&](const std::vector<json>& set, const std::string& what) {
+      {
+        std::ofstream out(dir / "bad.jsonl");
+        for (const auto& j : set) out << j.dump() << "\n";
+      }
+      try {
+        core::train::evaluate_set(dir / "bad.jsonl", shipped_model(), 0, nullptr);
+      } catch (const core::Error& e) {
+        QVERIFY2(std::string(e.what()).find(what) != std::string::npos, e.what());
+        return;
+      }
+      QFAIL(("no error for " + what).c_str());
+    };
+    auto no_answer = rows;
+    no_answer[2].erase("answer");
+    fails_with(no_answer, "bad.jsonl:3: needs \"answer\"");
+    auto no_image = rows;
+    no_image[1]["image"] = "images/missing.png";
+    fails_with(no_image, "missing.png");
+    auto bad_ref = rows;
+    for (auto& j : bad_ref)
+      if (j.value("referred", -1) >= 0) {
+        j["referred"] = 9;
+        break;
+      }
+    fails_with(bad_ref, "\"referred\" is 9");
+    fails_with({}, "has no questions");
+  }
+
   void shipped_model_matches_captions() {
     // A scene against its own caption and against another scene's: the own one
     // must win most of the time (a random-weight model wins about half).

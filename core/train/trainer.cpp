@@ -603,10 +603,12 @@ double ece(const std::vector<double>& conf, const std::vector<int>& correct, int
   return e;
 }
 
-bool answer_correct(const shapes::Sample& s, const std::string& answer) {
-  if (s.type == "describe") return shapes::caption_matches(answer, s.answer);
-  return answer == s.answer;
+// Captions by the spec's multiset rule, every other answer word for word.
+bool judged_correct(const std::string& type, const std::string& truth, const std::string& answer) {
+  return type == "describe" ? shapes::caption_matches(answer, truth) : answer == truth;
 }
+
+bool answer_correct(const shapes::Sample& s, const std::string& answer) { return judged_correct(s.type, s.answer, answer); }
 
 }  // namespace
 
@@ -619,6 +621,7 @@ std::string EvalReport::to_json() const {
                       {"ece_calibrated", ece_calibrated},
                       {"ece_heuristic", ece_heuristic},
                       {"accuracy_at_90_coverage", acc_at_90_coverage},
+                      {"pointing_count", pointing_count},
                       {"pointing_all_layers", pointing_all_layers},
                       {"pointing_grad_weighted", pointing_grad},
                       {"pointing_all_layers_per_type", pointing_all_layers_per_type},
@@ -1140,7 +1143,18 @@ void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) 
   }, log);
 }
 
-EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& log, int beams) {
+namespace {
+
+// One question to score: the image, the truth, and the referred object's pixels
+// (empty when the question refers to no object).
+struct EvalItem {
+  Image image;
+  std::string question, type, answer;
+  cv::Mat referred_mask;  // 8-bit, the image's size, non-zero on the object
+};
+
+EvalReport evaluate_items(const fs::path& model, int count, const std::function<EvalItem(int)>& item_at, const Log& log,
+                          int beams) {
   auto engine = Engine::load(model, Options{Device::Cpu});
   EvalReport rep;
   rep.beams = beams;
@@ -1150,34 +1164,33 @@ EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& 
   int point_n = 0, point_all = 0, point_grad = 0;
   std::map<std::string, int> point_type_n, point_type_all, point_type_grad;
   for (int i = 0; i < count; ++i) {
-    auto s = shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), shapes::GenOptions{});
-    auto img = image_from_mat(s.scene.rgb);
+    const EvalItem s = item_at(i);
     auto t0 = Clock::now();
     AskOptions o;
     o.beams = beams;
     o.max_new_tokens = 30;
-    auto r = engine->ask(engine->encode(img), s.question, o);
+    auto r = engine->ask(engine->encode(s.image), s.question, o);
     lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    const bool ok = !r.answers.empty() && answer_correct(s, r.answers.front().text);
+    const bool ok = !r.answers.empty() && judged_correct(s.type, s.answer, r.answers.front().text);
     correct.push_back(ok);
     conf.push_back(r.answers.empty() ? 0 : r.answers.front().confidence);
     heur.push_back(r.answers.empty() ? 0 : r.answers.front().heuristic);
     right[s.type] += ok;
     rep.per_type_count[s.type] += 1;
-    if (s.referred >= 0 && !r.answers.empty()) {
+    if (!s.referred_mask.empty() && !r.answers.empty()) {
       // pointing game: the heatmap's maximum inside the referred mask dilated by 3%
-      const auto& obj = s.scene.objects[static_cast<size_t>(s.referred)];
-      const int d = std::max(1, static_cast<int>(0.03 * std::min(s.scene.width(), s.scene.height())));
+      const int w = s.image.width, h = s.image.height;
+      const int d = std::max(1, static_cast<int>(0.03 * std::min(w, h)));
       cv::Mat dil;
-      cv::dilate(obj.mask, dil, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * d + 1, 2 * d + 1}));
+      cv::dilate(s.referred_mask, dil, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * d + 1, 2 * d + 1}));
       auto hit = [&](HeatmapMethod meth) {
         HeatmapRequest req;
         req.method = meth;
         auto map = engine->heatmap(r, req);
         const auto best = std::max_element(map.data.begin(), map.data.end()) - map.data.begin();
         const int gw = static_cast<int>(map.shape[1]), gh = static_cast<int>(map.shape[0]);
-        const int x = static_cast<int>((best % gw + 0.5) * s.scene.width() / gw);
-        const int y = static_cast<int>((best / gw + 0.5) * s.scene.height() / gh);
+        const int x = static_cast<int>((best % gw + 0.5) * w / gw);
+        const int y = static_cast<int>((best / gw + 0.5) * h / gh);
         return dil.at<uint8_t>(std::min(y, dil.rows - 1), std::min(x, dil.cols - 1)) > 0;
       };
       const bool all = hit(HeatmapMethod::AllLayers), grad = hit(HeatmapMethod::GradWeighted);
@@ -1196,8 +1209,9 @@ EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& 
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return conf[a] > conf[b]; });
   const size_t keep = std::max<size_t>(1, static_cast<size_t>(0.9 * static_cast<double>(order.size())));
   double ok90 = 0;
-  for (size_t i = 0; i < keep; ++i) ok90 += correct[order[i]];
+  for (size_t i = 0; i < std::min(keep, order.size()); ++i) ok90 += correct[order[i]];
   rep.acc_at_90_coverage = ok90 / static_cast<double>(keep);
+  rep.pointing_count = point_n;
   rep.pointing_all_layers = point_n ? static_cast<double>(point_all) / point_n : 0;
   rep.pointing_grad = point_n ? static_cast<double>(point_grad) / point_n : 0;
   for (const auto& [t, n] : point_type_n) {
@@ -1211,6 +1225,85 @@ EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& 
   }
   if (log) log(rep.to_json());
   return rep;
+}
+
+}  // namespace
+
+EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& log, int beams) {
+  return evaluate_items(model, count, [seed](int i) {
+    auto s = shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), shapes::GenOptions{});
+    EvalItem it{image_from_mat(s.scene.rgb), s.question, s.type, s.answer, {}};
+    if (s.referred >= 0) it.referred_mask = s.scene.objects[static_cast<size_t>(s.referred)].mask;
+    return it;
+  }, log, beams);
+}
+
+EvalReport evaluate_set(const fs::path& dir, const fs::path& model, int limit, const Log& log, int beams) {
+  const fs::path file = fs::is_directory(dir) ? dir / "requests.jsonl" : dir;
+  const fs::path base = file.parent_path();
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::Io, "cannot read " + file.string() + " (a folder written by `autoglm-train generate`, or its requests.jsonl)");
+  // The set is read and checked first, so that a bad line stops it before any model time.
+  std::vector<nlohmann::json> rows;
+  std::vector<int> line_of;
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = file.string() + ":" + std::to_string(n);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+      throw Error(ErrorCode::BadArgument, where + ": not a JSON object");
+    }
+    if (!j.is_object()) throw Error(ErrorCode::BadArgument, where + ": not a JSON object");
+    for (const char* key : {"image", "question", "answer"})
+      if (!j.contains(key) || !j[key].is_string()) throw Error(ErrorCode::BadArgument, where + ": needs \"" + key + "\" (a string)");
+    if (j.contains("type") && !j["type"].is_string()) throw Error(ErrorCode::BadArgument, where + ": \"type\" must be a string");
+    const int ref = j.contains("referred") && j["referred"].is_number_integer() ? j["referred"].get<int>() : -1;
+    if (ref >= 0) {
+      const bool has_mask = j.contains("masks") && j["masks"].is_array() && ref < static_cast<int>(j["masks"].size()) &&
+                            j["masks"][static_cast<size_t>(ref)].is_string();
+      const bool has_box = j.contains("objects") && j["objects"].is_array() && ref < static_cast<int>(j["objects"].size()) &&
+                           j["objects"][static_cast<size_t>(ref)].is_object() &&
+                           j["objects"][static_cast<size_t>(ref)].contains("bbox") &&
+                           j["objects"][static_cast<size_t>(ref)]["bbox"].is_array() &&
+                           j["objects"][static_cast<size_t>(ref)]["bbox"].size() == 4;
+      if (!has_mask && !has_box)
+        throw Error(ErrorCode::BadArgument, where + ": \"referred\" is " + std::to_string(ref) +
+                                                " but there is no such entry in \"masks\" or \"objects\" (with a \"bbox\")");
+    }
+    rows.push_back(std::move(j));
+    line_of.push_back(n);
+    if (limit > 0 && static_cast<int>(rows.size()) >= limit) break;
+  }
+  if (rows.empty()) throw Error(ErrorCode::BadArgument, file.string() + " has no questions");
+  return evaluate_items(model, static_cast<int>(rows.size()), [&](int i) {
+    const auto& j = rows[static_cast<size_t>(i)];
+    const std::string where = file.string() + ":" + std::to_string(line_of[static_cast<size_t>(i)]);
+    EvalItem it;
+    it.image = decode_image_file(base / j["image"].get<std::string>());
+    it.question = j["question"];
+    it.answer = j["answer"];
+    it.type = j.value("type", std::string("unknown"));
+    const int ref = j.contains("referred") && j["referred"].is_number_integer() ? j["referred"].get<int>() : -1;
+    if (ref < 0) return it;
+    const auto r = static_cast<size_t>(ref);
+    if (j.contains("masks") && j["masks"].is_array() && r < j["masks"].size() && j["masks"][r].is_string()) {
+      const fs::path mask = base / j["masks"][r].get<std::string>();
+      it.referred_mask = cv::imread(mask.string(), cv::IMREAD_GRAYSCALE);
+      if (it.referred_mask.empty()) throw Error(ErrorCode::Io, where + ": cannot read the mask " + mask.string());
+      if (it.referred_mask.cols != it.image.width || it.referred_mask.rows != it.image.height)
+        throw Error(ErrorCode::BadArgument, where + ": the mask " + mask.string() + " is not the image's size");
+    } else {  // a set without masks: the referred object's box stands in for its pixels
+      const auto& b = j["objects"][r]["bbox"];
+      it.referred_mask = cv::Mat::zeros(it.image.height, it.image.width, CV_8U);
+      const cv::Rect box(static_cast<int>(b[0].get<double>()), static_cast<int>(b[1].get<double>()),
+                         static_cast<int>(b[2].get<double>()), static_cast<int>(b[3].get<double>()));
+      it.referred_mask(box & cv::Rect(0, 0, it.image.width, it.image.height)).setTo(255);
+    }
+    return it;
+  }, log, beams);
 }
 
 std::string RetrievalReport::to_json() const {

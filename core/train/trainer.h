@@ -71,6 +71,7 @@ struct EvalReport {
   std::map<std::string, double> per_type;
   std::map<std::string, int> per_type_count;
   double ece_calibrated = 0, ece_heuristic = 0, acc_at_90_coverage = 0;
+  int pointing_count = 0;  // questions scored by the pointing game (those with a referred object)
   double pointing_all_layers = 0, pointing_grad = 0;
   std::map<std::string, double> pointing_all_layers_per_type, pointing_grad_per_type;  // types with a referred object
   double latency_p50_ms = 0, latency_p95_ms = 0;
@@ -97,6 +98,12 @@ void train(const TrainOptions& opt, const Log& log);
 // Evaluates a model folder with the Engine on `count` fresh samples, decoding with
 // `beams` (1: greedy).
 EvalReport evaluate(const std::filesystem::path& model, uint64_t seed, int count, const Log& log, int beams = 1);
+// The same on a set on disk: a folder written by `autoglm-train generate` (or its
+// requests.jsonl; any tool may write one: "image", "question", "answer", and for the
+// pointing game "referred" with "masks" or the objects' "bbox"), the first `limit`
+// questions (0: all). A bad line is reported with its number before anything is asked.
+EvalReport evaluate_set(const std::filesystem::path& set, const std::filesystem::path& model, int limit, const Log& log,
+                        int beams = 1);
 
 bool has_alignment(const std::filesystem::path& model);  // config's align_dim > 0
 // Throws BadArgument when the model has no alignment heads.
