@@ -28,6 +28,8 @@ Usage:
                           [--curriculum loss|excess|error (types drawn by running loss, its excess over label smoothing's floor,
                                                           or the running share of answers with a wrong token; the preset: error)]
                           [--curriculum-alpha A (0..1, the curriculum's share of the draws; default 0.6)]
+                          [--curriculum-objects B (0..1: within a type, scenes of 1..5 objects drawn by their running
+                                                   share of wrong answers, this share of the draws; default 0)]
                           [--vision-layers N] [--text-layers N (all of them fuse)] [--decoder-layers N]
                           [--dense W] [--dense-objects F] [--ground W] [--ground-relation F] [--ground-compare F] [--refer W] [--questions-per-image K]
                           [--checkpoint-every N] [--resume] [--dist-timeout SECONDS] [--ranks N]
@@ -113,6 +115,9 @@ int main(int argc, char** argv) {
         o.curriculum = a["--curriculum"];
       }
       o.curriculum_alpha = num("--curriculum-alpha", o.curriculum_alpha);
+      o.curriculum_objects = num("--curriculum-objects", o.curriculum_objects);
+      if (!(o.curriculum_objects >= 0 && o.curriculum_objects <= 1))
+        throw core::Error(core::ErrorCode::BadArgument, "--curriculum-objects must be 0 to 1");
       if (!(o.curriculum_alpha >= 0 && o.curriculum_alpha <= 1))
         throw core::Error(core::ErrorCode::BadArgument, "--curriculum-alpha must be 0 to 1");
       if (o.queries < 0 || o.queries > 64) throw core::Error(core::ErrorCode::BadArgument, "--queries must be 0 to 64");

@@ -420,6 +420,35 @@ class TestShapes : public QObject {
     QVERIFY(sh::mix_seed(1, 0) != sh::mix_seed(2, 0));
   }
 
+  // The trainer's object-count curriculum: odds for 1..5 objects choose the count (a
+  // crowded canvas may still hold fewer); the default stays the spec's uniform draw.
+  void object_odds_choose_the_count() {
+    auto counts = [](const std::array<double, 5>& odds) {
+      sh::GenOptions opt;
+      opt.object_odds = odds;
+      std::array<int, 6> n{};
+      for (uint64_t i = 0; i < 400; ++i) ++n[sh::render_scene(sh::mix_seed(77, i), opt).objects.size()];
+      return n;
+    };
+    const auto five = counts({0, 0, 0, 0, 1}), one = counts({1, 0, 0, 0, 0}), uniform = counts({});
+    const auto skewed = counts({1, 0, 0, 0, 3});
+    qInfo("5 objects: %d of 400 with odds for five only, %d uniform; 1 object: %d with odds for one only", five[5],
+          uniform[5], one[1]);
+    QCOMPARE(one[1], 400);
+    QVERIFY2(five[5] >= 340, qPrintable(QString::number(five[5])));
+    QVERIFY(five[1] + five[2] + five[3] == 0 || five[5] > 10 * (five[1] + five[2] + five[3]));
+    for (int k = 1; k <= 5; ++k) QVERIFY2(uniform[k] >= 50, qPrintable(QString::number(uniform[k])));
+    QVERIFY2(skewed[2] + skewed[3] == 0 && skewed[1] >= 70 && skewed[1] <= 130,
+             qPrintable(QString("%1 %2 %3").arg(skewed[1]).arg(skewed[2]).arg(skewed[3])));
+    // all zero is the spec's draw, the same scenes as without the field
+    sh::GenOptions zero;
+    zero.object_odds = {0, 0, 0, 0, 0};
+    QVERIFY(same_scene(sh::render_scene(5, zero), sh::render_scene(5)));
+    sh::GenOptions bad;
+    bad.object_odds = {1, -1, 0, 0, 0};
+    QVERIFY_THROWS_EXCEPTION(core::Error, sh::render_scene(1, bad));
+  }
+
   void determinism_data() {
     QTest::addColumn<quint64>("seed");
     QTest::addColumn<int>("fixed");

@@ -182,6 +182,7 @@ class TstTraining : public QObject {
     o.keep_aspect = true;
     o.steps = 300;
     o.curriculum = "error";  // types drawn by their running share of wrong answers
+    o.curriculum_objects = 0.6;  // ... and within a type, scenes by object count
     core::train::train(o, nullptr);
     QVERIFY(read_json(out / "config.json")["preprocess"]["keep_aspect"].get<bool>());
     const auto meta = read_json(out / "training.json");
@@ -192,6 +193,12 @@ class TstTraining : public QObject {
     for (double e : errors) QVERIFY2(e >= 0 && e <= 1, qPrintable(QString::number(e)));
     QVERIFY2(*std::min_element(errors.begin(), errors.end()) < 0.9, qPrintable(QString::number(errors.front())));
     QVERIFY(*std::max_element(errors.begin(), errors.end()) > 0.05);
+    // by type and object count: rates, moved from their start (1) where the model answers
+    QCOMPARE(meta["curriculum_objects"].get<double>(), 0.6);
+    const auto by_count = meta["object_error"].get<std::vector<double>>();
+    QCOMPARE(by_count.size(), 5 * errors.size());
+    for (double e : by_count) QVERIFY2(e >= 0 && e <= 1, qPrintable(QString::number(e)));
+    QVERIFY2(*std::min_element(by_count.begin(), by_count.end()) < 0.9, qPrintable(QString::number(by_count.front())));
     const double first = meta["first_answer_loss"], last = meta["answer_loss"];
     qInfo("answer loss %.3f -> %.3f", first, last);
     QVERIFY2(last < 0.8 * first, qPrintable(QString("answer loss %1 -> %2").arg(first).arg(last)));

@@ -285,13 +285,23 @@ Scene render_scene(uint64_t seed, const GenOptions& opt) {
       (opt.fixed_w > 0) != (opt.fixed_h > 0) ||
       (opt.fixed_w > 0 && (std::min(opt.fixed_w, opt.fixed_h) < 32 || std::max(opt.fixed_w, opt.fixed_h) > 8192)))
     throw core::Error(core::ErrorCode::BadArgument, "shapes: canvas sides must be 32..8192 with min_side <= max_side");
+  for (double o : opt.object_odds)
+    if (!(o >= 0 && std::isfinite(o))) throw core::Error(core::ErrorCode::BadArgument, "shapes: object odds must be finite and >= 0");
   Rng rng(seed);
   const CanvasSize canvas = canvas_size(rng, opt);
   const int W = canvas.width, H = canvas.height;
   const int S = std::min(W, H);
   const int gap = int(std::ceil(kGapFrac * std::max(W, H) - 1e-9));
 
-  int n = rng.range(1, 5);
+  int n = 0;
+  const double odds = std::accumulate(opt.object_odds.begin(), opt.object_odds.end(), 0.0);
+  if (odds > 0) {
+    double u = rng.uniform() * odds;
+    while (n < 4 && (u -= opt.object_odds[size_t(n)]) >= 0) ++n;
+    ++n;
+  } else {
+    n = rng.range(1, 5);
+  }
   std::vector<Proto> protos;
   for (int layout = 0;; ++layout) {
     if (layout > 2000)

@@ -6,6 +6,7 @@
 // Torch-free and Qt-free (OpenCV + nlohmann-json). Randomness comes only from
 // the Rng below (splitmix64-seeded xoshiro256**), never from <random>'s
 // distributions, so a seed gives the same data with every standard library.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -72,6 +73,8 @@ struct GenOptions {
   // When set, varied canvas sizes are drawn again until it accepts one (the trainer
   // keeps a batch's images to one patch grid).
   std::function<bool(int width, int height)> accept_canvas;
+  // Relative odds of 1..5 objects; all 0 (the default): uniform, as the spec draws them.
+  std::array<double, 5> object_odds{};
   // Neither vary_size nor fixed_*: min_side x min_side.
 };
 

@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -122,6 +123,7 @@ struct Batch {
   Tensor dense;                     // [B,N,5] per vision token: colour, shape, size, column, row (see patch_labels; -100 unsure)
   Tensor refer;                     // [B,5] the same labels of the object the question refers to (-100: none)
   std::vector<int> type;            // index into shapes::question_types()
+  std::vector<int> objects;         // objects in each question's scene (1..5)
 };
 
 Tensor pad_rows(const std::vector<std::vector<int64_t>>& rows, int64_t pad, Tensor* mask) {
@@ -148,6 +150,9 @@ struct BatchParts {
   double relation_share = 0;    // grounding target's share on a relation's answer object
   double compare_share = 0;     // ... and on a comparison's second object
   int canvas_max = 192;         // the rendered canvas's longest side, pixels
+  // Odds of 1..5 objects in an image's scene by the type of its first question
+  // (indexed as question_types()); empty: the spec's uniform draw.
+  std::vector<std::array<double, 5>> object_odds;
 };
 
 // Image g of the batch and its per_image questions are
@@ -184,7 +189,9 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
   for (int g = 0; g < images; ++g) {
     const uint64_t sseed = shapes::mix_seed(seed, static_cast<uint64_t>(first + g));
     const std::vector<std::string> group(types.begin() + g * per_image, types.begin() + (g + 1) * per_image);
-    auto samples = shapes::make_samples_of_types(sseed, group, gen);
+    auto image_gen = gen;
+    if (!parts.object_odds.empty()) image_gen.object_odds = parts.object_odds.at(static_cast<size_t>(type_index(group[0])));
+    auto samples = shapes::make_samples_of_types(sseed, group, image_gen);
     const shapes::Scene& scene = samples[0].scene;
     shapes::Rng rng(sseed ^ 0x9E3779B97F4A7C15ull);
     cv::Mat rgb = scene.rgb.clone();
@@ -208,6 +215,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
       dec_in.push_back(in);
       dec_tgt.push_back(a);
       b.type.push_back(type_index(s.type));
+      b.objects.push_back(static_cast<int>(scene.objects.size()));
       if (parts.ground) {
         const auto target = shapes::grounding_target(
             s, covers, s.type == "relation" ? parts.relation_share : s.type == "compare" ? parts.compare_share : 0);
@@ -760,6 +768,8 @@ void train(const TrainOptions& opt, const Log& log) {
     throw Error(ErrorCode::BadArgument, "unknown curriculum '" + opt.curriculum + "' (known: loss, excess, error)");
   if (!(opt.curriculum_alpha >= 0 && opt.curriculum_alpha <= 1))
     throw Error(ErrorCode::BadArgument, "the curriculum's share must be 0 to 1");
+  if (!(opt.curriculum_objects >= 0 && opt.curriculum_objects <= 1))
+    throw Error(ErrorCode::BadArgument, "the object-count curriculum's share must be 0 to 1");
   configure_compute_threads(opt.threads);
   torch::manual_seed(static_cast<uint64_t>(opt.seed));
   auto vocab = make_vocab(shapes::vocabulary());
@@ -836,6 +846,8 @@ void train(const TrainOptions& opt, const Log& log) {
   double ema = 0, first_loss = 0, answer_ema = 0, first_answer_loss = 0, dense_ema = 0, first_dense_loss = 0,
          ground_ema = 0, first_ground_loss = 0, refer_ema = 0, first_refer_loss = 0, spent_s = 0;  // spent_s: training seconds of earlier runs (resume)
   std::vector<double> type_loss(static_cast<size_t>(ntypes), 1.0), type_error(static_cast<size_t>(ntypes), 1.0);
+  constexpr int kCounts = 5;  // scenes of 1..5 objects
+  std::vector<double> object_error(static_cast<size_t>(ntypes * kCounts), 1.0);  // by type, then object count
   const double smoothing_floor = label_smoothing_floor(cfg.text.vocab_size, kLabelSmoothing);
   if (opt.resume) {
     auto st = load_checkpoint(ckpt, m, heads, optim);
@@ -857,6 +869,9 @@ void train(const TrainOptions& opt, const Log& log) {
     if (static_cast<int>(type_loss.size()) != ntypes) throw Error(ErrorCode::BadConfig, "checkpoint: type_loss has the wrong length");
     if (st.contains("type_error")) type_error = st.at("type_error").get<std::vector<double>>();
     if (static_cast<int>(type_error.size()) != ntypes) throw Error(ErrorCode::BadConfig, "checkpoint: type_error has the wrong length");
+    if (st.contains("object_error")) object_error = st.at("object_error").get<std::vector<double>>();
+    if (static_cast<int>(object_error.size()) != ntypes * kCounts)
+      throw Error(ErrorCode::BadConfig, "checkpoint: object_error has the wrong length");
     if (log && lead) log("resumed at step " + std::to_string(step));
   }
   if (dp) {  // same start everywhere, whatever each rank's seed or checkpoint copy
@@ -876,7 +891,7 @@ void train(const TrainOptions& opt, const Log& log) {
   auto state = [&] {
     return nlohmann::json{{"step", step}, {"samples", seen}, {"images", seen_images}, {"loss", ema}, {"first_loss", first_loss},
                           {"answer_loss", answer_ema}, {"first_answer_loss", first_answer_loss}, {"seconds", elapsed()},
-                          {"type_loss", type_loss}, {"type_error", type_error}, {"seed", opt.seed}, {"patch_loss", dense_ema},
+                          {"type_loss", type_loss}, {"type_error", type_error}, {"object_error", object_error}, {"seed", opt.seed}, {"patch_loss", dense_ema},
                           {"first_patch_loss", first_dense_loss}, {"grounding_loss", ground_ema},
                           {"refer_loss", refer_ema}, {"first_refer_loss", first_refer_loss},
                           {"first_grounding_loss", first_ground_loss}};
@@ -934,6 +949,17 @@ void train(const TrainOptions& opt, const Log& log) {
     parts.relation_share = opt.ground_relation_share;
     parts.compare_share = opt.ground_compare_share;
     parts.canvas_max = opt.canvas_max;
+    // Within a type, scenes of each object count drawn by its running error, as the types are.
+    const double beta = stage1 ? 0 : opt.curriculum_objects * std::min(1.0, (progress - opt.stage1_fraction) / 0.3);
+    if (beta > 0)
+      for (int t = 0; t < ntypes; ++t) {
+        const auto row = object_error.begin() + t * kCounts;
+        double sum = 0;
+        for (int c = 0; c < kCounts; ++c) sum += std::max(row[c], 1e-3);
+        std::array<double, kCounts> odds{};
+        for (int c = 0; c < kCounts; ++c) odds[static_cast<size_t>(c)] = (1 - beta) / kCounts + beta * std::max(row[c], 1e-3) / sum;
+        parts.object_odds.push_back(odds);
+      }
     auto b = make_batch(cfg, tok, opt.seed, seen_images + rank * local_images, mine, parts);
     seen += questions;
     seen_images += images;
@@ -947,7 +973,9 @@ void train(const TrainOptions& opt, const Log& log) {
     optim.clip_grad_norm(1.0);
     optim.step(lr);
     // Figures of the global batch: answer loss, and per type the loss sum, count and wrong answers.
-    auto stats = torch::zeros({1 + 3 * ntypes}, torch::kFloat64);
+    // ... and per type and object count the questions and wrong answers.
+    const int by_count = 1 + 3 * ntypes;
+    auto stats = torch::zeros({by_count + 2 * ntypes * kCounts}, torch::kFloat64);
     stats[0] = loss.lm_part;
     auto per = loss.per_sample.accessor<float, 1>();
     auto wrong = loss.per_sample_wrong.accessor<float, 1>();
@@ -956,6 +984,9 @@ void train(const TrainOptions& opt, const Log& log) {
       stats[1 + t] += per[i];
       stats[1 + ntypes + t] += 1;
       stats[1 + 2 * ntypes + t] += wrong[i];
+      const int c = t * kCounts + std::clamp(b.objects[static_cast<size_t>(i)], 1, kCounts) - 1;
+      stats[by_count + 2 * c] += 1;
+      stats[by_count + 2 * c + 1] += wrong[i];
     }
     if (dp) {
       std::vector<Tensor> v{stats};
@@ -982,6 +1013,13 @@ void train(const TrainOptions& opt, const Log& log) {
       type_loss[static_cast<size_t>(t)] = keep * type_loss[static_cast<size_t>(t)] + (1 - keep) * stats[1 + t].item<double>() / n;
       type_error[static_cast<size_t>(t)] =
           keep * type_error[static_cast<size_t>(t)] + (1 - keep) * stats[1 + 2 * ntypes + t].item<double>() / n;
+    }
+    for (int c = 0; c < ntypes * kCounts; ++c) {
+      const double n = stats[by_count + 2 * c].item<double>();
+      if (n == 0) continue;
+      const double keep = std::pow(0.99, n);
+      auto& e = object_error[static_cast<size_t>(c)];
+      e = keep * e + (1 - keep) * stats[by_count + 2 * c + 1].item<double>() / n;
     }
     if (lead && opt.checkpoint_every > 0 && step > 0 && step % opt.checkpoint_every == 0)
       save_checkpoint(ckpt, m, heads, optim, cfg, tok, state());
@@ -1034,6 +1072,7 @@ void train(const TrainOptions& opt, const Log& log) {
     meta["canvas_max"] = opt.canvas_max;
     meta["curriculum"] = opt.curriculum;
     meta["curriculum_alpha"] = opt.curriculum_alpha;
+    meta["curriculum_objects"] = opt.curriculum_objects;
     meta["image_size"] = opt.image_size;
     meta["ranks"] = world;
     meta["types"] = types;

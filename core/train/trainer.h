@@ -35,6 +35,9 @@ struct TrainOptions {
   // label smoothing's floor) or "error" (its running share of answers with a wrong token
   // under teacher forcing: a caption is wrong when any of its words is).
   std::string curriculum = "loss";
+  // Within each type, the share of scene draws weighted by the running error at each
+  // object count (1..5); 0: object counts uniform as the spec draws them.
+  double curriculum_objects = 0;
   double curriculum_alpha = 0.6;  // the curriculum's share of stage 2's draws at full strength (the rest uniform)
   int queries = 0;                // learned query tokens the question encoder appends (ModelConfig::queries)
   int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
