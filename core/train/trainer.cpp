@@ -1188,6 +1188,33 @@ void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) 
 
 namespace {
 
+// Each non-blank line of a JSON Lines file, parsed, with "FILE:LINE" for messages, until
+// `row` returns false.
+void read_json_lines(const fs::path& file, const std::string& what,
+                     const std::function<bool(const nlohmann::json&, const std::string& where)>& row) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorCode::Io, file.string() + ": cannot read " + what);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = file.string() + ":" + std::to_string(n);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+      throw Error(ErrorCode::BadArgument, where + ": not a JSON object");
+    }
+    if (!j.is_object()) throw Error(ErrorCode::BadArgument, where + ": not a JSON object");
+    if (!row(j, where)) return;
+  }
+}
+
+// An image named in a JSON Lines file (UTF-8), relative to the file's folder.
+fs::path image_path(const fs::path& file, const std::string& name) {
+  fs::path img = fs::u8path(name);
+  return img.is_relative() ? file.parent_path() / img : img;
+}
+
 // One question to score: the image, the truth, and the referred object's pixels
 // (empty when the question refers to no object).
 struct EvalItem {
@@ -1283,23 +1310,11 @@ EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& 
 
 EvalReport evaluate_set(const fs::path& dir, const fs::path& model, int limit, const Log& log, int beams) {
   const fs::path file = fs::is_directory(dir) ? dir / "requests.jsonl" : dir;
-  const fs::path base = file.parent_path();
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(ErrorCode::Io, "cannot read " + file.string() + " (a folder written by `autoglm-train generate`, or its requests.jsonl)");
   // The set is read and checked first, so that a bad line stops it before any model time.
   std::vector<nlohmann::json> rows;
-  std::vector<int> line_of;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = file.string() + ":" + std::to_string(n);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception&) {
-      throw Error(ErrorCode::BadArgument, where + ": not a JSON object");
-    }
-    if (!j.is_object()) throw Error(ErrorCode::BadArgument, where + ": not a JSON object");
+  std::vector<std::string> line_of;
+  read_json_lines(file, "the set (a folder written by `autoglm-train generate`, or its requests.jsonl)",
+                  [&](const nlohmann::json& j, const std::string& where) {
     for (const char* key : {"image", "question", "answer"})
       if (!j.contains(key) || !j[key].is_string()) throw Error(ErrorCode::BadArgument, where + ": needs \"" + key + "\" (a string)");
     if (j.contains("type") && !j["type"].is_string()) throw Error(ErrorCode::BadArgument, where + ": \"type\" must be a string");
@@ -1316,16 +1331,16 @@ EvalReport evaluate_set(const fs::path& dir, const fs::path& model, int limit, c
         throw Error(ErrorCode::BadArgument, where + ": \"referred\" is " + std::to_string(ref) +
                                                 " but there is no such entry in \"masks\" or \"objects\" (with a \"bbox\")");
     }
-    rows.push_back(std::move(j));
-    line_of.push_back(n);
-    if (limit > 0 && static_cast<int>(rows.size()) >= limit) break;
-  }
+    rows.push_back(j);
+    line_of.push_back(where);
+    return limit <= 0 || static_cast<int>(rows.size()) < limit;
+  });
   if (rows.empty()) throw Error(ErrorCode::BadArgument, file.string() + " has no questions");
   return evaluate_items(model, static_cast<int>(rows.size()), [&](int i) {
     const auto& j = rows[static_cast<size_t>(i)];
-    const std::string where = file.string() + ":" + std::to_string(line_of[static_cast<size_t>(i)]);
+    const std::string& where = line_of[static_cast<size_t>(i)];
     EvalItem it;
-    it.image = decode_image_file(base / j["image"].get<std::string>());
+    it.image = decode_image_file(image_path(file, j["image"]));
     it.question = j["question"];
     it.answer = j["answer"];
     it.type = j.value("type", std::string("unknown"));
@@ -1333,7 +1348,7 @@ EvalReport evaluate_set(const fs::path& dir, const fs::path& model, int limit, c
     if (ref < 0) return it;
     const auto r = static_cast<size_t>(ref);
     if (j.contains("masks") && j["masks"].is_array() && r < j["masks"].size() && j["masks"][r].is_string()) {
-      const fs::path mask = base / j["masks"][r].get<std::string>();
+      const fs::path mask = image_path(file, j["masks"][r]);
       it.referred_mask = cv::imread(mask.string(), cv::IMREAD_GRAYSCALE);
       if (it.referred_mask.empty()) throw Error(ErrorCode::Io, where + ": cannot read the mask " + mask.string());
       if (it.referred_mask.cols != it.image.width || it.referred_mask.rows != it.image.height)
@@ -1440,28 +1455,14 @@ struct Example {
 };
 
 std::vector<Example> read_examples(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) throw Error(ErrorCode::Io, file.string() + ": cannot read the data file");
   std::vector<Example> out;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = file.string() + ":" + std::to_string(n);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception&) {
-      throw Error(ErrorCode::BadArgument, where + ": not a JSON object");
-    }
+  read_json_lines(file, "the data file", [&](const nlohmann::json& j, const std::string& where) {
     for (const char* k : {"image", "question", "answer"})
-      if (!j.is_object() || !j.contains(k) || !j[k].is_string() || j[k].get<std::string>().empty())
+      if (!j.contains(k) || !j[k].is_string() || j[k].get<std::string>().empty())
         throw Error(ErrorCode::BadArgument, where + ": needs a non-empty string \"" + k + "\"");
-    fs::path img = fs::u8path(j["image"].get<std::string>());
-    if (img.is_relative()) img = file.parent_path() / img;
-    out.push_back({img.u8string(), j["question"], j["answer"]});
-  }
+    out.push_back({image_path(file, j["image"]).u8string(), j["question"], j["answer"]});
+    return true;
+  });
   if (out.size() < 2) throw Error(ErrorCode::BadArgument, file.string() + ": needs at least two examples");
   return out;
 }
