@@ -1310,55 +1310,54 @@ EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& 
 
 EvalReport evaluate_set(const fs::path& dir, const fs::path& model, int limit, const Log& log, int beams) {
   const fs::path file = fs::is_directory(dir) ? dir / "requests.jsonl" : dir;
+  // A question of the set, checked: the referred object as a mask file or, without
+  // masks, its box (neither: no pointing game).
+  struct Row {
+    std::string where, question, answer, type;
+    fs::path image, mask;
+    std::optional<cv::Rect> box;
+  };
   // The set is read and checked first, so that a bad line stops it before any model time.
-  std::vector<nlohmann::json> rows;
-  std::vector<std::string> line_of;
+  std::vector<Row> rows;
   read_json_lines(file, "the set (a folder written by `autoglm-train generate`, or its requests.jsonl)",
                   [&](const nlohmann::json& j, const std::string& where) {
     for (const char* key : {"image", "question", "answer"})
       if (!j.contains(key) || !j[key].is_string()) throw Error(ErrorCode::BadArgument, where + ": needs \"" + key + "\" (a string)");
     if (j.contains("type") && !j["type"].is_string()) throw Error(ErrorCode::BadArgument, where + ": \"type\" must be a string");
+    Row row{where, j["question"], j["answer"], j.value("type", std::string("unknown")), image_path(file, j["image"]), {}, {}};
     const int ref = j.contains("referred") && j["referred"].is_number_integer() ? j["referred"].get<int>() : -1;
     if (ref >= 0) {
-      const bool has_mask = j.contains("masks") && j["masks"].is_array() && ref < static_cast<int>(j["masks"].size()) &&
-                            j["masks"][static_cast<size_t>(ref)].is_string();
-      const bool has_box = j.contains("objects") && j["objects"].is_array() && ref < static_cast<int>(j["objects"].size()) &&
-                           j["objects"][static_cast<size_t>(ref)].is_object() &&
-                           j["objects"][static_cast<size_t>(ref)].contains("bbox") &&
-                           j["objects"][static_cast<size_t>(ref)]["bbox"].is_array() &&
-                           j["objects"][static_cast<size_t>(ref)]["bbox"].size() == 4;
-      if (!has_mask && !has_box)
+      const auto r = static_cast<size_t>(ref);
+      static const nlohmann::json none;
+      const auto& masks = j.contains("masks") ? j["masks"] : none;
+      const auto& objects = j.contains("objects") ? j["objects"] : none;
+      if (masks.is_array() && r < masks.size() && masks[r].is_string()) {
+        row.mask = image_path(file, masks[r]);
+      } else if (objects.is_array() && r < objects.size() && objects[r].is_object() && objects[r].contains("bbox") &&
+                 objects[r]["bbox"].is_array() && objects[r]["bbox"].size() == 4) {
+        const auto& b = objects[r]["bbox"];
+        row.box = cv::Rect(static_cast<int>(b[0].get<double>()), static_cast<int>(b[1].get<double>()),
+                           static_cast<int>(b[2].get<double>()), static_cast<int>(b[3].get<double>()));
+      } else {
         throw Error(ErrorCode::BadArgument, where + ": \"referred\" is " + std::to_string(ref) +
                                                 " but there is no such entry in \"masks\" or \"objects\" (with a \"bbox\")");
+      }
     }
-    rows.push_back(j);
-    line_of.push_back(where);
+    rows.push_back(std::move(row));
     return limit <= 0 || static_cast<int>(rows.size()) < limit;
   });
   if (rows.empty()) throw Error(ErrorCode::BadArgument, file.string() + " has no questions");
   return evaluate_items(model, static_cast<int>(rows.size()), [&](int i) {
-    const auto& j = rows[static_cast<size_t>(i)];
-    const std::string& where = line_of[static_cast<size_t>(i)];
-    EvalItem it;
-    it.image = decode_image_file(image_path(file, j["image"]));
-    it.question = j["question"];
-    it.answer = j["answer"];
-    it.type = j.value("type", std::string("unknown"));
-    const int ref = j.contains("referred") && j["referred"].is_number_integer() ? j["referred"].get<int>() : -1;
-    if (ref < 0) return it;
-    const auto r = static_cast<size_t>(ref);
-    if (j.contains("masks") && j["masks"].is_array() && r < j["masks"].size() && j["masks"][r].is_string()) {
-      const fs::path mask = image_path(file, j["masks"][r]);
-      it.referred_mask = cv::imread(mask.string(), cv::IMREAD_GRAYSCALE);
-      if (it.referred_mask.empty()) throw Error(ErrorCode::Io, where + ": cannot read the mask " + mask.string());
+    const Row& row = rows[static_cast<size_t>(i)];
+    EvalItem it{decode_image_file(row.image), row.question, row.type, row.answer, {}};
+    if (!row.mask.empty()) {
+      it.referred_mask = cv::imread(row.mask.string(), cv::IMREAD_GRAYSCALE);
+      if (it.referred_mask.empty()) throw Error(ErrorCode::Io, row.where + ": cannot read the mask " + row.mask.string());
       if (it.referred_mask.cols != it.image.width || it.referred_mask.rows != it.image.height)
-        throw Error(ErrorCode::BadArgument, where + ": the mask " + mask.string() + " is not the image's size");
-    } else {  // a set without masks: the referred object's box stands in for its pixels
-      const auto& b = j["objects"][r]["bbox"];
+        throw Error(ErrorCode::BadArgument, row.where + ": the mask " + row.mask.string() + " is not the image's size");
+    } else if (row.box) {  // a set without masks: the referred object's box stands in for its pixels
       it.referred_mask = cv::Mat::zeros(it.image.height, it.image.width, CV_8U);
-      const cv::Rect box(static_cast<int>(b[0].get<double>()), static_cast<int>(b[1].get<double>()),
-                         static_cast<int>(b[2].get<double>()), static_cast<int>(b[3].get<double>()));
-      it.referred_mask(box & cv::Rect(0, 0, it.image.width, it.image.height)).setTo(255);
+      it.referred_mask(*row.box & cv::Rect(0, 0, it.image.width, it.image.height)).setTo(255);
     }
     return it;
   }, log, beams);
