@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <numeric>
@@ -49,16 +50,22 @@ Usage:
 Options for every command:
   --model DIR        model folder (default: the embedded model, or $AUTOGLM_MODEL)
   --device D         auto (default), cpu or cuda
+  --dtype T          auto (default: float32 on the CPU, float16 or bfloat16 on a GPU),
+                     float32, bfloat16, float16 (GPU only)
   --threads N        libtorch intra-op threads (default: all cores)
   --json             print JSON (one object per request)
-  --max-tokens N     longest answer in tokens (default 30)
+  --max-tokens N     longest answer in tokens (default: the model's; 30 for our own
+                     models, for HuggingFace checkpoints their generation_config.json
+                     or 20 tokens in all, start token and prompt included)
   --colormap NAME    turbo (default), jet, viridis, inferno (for --heatmap)
   --help, --version
 
 Exit status: 0 when every request succeeded, 1 when any failed, 2 on bad arguments.
-Model folders hold config.json, model.safetensors and vocab.txt; HuggingFace BLIP
-folders (Salesforce/blip-vqa-base, blip-image-captioning-base) load as they are.
-Pickled weights (.bin, .pt) are never opened.
+Model folders hold config.json, the weights and vocab.txt; HuggingFace BLIP
+folders (Salesforce/blip-vqa-base, blip-image-captioning-base, ...) load as they
+are: model.safetensors, pytorch_model.bin, or shards with their index, in F32,
+F16 or BF16. PyTorch .bin files are read by a weights-only reader that never
+runs code from the file: anything but tensors and their containers is refused.
 
 Examples:
   autoglm ask --image scene.png --question "what color is the star?"
@@ -72,7 +79,7 @@ Args parse_args(int argc, char** argv) {
   static const std::vector<std::string> flag_names = {"--json", "--help", "--version", "--random-blip-base"};
   static const std::vector<std::string> value_names = {"--model", "--device", "--threads", "--image", "--question",
                                                        "--heatmap", "--beams", "--method", "--answers", "--batch",
-                                                       "--prompt", "--runs", "--max-tokens", "--colormap",
+                                                       "--prompt", "--runs", "--max-tokens", "--colormap", "--dtype",
                                                        "--images", "--text", "--top", "--labels", "--reference"};
   Args a;
   for (int i = 1; i < argc; ++i) {
@@ -123,6 +130,11 @@ json info_json(const core::ModelInfo& i) {
           {"task", i.task},
           {"device", i.device},
           {"dtype", i.dtype},
+          {"stored_dtype", i.stored_dtype},
+          {"weights_format", i.weights_format},
+          {"weight_files", i.weight_files},
+          {"weight_bytes", i.weight_bytes},
+          {"running_bytes", i.running_bytes},
           {"parameters", i.parameters},
           {"image_size", i.image_size},
           {"patch_size", i.patch_size},
@@ -205,7 +217,7 @@ json run_request(core::Engine& engine, const Args& a, const Request& req, bool* 
     auto id = engine.encode(img);
     core::Result r;
     const int beams = to_int(a, "--beams", req.describe ? 1 : 3, 1, 16);
-    const int max_tokens = to_int(a, "--max-tokens", req.describe ? core::DescribeOptions{}.max_new_tokens : core::AskOptions{}.max_new_tokens, 1, 256);
+    const int max_tokens = to_int(a, "--max-tokens", 0, 1, 256);
     if (req.describe) {
       core::DescribeOptions o;
       o.prompt = req.prompt;
@@ -289,6 +301,11 @@ int cmd_info(const Args& a) {
               << (j["align_dim"].get<int>() > 0 ? std::to_string(j["align_dim"].get<int>()) + "-d (search, labels)"
                                                 : std::string("none"))
               << "\n"
+              << "weights    " << j["weights_format"].get<std::string>() << ", "
+              << j["weight_files"].get<int>() << (j["weight_files"].get<int>() == 1 ? " file, " : " shards, ")
+              << j["stored_dtype"].get<std::string>() << ", " << std::fixed << std::setprecision(1)
+              << j["weight_bytes"].get<double>() / 1e6 << " MB stored, " << j["running_bytes"].get<double>() / 1e6
+              << " MB running in " << j["dtype"].get<std::string>() << "\n"
               << "device     " << j["device"].get<std::string>() << " (" << j["dtype"].get<std::string>() << ", "
               << j["threads"].get<int>() << " threads, libtorch " << j["libtorch"].get<std::string>() << ")\n";
   }
@@ -385,6 +402,8 @@ core::Options engine_options(const Args& a) {
   else if (dev == "cuda") o.device = core::Device::Cuda;
   else throw UsageError("--device must be auto, cpu or cuda");
   o.threads = to_int(a, "--threads", 0, 0, 1024);
+  if (!core::precision_from_name(a.get("--dtype", "auto"), &o.dtype))
+    throw UsageError("--dtype must be auto, float32, bfloat16 or float16");
   o.on_warning = [](const core::Warning& w) {
     if (w.code == core::Warning::Code::CpuFallback)
       std::cerr << "autoglm: warning: out of GPU memory, running on the CPU from now on (" << w.detail << ")\n";

@@ -10,7 +10,7 @@ namespace core {
 enum class ErrorCode {
   Io,               // file missing, unreadable, not a regular file
   BadSafetensors,   // malformed .safetensors
-  PickleRefused,    // only pickled weights present
+  PickleRefused,    // a PyTorch file holds more than tensors (or a legacy format): refused, never run
   BadConfig,        // config.json missing, not JSON, unknown/inconsistent value
   BadWeights,       // missing / extra / mis-shaped tensor
   BadVocab,         // vocab.txt missing or malformed

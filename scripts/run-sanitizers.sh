@@ -48,7 +48,7 @@ step "asan tests" ctest --test-dir build-asan --output-on-failure --no-tests=err
   --parallel "$jobs" -R "^($(IFS='|'; echo "${asan_tests[*]}"))\$"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-fuzzers=(fuzz_safetensors fuzz_config fuzz_tokenizer fuzz_image)
+fuzzers=(fuzz_safetensors fuzz_torch_zip fuzz_config fuzz_tokenizer fuzz_image)
 step "fuzz configure" cmake --preset fuzz -DAUTOGLM_FUZZ_SECONDS="$fuzz_seconds"
 step "fuzz build" cmake --build build-fuzz --parallel "$jobs" --target "${fuzzers[@]}"
 step "fuzzers" ctest --test-dir build-fuzz --output-on-failure --no-tests=error \

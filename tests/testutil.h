@@ -126,6 +126,10 @@ struct BrokenModel {
   const char* message;
   const char* code;  // core::error_code_name
 };
+// Rows made from the golden checkpoints (skipped where ../shared/golden is absent).
+// What the golden hostile payloads would create, were they ever run.
+inline const char* kGoldenPickleMarker = "/tmp/PWNED_AUTOGLM_PICKLE";
+inline bool needs_golden(const std::string& kind) { return kind.rfind("hostile-", 0) == 0 || kind.rfind("index-", 0) == 0; }
 inline const std::vector<BrokenModel>& broken_models() {
   static const std::vector<BrokenModel> rows = {
       {"missing-folder", "not a model folder", "io"},
@@ -136,8 +140,27 @@ inline const std::vector<BrokenModel>& broken_models() {
       {"negative-size", "out of range", "bad_config"},
       {"huge-sizes", "describes a model of at least", "bad_weights"},
       {"unknown-type", "unknown model_type", "bad_config"},
-      {"no-weights", "no model.safetensors", "bad_weights"},
-      {"pickle-only", "Safetensors is required", "pickle_refused"},
+      {"no-weights", "no weights in the model folder", "bad_weights"},
+      {"pickle-only", "legacy (pre-1.6, non-zip) PyTorch format", "pickle_refused"},
+      // The published-checkpoint hostile set (golden/pickle/hostile): what each refusal must name.
+      {"hostile-os_system", "GLOBAL posix.system", "pickle_refused"},
+      {"hostile-os_module_system", "GLOBAL os.system", "pickle_refused"},
+      {"hostile-builtins_eval", "GLOBAL builtins.eval", "pickle_refused"},
+      {"hostile-torch_namespace_gadget", "GLOBAL torch._utils._import_dotted_name", "pickle_refused"},
+      {"hostile-subprocess_newobj", "GLOBAL subprocess.Popen", "pickle_refused"},
+      {"hostile-build_object", "GLOBAL argparse.Namespace", "pickle_refused"},
+      {"hostile-persid_not_storage", "BINPERSID", "pickle_refused"},
+      {"hostile-whole_module", "GLOBAL torch.nn.modules.linear.Linear", "pickle_refused"},
+      {"hostile-stride_lies", "'vision_model.embeddings.position_embedding'", "pickle_refused"},
+      {"hostile-wrong_byteorder", "big-endian", "bad_weights"},
+      {"hostile-compressed_entry", "compressed zip entry archive/data.pkl (method 8, deflate)", "bad_weights"},
+      {"hostile-zip_size_lies", "archive/data/0 extends past the end of the file", "bad_weights"},
+      {"hostile-truncated", "truncated or corrupt zip", "bad_weights"},
+      {"hostile-legacy_format", "legacy (pre-1.6, non-zip) PyTorch format", "pickle_refused"},
+      {"hostile-legacy_tar", "legacy tar checkpoint", "pickle_refused"},
+      {"index-missing-shard", "is missing", "bad_weights"},
+      {"index-unlisted-tensor", "does not list", "bad_weights"},
+      {"index-outside-folder", "not a plain file name", "bad_weights"},
       {"truncated-header", "larger than the file", "bad_safetensors"},
       {"truncated-data", "out of bounds", "bad_safetensors"},
       {"lying-offsets", "out of bounds", "bad_safetensors"},
@@ -163,6 +186,23 @@ inline void break_model_folder(const std::filesystem::path& good, const std::fil
   namespace fs = std::filesystem;
   using nlohmann::json;
   if (kind == "missing-folder") return;
+  if (needs_golden(kind) && !std::filesystem::exists(golden_dir() / "pickle")) return;
+  if (kind.rfind("hostile-", 0) == 0) {  // a golden BLIP folder whose only weights are the hostile file
+    fs::copy(golden_dir() / "pickle" / "hostile" / kind.substr(8), dir, fs::copy_options::recursive);
+    return;
+  }
+  if (kind.rfind("index-", 0) == 0) {  // the two-shard captioning model with a lying index
+    fs::copy(golden_dir() / "pickle" / "caption_st_sharded", dir, fs::copy_options::recursive);
+    const fs::path index = dir / "model.safetensors.index.json";
+    auto j = json::parse(read_file(index));
+    auto& map = j["weight_map"];
+    const std::string first = map.begin().key();
+    if (kind == "index-missing-shard") map[first] = "model-00003-of-00002.safetensors";
+    if (kind == "index-unlisted-tensor") map.erase(first);
+    if (kind == "index-outside-folder") map[first] = "../../etc/passwd";
+    write_file(index, j.dump());
+    return;
+  }
   if (kind == "file-not-folder") {
     write_file(dir, "not a folder");
     return;
@@ -265,6 +305,12 @@ inline void break_model_folder(const std::filesystem::path& good, const std::fil
 }
 
 }  // namespace testutil
+
+#define SKIP_ROW_WITHOUT_GOLDEN(kind)                                                          \
+  do {                                                                                         \
+    if (testutil::needs_golden(kind) && !std::filesystem::exists(testutil::golden_dir() / "pickle")) \
+      QSKIP("golden/pickle not found (set AUTOGLM_GOLDEN_DIR)");                                \
+  } while (0)
 
 #define REQUIRE_GOLDEN()                                                                       \
   do {                                                                                         \

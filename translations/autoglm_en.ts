@@ -12,15 +12,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>This model folder only has pickled weights, which are not loaded for safety</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>The model&apos;s configuration is not valid</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The model&apos;s weights do not match its configuration</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -90,6 +82,14 @@
     </message>
     <message>
         <source>Out of GPU memory: running on the CPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The weights file holds more than tensors and was refused: no code from a model file is ever run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model&apos;s weights are damaged or do not match its configuration</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1259,7 +1259,23 @@ Its answers from this session are listed with the questions. Open the file from 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>A different model folder, device or thread count reloads the model.</source>
+        <source>Precision:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Automatic (float32 on the CPU, 16-bit on a GPU)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bfloat16 halves the memory the weights take; float16 needs a CUDA GPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model&apos;s default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A different model folder, device, precision or thread count reloads the model.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -12,16 +12,8 @@
         <translation>模型的权重文件已损坏</translation>
     </message>
     <message>
-        <source>This model folder only has pickled weights, which are not loaded for safety</source>
-        <translation>此模型文件夹只有 pickle 格式的权重，出于安全考虑不予加载</translation>
-    </message>
-    <message>
         <source>The model&apos;s configuration is not valid</source>
         <translation>模型配置无效</translation>
-    </message>
-    <message>
-        <source>The model&apos;s weights do not match its configuration</source>
-        <translation>模型权重与其配置不符</translation>
     </message>
     <message>
         <source>The model&apos;s vocabulary is missing or damaged</source>
@@ -91,6 +83,14 @@
     <message>
         <source>Out of GPU memory: running on the CPU</source>
         <translation>GPU 显存不足：改为在 CPU 上运行</translation>
+    </message>
+    <message>
+        <source>The weights file holds more than tensors and was refused: no code from a model file is ever run</source>
+        <translation>权重文件中含有张量以外的内容，已被拒绝：模型文件中的代码永远不会被执行</translation>
+    </message>
+    <message>
+        <source>The model&apos;s weights are damaged or do not match its configuration</source>
+        <translation>模型权重已损坏或与其配置不符</translation>
     </message>
 </context>
 <context>
@@ -1255,8 +1255,24 @@ Its answers from this session are listed with the questions. Open the file from 
         <translation>跟随系统</translation>
     </message>
     <message>
-        <source>A different model folder, device or thread count reloads the model.</source>
-        <translation>更改模型文件夹、设备或线程数会重新加载模型。</translation>
+        <source>Precision:</source>
+        <translation>数值精度：</translation>
+    </message>
+    <message>
+        <source>Automatic (float32 on the CPU, 16-bit on a GPU)</source>
+        <translation>自动（CPU 上用 float32，GPU 上用 16 位）</translation>
+    </message>
+    <message>
+        <source>bfloat16 halves the memory the weights take; float16 needs a CUDA GPU.</source>
+        <translation>bfloat16 可将权重占用的内存减半；float16 需要 CUDA GPU。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s default</source>
+        <translation>模型默认值</translation>
+    </message>
+    <message>
+        <source>A different model folder, device, precision or thread count reloads the model.</source>
+        <translation>更换模型文件夹、设备、数值精度或线程数会重新加载模型。</translation>
     </message>
 </context>
 </TS>

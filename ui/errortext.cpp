@@ -25,9 +25,9 @@ QString ErrorText::summary(core::ErrorCode code) {
   switch (code) {
     case core::ErrorCode::Io: return tr("The file could not be read");
     case core::ErrorCode::BadSafetensors: return tr("The model's weight file is damaged");
-    case core::ErrorCode::PickleRefused: return tr("This model folder only has pickled weights, which are not loaded for safety");
+    case core::ErrorCode::PickleRefused: return tr("The weights file holds more than tensors and was refused: no code from a model file is ever run");
     case core::ErrorCode::BadConfig: return tr("The model's configuration is not valid");
-    case core::ErrorCode::BadWeights: return tr("The model's weights do not match its configuration");
+    case core::ErrorCode::BadWeights: return tr("The model's weights are damaged or do not match its configuration");
     case core::ErrorCode::BadVocab: return tr("The model's vocabulary is missing or damaged");
     case core::ErrorCode::BadImage: return tr("This file is not an image that can be opened");
     case core::ErrorCode::ImageTooLarge: return tr("This image is too large");

@@ -1173,6 +1173,7 @@ void MainWindow::loadModel(const QString& dir, bool remember) {
   m_rememberLoading = remember;
   core::Options o;
   o.device = m_deviceOverridden ? m_sessionDevice : m_settings.device;
+  o.dtype = m_settings.dtype;
   o.threads = m_sessionThreads >= 0 ? m_sessionThreads : m_settings.threads;
   m_ctl->loadModel(dir, o);
   m_progress->setValue(0);
@@ -1197,7 +1198,8 @@ void MainWindow::preferences() {
   SettingsDialog dlg(m_settings, this);
   if (dlg.exec() != QDialog::Accepted) return;
   const AppSettings s = dlg.settings();
-  const bool reload = s.modelDir != m_settings.modelDir || s.device != m_settings.device || s.threads != m_settings.threads;
+  const bool reload = s.modelDir != m_settings.modelDir || s.device != m_settings.device || s.dtype != m_settings.dtype ||
+                      s.threads != m_settings.threads;
   const bool lang = s.language != m_settings.language;
   if (reload) {
     m_deviceOverridden = false;
@@ -1205,6 +1207,7 @@ void MainWindow::preferences() {
   }
   m_settings.modelDir = s.modelDir;
   m_settings.device = s.device;
+  m_settings.dtype = s.dtype;
   m_settings.threads = s.threads;
   m_settings.beams = s.beams;
   m_settings.maxAnswerTokens = s.maxAnswerTokens;
@@ -1304,7 +1307,7 @@ void MainWindow::describeImage() {
   if (!imageReady() || !modelReady()) return;
   core::DescribeOptions opt;
   opt.beams = m_settings.beams;
-  opt.max_new_tokens = std::max(core::DescribeOptions{}.max_new_tokens, m_settings.maxAnswerTokens);
+  opt.max_new_tokens = describeTokens();
   Entry e;
   e.imagePath = m_currentImage;
   e.describe = true;
@@ -1656,7 +1659,7 @@ QByteArray MainWindow::requestSettingsJson(bool describe) const {
   QJsonObject o;
   o[QStringLiteral("task")] = describe ? QStringLiteral("describe") : QStringLiteral("ask");
   o[QStringLiteral("beams")] = m_settings.beams;
-  o[QStringLiteral("max_new_tokens")] = describe ? std::max(core::DescribeOptions{}.max_new_tokens, m_settings.maxAnswerTokens) : m_settings.maxAnswerTokens;
+  o[QStringLiteral("max_new_tokens")] = describe ? describeTokens() : m_settings.maxAnswerTokens;
   o[QStringLiteral("confidence")] = QStringLiteral("auto");
   if (m_ctl->hasModel()) {
     const core::ModelInfo& info = m_ctl->modelInfo();

@@ -4,6 +4,7 @@
 // All inference goes through InferenceController (a worker thread). Every
 // image and answer goes to the history database as it arrives; the last
 // session comes back on start; the History dock lists the earlier ones.
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -130,6 +131,9 @@ class MainWindow : public QMainWindow {
   bool eventFilter(QObject* obj, QEvent* e) override;
 
  private:
+  // Describe's length: the model's default, or the user's maximum but never under a
+  // caption's 30 tokens.
+  int describeTokens() const { return m_settings.maxAnswerTokens == 0 ? 0 : std::max(30, m_settings.maxAnswerTokens); }
   struct Entry {
     QString imagePath;
     QString question;

@@ -25,9 +25,10 @@ AppSettings AppSettings::load() {
   AppSettings s;
   s.modelDir = q.value(QStringLiteral("model/dir")).toString();
   s.device = core::Device(std::clamp(q.value(QStringLiteral("model/device"), 0).toInt(), 0, 2));
+  s.dtype = core::Precision(std::clamp(q.value(QStringLiteral("model/dtype"), 0).toInt(), 0, 3));
   s.threads = std::clamp(q.value(QStringLiteral("model/threads"), 0).toInt(), 0, 256);
   s.beams = std::clamp(q.value(QStringLiteral("ask/beams"), 3).toInt(), 1, 16);
-  s.maxAnswerTokens = std::clamp(q.value(QStringLiteral("ask/maxAnswerTokens"), AppSettings{}.maxAnswerTokens).toInt(), 1, 256);
+  s.maxAnswerTokens = std::clamp(q.value(QStringLiteral("ask/maxAnswerTokens"), AppSettings{}.maxAnswerTokens).toInt(), 0, 256);
   s.threshold = std::clamp(q.value(QStringLiteral("ask/threshold"), 0.5).toDouble(), 0.0, 1.0);
   s.language = q.value(QStringLiteral("ui/language")).toString();
   s.heatmapMethod = core::HeatmapMethod(std::clamp(q.value(QStringLiteral("heatmap/method"), 1).toInt(), 0, 3));
@@ -41,6 +42,7 @@ void AppSettings::save() const {
   QSettings q;
   q.setValue(QStringLiteral("model/dir"), modelDir);
   q.setValue(QStringLiteral("model/device"), int(device));
+  q.setValue(QStringLiteral("model/dtype"), int(dtype));
   q.setValue(QStringLiteral("model/threads"), threads);
   q.setValue(QStringLiteral("ask/beams"), beams);
   q.setValue(QStringLiteral("ask/maxAnswerTokens"), maxAnswerTokens);
@@ -68,6 +70,11 @@ SettingsDialog::SettingsDialog(const AppSettings& s, QWidget* parent) : QDialog(
   m_device->setCurrentIndex(int(s.device));
   m_deviceLabel = new QLabel(this);
   form->addRow(m_deviceLabel, m_device);
+  m_dtype = new QComboBox(this);
+  m_dtype->addItems({QString(), QStringLiteral("float32"), QStringLiteral("bfloat16"), QStringLiteral("float16")});
+  m_dtype->setCurrentIndex(int(s.dtype));
+  m_dtypeLabel = new QLabel(this);
+  form->addRow(m_dtypeLabel, m_dtype);
   m_threads = new QSpinBox(this);
   m_threads->setRange(0, std::max(1, QThread::idealThreadCount()) * 2);
   m_threads->setValue(s.threads);
@@ -79,7 +86,7 @@ SettingsDialog::SettingsDialog(const AppSettings& s, QWidget* parent) : QDialog(
   m_beamsLabel = new QLabel(this);
   form->addRow(m_beamsLabel, m_beams);
   m_maxTokens = new QSpinBox(this);
-  m_maxTokens->setRange(1, 256);
+  m_maxTokens->setRange(0, 256);
   m_maxTokens->setValue(s.maxAnswerTokens);
   m_lengthLabel = new QLabel(this);
   form->addRow(m_lengthLabel, m_maxTokens);
@@ -112,6 +119,7 @@ AppSettings SettingsDialog::settings() const {
   AppSettings s = m_base;
   s.modelDir = m_modelDir->text().trimmed();
   s.device = core::Device(m_device->currentIndex());
+  s.dtype = core::Precision(m_dtype->currentIndex());
   s.threads = m_threads->value();
   s.beams = m_beams->value();
   s.maxAnswerTokens = m_maxTokens->value();
@@ -133,15 +141,19 @@ void SettingsDialog::retranslate() {
   m_device->setItemText(0, tr("Automatic (GPU if available)"));
   m_device->setItemText(1, tr("CPU"));
   m_device->setItemText(2, tr("CUDA GPU"));
+  m_dtypeLabel->setText(tr("Precision:"));
+  m_dtype->setItemText(0, tr("Automatic (float32 on the CPU, 16-bit on a GPU)"));
+  m_dtype->setToolTip(tr("bfloat16 halves the memory the weights take; float16 needs a CUDA GPU."));
   m_threadsLabel->setText(tr("CPU threads:"));
   m_threads->setSpecialValueText(tr("Automatic"));
   m_beamsLabel->setText(tr("Beams:"));
   m_beams->setToolTip(tr("Beam search width; 1 is greedy decoding."));
   m_lengthLabel->setText(tr("Maximum answer length:"));
   m_maxTokens->setSuffix(tr(" tokens"));
+  m_maxTokens->setSpecialValueText(tr("The model's default"));
   m_languageLabel->setText(tr("Language:"));
   m_language->setItemText(0, tr("System default"));
-  m_restartNote->setText(tr("A different model folder, device or thread count reloads the model."));
+  m_restartNote->setText(tr("A different model folder, device, precision or thread count reloads the model."));
 }
 
 }  // namespace ui

@@ -18,9 +18,10 @@ namespace ui {
 struct AppSettings {
   QString modelDir;  // empty: the embedded default model
   core::Device device = core::Device::Auto;
+  core::Precision dtype = core::Precision::Auto;
   int threads = 0;   // 0: automatic
   int beams = 3;
-  int maxAnswerTokens = core::AskOptions{}.max_new_tokens;
+  int maxAnswerTokens = 0;  // 0: the model's default
   double threshold = 0.5;
   QString language;  // empty: the system's
   core::HeatmapMethod heatmapMethod = core::HeatmapMethod::AllLayers;
@@ -45,11 +46,12 @@ class SettingsDialog : public QDialog {
  private:
   void retranslate();
   AppSettings m_base;
-  QLabel *m_modelLabel, *m_deviceLabel, *m_threadsLabel, *m_beamsLabel, *m_lengthLabel, *m_languageLabel,
+  QLabel *m_modelLabel, *m_deviceLabel, *m_dtypeLabel, *m_threadsLabel, *m_beamsLabel, *m_lengthLabel, *m_languageLabel,
       *m_restartNote;
   QLineEdit* m_modelDir;
   QPushButton* m_browse;
   QComboBox* m_device;
+  QComboBox* m_dtype;
   QSpinBox* m_threads;
   QSpinBox* m_beams;
   QSpinBox* m_maxTokens;

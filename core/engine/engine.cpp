@@ -18,6 +18,7 @@
 
 #include "core/engine/flops.h"
 #include "core/io/config.h"
+#include "core/io/checkpoint.h"
 #include "core/io/safetensors.h"
 #include "core/model/model.h"
 #include "core/text/tokenizer.h"
@@ -47,9 +48,32 @@ const char* heatmap_method_name(HeatmapMethod m) {
   return "?";
 }
 
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::Auto: return "auto";
+    case Precision::Float32: return "float32";
+    case Precision::BFloat16: return "bfloat16";
+    case Precision::Float16: return "float16";
+  }
+  return "?";
+}
+
+bool precision_from_name(std::string_view s, Precision* out) {
+  for (Precision p : {Precision::Auto, Precision::Float32, Precision::BFloat16, Precision::Float16})
+    if (s == precision_name(p)) {
+      *out = p;
+      return true;
+    }
+  return false;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+const char* scalar_name(torch::ScalarType t) {
+  return t == torch::kBFloat16 ? "bfloat16" : t == torch::kFloat16 ? "float16" : "float32";
+}
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
@@ -232,6 +256,7 @@ struct Engine::Impl {
     dtype = torch::kFloat32;
     info.device = "cpu";
     info.dtype = "float32";
+    info.running_bytes = static_cast<uint64_t>(model->num_parameters()) * 4;
     vision_threads = text_threads = at::get_num_threads();
     if (on_warning) on_warning(Warning{Warning::Code::CpuFallback, why});
   }
@@ -250,6 +275,17 @@ struct Engine::Impl {
     }
     fall_back_to_cpu(why.substr(0, why.find('\n')));
     return fn();
+  }
+
+  // Answer lengths the caller left to the model (0 and -1), for a decoder that
+  // starts from `prefix` tokens (HuggingFace's max_length counts them).
+  std::pair<int, int> lengths(int max_new, int min_new, size_t prefix) const {
+    if (max_new < 0 || max_new > 256) throw Error(ErrorCode::BadArgument, "max_new_tokens must be between 1 and 256 (0: the model's default)");
+    const int p = static_cast<int>(prefix);
+    if (max_new == 0) max_new = cfg.gen_max_length > 0 ? std::max(1, cfg.gen_max_length - p) : cfg.gen_max_new_tokens;
+    if (min_new < 0) min_new = cfg.gen_min_length > 0 ? std::max(0, cfg.gen_min_length - p) : cfg.gen_min_new_tokens;
+    max_new = std::clamp(max_new, 1, 256);
+    return {max_new, std::clamp(min_new, 0, max_new)};
   }
 
   // The cached entry, moved to the front of the LRU list; null when absent.
@@ -754,17 +790,15 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   auto& d = *e->d;
   report(0.f, "config");
   d.cfg = load_config(dir);
-  const auto weights = find_weights(dir);
-  // The weight file's header is checked before anything is allocated: sizes in
+  // The weight files' headers are checked before anything is allocated: sizes in
   // config.json that pass validation but describe a far larger model than the
-  // file holds (16384 wide, 256 layers: terabytes) are refused here.
-  std::optional<SafeTensors> st(SafeTensors::open(weights));
+  // files hold (16384 wide, 256 layers: terabytes) are refused here.
+  std::optional<Checkpoint> st(Checkpoint::from_folder(dir));
   {
-    uint64_t stored = 0;
-    for (const auto& name : st->names()) stored += static_cast<uint64_t>(st->info(name).numel());
+    const uint64_t stored = st->stored_values();
     const uint64_t need = d.cfg.min_parameters();
     if (need > stored)
-      throw Error(ErrorCode::BadWeights, weights.u8string() + ": holds " + std::to_string(stored) +
+      throw Error(ErrorCode::BadWeights, st->label() + ": holds " + std::to_string(stored) +
                                              " values, but config.json describes a model of at least " +
                                              std::to_string(need) +
                                              " parameters (config.json does not belong to these weights)");
@@ -778,20 +812,35 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   configure_compute_threads(opt.threads);
   if (opt.device == Device::Cuda && !compat::cuda_available())
     throw Error(ErrorCode::Device, "CUDA was requested but this build of libtorch has no usable CUDA device");
-  if (opt.device != Device::Cpu && compat::cuda_available()) {
-    d.device = torch::Device(torch::kCUDA, 0);
-    if (opt.half_on_cuda) d.dtype = torch::kFloat16;
+  if (opt.device != Device::Cpu && compat::cuda_available()) d.device = torch::Device(torch::kCUDA, 0);
+  switch (opt.dtype) {
+    case Precision::Auto:
+      if (d.device.is_cuda()) d.dtype = st->stored_dtype() == DType::BF16 ? torch::kBFloat16 : torch::kFloat16;
+      break;
+    case Precision::Float32: break;
+    case Precision::BFloat16: d.dtype = torch::kBFloat16; break;
+    case Precision::Float16:
+      if (!d.device.is_cuda())
+        throw Error(ErrorCode::Device, "float16 runs only on a CUDA GPU (the CPU has no float16 arithmetic); "
+                                       "on the CPU choose bfloat16 or float32");
+      d.dtype = torch::kFloat16;
+      break;
   }
   report(0.1f, "building model");
   d.model = Model(d.cfg);
   report(0.2f, "reading weights");
   d.model->load_weights(*st);
+  const DType stored_dtype = st->stored_dtype();
+  const std::string weights_format = st->format();
+  const int weight_files = static_cast<int>(st->files());
+  const uint64_t weight_bytes = st->stored_bytes();
   // load_weights copied every tensor: nothing maps the file any more, so it may
   // change or vanish under a running session (a truncated mapping would SIGBUS).
   st.reset();
   for (auto& p : d.model->parameters()) p.set_requires_grad(false);
   d.model->eval();
   d.on_warning = opt.on_warning;
+  if (!d.device.is_cuda() && d.dtype != torch::kFloat32) d.model->to(d.dtype);
   if (d.device.is_cuda()) {
     std::string why;
     try {
@@ -813,7 +862,12 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   info.family = d.cfg.family;
   info.task = d.cfg.task;
   info.device = d.device.is_cuda() ? "cuda:0" : "cpu";
-  info.dtype = d.dtype == torch::kFloat16 ? "float16" : "float32";
+  info.dtype = scalar_name(d.dtype);
+  info.stored_dtype = dtype_name(stored_dtype);
+  info.weights_format = weights_format;
+  info.weight_files = weight_files;
+  info.weight_bytes = weight_bytes;
+  info.running_bytes = static_cast<uint64_t>(d.model->num_parameters()) * torch::elementSize(d.dtype);
   info.parameters = d.model->num_parameters();
   info.image_size = d.cfg.vision.image_size;
   info.patch_size = d.cfg.vision.patch_size;
@@ -950,7 +1004,8 @@ Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt,
   if (d->cfg.task != "vqa")
     throw Error(ErrorCode::BadArgument, "this model (" + d->info.name + ") describes images; it does not answer questions");
   if (opt.beams < 1 || opt.beams > 16) throw Error(ErrorCode::BadArgument, "beams must be between 1 and 16");
-  if (opt.max_new_tokens < 1 || opt.max_new_tokens > 256) throw Error(ErrorCode::BadArgument, "max_new_tokens must be between 1 and 256");
+  int max_new = 0, min_new = 0;
+  std::tie(max_new, min_new) = d->lengths(opt.max_new_tokens, opt.min_new_tokens, 1);
   const auto& entry = d->entry(id);
   compat::InferenceGuard guard;
   auto enc = d->encode_question(question);
@@ -975,7 +1030,7 @@ Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt,
     if (!opt.answers.empty()) {
       answers = d->rank(fused, mm, opt.answers, {d->cfg.bos_id}, &r.timings);
     } else {
-      auto hyps = d->generate(fused, mm, {d->cfg.bos_id}, opt.beams, opt.max_new_tokens, opt.min_new_tokens,
+      auto hyps = d->generate(fused, mm, {d->cfg.bos_id}, opt.beams, max_new, min_new,
                               opt.top_alternatives,
                               d->calib.temperature, cancel, &r.timings);
       answers = d->to_answers(hyps);
@@ -990,6 +1045,7 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
     AskOptions ao;
     ao.beams = opt.beams;
     ao.max_new_tokens = opt.max_new_tokens;
+    ao.min_new_tokens = opt.min_new_tokens;
     ao.top_alternatives = opt.top_alternatives;
     ao.confidence = opt.confidence;
     auto r = ask(id, opt.prompt.empty() ? d->cfg.describe_question : opt.prompt, ao, cancel);
@@ -1006,7 +1062,9 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
     auto enc = d->tok.encode(opt.prompt, false);
     prefix.insert(prefix.end(), enc.ids.begin(), enc.ids.end());
   }
-  if (static_cast<int>(prefix.size()) + opt.max_new_tokens > d->cfg.text.max_positions)
+  int max_new = 0, min_new = 0;
+  std::tie(max_new, min_new) = d->lengths(opt.max_new_tokens, opt.min_new_tokens, prefix.size());
+  if (static_cast<int>(prefix.size()) + max_new > d->cfg.text.max_positions)
     throw Error(ErrorCode::BadQuestion, "the prompt is too long for this model");
   return d->on_device([&] {
     Result r;
@@ -1017,7 +1075,7 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
     r.timings.vision_ms = entry.vision_ms;
     r.timings.vision_cached = true;
     at::set_num_threads(d->text_threads);
-    auto hyps = d->generate(entry.embeds, {}, prefix, opt.beams, opt.max_new_tokens, opt.min_new_tokens,
+    auto hyps = d->generate(entry.embeds, {}, prefix, opt.beams, max_new, min_new,
                             opt.top_alternatives,
                             d->calib.temperature, cancel, &r.timings);
     auto answers = d->to_answers(hyps);

@@ -109,18 +109,28 @@ struct Warning {
 };
 using WarningHandler = std::function<void(const Warning&)>;
 
+// The arithmetic the model runs in. Auto: float32 on the CPU; on a CUDA GPU
+// bfloat16 for weights stored in bfloat16, else float16. float16 needs a GPU.
+enum class Precision { Auto, Float32, BFloat16, Float16 };
+const char* precision_name(Precision p);                 // "auto", "float32", ...
+bool precision_from_name(std::string_view s, Precision* out);
+
 struct Options {
   Device device = Device::Auto;
   int threads = 0;               // 0: decided at load time (see engine.cpp)
-  bool half_on_cuda = true;
+  Precision dtype = Precision::Auto;
   size_t image_cache_size = 16;  // LRU entries of visual features
   WarningHandler on_warning;     // called on the thread that called the engine
 };
 
+// Answer lengths left to the model (0 and -1 below): the checkpoint's generation
+// defaults (generation_config.json, else HuggingFace's 20 tokens in all, start
+// token and prompt included), and for our own models 30 new tokens (the default
+// model's longest answer, a five-object caption, takes 24), at least 1.
 struct AskOptions {
   int beams = 3;                 // 1: greedy
-  int max_new_tokens = 30;       // the default model's longest answer, a five-object caption, takes 24
-  int min_new_tokens = 1;        // the end token is barred before this many (HF generate's default: 0)
+  int max_new_tokens = 0;        // 0: the model's default
+  int min_new_tokens = -1;       // the end token is barred before this many; -1: the model's default (1 unless it says)
   int top_alternatives = 5;
   std::vector<std::string> answers;  // non-empty: rank this closed list instead of generating
   ConfidenceMethod confidence = ConfidenceMethod::Auto;
@@ -129,8 +139,8 @@ struct AskOptions {
 struct DescribeOptions {
   std::string prompt;  // e.g. "a picture of"; empty: unconditional
   int beams = 1;
-  int max_new_tokens = 30;
-  int min_new_tokens = 1;
+  int max_new_tokens = 0;
+  int min_new_tokens = -1;
   int top_alternatives = 5;
   ConfidenceMethod confidence = ConfidenceMethod::Auto;
 };
@@ -156,7 +166,12 @@ struct ModelInfo {
   std::string family;      // "open-autoglm" or "blip"
   std::string task;        // "vqa" or "caption"
   std::string device;      // "cpu", "cuda:0"
-  std::string dtype;       // "float32", "float16"
+  std::string dtype;       // running: "float32", "bfloat16", "float16"
+  std::string stored_dtype;   // of most weights in the files: "F32", "F16", "BF16"
+  std::string weights_format; // "safetensors" or "pytorch" (read by the weights-only pickle machine)
+  int weight_files = 0;       // shards
+  uint64_t weight_bytes = 0;  // as stored
+  uint64_t running_bytes = 0; // of the parameters in the running dtype
   int64_t parameters = 0;
   int image_size = 0, patch_size = 0, grid = 0;
   bool keep_aspect = false;  // the grid is shaped like each image, about grid x grid patches

@@ -141,6 +141,28 @@ void read_preprocess(const json& p, PreprocessSpec* spec, const std::string& lab
   }
 }
 
+// generation_config.json: max_new_tokens wins over max_length, as in HF's generate.
+void read_generation(const json& g, ModelConfig* c, const std::string& label) {
+  if (!g.is_object()) bad(label, "not a JSON object");
+  auto number = [&](const char* key, int fallback) {
+    auto it = g.find(key);
+    if (it == g.end() || it->is_null()) return fallback;
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 4096)
+      bad(label, std::string(key) + " must be an integer from 0 to 4096");
+    return it->get<int>();
+  };
+  c->gen_max_length = number("max_length", c->gen_max_length);
+  c->gen_min_length = number("min_length", c->gen_min_length);
+  if (const int n = number("max_new_tokens", 0); n > 0) {
+    c->gen_max_length = 0;
+    c->gen_max_new_tokens = n;
+  }
+  if (const int n = number("min_new_tokens", -1); n >= 0) {
+    c->gen_min_length = 0;
+    c->gen_min_new_tokens = n;
+  }
+}
+
 ModelConfig parse_blip(const json& j, const std::string& label) {
   ModelConfig c;
   c.family = "blip";
@@ -199,6 +221,9 @@ ModelConfig parse_blip(const json& j, const std::string& label) {
   c.decoder_masks_question = false;
   c.preprocess.size = c.vision.image_size;
   c.describe_question = "what is in the picture?";
+  // The decoder's own GenerationConfig defaults (transformers 4.31): 20 tokens in all.
+  c.gen_max_length = get<int>(t, "max_length", 20, tl, "text_config.");
+  c.gen_min_length = get<int>(t, "min_length", 0, tl, "text_config.");
   return c;
 }
 
@@ -359,6 +384,8 @@ ModelConfig load_config(const fs::path& dir) {
   if (c.family == "blip") {
     const fs::path pp = dir / "preprocessor_config.json";
     if (fs::exists(pp, ec)) read_preprocess(read_json(pp), &c.preprocess, pp.u8string());
+    const fs::path gp = dir / "generation_config.json";
+    if (fs::exists(gp, ec)) read_generation(read_json(gp), &c, gp.u8string());
   }
   try {
     c.validate();
@@ -400,26 +427,6 @@ void save_config(const ModelConfig& c, const fs::path& dir) {
   std::ofstream f(dir / "config.json", std::ios::trunc);
   if (!f) throw Error(ErrorCode::Io, (dir / "config.json").u8string() + ": cannot write");
   f << config_to_json(c).dump(2) << "\n";
-}
-
-fs::path find_weights(const fs::path& dir) {
-  const fs::path st = dir / "model.safetensors";
-  std::error_code ec;
-  if (fs::is_regular_file(st, ec)) return st;
-  std::vector<std::string> pickles;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const auto ext = e.path().extension().string();
-    if (ext == ".bin" || ext == ".pt" || ext == ".pth" || ext == ".ckpt" || ext == ".pkl")
-      pickles.push_back(e.path().filename().u8string());
-  }
-  if (!pickles.empty())
-    throw Error(ErrorCode::PickleRefused,
-                dir.u8string() + ": only pickled weights found (" + pickles.front() +
-                    "); pickle files can run code when loaded and are never opened. Safetensors is required: "
-                    "convert once with Python, e.g. `from transformers import AutoModel; "
-                    "AutoModel.from_pretrained(DIR).save_pretrained(DIR, safe_serialization=True)`, "
-                    "and keep model.safetensors");
-  throw Error(ErrorCode::BadWeights, dir.u8string() + ": no model.safetensors in the model folder");
 }
 
 }  // namespace core

@@ -66,6 +66,11 @@ struct ModelConfig {
   int64_t pad_id = 0, unk_id = 100, cls_id = 101, sep_id = 102, bos_id = 30522, eos_id = 102;
   std::string describe_question = "describe the image.";  // VQA models answer it as a caption
   std::vector<std::string> answer_list;  // optional closed list (ranking mode)
+  // Generation lengths when the caller leaves them to the model. HuggingFace counts
+  // max_length/min_length over the whole sequence (start token and prompt included);
+  // 0 there means the *_new_tokens value applies.
+  int gen_max_length = 0, gen_max_new_tokens = 30;
+  int gen_min_length = 0, gen_min_new_tokens = 1;
 
   int fusion_index(int layer) const;  // position in fusion_layers or -1
   void validate() const;              // throws BadConfig naming the field
@@ -83,7 +88,5 @@ ModelConfig parse_config(const nlohmann::json& j, const std::string& label);
 nlohmann::json config_to_json(const ModelConfig& c);
 void save_config(const ModelConfig& c, const std::filesystem::path& dir);
 
-// Refuses folders with only pickled weights; returns dir/model.safetensors.
-std::filesystem::path find_weights(const std::filesystem::path& dir);
 
 }  // namespace core

@@ -1,5 +1,7 @@
 #include "core/io/safetensors_torch.h"
 
+#include <cstring>
+
 #include "core/error.h"
 #include "core/io/mapped_file.h"
 
@@ -59,6 +61,24 @@ torch::Tensor tensor_view(const SafeTensors& st, const std::string& name) {
 torch::Tensor tensor_as(const SafeTensors& st, const std::string& name, torch::ScalarType as) {
   auto v = tensor_view(st, name);
   return v.scalar_type() == as ? v : v.to(as);
+}
+
+torch::Tensor tensor_view(const Checkpoint& ck, const std::string& name) {
+  const auto& t = ck.info(name);
+  const auto opts = torch::TensorOptions().dtype(to_torch(t.dtype));
+  if (t.numel() == 0) return torch::empty(t.shape, opts);
+  const size_t item = dtype_size(t.dtype);
+  auto* base = const_cast<uint8_t*>(t.storage);
+  const int64_t storage_numel = static_cast<int64_t>(t.storage_bytes / item);
+  // from_blob needs element alignment: copy the rare unaligned storage.
+  if (reinterpret_cast<uintptr_t>(base) % item != 0) {
+    auto s = torch::empty({storage_numel}, opts);
+    std::memcpy(s.data_ptr(), base, static_cast<size_t>(storage_numel) * item);
+    return s.as_strided(t.shape, t.stride, t.offset);
+  }
+  auto keep = ck.keep_alive();
+  auto storage = torch::from_blob(base, {storage_numel}, [keep](void*) mutable { keep.reset(); }, opts);
+  return storage.as_strided(t.shape, t.stride, t.offset);
 }
 
 void save_tensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,

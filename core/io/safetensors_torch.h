@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/io/checkpoint.h"
 #include "core/io/safetensors.h"
 
 namespace core {
@@ -17,6 +18,9 @@ DType from_torch(torch::ScalarType t);  // throws for unsupported types
 // never write through it. With `as`, converts (a copy) to that dtype.
 torch::Tensor tensor_view(const SafeTensors& st, const std::string& name);
 torch::Tensor tensor_as(const SafeTensors& st, const std::string& name, torch::ScalarType as);
+// The same over any checkpoint: a strided view with its storage offset (storages
+// of PyTorch files may be shared, offset or transposed). Read-only.
+torch::Tensor tensor_view(const Checkpoint& ck, const std::string& name);
 
 // Saves contiguous CPU copies of the tensors.
 void save_tensors(const std::filesystem::path& path,

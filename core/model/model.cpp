@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/io/checkpoint.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_torch.h"
 
@@ -399,7 +400,7 @@ ModelImpl::ModelImpl(const ModelConfig& c) : cfg(c) {
   if (c.align_dim > 0 && text_encoder) align = register_module("align", AlignHeads(c.vision.hidden, c.text.hidden, c.align_dim));
 }
 
-void ModelImpl::load_weights(const SafeTensors& st) {
+void ModelImpl::load_weights(const Checkpoint& st) {
   // Checkpoint aliases: HF's state_dict names the LM bias twice.
   const std::map<std::string, std::string> aliases = {
       {"text_decoder.cls.predictions.decoder.bias", "text_decoder.cls.predictions.bias"}};

@@ -12,7 +12,7 @@
 
 namespace core {
 
-class SafeTensors;
+class Checkpoint;
 
 // What a forward pass records, in the same pass (batch dimension kept).
 struct Record {
@@ -164,7 +164,7 @@ struct ModelImpl : torch::nn::Module {
   AlignHeads align{nullptr};          // when align_dim > 0
 
   // Names as saved in a checkpoint (tied weights and aliases resolved).
-  void load_weights(const SafeTensors& st);  // throws BadWeights naming the tensor
+  void load_weights(const Checkpoint& st);  // throws BadWeights naming the tensor
   void save_weights(const std::filesystem::path& path) const;
   void init_weights(uint64_t seed);          // random init for new models
   int64_t num_parameters() const;

@@ -20,6 +20,7 @@
 #include "core/engine/factory.h"
 #include "core/error.h"
 #include "core/io/config.h"
+#include "core/io/checkpoint.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_torch.h"
 #include "core/model/model.h"
@@ -570,7 +571,7 @@ nlohmann::json load_checkpoint(const fs::path& dir, Model& m, const Heads& extra
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::BadConfig, (dir / "state.json").string() + ": " + e.what());
   }
-  m->load_weights(SafeTensors::open(dir / "model.safetensors"));
+  m->load_weights(Checkpoint::open(dir / "model.safetensors"));
   auto st = SafeTensors::open(dir / "optimizer.safetensors");
   std::optional<SafeTensors> heads;
   if (fs::exists(dir / "heads.safetensors")) heads = SafeTensors::open(dir / "heads.safetensors");
@@ -1101,7 +1102,7 @@ void fit_calibration(const fs::path& model, int count, const std::function<CalIt
   auto cfg = load_config(model);
   auto tok = Tokenizer::from_folder(model);
   Model m(cfg);
-  m->load_weights(SafeTensors::open(model / "model.safetensors"));
+  m->load_weights(Checkpoint::open(model / "model.safetensors"));
   m->eval();
   compat::InferenceGuard guard;
   std::vector<std::vector<Tensor>> step_logits;  // per sample: [V] per chosen step
@@ -1558,7 +1559,7 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
   rep.train = static_cast<int>(trn.size());
   rep.val = static_cast<int>(val.size());
   Model base(base_cfg);
-  base->load_weights(SafeTensors::open(opt.model / "model.safetensors"));
+  base->load_weights(Checkpoint::open(opt.model / "model.safetensors"));
   base->eval();
   if (lead) rep.val_accuracy_before = greedy_accuracy(base, base_cfg, tok, pixels, ex, val);
 

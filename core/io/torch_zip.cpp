@@ -1,0 +1,666 @@
+#include "core/io/torch_zip.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <set>
+#include <unordered_map>
+
+#include "core/error.h"
+
+namespace core {
+
+namespace {
+
+uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+uint32_t le32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
+         (static_cast<uint32_t>(p[3]) << 24);
+}
+uint64_t le64(const uint8_t* p) { return le32(p) | (static_cast<uint64_t>(le32(p + 4)) << 32); }
+
+[[noreturn]] void bad_container(const std::string& label, const std::string& what) {
+  throw Error(ErrorCode::BadWeights, label + ": " + what);
+}
+
+std::string method_name(uint16_t m) {
+  switch (m) {
+    case 8: return "method 8, deflate";
+    case 9: return "method 9, deflate64";
+    case 12: return "method 12, bzip2";
+    case 14: return "method 14, lzma";
+    case 93: return "method 93, zstd";
+    default: return "method " + std::to_string(m);
+  }
+}
+
+// The oldest torch.save wrote a tar archive; 1.0-1.5 a bare pickle stream.
+void refuse_legacy(const uint8_t* data, size_t size, const std::string& label) {
+  if (size >= 262 && std::memcmp(data + 257, "ustar", 5) == 0)
+    throw Error(ErrorCode::PickleRefused, label + ": a legacy tar checkpoint (torch.save before PyTorch 1.0) is not "
+                                                  "supported; re-save it with a current torch.save or convert it to "
+                                                  "safetensors");
+  if (size >= 2 && data[0] == 0x80)
+    throw Error(ErrorCode::PickleRefused, label + ": legacy (pre-1.6, non-zip) PyTorch format is not supported; re-save "
+                                                  "it with a current torch.save or convert it to safetensors");
+}
+
+}  // namespace
+
+std::vector<ZipEntry> read_zip_directory(const uint8_t* data, size_t size, const std::string& label) {
+  if (size < 4 || le32(data) != 0x04034b50) {
+    refuse_legacy(data, size, label);
+    bad_container(label, "not a zip file, so not a PyTorch checkpoint of torch.save since 1.6");
+  }
+  constexpr size_t kEocd = 22;
+  if (size < kEocd) bad_container(label, "truncated zip: no end of central directory record");
+  // The end record sits at the end, after a comment of at most 65535 bytes.
+  size_t eocd = std::string::npos;
+  const size_t lowest = size - kEocd > 65535 ? size - kEocd - 65535 : 0;
+  for (size_t p = size - kEocd + 1; p-- > lowest;) {
+    if (le32(data + p) == 0x06054b50 && p + kEocd + le16(data + p + 20) <= size) {
+      eocd = p;
+      break;
+    }
+  }
+  if (eocd == std::string::npos)
+    bad_container(label, "truncated or corrupt zip: no end of central directory record");
+  uint64_t count = le16(data + eocd + 10);
+  uint64_t cd_size = le32(data + eocd + 12);
+  uint64_t cd_offset = le32(data + eocd + 16);
+  if (eocd >= 20 && le32(data + eocd - 20) == 0x07064b50) {
+    const uint64_t z = le64(data + eocd - 20 + 8);
+    if (z > size || size - z < 56 || le32(data + z) != 0x06064b50)
+      bad_container(label, "corrupt zip: the ZIP64 end of central directory record is not where its locator says");
+    count = le64(data + z + 32);
+    cd_size = le64(data + z + 40);
+    cd_offset = le64(data + z + 48);
+  }
+  if (cd_offset > size || cd_size > size - cd_offset)
+    bad_container(label, "truncated or corrupt zip: the central directory lies past the end of the file");
+  if (count > cd_size / 46) bad_container(label, "corrupt zip: more entries declared than the central directory holds");
+
+  std::vector<ZipEntry> out;
+  out.reserve(static_cast<size_t>(count));
+  const uint8_t* p = data + cd_offset;
+  const uint8_t* end = p + cd_size;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (end - p < 46 || le32(p) != 0x02014b50) bad_container(label, "corrupt zip: bad central directory entry");
+    const uint16_t flags = le16(p + 8), method = le16(p + 10);
+    uint64_t csize = le32(p + 20), usize = le32(p + 24), local = le32(p + 42);
+    const size_t nlen = le16(p + 28), elen = le16(p + 30), clen = le16(p + 32);
+    if (static_cast<size_t>(end - p) < 46 + nlen + elen + clen) bad_container(label, "corrupt zip: entry name past the directory");
+    ZipEntry e;
+    e.name.assign(reinterpret_cast<const char*>(p + 46), nlen);
+    // ZIP64 sizes and offsets replace the 32-bit fields that hold 0xFFFFFFFF, in this order.
+    for (const uint8_t* x = p + 46 + nlen; x + 4 <= p + 46 + nlen + elen;) {
+      const uint16_t id = le16(x), len = le16(x + 2);
+      const uint8_t* v = x + 4;
+      if (v + len > p + 46 + nlen + elen) break;
+      if (id == 0x0001) {
+        const uint8_t* ve = v + len;
+        for (uint64_t* field : {&usize, &csize, &local}) {
+          if (*field != 0xFFFFFFFFu) continue;
+          if (ve - v < 8) bad_container(label, "corrupt zip: short ZIP64 field of " + e.name);
+          *field = le64(v);
+          v += 8;
+        }
+      }
+      x += 4 + len;
+    }
+    if (flags & 1) bad_container(label, "encrypted zip entry " + e.name + ": cannot be read");
+    if (method != 0)
+      bad_container(label, "compressed zip entry " + e.name + " (" + method_name(method) +
+                               "); only stored (uncompressed) entries are read, as torch.save writes them");
+    if (csize != usize) bad_container(label, "corrupt zip: stored entry " + e.name + " has two different sizes");
+    if (local > size || size - local < 30 || le32(data + local) != 0x04034b50)
+      bad_container(label, "corrupt zip: the local header of " + e.name + " is missing");
+    const uint64_t start = local + 30 + le16(data + local + 26) + le16(data + local + 28);
+    if (start > size || usize > size - start)
+      bad_container(label, "zip entry " + e.name + " extends past the end of the file (declares " +
+                               std::to_string(usize) + " bytes; the file has " + std::to_string(size) + ")");
+    e.data_offset = start;
+    e.size = usize;
+    out.push_back(std::move(e));
+    p += 46 + nlen + elen + clen;
+  }
+  return out;
+}
+
+namespace {
+
+// ---- the pickle machine ------------------------------------------------------
+
+struct Value;
+using ValuePtr = std::shared_ptr<Value>;
+
+struct Value {
+  enum class Kind { None, Bool, Int, Float, Str, Tuple, List, Dict, Global, Storage, Tensor } kind = Kind::None;
+  int64_t i = 0;
+  double f = 0;
+  std::string s;                // Str; Global: "module.name"
+  std::vector<ValuePtr> items;  // Tuple, List; Dict: key, value, key, value...
+  int index = -1;               // Storage, Tensor
+  int depth = 1;                // nesting, bounded so that nothing recurses deeply
+  bool sealed = false;          // placed inside another container: no longer mutable
+};
+
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxMemo = 1u << 22;
+
+const char* kind_name(Value::Kind k) {
+  switch (k) {
+    case Value::Kind::None: return "None";
+    case Value::Kind::Bool: return "bool";
+    case Value::Kind::Int: return "int";
+    case Value::Kind::Float: return "float";
+    case Value::Kind::Str: return "str";
+    case Value::Kind::Tuple: return "tuple";
+    case Value::Kind::List: return "list";
+    case Value::Kind::Dict: return "dict";
+    case Value::Kind::Global: return "global";
+    case Value::Kind::Storage: return "storage";
+    case Value::Kind::Tensor: return "tensor";
+  }
+  return "?";
+}
+
+// torch.load(weights_only=True)'s allow-list, by exact name (never by prefix).
+enum class Allowed { Container, RebuildTensorV2, RebuildTensor, RebuildParameter, RebuildParameterState, Parameter, Size, Storage, DType };
+
+const std::map<std::string, Allowed>& allowed_globals() {
+  static const std::map<std::string, Allowed> m = [] {
+    std::map<std::string, Allowed> r = {
+        {"collections.OrderedDict", Allowed::Container},
+        {"torch._utils._rebuild_tensor_v2", Allowed::RebuildTensorV2},
+        {"torch._utils._rebuild_tensor", Allowed::RebuildTensor},
+        {"torch._utils._rebuild_parameter", Allowed::RebuildParameter},
+        {"torch._utils._rebuild_parameter_with_state", Allowed::RebuildParameterState},
+        {"torch.nn.parameter.Parameter", Allowed::Parameter},
+        {"torch.Size", Allowed::Size},
+    };
+    for (const char* s : {"DoubleStorage", "FloatStorage", "HalfStorage", "BFloat16Storage", "LongStorage", "IntStorage",
+                          "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage"})
+      r[std::string("torch.") + s] = Allowed::Storage;
+    for (const char* s : {"float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool"})
+      r[std::string("torch.") + s] = Allowed::DType;
+    return r;
+  }();
+  return m;
+}
+
+bool storage_dtype(const std::string& global, DType* out) {
+  static const std::map<std::string, DType> m = {
+      {"torch.DoubleStorage", DType::F64}, {"torch.FloatStorage", DType::F32}, {"torch.HalfStorage", DType::F16},
+      {"torch.BFloat16Storage", DType::BF16}, {"torch.LongStorage", DType::I64}, {"torch.IntStorage", DType::I32},
+      {"torch.ShortStorage", DType::I16}, {"torch.CharStorage", DType::I8}, {"torch.ByteStorage", DType::U8},
+      {"torch.BoolStorage", DType::BOOL}};
+  auto it = m.find(global);
+  if (it == m.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+struct Storage {
+  DType dtype;
+  std::string key;
+  const uint8_t* data;
+  uint64_t numel;
+};
+
+struct Rebuilt {
+  PickledTensor t;
+  size_t offset = 0;  // of the REDUCE that made it, for messages
+};
+
+class Machine {
+ public:
+  Machine(const uint8_t* pkl, size_t n, std::string label, std::map<std::string, const ZipEntry*> data_entries,
+          const uint8_t* file)
+      : p_(pkl), n_(n), label_(std::move(label)), entries_(std::move(data_entries)), file_(file) {}
+
+  ValuePtr run();
+  std::vector<Rebuilt>& tensors() { return tensors_; }
+
+ private:
+  [[noreturn]] void refuse(const std::string& what, size_t at) const {
+    throw Error(ErrorCode::PickleRefused,
+                label_ + ": refused " + what + " at offset " + std::to_string(at) +
+                    " of data.pkl; only tensors and their containers are read from pickled weights, and no code "
+                    "in the file is ever run (convert it to safetensors if it holds more)");
+  }
+  [[noreturn]] void malformed(const std::string& what, size_t at) const {
+    throw Error(ErrorCode::BadWeights, label_ + ": malformed data.pkl at offset " + std::to_string(at) + ": " + what);
+  }
+  const uint8_t* take(size_t k) {
+    if (n_ - pos_ < k) malformed("truncated", pos_);
+    const uint8_t* r = p_ + pos_;
+    pos_ += k;
+    return r;
+  }
+  ValuePtr pop() {
+    if (stack_.empty() || (!marks_.empty() && marks_.back() == stack_.size())) malformed("stack underflow", op_at_);
+    auto v = std::move(stack_.back());
+    stack_.pop_back();
+    return v;
+  }
+  std::vector<ValuePtr> pop_mark() {
+    if (marks_.empty()) malformed("no MARK before this opcode", op_at_);
+    const size_t m = marks_.back();
+    marks_.pop_back();
+    std::vector<ValuePtr> out(std::make_move_iterator(stack_.begin() + static_cast<std::ptrdiff_t>(m)),
+                              std::make_move_iterator(stack_.end()));
+    stack_.resize(m);
+    return out;
+  }
+  void push(ValuePtr v) {
+    if (stack_.size() > (1u << 24)) malformed("stack too deep", op_at_);
+    stack_.push_back(std::move(v));
+  }
+  static ValuePtr make(Value::Kind k) {
+    auto v = std::make_shared<Value>();
+    v->kind = k;
+    return v;
+  }
+  ValuePtr make_int(int64_t i) {
+    auto v = make(Value::Kind::Int);
+    v->i = i;
+    return v;
+  }
+  void adopt(Value& parent, const ValuePtr& child) {
+    child->sealed = true;
+    parent.depth = std::max(parent.depth, child->depth + 1);
+    if (parent.depth > kMaxDepth) refuse("containers nested deeper than " + std::to_string(kMaxDepth) + " levels", op_at_);
+  }
+  ValuePtr tuple(std::vector<ValuePtr> items) {
+    auto t = make(Value::Kind::Tuple);
+    for (auto& c : items) adopt(*t, c);
+    t->items = std::move(items);
+    return t;
+  }
+  void mutate(Value& container, Value::Kind want, const char* op) {
+    if (container.kind != want) refuse(std::string(op) + " on a " + kind_name(container.kind), op_at_);
+    if (container.sealed) refuse(std::string(op) + " on a container that is already nested (a recursive structure)", op_at_);
+  }
+  std::string name_hint() const {
+    for (auto it = stack_.rbegin(); it != stack_.rend(); ++it)
+      if ((*it)->kind == Value::Kind::Str) return (*it)->s;
+    return {};
+  }
+  int64_t as_int(const ValuePtr& v, const char* what) const {
+    if (v->kind == Value::Kind::Int) return v->i;
+    if (v->kind == Value::Kind::Bool) return v->i;
+    malformed(std::string(what) + " is a " + kind_name(v->kind) + ", not an int", op_at_);
+  }
+  std::vector<int64_t> as_ints(const ValuePtr& v, const char* what) const {
+    if (v->kind != Value::Kind::Tuple && v->kind != Value::Kind::List)
+      malformed(std::string(what) + " is a " + kind_name(v->kind) + ", not a tuple", op_at_);
+    if (v->items.size() > 64) malformed(std::string(what) + " has more than 64 dimensions", op_at_);
+    std::vector<int64_t> out;
+    for (const auto& x : v->items) out.push_back(as_int(x, what));
+    return out;
+  }
+
+  ValuePtr persistent_load(const ValuePtr& pid);
+  ValuePtr call(const ValuePtr& fn, const ValuePtr& args, bool newobj);
+  ValuePtr rebuild(const std::vector<ValuePtr>& a);
+
+  const uint8_t* p_;
+  size_t n_, pos_ = 0, op_at_ = 0;
+  std::string label_;
+  std::map<std::string, const ZipEntry*> entries_;  // storage key -> data/<key>
+  const uint8_t* file_;
+  std::vector<ValuePtr> stack_;
+  std::vector<size_t> marks_;
+  std::unordered_map<uint32_t, ValuePtr> memo_;
+  std::map<std::string, int> storage_index_;
+  std::vector<Storage> storages_;
+  std::vector<Rebuilt> tensors_;
+};
+
+ValuePtr Machine::persistent_load(const ValuePtr& pid) {
+  const auto& it = pid->items;
+  if (pid->kind != Value::Kind::Tuple || it.size() != 5 || it[0]->kind != Value::Kind::Str || it[0]->s != "storage")
+    refuse("BINPERSID: the persistent id is not a ('storage', ...) tuple, the only kind a weights file holds", op_at_);
+  if (it[1]->kind != Value::Kind::Global) refuse("BINPERSID: a storage whose type is not a storage class", op_at_);
+  DType dt;
+  if (!storage_dtype(it[1]->s, &dt)) refuse("BINPERSID: unsupported storage type " + it[1]->s, op_at_);
+  if (it[2]->kind != Value::Kind::Str) malformed("a storage key that is not a string", op_at_);
+  const int64_t numel = as_int(it[4], "storage size");
+  const std::string& key = it[2]->s;
+  auto found = storage_index_.find(key);
+  if (found == storage_index_.end()) {
+    auto e = entries_.find(key);
+    if (e == entries_.end()) malformed("storage '" + key + "' has no data/" + key + " entry in the zip", op_at_);
+    const uint64_t item = dtype_size(dt);
+    if (numel < 0 || static_cast<uint64_t>(numel) > e->second->size / item)
+      malformed("storage '" + key + "' declares " + std::to_string(numel) + " elements of " + dtype_name(dt) +
+                    ", more than its " + std::to_string(e->second->size) + " bytes hold",
+                op_at_);
+    storages_.push_back({dt, key, file_ + e->second->data_offset, static_cast<uint64_t>(numel)});
+    found = storage_index_.emplace(key, static_cast<int>(storages_.size() - 1)).first;
+  } else {
+    const auto& s = storages_[static_cast<size_t>(found->second)];
+    if (s.dtype != dt || s.numel != static_cast<uint64_t>(numel))
+      malformed("storage '" + key + "' is named twice with different types or sizes", op_at_);
+  }
+  auto v = make(Value::Kind::Storage);
+  v->index = found->second;
+  return v;
+}
+
+// _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks[, metadata]) and
+// _rebuild_tensor(storage, offset, size, stride): a view, checked against its storage.
+ValuePtr Machine::rebuild(const std::vector<ValuePtr>& a) {
+  const std::string hint = name_hint();
+  const std::string who = hint.empty() ? std::string("a tensor") : "'" + hint + "'";
+  if (a.size() < 4 || a[0]->kind != Value::Kind::Storage) malformed("rebuilding " + who + ": bad arguments", op_at_);
+  const Storage& s = storages_[static_cast<size_t>(a[0]->index)];
+  Rebuilt r;
+  r.offset = op_at_;
+  r.t.dtype = s.dtype;
+  r.t.offset = as_int(a[1], "storage offset");
+  r.t.shape = as_ints(a[2], "size");
+  r.t.stride = as_ints(a[3], "stride");
+  r.t.storage = s.data;
+  r.t.storage_bytes = s.numel * dtype_size(s.dtype);
+  r.t.storage_key = s.key;
+  if (r.t.shape.size() != r.t.stride.size()) malformed("rebuilding " + who + ": size and stride differ in length", op_at_);
+  // The last element the view reaches, with overflow-safe arithmetic.
+  bool empty = false;
+  unsigned __int128 last = 0;
+  bool ok = r.t.offset >= 0;
+  for (size_t d = 0; d < r.t.shape.size() && ok; ++d) {
+    if (r.t.shape[d] < 0 || r.t.stride[d] < 0) ok = false;
+    else if (r.t.shape[d] == 0) empty = true;
+    else last += static_cast<unsigned __int128>(r.t.shape[d] - 1) * static_cast<uint64_t>(r.t.stride[d]);
+  }
+  if (ok && !empty) {
+    last += static_cast<uint64_t>(r.t.offset);
+    ok = last < s.numel;
+  }
+  if (!ok)
+    refuse("REDUCE torch._utils._rebuild_tensor_v2 of " + who + ": its offset, size and stride reach past the end of its storage of " +
+               std::to_string(s.numel) + " elements",
+           op_at_);
+  tensors_.push_back(std::move(r));
+  auto v = make(Value::Kind::Tensor);
+  v->index = static_cast<int>(tensors_.size() - 1);
+  return v;
+}
+
+ValuePtr Machine::call(const ValuePtr& fn, const ValuePtr& args, bool newobj) {
+  const char* op = newobj ? "NEWOBJ" : "REDUCE";
+  if (fn->kind != Value::Kind::Global) refuse(std::string(op) + " on a " + kind_name(fn->kind) + ", not a global", op_at_);
+  if (args->kind != Value::Kind::Tuple) malformed(std::string(op) + " arguments are not a tuple", op_at_);
+  const auto& a = args->items;
+  const Allowed what = allowed_globals().at(fn->s);
+  if (newobj && what != Allowed::Parameter)
+    refuse("NEWOBJ of " + fn->s + " (the only class it may build is torch.nn.parameter.Parameter)", op_at_);
+  switch (what) {
+    case Allowed::Container: {
+      auto d = make(Value::Kind::Dict);
+      if (a.empty()) return d;
+      if (a.size() == 1 && a[0]->kind == Value::Kind::List) {  // OrderedDict([(k, v), ...])
+        for (const auto& kv : a[0]->items) {
+          if (kv->kind != Value::Kind::Tuple || kv->items.size() != 2) malformed("OrderedDict item is not a pair", op_at_);
+          d->items.push_back(kv->items[0]);
+          d->items.push_back(kv->items[1]);
+          adopt(*d, kv);
+        }
+        return d;
+      }
+      malformed("OrderedDict with unexpected arguments", op_at_);
+    }
+    case Allowed::RebuildTensorV2:
+    case Allowed::RebuildTensor: return rebuild(a);
+    case Allowed::RebuildParameter:
+    case Allowed::RebuildParameterState:
+    case Allowed::Parameter:
+      if (a.empty() || a[0]->kind != Value::Kind::Tensor) malformed(fn->s + " of something that is not a tensor", op_at_);
+      return a[0];
+    case Allowed::Size: {
+      if (a.size() != 1) malformed("torch.Size with unexpected arguments", op_at_);
+      return a[0];
+    }
+    case Allowed::Storage:
+    case Allowed::DType: break;
+  }
+  refuse(std::string(op) + " calling " + fn->s + ", which is a type, not a tensor rebuilder", op_at_);
+}
+
+ValuePtr Machine::run() {
+  while (true) {
+    op_at_ = pos_;
+    const uint8_t op = *take(1);
+    switch (op) {
+      case 0x80: {  // PROTO
+        const uint8_t v = *take(1);
+        if (v > 2) refuse("pickle protocol " + std::to_string(v) + " (torch.save writes protocol 2)", op_at_);
+        break;
+      }
+      case '.': {  // STOP
+        if (stack_.size() != 1 || !marks_.empty()) malformed("STOP with " + std::to_string(stack_.size()) + " values left", op_at_);
+        return stack_.back();
+      }
+      case '(': marks_.push_back(stack_.size()); break;  // MARK
+      case 'N': push(make(Value::Kind::None)); break;
+      case 0x88:
+      case 0x89: {  // NEWTRUE, NEWFALSE
+        auto v = make(Value::Kind::Bool);
+        v->i = op == 0x88;
+        push(v);
+        break;
+      }
+      case 'J': {  // BININT
+        push(make_int(static_cast<int32_t>(le32(take(4)))));
+        break;
+      }
+      case 'K': push(make_int(*take(1))); break;        // BININT1
+      case 'M': push(make_int(le16(take(2)))); break;   // BININT2
+      case 0x8a: {  // LONG1
+        const uint8_t k = *take(1);
+        if (k > 8) refuse("LONG1 of " + std::to_string(k) + " bytes (larger than 64 bits)", op_at_);
+        const uint8_t* b = take(k);
+        uint64_t u = 0;
+        for (int j = k - 1; j >= 0; --j) u = (u << 8) | b[j];
+        if (k > 0 && k < 8 && (b[k - 1] & 0x80)) u |= ~uint64_t{0} << (8 * k);  // sign-extend
+        push(make_int(static_cast<int64_t>(u)));
+        break;
+      }
+      case 'G': {  // BINFLOAT, big-endian
+        const uint8_t* b = take(8);
+        uint64_t u = 0;
+        for (int j = 0; j < 8; ++j) u = (u << 8) | b[j];
+        auto v = make(Value::Kind::Float);
+        std::memcpy(&v->f, &u, 8);
+        push(v);
+        break;
+      }
+      case 'X': {  // BINUNICODE
+        const uint32_t len = le32(take(4));
+        const uint8_t* b = take(len);
+        auto v = make(Value::Kind::Str);
+        v->s.assign(reinterpret_cast<const char*>(b), len);
+        push(v);
+        break;
+      }
+      case ')': push(make(Value::Kind::Tuple)); break;  // EMPTY_TUPLE
+      case ']': push(make(Value::Kind::List)); break;   // EMPTY_LIST
+      case '}': push(make(Value::Kind::Dict)); break;   // EMPTY_DICT
+      case 't': push(tuple(pop_mark())); break;         // TUPLE
+      case 0x85:
+      case 0x86:
+      case 0x87: {  // TUPLE1..3
+        std::vector<ValuePtr> items(static_cast<size_t>(op - 0x84));
+        for (size_t j = items.size(); j-- > 0;) items[j] = pop();
+        push(tuple(std::move(items)));
+        break;
+      }
+      case 'a': {  // APPEND
+        auto v = pop();
+        auto l = pop();
+        mutate(*l, Value::Kind::List, "APPEND");
+        adopt(*l, v);
+        l->items.push_back(v);
+        push(l);
+        break;
+      }
+      case 'e': {  // APPENDS
+        auto items = pop_mark();
+        auto l = pop();
+        mutate(*l, Value::Kind::List, "APPENDS");
+        for (auto& v : items) {
+          adopt(*l, v);
+          l->items.push_back(std::move(v));
+        }
+        push(l);
+        break;
+      }
+      case 's': {  // SETITEM
+        auto v = pop();
+        auto k = pop();
+        auto d = pop();
+        mutate(*d, Value::Kind::Dict, "SETITEM");
+        adopt(*d, k);
+        adopt(*d, v);
+        d->items.push_back(k);
+        d->items.push_back(v);
+        push(d);
+        break;
+      }
+      case 'u': {  // SETITEMS
+        auto items = pop_mark();
+        if (items.size() % 2) malformed("SETITEMS with an odd number of values", op_at_);
+        auto d = pop();
+        mutate(*d, Value::Kind::Dict, "SETITEMS");
+        for (auto& v : items) {
+          adopt(*d, v);
+          d->items.push_back(std::move(v));
+        }
+        push(d);
+        break;
+      }
+      case 'h':
+      case 'j': {  // BINGET, LONG_BINGET
+        const uint32_t k = op == 'h' ? *take(1) : le32(take(4));
+        auto it = memo_.find(k);
+        if (it == memo_.end()) malformed("memo entry " + std::to_string(k) + " was never stored", op_at_);
+        push(it->second);
+        break;
+      }
+      case 'q':
+      case 'r': {  // BINPUT, LONG_BINPUT
+        const uint32_t k = op == 'q' ? *take(1) : le32(take(4));
+        if (stack_.empty()) malformed("BINPUT on an empty stack", op_at_);
+        if (memo_.size() >= kMaxMemo && !memo_.count(k)) malformed("memo too large", op_at_);
+        memo_[k] = stack_.back();
+        break;
+      }
+      case 'c': {  // GLOBAL "module\nname\n"
+        std::string parts[2];
+        for (auto& part : parts) {
+          const uint8_t* nl = static_cast<const uint8_t*>(std::memchr(p_ + pos_, '\n', std::min<size_t>(n_ - pos_, 256)));
+          if (!nl) malformed("GLOBAL without a newline-terminated name", op_at_);
+          part.assign(reinterpret_cast<const char*>(p_ + pos_), static_cast<size_t>(nl - (p_ + pos_)));
+          pos_ = static_cast<size_t>(nl - p_) + 1;
+        }
+        const std::string name = parts[0] + "." + parts[1];
+        if (!allowed_globals().count(name)) refuse("GLOBAL " + name + ": not an allowed global", op_at_);
+        auto v = make(Value::Kind::Global);
+        v->s = name;
+        push(v);
+        break;
+      }
+      case 'R': {  // REDUCE
+        auto args = pop();
+        auto fn = pop();
+        push(call(fn, args, false));
+        break;
+      }
+      case 0x81: {  // NEWOBJ
+        auto args = pop();
+        auto cls = pop();
+        push(call(cls, args, true));
+        break;
+      }
+      case 'b': {  // BUILD: state on OrderedDicts (a state_dict's _metadata) and tensors is ignored
+        auto state = pop();
+        auto obj = pop();
+        if (obj->kind != Value::Kind::Dict && obj->kind != Value::Kind::Tensor)
+          refuse(std::string("BUILD on a ") + kind_name(obj->kind) + " (only tensors and OrderedDicts take state)", op_at_);
+        push(obj);
+        break;
+      }
+      case 'Q': {  // BINPERSID
+        auto pid = pop();
+        push(persistent_load(pid));
+        break;
+      }
+      default: {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02x", op);
+        refuse(std::string("opcode ") + hex + (op >= 0x20 && op < 0x7f ? std::string(" '") + static_cast<char>(op) + "'" : "") +
+                   " (outside what weights-only loading allows)",
+               op_at_);
+      }
+    }
+  }
+}
+
+void flatten(const Value& d, const std::string& prefix, std::vector<Rebuilt>& tensors, std::vector<PickledTensor>& out,
+             std::set<std::string>& seen, const std::string& label) {
+  for (size_t j = 0; j + 1 < d.items.size(); j += 2) {
+    const Value& k = *d.items[j];
+    const Value& v = *d.items[j + 1];
+    if (k.kind != Value::Kind::Str) continue;
+    const std::string name = prefix + k.s;
+    if (v.kind == Value::Kind::Dict) {
+      flatten(v, name + ".", tensors, out, seen, label);
+    } else if (v.kind == Value::Kind::Tensor) {
+      if (!seen.insert(name).second) throw Error(ErrorCode::BadWeights, label + ": tensor '" + name + "' is stored twice");
+      PickledTensor t = tensors[static_cast<size_t>(v.index)].t;
+      t.name = name;
+      out.push_back(std::move(t));
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<PickledTensor> read_torch_zip(const uint8_t* data, size_t size, const std::string& label) {
+  const auto entries = read_zip_directory(data, size, label);
+  const ZipEntry* pkl = nullptr;
+  for (const auto& e : entries) {
+    const auto slash = e.name.find('/');
+    if (slash != std::string::npos && e.name.compare(slash, std::string::npos, "/data.pkl") == 0) {
+      if (pkl) throw Error(ErrorCode::BadWeights, label + ": more than one data.pkl in the zip");
+      pkl = &e;
+    }
+  }
+  if (!pkl) throw Error(ErrorCode::BadWeights, label + ": no <folder>/data.pkl in the zip: not a PyTorch checkpoint");
+  const std::string folder = pkl->name.substr(0, pkl->name.size() - std::string("data.pkl").size());
+  std::map<std::string, const ZipEntry*> storages;
+  for (const auto& e : entries) {
+    if (e.name == folder + "byteorder") {
+      const std::string order(reinterpret_cast<const char*>(data + e.data_offset), static_cast<size_t>(std::min<uint64_t>(e.size, 16)));
+      if (order != "little")
+        throw Error(ErrorCode::BadWeights, label + ": entry " + e.name + " says the byte order is '" + order +
+                                               "'; big-endian checkpoints are not supported (only little-endian)");
+    } else if (e.name.compare(0, folder.size() + 5, folder + "data/") == 0) {
+      storages[e.name.substr(folder.size() + 5)] = &e;
+    }
+  }
+  Machine m(data + pkl->data_offset, static_cast<size_t>(pkl->size), label, std::move(storages), data);
+  auto top = m.run();
+  if (top->kind != Value::Kind::Dict)
+    throw Error(ErrorCode::PickleRefused, label + ": the pickled object is a " + kind_name(top->kind) +
+                                              ", not a dict of tensors (a state_dict)");
+  std::vector<PickledTensor> out;
+  std::set<std::string> seen;
+  flatten(*top, "", m.tensors(), out, seen, label);
+  return out;
+}
+
+}  // namespace core
