@@ -272,6 +272,8 @@ class TstTokenizerBlip2 : public QObject {
     QTest::newRow("empty object") << std::string("{}");
     QTest::newRow("string id") << std::string(R"({"a": "0"})");
     QTest::newRow("negative id") << std::string(R"({"a": -4})");
+    QTest::newRow("object id") << std::string(R"({"a": {"id": 0}})");
+    QTest::newRow("list id") << std::string(R"({"b": 1, "a": [0]})");
     QTest::newRow("binary") << std::string("\x00\xFF\xFE garbage", 12);
   }
 

@@ -159,15 +159,30 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_folder(const std::filesystem::p
   std::unique_ptr<BpeTokenizer> t(new BpeTokenizer);
 
   const auto vocab_path = dir / "vocab.json";
-  nlohmann::ordered_json vocab;
+  // The entries in file order (a later duplicate id wins the decoder, as in
+  // Python), without the cost of an order-keeping JSON object.
+  std::vector<std::pair<std::string, nlohmann::json>> entries;
+  std::string key;
+  bool nested = false;
+  const auto keep = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (depth == 1 && ev == E::key) key = parsed.get<std::string>();
+    if (depth == 1 && (ev == E::object_start || ev == E::array_start)) nested = true;
+    if (depth == 1 && ev == E::value) {
+      entries.emplace_back(key, std::move(parsed));
+      return false;
+    }
+    return true;
+  };
+  nlohmann::json root;
   try {
-    vocab = nlohmann::ordered_json::parse(slow::read_file(vocab_path));
+    root = nlohmann::json::parse(slow::read_file(vocab_path), keep);
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::BadVocab, vocab_path.string() + ": not valid JSON (" + e.what() + ")");
   }
-  if (!vocab.is_object() || vocab.empty())
-    throw Error(ErrorCode::BadVocab, vocab_path.string() + ": not a JSON object of tokens and ids");
-  for (const auto& [token, id] : vocab.items()) {
+  if (!root.is_object() || entries.empty() || nested)
+    throw Error(ErrorCode::BadVocab, vocab_path.string() + ": not a JSON object of tokens and integer ids");
+  for (const auto& [token, id] : entries) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > kMaxVocabId)
       throw Error(ErrorCode::BadVocab, vocab_path.string() + ": the id of \"" + token + "\" is not an integer in 0.." +
                                            std::to_string(kMaxVocabId));
