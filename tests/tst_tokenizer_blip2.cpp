@@ -209,6 +209,31 @@ class TstTokenizerBlip2 : public QObject {
     COMPARE_VEC(t5_->encode("a\xFF" "b", false), t5_->encode("a\xEF\xBF\xBD" "b", false));
   }
 
+  // Byte-level BPE loses nothing: without clean-up, decode gives back the text.
+  void long_input_data() {
+    QTest::addColumn<std::string>("text");
+    std::string english;
+    while (english.size() < 10000) english += "What is the colour of the small round object, near the table? ";
+    QTest::newRow("english") << english.substr(0, 10000);
+    std::string mixed;
+    const char* parts[] = {"Cr\xC3\xA8me ", "br\xC3\xBBl\xC3\xA9" "e ", "\xE9\x80\x99\xE5\xBC\xB5 ", "\xF0\x9F\x98\x80 ", "it's\t", "\n\n  "};
+    for (size_t k = 0; mixed.size() < 10000; ++k) mixed += parts[k % 6];
+    QTest::newRow("mixed scripts") << mixed;
+    QTest::newRow("one long word") << std::string(10000, 'x');
+  }
+
+  void long_input() {
+    REQUIRE_BLIP2_GOLDEN();
+    QFETCH(std::string, text);
+    const auto& bpe = dynamic_cast<const core::BpeTokenizer&>(*opt_);
+    const auto ids = bpe.encode(text);
+    QCOMPARE(ids.front(), bpe.bos_id());
+    QCOMPARE(bpe.decode(ids, true, false), text);
+    const auto t5 = t5_->encode(text);
+    QVERIFY(t5.size() > 1);
+    QCOMPARE(t5.back(), t5_->eos_id());
+  }
+
   void gpt2_pretokenizer_data() {
     QTest::addColumn<std::string>("text");
     QTest::addColumn<std::vector<std::string>>("pieces");

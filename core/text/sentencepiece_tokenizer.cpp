@@ -49,9 +49,9 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_folder(cons
   const auto eos = cfg.special("eos_token", false).value_or(slow::SpecialToken{"</s>"});
   const auto unk = cfg.special("unk_token", false).value_or(slow::SpecialToken{"<unk>"});
   const auto pad = cfg.special("pad_token", false).value_or(slow::SpecialToken{"<pad>"});
+  // all_special_tokens' order: bos, eos, unk, sep, pad, cls, mask, additional.
   std::vector<slow::SpecialToken> all;
-  for (const char* key : {"bos_token"})
-    if (auto s = cfg.special(key, false)) all.push_back(*s);
+  if (auto s = cfg.special("bos_token", false)) all.push_back(*s);
   all.push_back(eos);
   all.push_back(unk);
   if (auto s = cfg.special("sep_token", false)) all.push_back(*s);
