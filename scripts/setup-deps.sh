@@ -8,7 +8,7 @@ packages=(
   clang libclang-rt-14-dev
   libtorch-dev libopenblas0-pthread libgloo-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  nlohmann-json3-dev libicu-dev
+  nlohmann-json3-dev libicu-dev libsentencepiece-dev
   qt6-base-dev qt6-charts-dev qt6-tools-dev qt6-tools-dev-tools
   qt6-l10n-tools qt6-translations-l10n libqt6sql6-sqlite libqt6svg6 qt6-svg-dev
   fonts-noto-cjk dpkg-dev rpm lintian nsis
