@@ -2,6 +2,7 @@
 // (a Hub of our own on 127.0.0.1 serving the golden model folders). The real
 // Hub is never contacted: HF_ENDPOINT always points at the local server.
 #include <QtTest>
+#include <QTcpServer>
 
 #include <nlohmann/json.hpp>
 
