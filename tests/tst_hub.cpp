@@ -308,6 +308,33 @@ class TstHub : public QObject {
     QTest::newRow("500") << QStringList{"--status", "500"} << QString(kRepo) << "network" << "HTTP 500";
   }
 
+  // Sharded safetensors: the index and exactly the shards it names; a repository
+  // with only PyTorch weights gets its .bin (read later by our weights-only unpickler).
+  void weights_are_chosen_as_the_model_needs() {
+    Server hub({"--repo", "org/sharded=" + QString::fromStdString((testutil::golden_dir() / "pickle" / "caption_st_sharded").string()),
+                "--repo", "org/bin-only=" + QString::fromStdString((testutil::golden_dir() / "pickle" / "vqa_bin").string())});
+    fs::path cache;
+    auto env = env_for(hub.endpoint(), &cache);
+    auto sharded = run({"pull", "org/sharded", "--json"}, env);
+    QVERIFY2(sharded.code == 0, qPrintable(sharded.err + sharded.out));
+    const fs::path snap = fs::u8path(sharded.last()["path"].get<std::string>());
+    for (const char* f : {"model.safetensors.index.json", "model-00001-of-00002.safetensors",
+                          "model-00002-of-00002.safetensors", "config.json", "vocab.txt"})
+      QVERIFY2(fs::exists(snap / f), f);
+    QVERIFY(!fs::exists(snap / "config_full.json"));
+    auto bin = run({"pull", "org/bin-only", "--json"}, env);
+    QVERIFY2(bin.code == 0, qPrintable(bin.err + bin.out));
+    QVERIFY(fs::exists(fs::u8path(bin.last()["path"].get<std::string>()) / "pytorch_model.bin"));
+    auto models = run({"models", "--json"}, env);
+    QCOMPARE(models.lines().size(), size_t(2));
+    for (const auto& m : models.lines()) {
+      QVERIFY(m["loads"].is_boolean());
+      QCOMPARE(m["family"].get<std::string>(), std::string(m["repo"] == "org/sharded" ? "blip (BlipForConditionalGeneration)"
+                                                                                      : "blip (BlipForQuestionAnswering)"));
+      if (!m["loads"].get<bool>()) QVERIFY(m["problem"].is_string());  // what keeps this build from loading it
+    }
+  }
+
   void a_few_5xx_are_retried() {
     Server hub({"--status", "503", "--fail-times", "2"});
     fs::path cache;
