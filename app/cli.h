@@ -15,6 +15,7 @@ struct Args {
   std::string command;
   std::map<std::string, std::string> values;
   std::vector<std::string> flags;
+  std::vector<std::string> positional;  // after the command (pull and rm take a repository id)
   bool has(const std::string& k) const {
     return values.count(k) || std::find(flags.begin(), flags.end(), k) != flags.end();
   }
@@ -35,5 +36,8 @@ core::Options engine_options(const Args& a);
 int cmd_bench(const Args& a);
 int cmd_search(const Args& a);
 int cmd_label(const Args& a);
+int cmd_pull(const Args& a, char* argv0);
+int cmd_models(const Args& a);
+int cmd_rm(const Args& a);
 
 }  // namespace cli

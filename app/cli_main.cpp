@@ -46,9 +46,14 @@ Usage:
   autoglm search   --images DIR --text TEXT [--top K]    (order images by how well TEXT fits)
   autoglm label    --image PATH --labels "a,b,c"         (zero-shot: which label fits best)
   autoglm bench    [--image PATH] [--runs N] [--random-blip-base] [--reference PEER_LATENCY.json]
+  autoglm pull     ORG/NAME[@REVISION]         (download a HuggingFace model into its cache)
+  autoglm models                               (models in the cache: revision, size, family, loads)
+  autoglm rm       ORG/NAME                    (delete a model from the cache)
 
 Options for every command:
-  --model DIR        model folder (default: the embedded model, or $AUTOGLM_MODEL)
+  --model DIR|REPO   model folder, or a repository id (org/name[@revision]) found in
+                     the HuggingFace cache without network (default: the embedded
+                     model, or $AUTOGLM_MODEL)
   --device D         auto (default), cpu or cuda
   --dtype T          auto (default: float32 on the CPU, float16 or bfloat16 on a GPU),
                      float32, bfloat16, float16 (GPU only)
@@ -66,6 +71,9 @@ folders (Salesforce/blip-vqa-base, blip-image-captioning-base, ...) load as they
 are: model.safetensors, pytorch_model.bin, or shards with their index, in F32,
 F16 or BF16. PyTorch .bin files are read by a weights-only reader that never
 runs code from the file: anything but tensors and their containers is refused.
+The cache is HuggingFace's: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.
+pull honours HF_ENDPOINT, HF_TOKEN (else $HF_HOME/token), HF_HUB_OFFLINE and https_proxy,
+resumes interrupted downloads and checks every file's sha256 before using it.
 
 Examples:
   autoglm ask --image scene.png --question "what color is the star?"
@@ -85,8 +93,9 @@ Args parse_args(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s.rfind("--", 0) != 0) {
-      if (!a.command.empty()) throw UsageError("unexpected argument '" + s + "'");
-      a.command = s;
+      if (a.command.empty()) a.command = s;
+      else if (a.command == "pull" || a.command == "rm") a.positional.push_back(s);
+      else throw UsageError("unexpected argument '" + s + "'");
       continue;
     }
     std::string value;
@@ -385,7 +394,7 @@ int to_int(const Args& a, const std::string& k, int def, int lo, int hi) {
 }
 
 fs::path model_dir(const Args& a) {
-  if (a.values.count("--model")) return fs::u8path(a.get("--model"));
+  if (a.values.count("--model")) return core::model_path(a.get("--model"));
   auto d = core::default_model_dir();
   if (d.empty())
     throw core::Error(core::ErrorCode::Io,
@@ -433,7 +442,11 @@ int main(int argc, char** argv) {
     if (a.command == "bench") return cmd_bench(a);
     if (a.command == "search") return cmd_search(a);
     if (a.command == "label") return cmd_label(a);
-    throw UsageError("unknown command '" + a.command + "' (commands: info, ask, describe, search, label, bench)");
+    if (a.command == "pull") return cmd_pull(a, argv[0]);
+    if (a.command == "models") return cmd_models(a);
+    if (a.command == "rm") return cmd_rm(a);
+    throw UsageError("unknown command '" + a.command +
+                     "' (commands: info, ask, describe, search, label, bench, pull, models, rm)");
   } catch (const UsageError& e) {
     std::cerr << "autoglm: " << e.what() << "\n";
     return kExitUsage;

@@ -15,6 +15,7 @@
 
 #include "core/engine/engine.h"
 #include "core/engine/paths.h"
+#include "core/error.h"
 #include "ui/inferencecontroller.h"
 #include "ui/language.h"
 #include "ui/mainwindow.h"
@@ -106,6 +107,14 @@ int main(int argc, char** argv) {
 
   // Model: --model, else the folder chosen in the settings, else the embedded default.
   QString modelDir = parser.value(modelOpt);
+  if (!modelDir.isEmpty()) {
+    try {
+      modelDir = QString::fromStdString(core::model_path(modelDir.toStdString()).u8string());
+    } catch (const core::Error& e) {
+      window.messageBar()->showMessage(QString::fromStdString(e.what()), ui::MessageBar::Kind::Warning);
+      modelDir.clear();
+    }
+  }
   if (modelDir.isEmpty() && QFileInfo::exists(settings.modelDir)) modelDir = settings.modelDir;
   if (modelDir.isEmpty()) modelDir = QString::fromStdString(core::default_model_dir().u8string());
   if (modelDir.isEmpty()) {

@@ -10,6 +10,7 @@
 
 #include "app/local_ranks.h"
 #include "core/engine/engine.h"
+#include "core/engine/paths.h"
 #include "core/error.h"
 #include "core/train/shapes.h"
 #include "core/train/trainer.h"
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   auto num = [&](const char* k, double def) { return a.count(k) ? std::atof(a[k].c_str()) : def; };
   auto log = [](const std::string& s) { std::cerr << s << std::endl; };
   try {
+    if (a.count("--model")) a["--model"] = core::model_path(a["--model"]).u8string();
     const uint64_t seed = static_cast<uint64_t>(num("--seed", 1));
     if (cmd == "generate") {
       if (!a.count("--out")) throw core::Error(core::ErrorCode::BadArgument, "generate needs --out DIR");

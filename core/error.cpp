@@ -16,6 +16,11 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::BadArgument: return "bad_argument";
     case ErrorCode::Cancelled: return "cancelled";
     case ErrorCode::Device: return "device";
+    case ErrorCode::Network: return "network";
+    case ErrorCode::NotFound: return "not_found";
+    case ErrorCode::Unauthorized: return "unauthorized";
+    case ErrorCode::Offline: return "offline";
+    case ErrorCode::Checksum: return "checksum";
     case ErrorCode::Internal: return "internal";
   }
   return "unknown";

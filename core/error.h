@@ -20,6 +20,11 @@ enum class ErrorCode {
   BadArgument,      // an API or CLI argument out of range
   Cancelled,        // the cancel token was set
   Device,           // CUDA asked for but not available, out of memory
+  Network,          // Hub unreachable, connection dropped, timeout, 5xx after retries
+  NotFound,         // Hub: repository, revision or file not found (404)
+  Unauthorized,     // Hub: 401/403, gated or private repository without a token
+  Offline,          // HF_HUB_OFFLINE set and the model is not in the cache
+  Checksum,         // a downloaded file does not match its sha256 / git sha1
   Internal,
 };
 

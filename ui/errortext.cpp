@@ -35,6 +35,11 @@ QString ErrorText::summary(core::ErrorCode code) {
     case core::ErrorCode::BadArgument: return tr("The request is not valid");
     case core::ErrorCode::Cancelled: return tr("Cancelled");
     case core::ErrorCode::Device: return tr("The compute device is not available");
+    case core::ErrorCode::Network: return tr("The model hub could not be reached");
+    case core::ErrorCode::NotFound: return tr("The model was not found on the hub");
+    case core::ErrorCode::Unauthorized: return tr("The model needs an access token");
+    case core::ErrorCode::Offline: return tr("Offline, and the model is not on this computer");
+    case core::ErrorCode::Checksum: return tr("A downloaded file was damaged and has been deleted");
     case core::ErrorCode::Internal: return tr("Internal error");
   }
   return tr("Internal error");

@@ -1,5 +1,7 @@
 #include "core/engine/paths.h"
 
+#include "core/hub/cache.h"
+
 #include <cstdlib>
 #include <system_error>
 #include <vector>
@@ -41,5 +43,7 @@ fs::path default_model_dir() {
     if (fs::exists(c / "config.json", ec)) return fs::weakly_canonical(c, ec);
   return {};
 }
+
+fs::path model_path(const std::string& folder_or_repo) { return hub::resolve_model(folder_or_repo); }
 
 }  // namespace core
