@@ -13,6 +13,7 @@
 
 #include "app/cli.h"
 #include "core/engine/engine.h"
+#include "core/runtime/runtime.h"
 #include "core/engine/factory.h"
 #include "core/engine/flops.h"
 #include "core/io/config.h"
@@ -95,11 +96,11 @@ int cmd_bench(const Args& a) {
     auto t0 = std::chrono::steady_clock::now();
     auto id = engine->encode(img);
     core::Result res;
-    if (info.task == "vqa") res = engine->ask(id, question, o);
+    if (info.task == core::ModelTask::Vqa) res = engine->ask(id, question, o);
     else res = engine->describe(id, {});
     const double t_first = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     auto t1 = std::chrono::steady_clock::now();
-    if (info.task == "vqa") engine->ask(id, question, o);
+    if (info.task == core::ModelTask::Vqa) engine->ask(id, question, o);
     else engine->describe(id, {});
     const double t_second = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
     if (r < 0) continue;
@@ -155,7 +156,7 @@ int cmd_bench(const Args& a) {
                  {"reference_ms", {{"vision", ref_vision}, {"question_encoder", ref_q}, {"decode_step", ref_step}}}};
   }
   json j = {{"model", info.name},
-            {"family", info.family},
+            {"family", core::family_name(info.family)},
             {"parameters", info.parameters},
             {"device", info.device},
             {"threads", info.threads},
@@ -181,7 +182,7 @@ int cmd_bench(const Args& a) {
   if (a.has("--json")) {
     std::cout << j.dump() << "\n";
   } else {
-    std::printf("model %s (%s, %lld parameters) on %s, %d threads, %d runs\n", info.name.c_str(), info.family.c_str(),
+    std::printf("model %s (%s, %lld parameters) on %s, %d threads, %d runs\n", info.name.c_str(), core::family_name(info.family),
                 static_cast<long long>(info.parameters), info.device.c_str(), info.threads, runs);
     std::printf("  load            %8.1f ms\n", info.load_ms);
     if (const auto blas = core::blas_description(); !blas.empty()) std::printf("  BLAS            %s\n", blas.c_str());

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/engine/engine.h"
+#include "core/runtime/runtime.h"
 #include "core/engine/factory.h"
 #include "core/engine/paths.h"
 #include "core/io/config.h"
@@ -135,8 +136,8 @@ json round4(double v) { return std::round(v * 1e4) / 1e4; }
 
 json info_json(const core::ModelInfo& i) {
   return {{"name", i.name},
-          {"family", i.family},
-          {"task", i.task},
+          {"family", core::family_name(i.family)},
+          {"task", core::task_name(i.task)},
           {"device", i.device},
           {"dtype", i.dtype},
           {"stored_dtype", i.stored_dtype},
@@ -423,8 +424,7 @@ core::Options engine_options(const Args& a) {
 }  // namespace cli
 
 int main(int argc, char** argv) {
-  core::select_blas_kernels(argv);
-  core::configure_allocator();
+  core::start_runtime(argv);
   Args a;
   try {
     a = parse_args(argc, argv);

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "core/engine/engine.h"
+#include "core/runtime/runtime.h"
 #include "core/engine/paths.h"
 #include "core/error.h"
 #include "ui/inferencecontroller.h"
@@ -39,8 +40,7 @@ bool parseDevice(const QString& s, core::Device* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  core::select_blas_kernels(argv);
-  core::configure_allocator();
+  core::start_runtime(argv);
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName(QStringLiteral("OpenAutoGLM"));
   QCoreApplication::setApplicationName(QStringLiteral("Studio"));

@@ -10,6 +10,7 @@
 
 #include "app/local_ranks.h"
 #include "core/engine/engine.h"
+#include "core/runtime/runtime.h"
 #include "core/engine/paths.h"
 #include "core/error.h"
 #include "core/train/shapes.h"
@@ -56,8 +57,7 @@ Usage:
 }  // namespace
 
 int main(int argc, char** argv) {
-  core::select_blas_kernels(argv);
-  core::configure_allocator();
+  core::start_runtime(argv);
   if (argc < 2) {
     std::cerr << kHelp;
     return 2;

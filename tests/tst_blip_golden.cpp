@@ -8,7 +8,7 @@
 #include "core/io/config.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_torch.h"
-#include "core/model/model.h"
+#include "core/model/autoglm/model.h"
 #include "core/vision/image.h"
 #include "testutil.h"
 
@@ -66,8 +66,8 @@ class TstBlipGolden : public QObject {
   void config_reads_hf_schema() {
     REQUIRE_GOLDEN();
     auto c = load_config(testutil::blip_dir() / "vqa_model");
-    QCOMPARE(c.family, std::string("blip"));
-    QCOMPARE(c.task, std::string("vqa"));
+    QCOMPARE(c.family, ModelFamily::Blip);
+    QCOMPARE(c.task, ModelTask::Vqa);
     QCOMPARE(c.vision.hidden, 32);
     QCOMPARE(c.vision.intermediate, 41);
     QCOMPARE(c.vision.tokens(), 17);
@@ -81,7 +81,7 @@ class TstBlipGolden : public QObject {
     QVERIFY(!c.gates && !c.routing && !c.tie_lm_head && !c.decoder_masks_question);
     QCOMPARE(c.preprocess.size, 32);
     auto cap = load_config(testutil::blip_dir() / "caption_model");
-    QCOMPARE(cap.task, std::string("caption"));
+    QCOMPARE(cap.task, ModelTask::Caption);
   }
 
   void vqa_modules_match_reference() {
@@ -202,7 +202,7 @@ class TstBlipGolden : public QObject {
     const auto model = testutil::golden_dir() / folder.toStdString();
     if (!std::filesystem::exists(model)) QSKIP("this golden folder is absent");
     auto engine = Engine::load(model, Options{Device::Cpu});
-    QCOMPARE(engine->info().family, std::string("blip"));
+    QCOMPARE(engine->info().family, ModelFamily::Blip);
     const auto runs = nlohmann::json::parse(testutil::read_file(dir / "vqa_golden.json"))["runs"];
     for (const auto& run : runs) {
       auto img = decode_image_file(dir / "images" / (run["image"].get<std::string>() + ".png"));
@@ -248,7 +248,7 @@ class TstBlipGolden : public QObject {
     const auto model = testutil::golden_dir() / folder.toStdString();
     if (!std::filesystem::exists(model)) QSKIP("this golden folder is absent");
     auto engine = Engine::load(model, Options{Device::Cpu});
-    QCOMPARE(engine->info().task, std::string("caption"));
+    QCOMPARE(engine->info().task, ModelTask::Caption);
     QCOMPARE(engine->info().dtype, std::string("float32"));
     std::unique_ptr<Engine> twin_engine;
     if (!twin.isEmpty()) twin_engine = Engine::load(testutil::golden_dir() / twin.toStdString(), Options{Device::Cpu});

@@ -14,12 +14,13 @@
 #endif
 
 #include "core/engine/engine.h"
+#include "core/runtime/runtime.h"
 #include "core/engine/factory.h"
 #include "core/engine/flops.h"
 #include "core/io/config.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_torch.h"
-#include "core/model/model.h"
+#include "core/model/autoglm/model.h"
 #include "core/train/trainer.h"
 #include "core/torch_compat.h"
 #include "core/vision/image.h"
@@ -81,7 +82,7 @@ class TstEngine : public QObject {
 
   void config_round_trip() {
     auto c = load_config(model);
-    QCOMPARE(c.family, std::string("open-autoglm"));
+    QCOMPARE(c.family, ModelFamily::AutoGLM);
     QVERIFY(c.gates && c.routing);
     QCOMPARE(c.fusion_layers, (std::vector<int>{0, 1}));
     auto j = config_to_json(c);

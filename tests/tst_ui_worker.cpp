@@ -5,6 +5,7 @@
 #include <QPainter>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QTranslator>
 #include <QtTest>
 
 #include <cmath>
@@ -54,6 +55,7 @@ class TstUiWorker : public QObject {
   void brokenModelKeepsPreviousModel();
   void noModelIsAnError();
   void errorTexts();
+  void loadStagesInChinese();
 
  private:
   ui::ResultPtr askAndWait(ui::InferenceController& ctl, const QString& image, const QString& question);
@@ -267,7 +269,30 @@ void TstUiWorker::errorTexts() {
   QVERIFY(t.startsWith(ui::errorSummary(core::ErrorCode::ImageTooLarge)));
   QVERIFY(t.contains(QStringLiteral("big.png")));
   QVERIFY(ui::errorText(std::runtime_error("boom")).contains(QStringLiteral("boom")));
-  QCOMPARE(ui::loadStageText("reading weights"), QStringLiteral("Reading the weights"));
+  QCOMPARE(ui::loadStageText(core::LoadStage::Weights), QStringLiteral("Reading the weights"));
+}
+
+// Under the Chinese interface, every stage a real load reports is Chinese text:
+// no English word (no Latin letter at all) reaches the status bar.
+void TstUiWorker::loadStagesInChinese() {
+  QTranslator zh;
+  QVERIFY(zh.load(QStringLiteral(":/i18n/autoglm_zh_CN.qm")));
+  QVERIFY(QCoreApplication::installTranslator(&zh));
+  ui::InferenceController ctl;
+  QSignalSpy loaded(&ctl, &ui::InferenceController::modelLoaded);
+  QSignalSpy progress(&ctl, &ui::InferenceController::loadProgress);
+  core::Options opt;
+  opt.device = core::Device::Cpu;
+  ctl.loadModel(m_model, opt);
+  const bool ok = loaded.wait(120000);
+  QCoreApplication::removeTranslator(&zh);
+  QVERIFY(ok);
+  QVERIFY(progress.size() >= 5);
+  for (const auto& args : progress) {
+    const QString stage = args.at(1).toString();
+    QVERIFY2(!stage.isEmpty(), "an empty stage text");
+    for (const QChar c : stage) QVERIFY2(!(c.isLetter() && c.unicode() < 0x80), qPrintable(stage));
+  }
 }
 
 QTEST_MAIN(TstUiWorker)

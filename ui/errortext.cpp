@@ -16,7 +16,7 @@ class ErrorText {
   static QString summary(core::ErrorCode code);
   static QString join(const QString& summary, const QString& detail);
   static QString other(const std::exception& e);
-  static QString stage(const std::string& stage);
+  static QString stage(core::LoadStage stage);
   static QString cpuFallback() { return tr("Out of GPU memory: running on the CPU"); }
 };
 }  // namespace
@@ -55,13 +55,18 @@ QString ErrorText::other(const std::exception& e) {
   return tr("Unexpected error: %1").arg(QString::fromLocal8Bit(e.what()));
 }
 
-QString ErrorText::stage(const std::string& stage) {
-  if (stage == "config") return tr("Reading the configuration");
-  if (stage == "vocabulary") return tr("Reading the vocabulary");
-  if (stage == "building model") return tr("Building the model");
-  if (stage == "reading weights") return tr("Reading the weights");
-  if (stage == "ready") return tr("Ready");
-  return QString::fromStdString(stage);
+// No default: a stage added to core::LoadStage and not handled here fails the
+// build (-Werror=switch), so no English word reaches a translated interface.
+QString ErrorText::stage(core::LoadStage stage) {
+  switch (stage) {
+    case core::LoadStage::Config: return tr("Reading the configuration");
+    case core::LoadStage::Vocabulary: return tr("Reading the vocabulary");
+    case core::LoadStage::Building: return tr("Building the model");
+    case core::LoadStage::Weights: return tr("Reading the weights");
+    case core::LoadStage::Threads: return tr("Measuring the best thread count");
+    case core::LoadStage::Ready: return tr("Ready");
+  }
+  return {};
 }
 
 QString errorSummary(core::ErrorCode code) { return ErrorText::summary(code); }
@@ -77,7 +82,7 @@ QString errorText(const std::exception& e) {
   return ErrorText::other(e);
 }
 
-QString loadStageText(const std::string& stage) { return ErrorText::stage(stage); }
+QString loadStageText(core::LoadStage stage) { return ErrorText::stage(stage); }
 
 QString cpuFallbackText() { return ErrorText::cpuFallback(); }
 

@@ -5,6 +5,7 @@
 
 #include <QString>
 
+#include "core/engine/engine.h"
 #include "core/error.h"
 
 namespace ui {
@@ -19,6 +20,6 @@ QString errorText(core::ErrorCode code, const QString& detail);
 QString cpuFallbackText();
 
 // Stages reported by core::Engine::load, translated.
-QString loadStageText(const std::string& stage);
+QString loadStageText(core::LoadStage stage);
 
 }  // namespace ui

@@ -30,7 +30,7 @@ void InferenceWorker::loadModel(quint64 requestId, const QString& dir, const cor
     return;
   }
   try {
-    auto progress = [this, requestId](float fraction, const std::string& stage) {
+    auto progress = [this, requestId](float fraction, core::LoadStage stage) {
       Q_EMIT loadProgress(requestId, fraction, loadStageText(stage));
     };
     core::Options opts = options;

@@ -858,8 +858,8 @@ void MainWindow::updateModelStatus() {
     return;
   }
   const core::ModelInfo& info = m_ctl->modelInfo();
-  const QString family = info.family == "blip" ? QStringLiteral("BLIP") : QStringLiteral("Open-AutoGLM");
-  const QString task = info.task == "caption" ? tr("captioning") : tr("question answering");
+  const QString family = info.family == core::ModelFamily::Blip ? QStringLiteral("BLIP") : QStringLiteral("Open-AutoGLM");
+  const QString task = info.task == core::ModelTask::Caption ? tr("captioning") : tr("question answering");
   m_modelStatus->setText(tr("Model: %1").arg(QString::fromStdString(info.name)));
   QStringList fusion;
   for (int l : info.fusion_layers) fusion << QString::number(l + 1);
@@ -1663,7 +1663,7 @@ QByteArray MainWindow::requestSettingsJson(bool describe) const {
   o[QStringLiteral("confidence")] = QStringLiteral("auto");
   if (m_ctl->hasModel()) {
     const core::ModelInfo& info = m_ctl->modelInfo();
-    o[QStringLiteral("model_family")] = QString::fromStdString(info.family);
+    o[QStringLiteral("model_family")] = QString::fromLatin1(core::family_name(info.family));
     o[QStringLiteral("device")] = QString::fromStdString(info.device);
     o[QStringLiteral("dtype")] = QString::fromStdString(info.dtype);
     o[QStringLiteral("threads")] = info.threads;

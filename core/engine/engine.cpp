@@ -20,18 +20,13 @@
 #include "core/io/config.h"
 #include "core/io/checkpoint.h"
 #include "core/io/safetensors.h"
-#include "core/model/model.h"
+#include "core/model/autoglm/model.h"
+#include "core/model/family.h"
+#include "core/runtime/runtime.h"
 #include "core/text/tokenizer.h"
 #include "core/torch_compat.h"
 #include "core/vision/image.h"
 
-#ifndef _WIN32
-#include <dlfcn.h>
-#include <unistd.h>
-#endif
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 namespace core {
 
@@ -79,60 +74,6 @@ double ms_since(Clock::time_point t0) {
 }
 
 }  // namespace
-
-void configure_compute_threads(int threads) {
-#ifndef _WIN32
-  if (!std::getenv("OPENBLAS_NUM_THREADS")) {
-    using SetFn = void (*)(int);
-    if (auto fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(1);
-  }
-#endif
-  static std::once_flag once;
-  std::call_once(once, [threads] {
-    int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    at::set_num_threads(n);
-  });
-  if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
-}
-
-void select_blas_kernels(char** argv) {
-#if defined(__linux__) && defined(__x86_64__)
-  if (std::getenv("OPENBLAS_CORETYPE") || !argv || !argv[0]) return;
-  using NameFn = char* (*)();
-  auto corename = reinterpret_cast<NameFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  if (!corename) return;
-  const std::string chosen = corename() ? corename() : "";
-  __builtin_cpu_init();
-  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  if (!avx512 || (chosen != "Haswell" && chosen != "Zen")) return;
-  ::setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-  ::execv("/proc/self/exe", argv);  // returns only on failure: go on with the kernels loaded
-#else
-  (void)argv;
-#endif
-}
-
-void configure_allocator() {
-#if defined(__GLIBC__)
-  const char* tunables = std::getenv("GLIBC_TUNABLES");
-  if ((tunables && std::strstr(tunables, "glibc.malloc.")) || std::getenv("MALLOC_MMAP_THRESHOLD_") ||
-      std::getenv("MALLOC_TRIM_THRESHOLD_") || std::getenv("MALLOC_TOP_PAD_"))
-    return;
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  mallopt(M_TOP_PAD, 64 << 20);
-#endif
-}
-
-std::string blas_description() {
-#ifndef _WIN32
-  using ConfigFn = char* (*)();
-  if (auto config = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config")))
-    if (const char* c = config()) return c;
-#endif
-  return {};
-}
 
 namespace {
 
@@ -223,7 +164,7 @@ struct Hyp {
 struct Engine::Impl {
   ModelConfig cfg;
   Tokenizer tok;
-  Model model{nullptr};
+  std::unique_ptr<Family> family;
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype = torch::kFloat32;
   ModelInfo info;
@@ -247,7 +188,7 @@ struct Engine::Impl {
   // After a CUDA out-of-memory error: the model and the cached image features
   // move to the CPU (float32) for the rest of the session, and the caller is told.
   void fall_back_to_cpu(const std::string& why) {
-    model->to(torch::kCPU, torch::kFloat32);
+    family->to(torch::kCPU, torch::kFloat32);
     for (auto& entry : lru) {
       entry.second.embeds = entry.second.embeds.to(torch::kCPU, torch::kFloat32);
       entry.second.image_kv.clear();
@@ -256,7 +197,7 @@ struct Engine::Impl {
     dtype = torch::kFloat32;
     info.device = "cpu";
     info.dtype = "float32";
-    info.running_bytes = static_cast<uint64_t>(model->num_parameters()) * 4;
+    info.running_bytes = static_cast<uint64_t>(family->num_parameters()) * 4;
     vision_threads = text_threads = at::get_num_threads();
     if (on_warning) on_warning(Warning{Warning::Code::CpuFallback, why});
   }
@@ -343,15 +284,15 @@ struct Engine::Impl {
       return many < 0.8 * one ? all : 1;
     };
     Tensor image;
-    vision_threads = pick([&] { image = model->vision_model->forward(pixels); });
+    vision_threads = pick([&] { image = family->encode_image(pixels); });
     std::vector<int64_t> q{cfg.cls_id, cfg.sep_id};
     auto ids = torch::tensor(q, torch::kLong).unsqueeze(0).to(device);
-    Tensor memory = cfg.task == "vqa" ? model->text_encoder->forward(ids, torch::ones_like(ids), image) : image;
+    Tensor memory = family->can(Capability::Ask) ? family->fuse(ids, torch::ones_like(ids), image, nullptr, nullptr) : image;
     text_threads = pick([&] {
       std::vector<LayerCache> cache;
       auto bos = torch::full({1, 1}, cfg.bos_id, torch::TensorOptions().dtype(torch::kLong).device(device));
-      model->text_decoder->forward(bos, memory, {}, &cache, 0);
-      model->text_decoder->forward(bos, memory, {}, &cache, 1);
+      family->decode(bos, memory, {}, &cache, 0);
+      family->decode(bos, memory, {}, &cache, 1);
     });
     at::set_num_threads(all);
   }
@@ -359,7 +300,7 @@ struct Engine::Impl {
   std::string piece(int64_t id) const { return tok.id_to_token(id); }
 
   void require_alignment() const {
-    if (!model->align)
+    if (!family->can(Capability::MatchText))
       throw Error(ErrorCode::BadArgument, "this model (" + info.name +
                                               ") has no alignment heads, so it cannot match images with text");
   }
@@ -372,7 +313,7 @@ struct Engine::Impl {
   const std::vector<float>& image_vector(const Entry& e) {
     if (e.aligned.empty()) {
       compat::InferenceGuard guard;
-      e.aligned = to_vector(model->image_embedding(e.embeds));
+      e.aligned = to_vector(family->image_vector(e.embeds));
     }
     return e.aligned;
   }
@@ -388,7 +329,7 @@ struct Engine::Impl {
     compat::InferenceGuard guard;
     at::set_num_threads(text_threads);
     auto ids = ids_tensor(enc.ids);
-    return to_vector(model->text_embedding(ids, torch::ones_like(ids)));
+    return to_vector(family->text_vector(ids, torch::ones_like(ids)));
   }
 
   std::vector<Match> scores(const std::vector<float>& one, const std::vector<std::vector<float>>& many) const {
@@ -450,17 +391,16 @@ struct Engine::Impl {
   Tensor encode_text(const Encoding& enc, const Tensor& image, Record* rec, const Entry* cached = nullptr) {
     auto ids = ids_tensor(enc.ids);
     auto mask = torch::tensor(enc.mask, torch::kLong).unsqueeze(0).to(device);
-    if (!cached) return model->text_encoder->forward(ids, mask, image, rec);
+    if (!cached) return family->fuse(ids, mask, image, rec, nullptr);
     for (auto& other : lru)
       if (&other.second != cached) other.second.image_kv.clear();
-    return model->text_encoder->forward(ids, mask, image, rec, nullptr, &cached->image_kv);
+    return family->fuse(ids, mask, image, rec, &cached->image_kv);
   }
 
   Tensor memory_mask(const Encoding* enc) const {
-    if (!enc || !cfg.decoder_masks_question) return {};
-    auto m = torch::tensor(enc->mask, torch::kLong).unsqueeze(0).to(device);
-    if (cfg.queries > 0) m = model->text_encoder->memory_mask(m);
-    return additive_mask(m).to(dtype);
+    if (!enc) return {};
+    auto m = family->memory_mask(torch::tensor(enc->mask, torch::kLong).unsqueeze(0).to(device));
+    return m.defined() ? additive_mask(m).to(dtype) : m;
   }
 
   std::vector<Hyp> generate(const Tensor& memory, const Tensor& mem_mask, const std::vector<int64_t>& prefix, int beams,
@@ -469,7 +409,7 @@ struct Engine::Impl {
     beams = std::max(1, beams);
     std::vector<LayerCache> cache;
     auto t0 = Clock::now();
-    auto logits = model->text_decoder->forward(ids_tensor(prefix), memory, mem_mask, &cache, 0);
+    auto logits = family->decode(ids_tensor(prefix), memory, mem_mask, &cache, 0);
     logits = logits.select(1, logits.size(1) - 1).to(torch::kFloat32);  // [A, V]
     int64_t past = static_cast<int64_t>(prefix.size());
     tm->step_ms.push_back(ms_since(t0));
@@ -539,7 +479,7 @@ struct Engine::Impl {
       Tensor mm = mem_mask.defined() ? mem_mask.expand({static_cast<int64_t>(alive.size()), -1, -1, -1}) : mem_mask;
       auto step_ids = torch::tensor(last, torch::kLong).unsqueeze(1).to(device);
       ts = Clock::now();
-      logits = model->text_decoder->forward(step_ids, memory, mm, &cache, past).select(1, 0).to(torch::kFloat32);
+      logits = family->decode(step_ids, memory, mm, &cache, past).select(1, 0).to(torch::kFloat32);
       tm->step_ms.back() += ms_since(ts);
       ++past;
     }
@@ -747,7 +687,7 @@ struct Engine::Impl {
     }
     auto mem = memory.expand({R, -1, -1});
     Tensor mm = mem_mask.defined() ? mem_mask.expand({R, -1, -1, -1}) : mem_mask;
-    auto logits = model->text_decoder->forward(input.to(device), mem, mm, nullptr, 0).to(torch::kFloat32).to(torch::kCPU);
+    auto logits = family->decode(input.to(device), mem, mm, nullptr, 0).to(torch::kFloat32).to(torch::kCPU);
     auto logp = torch::log_softmax(logits.slice(1, P - 1), -1);  // predictions for target positions
     auto valid = target.ge(0);
     auto gathered = logp.gather(2, target.clamp_min(0).unsqueeze(-1)).squeeze(-1) * valid;
@@ -783,12 +723,12 @@ Engine::~Engine() = default;
 
 std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, const Progress& progress) {
   auto t0 = Clock::now();
-  auto report = [&](float f, const char* stage) {
+  auto report = [&](float f, LoadStage stage) {
     if (progress) progress(f, stage);
   };
   std::unique_ptr<Engine> e(new Engine());
   auto& d = *e->d;
-  report(0.f, "config");
+  report(0.f, LoadStage::Config);
   d.cfg = load_config(dir);
   // The weight files' headers are checked before anything is allocated: sizes in
   // config.json that pass validation but describe a far larger model than the
@@ -803,7 +743,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
                                              std::to_string(need) +
                                              " parameters (config.json does not belong to these weights)");
   }
-  report(0.05f, "vocabulary");
+  report(0.05f, LoadStage::Vocabulary);
   d.tok = Tokenizer::from_folder(dir);
   if (d.tok.vocab_size() > d.cfg.text.vocab_size)
     throw Error(ErrorCode::BadVocab, (dir / "vocab.txt").u8string() + ": " + std::to_string(d.tok.vocab_size()) +
@@ -826,10 +766,10 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
       d.dtype = torch::kFloat16;
       break;
   }
-  report(0.1f, "building model");
-  d.model = Model(d.cfg);
-  report(0.2f, "reading weights");
-  d.model->load_weights(*st);
+  report(0.1f, LoadStage::Building);
+  d.family = make_family(d.cfg);
+  report(0.2f, LoadStage::Weights);
+  d.family->load_weights(*st);
   const DType stored_dtype = st->stored_dtype();
   const std::string weights_format = st->format();
   const int weight_files = static_cast<int>(st->files());
@@ -837,14 +777,13 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   // load_weights copied every tensor: nothing maps the file any more, so it may
   // change or vanish under a running session (a truncated mapping would SIGBUS).
   st.reset();
-  for (auto& p : d.model->parameters()) p.set_requires_grad(false);
-  d.model->eval();
+  d.family->freeze();
   d.on_warning = opt.on_warning;
-  if (!d.device.is_cuda() && d.dtype != torch::kFloat32) d.model->to(d.dtype);
+  if (!d.device.is_cuda() && d.dtype != torch::kFloat32) d.family->to(d.device, d.dtype);
   if (d.device.is_cuda()) {
     std::string why;
     try {
-      d.model->to(d.device, d.dtype);
+      d.family->to(d.device, d.dtype);
     } catch (const c10::Error& ex) {
       if (!compat::is_out_of_memory(ex)) throw;
       why = ex.what_without_backtrace();
@@ -852,9 +791,9 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
     if (!why.empty()) d.fall_back_to_cpu(why.substr(0, why.find('\n')));
   }
   d.cache_size = std::max<size_t>(1, opt.image_cache_size);
-  report(0.9f, "choosing threads");
+  report(0.9f, LoadStage::Threads);
   d.choose_threads(opt.threads);
-  report(0.95f, "ready");
+  report(0.95f, LoadStage::Ready);
 
   auto& info = d.info;
   info.name = fs::absolute(dir).filename().u8string();
@@ -867,14 +806,14 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   info.weights_format = weights_format;
   info.weight_files = weight_files;
   info.weight_bytes = weight_bytes;
-  info.running_bytes = static_cast<uint64_t>(d.model->num_parameters()) * torch::elementSize(d.dtype);
-  info.parameters = d.model->num_parameters();
+  info.running_bytes = static_cast<uint64_t>(d.family->num_parameters()) * torch::elementSize(d.dtype);
+  info.parameters = d.family->num_parameters();
   info.image_size = d.cfg.vision.image_size;
   info.patch_size = d.cfg.vision.patch_size;
   info.grid = d.cfg.vision.grid();
   info.keep_aspect = d.cfg.preprocess.keep_aspect;
   info.vision_layers = d.cfg.vision.layers;
-  info.text_layers = d.cfg.task == "vqa" ? d.cfg.text.layers : 0;
+  info.text_layers = d.cfg.task == ModelTask::Vqa ? d.cfg.text.layers : 0;
   info.decoder_layers = d.cfg.text.decoder_layers;
   info.hidden = d.cfg.text.hidden;
   info.vision_hidden = d.cfg.vision.hidden;
@@ -883,9 +822,9 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   info.learned_gates = d.cfg.gates;
   info.routing = d.cfg.routing;
   info.calibrated = d.calib.present;
-  if (d.model->align) {
+  if (d.family->can(Capability::MatchText)) {
     info.align_dim = d.cfg.align_dim;
-    info.align_temperature = d.model->align_temperature().item<float>();
+    info.align_temperature = d.family->align_temperature();
   }
   info.temperature = d.calib.temperature;
   info.length_exponent = d.calib.length_exponent;
@@ -896,7 +835,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   info.vocab_size = d.tok.vocab_size();
   info.torch_version = compat::version_string();
   info.load_ms = ms_since(t0);
-  report(1.f, "ready");
+  report(1.f, LoadStage::Ready);
   return e;
 }
 
@@ -988,7 +927,7 @@ ImageId Engine::encode(const Image& rgb, const CancelToken& cancel) {
     e.preprocess_ms = ms_since(t0);
     t0 = Clock::now();
     at::set_num_threads(d->vision_threads);
-    e.embeds = d->model->vision_model->forward(x);
+    e.embeds = d->family->encode_image(x);
     if (d->device.is_cuda()) torch::cuda::synchronize();
     e.vision_ms = ms_since(t0);
     return e;
@@ -1001,8 +940,10 @@ ImageId Engine::encode(const Image& rgb, const CancelToken& cancel) {
 
 Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt, const CancelToken& cancel) {
   std::lock_guard<std::mutex> lock(d->mu);
-  if (d->cfg.task != "vqa")
-    throw Error(ErrorCode::BadArgument, "this model (" + d->info.name + ") describes images; it does not answer questions");
+  if (!d->family->can(Capability::Ask))
+    throw Error(ErrorCode::BadArgument, "this model (" + d->info.name + ") " +
+                                            (d->family->can(Capability::Describe) ? "describes images" : "matches images with text") +
+                                            "; it does not answer questions");
   if (opt.beams < 1 || opt.beams > 16) throw Error(ErrorCode::BadArgument, "beams must be between 1 and 16");
   int max_new = 0, min_new = 0;
   std::tie(max_new, min_new) = d->lengths(opt.max_new_tokens, opt.min_new_tokens, 1);
@@ -1041,7 +982,8 @@ Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt,
 }
 
 Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToken& cancel) {
-  if (d->cfg.task == "vqa") {
+  // A model that only answers questions describes by answering its describe question.
+  if (!d->family->can(Capability::Describe) && d->family->can(Capability::Ask)) {
     AskOptions ao;
     ao.beams = opt.beams;
     ao.max_new_tokens = opt.max_new_tokens;
@@ -1053,6 +995,8 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
     return r;
   }
   std::lock_guard<std::mutex> lock(d->mu);
+  if (!d->family->can(Capability::Describe))
+    throw Error(ErrorCode::BadArgument, "this model (" + d->info.name + ") matches images with text; it does not describe them");
   if (opt.beams < 1 || opt.beams > 16) throw Error(ErrorCode::BadArgument, "beams must be between 1 and 16");
   const auto& entry = d->entry(id);
   compat::InferenceGuard guard;
@@ -1094,7 +1038,7 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
       Record rec;
       rec.enabled = true;
       auto t0 = Clock::now();
-      d->model->text_decoder->forward(d->ids_tensor(seq), entry.embeds, {}, nullptr, 0, &rec);
+      d->family->decode(d->ids_tensor(seq), entry.embeds, {}, nullptr, 0, &rec);
       r.timings.fusion_ms = ms_since(t0);
       std::vector<std::string> toks;
       for (auto tid : seq) toks.push_back(tid == d->cfg.bos_id ? "[DEC]" : d->piece(tid));
@@ -1127,7 +1071,8 @@ Array Engine::heatmap(const Result& r, const HeatmapRequest& req, const CancelTo
     Tensor memory, mm;
     std::vector<int64_t> seq{d->cfg.bos_id};
     int64_t first_target = 0;
-    if (d->cfg.task == "vqa") {
+    const bool asked = d->family->can(Capability::Ask);
+    if (asked) {
       auto enc = d->encode_question(r.question);
       memory = d->encode_text(enc, image, &rec);
       mm = d->memory_mask(&enc);
@@ -1143,12 +1088,12 @@ Array Engine::heatmap(const Result& r, const HeatmapRequest& req, const CancelTo
     std::vector<int64_t> targets(seq.begin() + 1, seq.end());
     targets.push_back(d->cfg.eos_id);
     Record dec_rec;
-    dec_rec.enabled = d->cfg.task != "vqa";
-    auto logits = d->model->text_decoder->forward(d->ids_tensor(seq), memory, mm, nullptr, 0, &dec_rec);
+    dec_rec.enabled = !asked;
+    auto logits = d->family->decode(d->ids_tensor(seq), memory, mm, nullptr, 0, &dec_rec);
     auto logp = torch::log_softmax(logits[0].to(torch::kFloat32), -1);
     auto tgt = torch::tensor(targets, torch::kLong).to(d->device);
     auto picked = logp.gather(1, tgt.unsqueeze(1)).squeeze(1).slice(0, first_target - 1);
-    auto& maps = d->cfg.task == "vqa" ? rec.cross_attn : dec_rec.cross_attn;
+    auto& maps = asked ? rec.cross_attn : dec_rec.cross_attn;
     for (auto& m : maps) m.retain_grad();
     picked.sum().backward();
     Tensor rel;

@@ -11,24 +11,9 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/types.h"
 
 namespace core {
-
-struct Array {  // a dense float array for the UI, row-major
-  std::vector<int64_t> shape;
-  std::vector<float> data;
-  int64_t numel() const {
-    int64_t n = 1;
-    for (auto d : shape) n *= d;
-    return shape.empty() ? 0 : n;
-  }
-};
-
-struct Image {  // 8-bit RGB, packed rows (width * 3 bytes), top row first
-  int width = 0, height = 0;
-  std::vector<uint8_t> rgb;
-  bool empty() const { return width <= 0 || height <= 0; }
-};
 
 using ImageId = uint64_t;  // content hash of the pixels
 
@@ -163,8 +148,8 @@ struct HeatmapRequest {
 
 struct ModelInfo {
   std::string name;        // folder name
-  std::string family;      // "open-autoglm" or "blip"
-  std::string task;        // "vqa" or "caption"
+  ModelFamily family = ModelFamily::AutoGLM;
+  ModelTask task = ModelTask::Vqa;
   std::string device;      // "cpu", "cuda:0"
   std::string dtype;       // running: "float32", "bfloat16", "float16"
   std::string stored_dtype;   // of most weights in the files: "F32", "F16", "BF16"
@@ -191,33 +176,10 @@ struct ModelInfo {
   double load_ms = 0;
 };
 
-using Progress = std::function<void(float fraction, const std::string& stage)>;
-
-// libtorch intra-op threads (0: all cores), and OpenBLAS single-threaded unless
-// OPENBLAS_NUM_THREADS is set: its own pool and libtorch's compete for the
-// same cores (measured here: 2 threads each on 2 cores spends most of the time
-// spinning in the kernel). Engine::load calls it; the trainer too.
-void configure_compute_threads(int threads);
-
-// OpenBLAS 0.3.21 (Debian 12) picks its kernels by CPU model and takes AMD's Zen 4
-// and Zen 5 for AVX2 parts: it runs them on its Haswell kernels, where its AVX-512
-// (SkylakeX) ones ran the default model's products 1.4-1.7x and the trainer 1.4x
-// faster on a Zen 5. It reads OPENBLAS_CORETYPE once, as it loads, so on such a CPU
-// this sets it and starts the program again (argv as main got it). No-op when
-// OPENBLAS_CORETYPE is already set, with another BLAS, or off Linux x86-64.
-void select_blas_kernels(char** argv);
-
-// glibc gives blocks over 128 KiB back to the kernel as they are freed and trims the
-// heap's top, so each training step and each answer faulted its tensors' pages in
-// afresh: a third of the trainer's time went to the kernel (3.3M page faults in a
-// 600-step run, 1.2M of them left after this, all in calibration's one-off batch).
-// Keeps freed memory for reuse: blocks up to 32 MiB come from the heap and up to
-// 256 MiB of free top stays. No-op off glibc, or where the user set the allocator
-// through GLIBC_TUNABLES or MALLOC_*_ variables.
-void configure_allocator();
-
-// "OpenBLAS 0.3.21 ... SkylakeX" (its build and the kernels it chose), "" for other BLAS.
-std::string blas_description();
+// What Engine::load is doing, for progress reports (the UI translates each one;
+// a stage it does not handle is a compile error there).
+enum class LoadStage { Config, Vocabulary, Building, Weights, Threads, Ready };
+using Progress = std::function<void(float fraction, LoadStage stage)>;
 
 class Engine {
  public:

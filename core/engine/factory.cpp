@@ -6,14 +6,14 @@
 #include <set>
 
 #include "core/error.h"
-#include "core/model/model.h"
+#include "core/model/autoglm/model.h"
 
 namespace core {
 
 ModelConfig small_config(int vocab_size) {
   ModelConfig c;
-  c.family = "open-autoglm";
-  c.task = "vqa";
+  c.family = ModelFamily::AutoGLM;
+  c.task = ModelTask::Vqa;
   c.vision = VisionConfig{};  // 64 px, 8 px patches, 64 wide, 2 layers
   c.text.vocab_size = vocab_size;
   c.text.hidden = 64;

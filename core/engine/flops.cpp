@@ -35,7 +35,7 @@ StageFlops stage_flops(const ModelConfig& c, int question_tokens, int step) {
   for (int l = 0; l < v.layers; ++l) f.vision += block(N, N, Dv, Iv);
   const double D = c.text.hidden, I = c.text.intermediate, V = c.text.vocab_size;
   double memory = N, memory_dim = Dv;
-  if (c.task == "vqa") {
+  if (c.task == ModelTask::Vqa) {
     const double T = question_tokens;
     for (int l = 0; l < c.text.layers; ++l) {
       f.fusion += block(T, T, D, I);

@@ -165,14 +165,14 @@ void read_generation(const json& g, ModelConfig* c, const std::string& label) {
 
 ModelConfig parse_blip(const json& j, const std::string& label) {
   ModelConfig c;
-  c.family = "blip";
+  c.family = ModelFamily::Blip;
   std::string arch;
   if (auto a = j.find("architectures"); a != j.end() && a->is_array() && !a->empty() && (*a)[0].is_string())
     arch = (*a)[0].get<std::string>();
   if (arch == "BlipForQuestionAnswering" || arch.empty())
-    c.task = "vqa";
+    c.task = ModelTask::Vqa;
   else if (arch == "BlipForConditionalGeneration")
-    c.task = "caption";
+    c.task = ModelTask::Caption;
   else
     bad(label, "unsupported BLIP architecture '" + arch +
                    "' (supported: BlipForQuestionAnswering, BlipForConditionalGeneration)");
@@ -229,8 +229,10 @@ ModelConfig parse_blip(const json& j, const std::string& label) {
 
 ModelConfig parse_own(const json& j, const std::string& label) {
   ModelConfig c;
-  c.family = "open-autoglm";
-  c.task = get<std::string>(j, "task", "vqa", label);
+  c.family = ModelFamily::AutoGLM;
+  const auto task = get<std::string>(j, "task", "vqa", label);
+  if (task != "vqa" && task != "caption") bad(label, "task must be \"vqa\" or \"caption\", not \"" + task + "\"");
+  c.task = task == "vqa" ? ModelTask::Vqa : ModelTask::Caption;
   const json& v = object_field(j, "vision", label);
   const json& t = object_field(j, "text", label);
   c.vision.image_size = get<int>(v, "image_size", c.vision.image_size, label, "vision.");
@@ -298,7 +300,6 @@ void ModelConfig::validate() const {
   auto positive = [&](int v, const char* name, int max = 1 << 20) {
     if (v <= 0 || v > max) bad(label, std::string(name) + " = " + std::to_string(v) + " is out of range (1.." + std::to_string(max) + ")");
   };
-  if (task != "vqa" && task != "caption") bad(label, "task must be \"vqa\" or \"caption\", not \"" + task + "\"");
   positive(vision.image_size, "vision image_size", 4096);
   positive(vision.patch_size, "vision patch_size", 1024);
   positive(vision.hidden, "vision hidden_size", 16384);
@@ -320,10 +321,10 @@ void ModelConfig::validate() const {
   positive(text.intermediate, "text intermediate_size", 65536);
   positive(text.max_positions, "text max_position_embeddings", 1 << 16);
   positive(text.decoder_layers, "text num_decoder_layers", kMaxLayers);
-  if (task == "vqa") positive(text.layers, "text num_layers", kMaxLayers);
+  if (task == ModelTask::Vqa) positive(text.layers, "text num_layers", kMaxLayers);
   if (text.hidden % text.heads) bad(label, "text hidden_size is not divisible by num_heads");
   if (!(vision.ln_eps > 0) || !(text.ln_eps > 0)) bad(label, "layer_norm_eps must be positive");
-  if (task == "vqa" && fusion_layers.empty()) bad(label, "a VQA model needs at least one fusion layer");
+  if (task == ModelTask::Vqa && fusion_layers.empty()) bad(label, "a VQA model needs at least one fusion layer");
   std::set<int> seen;
   for (int l : fusion_layers) {
     if (l < 0 || l >= text.layers) bad(label, "fusion layer " + std::to_string(l) + " is outside 0.." + std::to_string(text.layers - 1));
@@ -332,7 +333,7 @@ void ModelConfig::validate() const {
   if (!std::is_sorted(fusion_layers.begin(), fusion_layers.end())) bad(label, "fusion layers must be in increasing order");
   if (!(routing_tau > 0)) bad(label, "routing_tau must be positive");
   if (queries < 0 || queries > 64) bad(label, "fusion.queries must be 0 to 64");
-  if (queries > 0 && task != "vqa") bad(label, "fusion.queries needs a VQA model (a question encoder)");
+  if (queries > 0 && task != ModelTask::Vqa) bad(label, "fusion.queries needs a VQA model (a question encoder)");
   if (queries > 0 && !decoder_masks_question) bad(label, "fusion.queries needs a decoder that masks the question");
   if (align_dim < 0 || align_dim > 16384) bad(label, "align_dim out of range");
   for (auto [id, name] : {std::pair{pad_id, "pad"}, {cls_id, "cls"}, {sep_id, "sep"}, {bos_id, "bos"}, {eos_id, "eos"}}) {
@@ -355,7 +356,7 @@ uint64_t ModelConfig::min_parameters() const {
   // A transformer block holds at least its four attention projections and its two MLP matrices.
   auto block = [&](int hidden, int inter) { return 4 * u(hidden) * u(hidden) + 2 * u(hidden) * u(inter); };
   uint64_t n = u(vision.layers) * block(vision.hidden, vision.intermediate);
-  const int text_blocks = text.decoder_layers + (task == "vqa" ? text.layers : 0);
+  const int text_blocks = text.decoder_layers + (task == ModelTask::Vqa ? text.layers : 0);
   n += u(text_blocks) * block(text.hidden, text.intermediate);
   n += u(text.vocab_size) * u(text.hidden);  // word embeddings (the LM head is tied to them)
   return n;
@@ -381,7 +382,7 @@ ModelConfig load_config(const fs::path& dir) {
   if (!fs::exists(path, ec)) throw Error(ErrorCode::BadConfig, dir.u8string() + ": no config.json in the model folder");
   const std::string label = path.u8string();
   ModelConfig c = parse_config(read_json(path), label);
-  if (c.family == "blip") {
+  if (c.family == ModelFamily::Blip) {
     const fs::path pp = dir / "preprocessor_config.json";
     if (fs::exists(pp, ec)) read_preprocess(read_json(pp), &c.preprocess, pp.u8string());
     const fs::path gp = dir / "generation_config.json";
@@ -398,10 +399,10 @@ ModelConfig load_config(const fs::path& dir) {
 }
 
 json config_to_json(const ModelConfig& c) {
-  if (c.family != "open-autoglm") throw Error(ErrorCode::BadArgument, "only open-autoglm configs are written");
+  if (c.family != ModelFamily::AutoGLM) throw Error(ErrorCode::BadArgument, "only open-autoglm configs are written");
   json j;
   j["model_type"] = "open-autoglm";
-  j["task"] = c.task;
+  j["task"] = task_name(c.task);
   j["vision"] = {{"image_size", c.vision.image_size}, {"patch_size", c.vision.patch_size}, {"hidden_size", c.vision.hidden},
                  {"num_layers", c.vision.layers}, {"num_heads", c.vision.heads}, {"intermediate_size", c.vision.intermediate},
                  {"layer_norm_eps", c.vision.ln_eps}, {"stem", c.vision.stem}};

@@ -49,8 +49,8 @@ struct TextConfig {  // shared by the question encoder and the decoder
 };
 
 struct ModelConfig {
-  std::string family = "open-autoglm";  // or "blip"
-  std::string task = "vqa";             // "vqa": question encoder + decoder; "caption": decoder on the image
+  ModelFamily family = ModelFamily::AutoGLM;
+  ModelTask task = ModelTask::Vqa;      // Vqa: question encoder + decoder; Caption: decoder on the image
   VisionConfig vision;
   TextConfig text;
   std::vector<int> fusion_layers;       // encoder layers with cross-attention to the image

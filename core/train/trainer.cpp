@@ -17,13 +17,14 @@
 #include <thread>
 
 #include "core/engine/engine.h"
+#include "core/runtime/runtime.h"
 #include "core/engine/factory.h"
 #include "core/error.h"
 #include "core/io/config.h"
 #include "core/io/checkpoint.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_torch.h"
-#include "core/model/model.h"
+#include "core/model/autoglm/model.h"
 #include "core/text/tokenizer.h"
 #include "core/torch_compat.h"
 #include "core/train/distributed.h"
@@ -750,7 +751,7 @@ TrainOptions preset(const std::string& name) {
   // on a Zen 5), --curriculum-alpha 0.3 with excess: 17,458 steps, 0.893; --curriculum error
   // (by each type's running share of wrong answers): 19,180 steps, 0.907, relations 0.78,
   // captions 0.71. No same-day run of the preset itself. Those slow days were largely
-  // page faults (configure_allocator, engine.h): with freed memory kept, the preset got
+  // page faults (configure_allocator, core/runtime/runtime.h): with freed memory kept, the preset got
   // 28,642 steps on the same Zen 5 and answered 0.941 (3 beams; captions 0.77, relations
   // 0.86, shapes 0.99, ECE 0.014). The same day and code with types drawn by their
   // running share of wrong answers (--curriculum error) got 28,422 steps and 0.954:
@@ -1521,7 +1522,7 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
   configure_compute_threads(opt.threads);
   torch::manual_seed(opt.seed);
   auto base_cfg = load_config(opt.model);
-  if (base_cfg.task != "vqa") throw Error(ErrorCode::BadArgument, "finetune works on question-answering models");
+  if (base_cfg.task != ModelTask::Vqa) throw Error(ErrorCode::BadArgument, "finetune works on question-answering models");
   auto tok = Tokenizer::from_folder(opt.model);
   auto ex = read_examples(opt.data);
 

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/engine/engine.h"
+#include "core/error.h"
+#include "core/types.h"
 
 namespace cv {
 class Mat;

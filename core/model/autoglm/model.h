@@ -9,22 +9,11 @@
 #include <vector>
 
 #include "core/io/config.h"
+#include "core/model/record.h"
 
 namespace core {
 
 class Checkpoint;
-
-// What a forward pass records, in the same pass (batch dimension kept).
-struct Record {
-  bool enabled = false;
-  bool hidden_states = false;              // keep every layer output (golden tests)
-  std::vector<torch::Tensor> self_attn;    // per layer [B, H, T, T]
-  std::vector<torch::Tensor> cross_attn;   // per fusion layer [B, H, T, N]
-  std::vector<torch::Tensor> gates;        // per fusion layer [B, T]
-  std::vector<torch::Tensor> hidden;       // embeddings, then each layer output [B, T, D]
-  torch::Tensor routing;                   // [B, L]
-  void clear() { self_attn.clear(); cross_attn.clear(); gates.clear(); hidden.clear(); routing = torch::Tensor(); }
-};
 
 // ---- vision ----
 struct VisionEmbeddingsImpl : torch::nn::Module {
@@ -76,10 +65,6 @@ struct GateImpl : torch::nn::Module {  // g = sigmoid(W_t h + W_v c)
 };
 TORCH_MODULE(Gate);
 
-struct LayerCache {  // decoder key/value cache of one layer
-  torch::Tensor self_k, self_v;    // [B,H,T,dh], grows each step
-  torch::Tensor cross_k, cross_v;  // [B,H,M,dh], computed once
-};
 
 struct TextLayerImpl : torch::nn::Module {
   TextLayerImpl(const TextConfig& c, int kv_hidden, bool cross, bool gated);

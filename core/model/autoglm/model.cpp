@@ -1,4 +1,4 @@
-#include "core/model/model.h"
+#include "core/model/autoglm/model.h"
 
 #include <cmath>
 #include <set>
@@ -395,8 +395,8 @@ Tensor AlignHeadsImpl::text(const Tensor& cls) {
 
 ModelImpl::ModelImpl(const ModelConfig& c) : cfg(c) {
   vision_model = register_module("vision_model", VisionModel(c.vision));
-  if (c.task == "vqa") text_encoder = register_module("text_encoder", TextEncoder(c));
-  text_decoder = register_module("text_decoder", TextDecoder(c, c.task == "vqa" ? c.text.hidden : c.vision.hidden));
+  if (c.task == ModelTask::Vqa) text_encoder = register_module("text_encoder", TextEncoder(c));
+  text_decoder = register_module("text_decoder", TextDecoder(c, c.task == ModelTask::Vqa ? c.text.hidden : c.vision.hidden));
   if (c.align_dim > 0 && text_encoder) align = register_module("align", AlignHeads(c.vision.hidden, c.text.hidden, c.align_dim));
 }
 
@@ -441,7 +441,7 @@ void ModelImpl::load_weights(const Checkpoint& st) {
 void ModelImpl::save_weights(const std::filesystem::path& path) const {
   std::vector<std::pair<std::string, Tensor>> out;
   for (const auto& p : named_parameters(true)) out.emplace_back(p.key(), p.value().to(torch::kFloat32));
-  save_tensors(path, out, {{"format", "pt"}, {"family", cfg.family}});
+  save_tensors(path, out, {{"format", "pt"}, {"family", family_name(cfg.family)}});
 }
 
 namespace {

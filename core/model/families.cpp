@@ -1,0 +1,20 @@
+#include <memory>
+
+#include "core/model/autoglm/family.h"
+#include "core/error.h"
+#include "core/model/family.h"
+
+namespace core {
+
+std::unique_ptr<Family> make_family(const ModelConfig& cfg) {
+  switch (cfg.family) {
+    case ModelFamily::AutoGLM:
+    case ModelFamily::Blip: return std::make_unique<AutoGLMFamily>(cfg);
+    case ModelFamily::BlipItm:
+    case ModelFamily::Blip2: break;
+  }
+  throw Error(ErrorCode::BadConfig, std::string("model family '") + family_name(cfg.family) +
+                                        "' is not part of this build");
+}
+
+}  // namespace core

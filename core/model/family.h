@@ -1,0 +1,62 @@
+#pragma once
+// The seam between the engine and a model family. A family is a folder under
+// core/model/ (autoglm: our own models and BLIP VQA/captioning; the next ones
+// add BLIP image-text matching and BLIP-2) that builds its modules from a
+// ModelConfig, loads its checkpoint and runs the passes below. The engine keeps
+// what every family shares: the folder checks, the image cache, decoding
+// (greedy, beams, closed lists, lengths), confidence, heatmaps and the device.
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+#include "core/io/config.h"
+#include "core/model/record.h"
+
+namespace core {
+
+class Checkpoint;
+
+enum class Capability : unsigned {
+  Ask = 1,          // answers questions about an image (a decoder on the fused question)
+  Describe = 2,     // describes an image on its own (a decoder on the image)
+  MatchText = 4,    // embeds images and texts in one space (search, zero-shot labels)
+  RankAnswers = 8,  // scores a closed list of answers by their likelihood
+};
+
+class Family {
+ public:
+  virtual ~Family() = default;
+  virtual ModelFamily kind() const = 0;
+  virtual unsigned capabilities() const = 0;
+  bool can(Capability c) const { return (capabilities() & static_cast<unsigned>(c)) != 0; }
+
+  virtual void load_weights(const Checkpoint& ck) = 0;  // throws BadWeights naming the tensor
+  virtual void to(torch::Device device, torch::ScalarType dtype) = 0;
+  virtual void freeze() = 0;  // inference only: eval mode, no gradients kept on the weights
+  virtual int64_t num_parameters() const = 0;
+
+  // pixels [1,3,H,W] -> the image's tokens [1,N,D] that the other passes read.
+  virtual torch::Tensor encode_image(const torch::Tensor& pixels, Record* rec = nullptr) = 0;
+  // Ask: the question over the image -> what the decoder cross-attends to. image_kv
+  // caches the image's side of the fusion layers across questions about one image.
+  virtual torch::Tensor fuse(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& image, Record* rec,
+                             std::vector<LayerCache>* image_kv) = 0;
+  // The decoder's 0/1 mask over fuse()'s output for a question mask [B,T]; undefined
+  // when the decoder reads every position.
+  virtual torch::Tensor memory_mask(const torch::Tensor& mask01) const = 0;
+  // ids [B,T] at positions past..; logits [B,T,V]. The memory is fuse()'s output
+  // (Ask) or the image tokens (Describe).
+  virtual torch::Tensor decode(const torch::Tensor& ids, const torch::Tensor& memory, const torch::Tensor& memory_mask,
+                               std::vector<LayerCache>* cache, int64_t past, Record* rec = nullptr) = 0;
+
+  // MatchText: unit vectors in the shared space and the learned temperature.
+  virtual torch::Tensor image_vector(const torch::Tensor& image) = 0;
+  virtual torch::Tensor text_vector(const torch::Tensor& ids, const torch::Tensor& mask) = 0;
+  virtual float align_temperature() const = 0;
+};
+
+// The family a configuration describes (throws BadConfig for one this build lacks).
+std::unique_ptr<Family> make_family(const ModelConfig& cfg);
+
+}  // namespace core

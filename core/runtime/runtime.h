@@ -1,0 +1,38 @@
+#pragma once
+// Process-wide settings, decided once per program: compute threads, the BLAS
+// kernels and the allocator. autoglm-studio, autoglm and autoglm-train call
+// start() first thing in main().
+#include <string>
+
+namespace core {
+
+// select_blas_kernels (which may restart the program) then configure_allocator.
+void start_runtime(char** argv);
+
+// libtorch intra-op threads (0: all cores), and OpenBLAS single-threaded unless
+// OPENBLAS_NUM_THREADS is set: its own pool and libtorch's compete for the
+// same cores (measured here: 2 threads each on 2 cores spends most of the time
+// spinning in the kernel). Engine::load calls it; the trainer too.
+void configure_compute_threads(int threads);
+
+// OpenBLAS 0.3.21 (Debian 12) picks its kernels by CPU model and takes AMD's Zen 4
+// and Zen 5 for AVX2 parts: it runs them on its Haswell kernels, where its AVX-512
+// (SkylakeX) ones ran the default model's products 1.4-1.7x and the trainer 1.4x
+// faster on a Zen 5. It reads OPENBLAS_CORETYPE once, as it loads, so on such a CPU
+// this sets it and starts the program again (argv as main got it). No-op when
+// OPENBLAS_CORETYPE is already set, with another BLAS, or off Linux x86-64.
+void select_blas_kernels(char** argv);
+
+// glibc gives blocks over 128 KiB back to the kernel as they are freed and trims the
+// heap's top, so each training step and each answer faulted its tensors' pages in
+// afresh: a third of the trainer's time went to the kernel (3.3M page faults in a
+// 600-step run, 1.2M of them left after this, all in calibration's one-off batch).
+// Keeps freed memory for reuse: blocks up to 32 MiB come from the heap and up to
+// 256 MiB of free top stays. No-op off glibc, or where the user set the allocator
+// through GLIBC_TUNABLES or MALLOC_*_ variables.
+void configure_allocator();
+
+// "OpenBLAS 0.3.21 ... SkylakeX" (its build and the kernels it chose), "" for other BLAS.
+std::string blas_description();
+
+}  // namespace core
