@@ -305,6 +305,31 @@ class TstUiGetModels : public QObject {
     QTest::mouseClick(save, Qt::LeftButton);
     QVERIFY(!QFile::exists(file));  // an empty token removes the file
   }
+
+  // Not a check: with AUTOGLM_GETMODELS_SCREENSHOT=FILE.png it saves the dialog
+  // mid-download for the README (docs/screenshot-get-models.png).
+  void screenshot_for_the_readme() {
+    const QString out = qEnvironmentVariable("AUTOGLM_GETMODELS_SCREENSHOT");
+    if (out.isEmpty()) QSKIP("set AUTOGLM_GETMODELS_SCREENSHOT=FILE.png to save a screenshot");
+    const QString caption = QStringLiteral("Salesforce/blip-image-captioning-base");
+    Server hub({"--slow-ms", "40"},
+               {caption + "=" + QString::fromStdString((testutil::blip_dir() / "caption_model").string())});
+    pointAt(hub);
+    GetModelsDialog dlg;
+    dlg.show();
+    QSignalSpy finished(&dlg, &GetModelsDialog::downloadFinished);
+    dlg.startDownload(caption);
+    QVERIFY(finished.wait(180000));
+    rowButton(dlg, caption, "dismiss")->click();
+    auto* catalogue = dlg.findChild<QTreeWidget*>("catalogue");
+    catalogue->setCurrentItem(findItem(catalogue, kRepo));
+    HubDownload* d = dlg.startDownload(kRepo);
+    QTRY_VERIFY_WITH_TIMEOUT(d->total() > 0 && d->done() > d->total() * 2 / 5, 120000);
+    QTRY_VERIFY_WITH_TIMEOUT(!dlg.findChild<QFrame*>("download:" + kRepo)->findChild<QLabel*>("detail")->text().contains("--:--"), 30000);
+    QVERIFY(dlg.grab().save(out));
+    d->pause();
+    QTRY_VERIFY_WITH_TIMEOUT(!d->active(), 60000);
+  }
 };
 
 QTEST_MAIN(TstUiGetModels)

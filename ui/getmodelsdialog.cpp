@@ -28,7 +28,12 @@ namespace {
 
 const char* kUnfinishedKey = "hub/unfinished";
 
-QString bytesText(quint64 b) { return QLocale().formattedDataSize(qint64(b), 1, QLocale::DataSizeSIFormat); }
+// Three significant digits at most: 990 MB, 1.5 GB, 12.5 MB.
+QString bytesText(quint64 b) {
+  double v = double(b);
+  while (v >= 1000) v /= 1000;
+  return QLocale().formattedDataSize(qint64(b), v >= 100 ? 0 : 1, QLocale::DataSizeSIFormat);
+}
 
 QString timeText(double s) {
   if (!std::isfinite(s) || s < 0) return QStringLiteral("--:--");
@@ -181,6 +186,10 @@ GetModelsDialog::GetModelsDialog(QWidget* parent) : QDialog(parent) {
   m_catalogue->header()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
   m_catalogue->header()->setSectionResizeMode(3, QHeaderView::ResizeToContents);
   m_catalogue->header()->setStretchLastSection(false);
+  m_catalogue->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+  m_catalogue->setFixedHeight(m_catalogue->header()->sizeHint().height() +
+                              m_catalogue->sizeHintForRow(0) * (m_catalogue->topLevelItemCount() + 1) +
+                              2 * m_catalogue->frameWidth());
 
   m_repoLabel = new QLabel(this);
   m_repo = new QLineEdit(this);
@@ -262,12 +271,12 @@ GetModelsDialog::GetModelsDialog(QWidget* parent) : QDialog(parent) {
   auto* v = new QVBoxLayout(this);
   v->addWidget(m_resumeBar);
   v->addWidget(m_catalogueTitle);
-  v->addWidget(m_catalogue, 3);
+  v->addWidget(m_catalogue);
   v->addLayout(repoRow);
   v->addWidget(m_downloadsTitle);
   v->addLayout(m_rows);
   v->addWidget(m_modelsTitle);
-  v->addWidget(m_models, 2);
+  v->addWidget(m_models, 1);
   v->addLayout(modelButtons);
   v->addLayout(tokenRow);
   v->addWidget(m_tokenNote);
@@ -299,7 +308,7 @@ GetModelsDialog::GetModelsDialog(QWidget* parent) : QDialog(parent) {
   retranslate();
   refreshModels();
   updateResumeBar();
-  resize(860, 720);
+  resize(860, 640);
 }
 
 GetModelsDialog::~GetModelsDialog() = default;  // each row's HubDownload stops and waits in its destructor
