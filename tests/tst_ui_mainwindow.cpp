@@ -2,6 +2,7 @@
 // drop and paste; errors shown in the window; a question answered with a
 // confidence; the heatmap overlay; the gates; earlier answers; saving the
 // overlay; switching the language. Also saves a screenshot of the window.
+#include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
@@ -29,6 +30,7 @@
 #include "core/train/shapes.h"
 #include "ui/answerlist.h"
 #include "ui/gatesview.h"
+#include "ui/getmodelsdialog.h"
 #include "ui/imageview.h"
 #include "ui/inferencecontroller.h"
 #include "ui/language.h"
@@ -97,6 +99,7 @@ class TstUiMainWindow : public QObject {
   void screenshot();
   void brokenModelFolderKeepsWindowWorking();
   void modelWithoutGatesShowsEffectiveShare();
+  void getModelsOpensAModel();
   void cleanupTestCase();
 
  private:
@@ -533,6 +536,27 @@ void TstUiMainWindow::modelWithoutGatesShowsEffectiveShare() {
   QCOMPARE(gates->layerCount(), 2);
   // Without routing the last fusion layer carries everything.
   QCOMPARE(gates->routing(), (std::vector<double>{0.0, 1.0}));
+}
+
+void TstUiMainWindow::getModelsOpensAModel() {
+  // Model > Get Models… opens the dialog; its Open loads the model as the
+  // current one and remembers it, as Preferences' model folder does.
+  qputenv("HF_HUB_CACHE", m_dir.filePath(QStringLiteral("hub")).toUtf8());
+  QAction* act = nullptr;
+  for (QAction* a : m_win->findChildren<QAction*>())
+    if (a->text() == QStringLiteral("&Get Models…")) act = a;
+  QVERIFY(act);
+  act->trigger();
+  auto* dlg = m_win->findChild<ui::GetModelsDialog*>();
+  QVERIFY(dlg);
+  QTRY_VERIFY(dlg->isVisible());
+  QSignalSpy loaded(m_win->controller(), &ui::InferenceController::modelLoaded);
+  Q_EMIT dlg->openModelRequested(m_model);
+  QVERIFY(loaded.wait(60000));
+  QCOMPARE(QSettings().value(QStringLiteral("model/dir")).toString(), m_model);
+  dlg->close();
+  act->trigger();
+  QCOMPARE(m_win->findChildren<ui::GetModelsDialog*>().size(), 1);  // one dialog, kept with its downloads
 }
 
 void TstUiMainWindow::cleanupTestCase() { m_win.reset(); }
