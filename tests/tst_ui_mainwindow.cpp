@@ -6,6 +6,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDropEvent>
 #include <QImage>
 #include <QLabel>
@@ -22,6 +23,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 
 #include <opencv2/core.hpp>
@@ -100,6 +102,7 @@ class TstUiMainWindow : public QObject {
   void brokenModelFolderKeepsWindowWorking();
   void modelWithoutGatesShowsEffectiveShare();
   void getModelsOpensAModel();
+  void preferencesKeepTheHubTokenOutOfTheSettings();
   void cleanupTestCase();
 
  private:
@@ -557,6 +560,29 @@ void TstUiMainWindow::getModelsOpensAModel() {
   dlg->close();
   act->trigger();
   QCOMPARE(m_win->findChildren<ui::GetModelsDialog*>().size(), 1);  // one dialog, kept with its downloads
+}
+
+void TstUiMainWindow::preferencesKeepTheHubTokenOutOfTheSettings() {
+  const QString home = m_dir.filePath(QStringLiteral("hf-home"));
+  qputenv("HF_HOME", home.toUtf8());
+  ui::SettingsDialog dlg(ui::AppSettings::load());
+  QLineEdit* token = nullptr;
+  for (auto* e : dlg.findChildren<QLineEdit*>())
+    if (e->echoMode() == QLineEdit::Password) token = e;
+  QVERIFY(token);
+  QTest::keyClicks(token, QStringLiteral("hf_from_preferences"));
+  dlg.show();
+  auto* box = dlg.findChild<QDialogButtonBox*>();
+  QTest::mouseClick(box->button(QDialogButtonBox::Ok), Qt::LeftButton);
+  QCOMPARE(dlg.result(), int(QDialog::Accepted));
+  const QString file = home + QStringLiteral("/token");
+  QFile f(file);
+  QVERIFY(f.open(QIODevice::ReadOnly));
+  QCOMPARE(f.readAll(), QByteArray("hf_from_preferences\n"));
+  QCOMPARE(std::filesystem::status(file.toStdString()).permissions(),
+           std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  QSettings q;
+  for (const QString& k : q.allKeys()) QVERIFY2(!q.value(k).toString().contains(QStringLiteral("hf_from")), qPrintable(k));
 }
 
 void TstUiMainWindow::cleanupTestCase() { m_win.reset(); }
