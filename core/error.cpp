@@ -21,6 +21,7 @@ const char* error_code_name(ErrorCode c) {
     case ErrorCode::Unauthorized: return "unauthorized";
     case ErrorCode::Offline: return "offline";
     case ErrorCode::Checksum: return "checksum";
+    case ErrorCode::UnsupportedModel: return "unsupported_model";
     case ErrorCode::Internal: return "internal";
   }
   return "unknown";

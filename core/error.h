@@ -25,6 +25,7 @@ enum class ErrorCode {
   Unauthorized,     // Hub: 401/403, gated or private repository without a token
   Offline,          // HF_HUB_OFFLINE set and the model is not in the cache
   Checksum,         // a downloaded file does not match its sha256 / git sha1
+  UnsupportedModel, // Hub: the repository's model family is not one this build runs
   Internal,
 };
 

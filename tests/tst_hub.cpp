@@ -308,6 +308,25 @@ class TstHub : public QObject {
     QTest::newRow("500") << QStringList{"--status", "500"} << QString(kRepo) << "network" << "HTTP 500";
   }
 
+  // A family this build cannot run is named right after config.json, and no
+  // weights are requested (the issue's "say which family it is").
+  void unsupported_family_is_named_before_the_weights() {
+    const fs::path dir = fs::path(tmp.path().toStdString()) / "tiny-llama";
+    fs::create_directories(dir);
+    std::ofstream(dir / "config.json") << R"({"model_type": "llama", "architectures": ["LlamaForCausalLM"]})";
+    std::ofstream(dir / "model.safetensors") << std::string(4096, 'x');
+    Server hub({"--repo", "someone/tiny-llama=" + QString::fromStdString(dir.string())});
+    fs::path cache;
+    auto r = run({"pull", "someone/tiny-llama", "--json"}, env_for(hub.endpoint(), &cache));
+    QCOMPARE(r.code, 1);
+    QCOMPARE(r.last()["error_code"].get<std::string>(), std::string("unsupported_model"));
+    const QString msg = QString::fromStdString(r.last()["error"].get<std::string>());
+    QVERIFY2(msg.contains("someone/tiny-llama") && msg.contains("llama (LlamaForCausalLM)"), qPrintable(msg));
+    QVERIFY(hub.log().filter("model.safetensors").isEmpty());
+    QVERIFY(hub.log().filter("REQ cdn").isEmpty());
+    QVERIFY(files_under(core::hub::repo_dir(cache, "someone/tiny-llama") / "snapshots").empty());
+  }
+
   // Sharded safetensors: the index and exactly the shards it names; a repository
   // with only PyTorch weights gets its .bin, and both load.
   void weights_are_chosen_as_the_model_needs() {

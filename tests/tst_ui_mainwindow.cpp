@@ -2,9 +2,11 @@
 // drop and paste; errors shown in the window; a question answered with a
 // confidence; the heatmap overlay; the gates; earlier answers; saving the
 // overlay; switching the language. Also saves a screenshot of the window.
+#include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDropEvent>
 #include <QImage>
 #include <QLabel>
@@ -21,6 +23,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <filesystem>
 #include <numeric>
 
 #include <opencv2/core.hpp>
@@ -29,6 +32,7 @@
 #include "core/train/shapes.h"
 #include "ui/answerlist.h"
 #include "ui/gatesview.h"
+#include "ui/getmodelsdialog.h"
 #include "ui/imageview.h"
 #include "ui/inferencecontroller.h"
 #include "ui/language.h"
@@ -97,6 +101,8 @@ class TstUiMainWindow : public QObject {
   void screenshot();
   void brokenModelFolderKeepsWindowWorking();
   void modelWithoutGatesShowsEffectiveShare();
+  void getModelsOpensAModel();
+  void preferencesKeepTheHubTokenOutOfTheSettings();
   void cleanupTestCase();
 
  private:
@@ -533,6 +539,50 @@ void TstUiMainWindow::modelWithoutGatesShowsEffectiveShare() {
   QCOMPARE(gates->layerCount(), 2);
   // Without routing the last fusion layer carries everything.
   QCOMPARE(gates->routing(), (std::vector<double>{0.0, 1.0}));
+}
+
+void TstUiMainWindow::getModelsOpensAModel() {
+  // Model > Get Models… opens the dialog; its Open loads the model as the
+  // current one and remembers it, as Preferences' model folder does.
+  qputenv("HF_HUB_CACHE", m_dir.filePath(QStringLiteral("hub")).toUtf8());
+  QAction* act = nullptr;
+  for (QAction* a : m_win->findChildren<QAction*>())
+    if (a->text() == QStringLiteral("&Get Models…")) act = a;
+  QVERIFY(act);
+  act->trigger();
+  auto* dlg = m_win->findChild<ui::GetModelsDialog*>();
+  QVERIFY(dlg);
+  QTRY_VERIFY(dlg->isVisible());
+  QSignalSpy loaded(m_win->controller(), &ui::InferenceController::modelLoaded);
+  Q_EMIT dlg->openModelRequested(m_model);
+  QVERIFY(loaded.wait(60000));
+  QCOMPARE(QSettings().value(QStringLiteral("model/dir")).toString(), m_model);
+  dlg->close();
+  act->trigger();
+  QCOMPARE(m_win->findChildren<ui::GetModelsDialog*>().size(), 1);  // one dialog, kept with its downloads
+}
+
+void TstUiMainWindow::preferencesKeepTheHubTokenOutOfTheSettings() {
+  const QString home = m_dir.filePath(QStringLiteral("hf-home"));
+  qputenv("HF_HOME", home.toUtf8());
+  ui::SettingsDialog dlg(ui::AppSettings::load());
+  QLineEdit* token = nullptr;
+  for (auto* e : dlg.findChildren<QLineEdit*>())
+    if (e->echoMode() == QLineEdit::Password) token = e;
+  QVERIFY(token);
+  QTest::keyClicks(token, QStringLiteral("hf_from_preferences"));
+  dlg.show();
+  auto* box = dlg.findChild<QDialogButtonBox*>();
+  QTest::mouseClick(box->button(QDialogButtonBox::Ok), Qt::LeftButton);
+  QCOMPARE(dlg.result(), int(QDialog::Accepted));
+  const QString file = home + QStringLiteral("/token");
+  QFile f(file);
+  QVERIFY(f.open(QIODevice::ReadOnly));
+  QCOMPARE(f.readAll(), QByteArray("hf_from_preferences\n"));
+  QCOMPARE(std::filesystem::status(file.toStdString()).permissions(),
+           std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  QSettings q;
+  for (const QString& k : q.allKeys()) QVERIFY2(!q.value(k).toString().contains(QStringLiteral("hf_from")), qPrintable(k));
 }
 
 void TstUiMainWindow::cleanupTestCase() { m_win.reset(); }

@@ -92,6 +92,30 @@
         <source>The model&apos;s weights are damaged or do not match its configuration</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>The model hub could not be reached</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model was not found on the hub</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model needs an access token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Offline, and the model is not on this computer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A downloaded file was damaged and has been deleted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This app cannot run this kind of model</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>SessionExport</name>
@@ -355,6 +379,62 @@
     </message>
 </context>
 <context>
+    <name>ui::DownloadRow</name>
+    <message>
+        <source>Pause</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load this model now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove from List</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Waiting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Asking the Hub for the file list…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 of %2 · %3/s · %4 left</source>
+        <extracomment>%1 and %2 are sizes, %3 a rate (size per second), %4 the time left (m:ss)</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> · resumed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paused at %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled; the partial download was deleted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ready: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ui::GatesPanel</name>
     <message>
         <source>Layer %1</source>
@@ -407,6 +487,144 @@
     </message>
     <message>
         <source>Rows: fusion layers; columns: words of the question.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::GetModelsDialog</name>
+    <message>
+        <source>Answers questions about an image (VQA); base size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Answers questions about an image (VQA); large, trained on filtered captions</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Describes an image (captions); base size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Describes an image (captions); large</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Image-text matching (search and labels); base, trained on COCO</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Image-text matching (search and labels); large, trained on COCO</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n download(s) did not finish: %1. They continue from where they stopped.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Models are kept in %1, shared with HuggingFace&apos;s own tools.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hub Token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Get Models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Models this app can run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What it does</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Repository:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>org/name or org/name@revision, any HuggingFace model repository</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Download</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing is downloading. Pick a model above, or type a repository id.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>On this computer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Revision</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load the selected model now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hub &amp;token:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>hf_…, only for gated or private models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save Token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The token is kept in %1, readable only by you (HF_TOKEN, when set, comes first).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Discard</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1180,6 +1398,18 @@ Its answers from this session are listed with the questions. Open the file from 
             <numerusform>%n images could not be read:</numerusform>
         </translation>
     </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Get Models…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download models from the HuggingFace Hub and open them</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ui::MessageBar</name>
@@ -1276,6 +1506,22 @@ Its answers from this session are listed with the questions. Open the file from 
     </message>
     <message>
         <source>A different model folder, device, precision or thread count reloads the model.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hub Token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hub token:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>hf_…, only for gated or private models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Kept in %1, readable only by you; HF_TOKEN, when set, comes first.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

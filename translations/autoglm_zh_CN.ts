@@ -92,6 +92,30 @@
         <source>The model&apos;s weights are damaged or do not match its configuration</source>
         <translation>模型权重已损坏或与其配置不符</translation>
     </message>
+    <message>
+        <source>The model hub could not be reached</source>
+        <translation>无法连接到模型中心</translation>
+    </message>
+    <message>
+        <source>The model was not found on the hub</source>
+        <translation>在模型中心找不到该模型</translation>
+    </message>
+    <message>
+        <source>The model needs an access token</source>
+        <translation>该模型需要访问令牌</translation>
+    </message>
+    <message>
+        <source>Offline, and the model is not on this computer</source>
+        <translation>处于离线状态，且此计算机上没有该模型</translation>
+    </message>
+    <message>
+        <source>A downloaded file was damaged and has been deleted</source>
+        <translation>下载的文件已损坏，已被删除</translation>
+    </message>
+    <message>
+        <source>This app cannot run this kind of model</source>
+        <translation>本应用无法运行这类模型</translation>
+    </message>
 </context>
 <context>
     <name>SessionExport</name>
@@ -353,6 +377,62 @@
     </message>
 </context>
 <context>
+    <name>ui::DownloadRow</name>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Load this model now</source>
+        <translation>立即加载此模型</translation>
+    </message>
+    <message>
+        <source>Remove from List</source>
+        <translation>从列表中移除</translation>
+    </message>
+    <message>
+        <source>Waiting…</source>
+        <translation>等待中…</translation>
+    </message>
+    <message>
+        <source>Asking the Hub for the file list…</source>
+        <translation>正在向模型中心获取文件列表…</translation>
+    </message>
+    <message>
+        <source>%1 of %2 · %3/s · %4 left</source>
+        <extracomment>%1 and %2 are sizes, %3 a rate (size per second), %4 the time left (m:ss)</extracomment>
+        <translation>%1 / %2 · %3/秒 · 剩余 %4</translation>
+    </message>
+    <message>
+        <source> · resumed</source>
+        <translation> · 已续传</translation>
+    </message>
+    <message>
+        <source>Paused at %1 of %2</source>
+        <translation>已暂停于 %1 / %2</translation>
+    </message>
+    <message>
+        <source>Cancelled; the partial download was deleted</source>
+        <translation>已取消；未完成的下载已删除</translation>
+    </message>
+    <message>
+        <source>Ready: %1</source>
+        <translation>已就绪：%1</translation>
+    </message>
+</context>
+<context>
     <name>ui::GatesPanel</name>
     <message>
         <source>Layer %1</source>
@@ -406,6 +486,143 @@
     <message>
         <source>Rows: fusion layers; columns: words of the question.</source>
         <translation>行：融合层；列：问题中的词。</translation>
+    </message>
+</context>
+<context>
+    <name>ui::GetModelsDialog</name>
+    <message>
+        <source>Answers questions about an image (VQA); base size</source>
+        <translation>回答关于图像的问题（VQA）；基础版</translation>
+    </message>
+    <message>
+        <source>Answers questions about an image (VQA); large, trained on filtered captions</source>
+        <translation>回答关于图像的问题（VQA）；大型版，以过滤后的描述训练</translation>
+    </message>
+    <message>
+        <source>Describes an image (captions); base size</source>
+        <translation>描述图像（图像描述）；基础版</translation>
+    </message>
+    <message>
+        <source>Describes an image (captions); large</source>
+        <translation>描述图像（图像描述）；大型版</translation>
+    </message>
+    <message>
+        <source>Image-text matching (search and labels); base, trained on COCO</source>
+        <translation>图文匹配（搜索和标签）；基础版，以 COCO 训练</translation>
+    </message>
+    <message>
+        <source>Image-text matching (search and labels); large, trained on COCO</source>
+        <translation>图文匹配（搜索和标签）；大型版，以 COCO 训练</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n download(s) did not finish: %1. They continue from where they stopped.</source>
+        <translation>
+            <numerusform>有 %n 个下载未完成：%1。它们会从中断处继续。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Models are kept in %1, shared with HuggingFace&apos;s own tools.</source>
+        <translation>模型保存在 %1，与 HuggingFace 自己的工具共用。</translation>
+    </message>
+    <message>
+        <source>Hub Token</source>
+        <translation>模型中心令牌</translation>
+    </message>
+    <message>
+        <source>Get Models</source>
+        <translation>获取模型</translation>
+    </message>
+    <message>
+        <source>Models this app can run</source>
+        <translation>本应用可运行的模型</translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation>仓库</translation>
+    </message>
+    <message>
+        <source>What it does</source>
+        <translation>用途</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载大小</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <source>&amp;Repository:</source>
+        <translation>仓库(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>org/name or org/name@revision, any HuggingFace model repository</source>
+        <translation>org/name 或 org/name@revision，任意 HuggingFace 模型仓库</translation>
+    </message>
+    <message>
+        <source>&amp;Download</source>
+        <translation>下载(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Nothing is downloading. Pick a model above, or type a repository id.</source>
+        <translation>没有正在进行的下载。请在上方选择模型，或输入仓库 ID。</translation>
+    </message>
+    <message>
+        <source>On this computer</source>
+        <translation>此计算机上的模型</translation>
+    </message>
+    <message>
+        <source>Revision</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>&amp;Open</source>
+        <translation>打开(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Load the selected model now</source>
+        <translation>立即加载所选模型</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Hub &amp;token:</source>
+        <translation>模型中心令牌(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>hf_…, only for gated or private models</source>
+        <translation>hf_…，仅受限或私有模型需要</translation>
+    </message>
+    <message>
+        <source>Save Token</source>
+        <translation>保存令牌</translation>
+    </message>
+    <message>
+        <source>The token is kept in %1, readable only by you (HF_TOKEN, when set, comes first).</source>
+        <translation>令牌保存在 %1，仅您本人可读（若设置了 HF_TOKEN，则优先使用它）。</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Discard</source>
+        <translation>丢弃</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
     </message>
 </context>
 <context>
@@ -1176,6 +1393,18 @@ Its answers from this session are listed with the questions. Open the file from 
             <numerusform>%n 张图像无法读取：</numerusform>
         </translation>
     </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Get Models…</source>
+        <translation>获取模型(&amp;G)…</translation>
+    </message>
+    <message>
+        <source>Download models from the HuggingFace Hub and open them</source>
+        <translation>从 HuggingFace 模型中心下载并打开模型</translation>
+    </message>
 </context>
 <context>
     <name>ui::MessageBar</name>
@@ -1273,6 +1502,22 @@ Its answers from this session are listed with the questions. Open the file from 
     <message>
         <source>A different model folder, device, precision or thread count reloads the model.</source>
         <translation>更换模型文件夹、设备、数值精度或线程数会重新加载模型。</translation>
+    </message>
+    <message>
+        <source>Hub Token</source>
+        <translation>模型中心令牌</translation>
+    </message>
+    <message>
+        <source>Hub token:</source>
+        <translation>模型中心令牌：</translation>
+    </message>
+    <message>
+        <source>hf_…, only for gated or private models</source>
+        <translation>hf_…，仅受限或私有模型需要</translation>
+    </message>
+    <message>
+        <source>Kept in %1, readable only by you; HF_TOKEN, when set, comes first.</source>
+        <translation>保存在 %1，仅您本人可读；若设置了 HF_TOKEN，则优先使用它。</translation>
     </message>
 </context>
 </TS>

@@ -40,6 +40,7 @@ QString ErrorText::summary(core::ErrorCode code) {
     case core::ErrorCode::Unauthorized: return tr("The model needs an access token");
     case core::ErrorCode::Offline: return tr("Offline, and the model is not on this computer");
     case core::ErrorCode::Checksum: return tr("A downloaded file was damaged and has been deleted");
+    case core::ErrorCode::UnsupportedModel: return tr("This app cannot run this kind of model");
     case core::ErrorCode::Internal: return tr("Internal error");
   }
   return tr("Internal error");

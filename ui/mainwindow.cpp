@@ -51,6 +51,7 @@
 #include "ui/alignpanel.h"
 #include "ui/answerlist.h"
 #include "ui/gatesview.h"
+#include "ui/getmodelsdialog.h"
 #include "ui/historypanel.h"
 #include "ui/historystore.h"
 #include "ui/imageview.h"
@@ -238,6 +239,18 @@ void MainWindow::buildMenus() {
   m_viewMenu->addAction(m_actualSizeAct);
   m_viewMenu->addSeparator();
   m_viewMenu->addAction(m_toggleHeatmapAct);
+
+  m_hubMenu = menuBar()->addMenu(QString());
+  m_getModelsAct = m_hubMenu->addAction(QString(), this, [this] {
+    if (!m_getModels) {
+      m_getModels = new GetModelsDialog(this);
+      connect(m_getModels, &GetModelsDialog::openModelRequested, this, [this](const QString& dir) { loadModel(dir, true); });
+    }
+    m_getModels->show();
+    m_getModels->raise();
+    m_getModels->activateWindow();
+  });
+  m_hubMenu->addAction(m_openModelAct);
 
   m_modelMenu = menuBar()->addMenu(QString());
   m_modelMenu->addAction(m_focusQuestionAct);
@@ -710,6 +723,9 @@ void MainWindow::retranslateUi() {
   m_fileMenu->setTitle(tr("&File"));
   m_recentMenu->setTitle(tr("Open &Recent"));
   m_viewMenu->setTitle(tr("&View"));
+  m_hubMenu->setTitle(tr("&Model"));
+  m_getModelsAct->setText(tr("&Get Models…"));
+  m_getModelsAct->setToolTip(tr("Download models from the HuggingFace Hub and open them"));
   m_modelMenu->setTitle(tr("&Ask"));
   m_settingsMenu->setTitle(tr("&Settings"));
   m_languageMenu->setTitle(tr("&Language"));

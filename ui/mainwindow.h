@@ -43,6 +43,7 @@ namespace ui {
 class AlignPanel;
 class AnswerList;
 class GatesPanel;
+class GetModelsDialog;
 class HistoryPanel;
 class HistoryStore;
 class ImageView;
@@ -260,6 +261,9 @@ class MainWindow : public QMainWindow {
   int m_thumbSeq = 0;            // order the thumbnails were added in
 
   // actions and menus
+  QMenu* m_hubMenu = nullptr;  // Model: Get Models…, Open Model Folder…
+  QAction* m_getModelsAct = nullptr;
+  GetModelsDialog* m_getModels = nullptr;  // made on first use, kept: its downloads run while hidden
   QMenu *m_fileMenu = nullptr, *m_recentMenu = nullptr, *m_viewMenu = nullptr, *m_modelMenu = nullptr,
         *m_settingsMenu = nullptr, *m_languageMenu = nullptr, *m_helpMenu = nullptr;
   QAction *m_openAct = nullptr, *m_openModelAct = nullptr, *m_pasteAct = nullptr, *m_saveOverlayAct = nullptr,

@@ -4,18 +4,22 @@
 
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QEvent>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
 #include <QThread>
 #include <QVBoxLayout>
 
+#include "core/hub/cache.h"
+#include "ui/errortext.h"
 #include "ui/language.h"
 
 namespace ui {
@@ -96,6 +100,12 @@ SettingsDialog::SettingsDialog(const AppSettings& s, QWidget* parent) : QDialog(
   m_language->setCurrentIndex(std::max(0, m_language->findData(s.language)));
   m_languageLabel = new QLabel(this);
   form->addRow(m_languageLabel, m_language);
+  m_savedToken = QString::fromStdString(core::hub::read_token_file());
+  m_token = new QLineEdit(m_savedToken, this);
+  m_token->setEchoMode(QLineEdit::Password);
+  m_token->setClearButtonEnabled(true);
+  m_tokenLabel = new QLabel(this);
+  form->addRow(m_tokenLabel, m_token);
   m_restartNote = new QLabel(this);
   m_restartNote->setWordWrap(true);
   m_restartNote->setForegroundRole(QPalette::PlaceholderText);
@@ -105,7 +115,10 @@ SettingsDialog::SettingsDialog(const AppSettings& s, QWidget* parent) : QDialog(
   v->addWidget(m_restartNote);
   v->addStretch(1);
   v->addWidget(m_buttons);
-  connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+  connect(m_buttons, &QDialogButtonBox::accepted, this, [this] {
+    saveToken();
+    accept();
+  });
   connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   connect(m_browse, &QPushButton::clicked, this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Model Folder"), m_modelDir->text());
@@ -113,6 +126,17 @@ SettingsDialog::SettingsDialog(const AppSettings& s, QWidget* parent) : QDialog(
   });
   retranslate();
   resize(560, sizeHint().height());
+}
+
+void SettingsDialog::saveToken() {
+  const QString token = m_token->text().trimmed();
+  if (token == m_savedToken) return;
+  try {
+    core::hub::save_token(token.toStdString());
+    m_savedToken = token;
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, tr("Hub Token"), errorText(e));
+  }
 }
 
 AppSettings SettingsDialog::settings() const {
@@ -153,6 +177,10 @@ void SettingsDialog::retranslate() {
   m_maxTokens->setSpecialValueText(tr("The model's default"));
   m_languageLabel->setText(tr("Language:"));
   m_language->setItemText(0, tr("System default"));
+  m_tokenLabel->setText(tr("Hub token:"));
+  m_token->setPlaceholderText(tr("hf_…, only for gated or private models"));
+  m_token->setToolTip(tr("Kept in %1, readable only by you; HF_TOKEN, when set, comes first.")
+                          .arg(QDir::toNativeSeparators(QString::fromStdString(core::hub::token_file().u8string()))));
   m_restartNote->setText(tr("A different model folder, device, precision or thread count reloads the model."));
 }
 

@@ -45,10 +45,13 @@ class SettingsDialog : public QDialog {
 
  private:
   void retranslate();
+  void saveToken();
   AppSettings m_base;
   QLabel *m_modelLabel, *m_deviceLabel, *m_dtypeLabel, *m_threadsLabel, *m_beamsLabel, *m_lengthLabel, *m_languageLabel,
-      *m_restartNote;
+      *m_restartNote, *m_tokenLabel;
   QLineEdit* m_modelDir;
+  QLineEdit* m_token;  // the Hub token: saved to $HF_HOME/token (0600), never to QSettings
+  QString m_savedToken;
   QPushButton* m_browse;
   QComboBox* m_device;
   QComboBox* m_dtype;

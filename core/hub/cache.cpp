@@ -8,6 +8,12 @@
 
 #include "core/error.h"
 
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
 namespace core::hub {
 
 namespace fs = std::filesystem;
@@ -47,6 +53,45 @@ fs::path hf_home() {
   if (auto h = env("HF_HOME"); !h.empty()) return fs::u8path(h);
   if (auto x = env("XDG_CACHE_HOME"); !x.empty()) return fs::u8path(x) / "huggingface";
   return home_dir() / ".cache" / "huggingface";
+}
+
+fs::path token_file() { return hf_home() / "token"; }
+
+std::string read_token_file() { return read_first_line(token_file()); }
+
+void save_token(const std::string& token) {
+  const fs::path p = token_file();
+  std::error_code ec;
+  if (token.empty()) {
+    fs::remove(p, ec);
+    if (ec) throw Error(ErrorCode::Io, p.u8string() + ": cannot remove the token file: " + ec.message());
+    return;
+  }
+  if (token.find_first_of("\r\n") != std::string::npos)
+    throw Error(ErrorCode::BadArgument, "a Hub token is one line");
+  fs::create_directories(p.parent_path(), ec);
+  const fs::path tmp = p.u8string() + ".tmp";
+#ifndef _WIN32
+  // Created 0600 from the start, so the token is never readable by others.
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0600);
+  if (fd < 0) throw Error(ErrorCode::Io, tmp.u8string() + ": cannot write the token file");
+  const std::string line = token + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fchmod(fd, 0600) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    throw Error(ErrorCode::Io, tmp.u8string() + ": cannot write the token file");
+  }
+#else
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << token << "\n";
+    if (!f) throw Error(ErrorCode::Io, tmp.u8string() + ": cannot write the token file");
+  }
+#endif
+  fs::rename(tmp, p, ec);
+  if (ec) throw Error(ErrorCode::Io, p.u8string() + ": cannot write the token file: " + ec.message());
 }
 
 fs::path cache_dir() {

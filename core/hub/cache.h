@@ -16,6 +16,14 @@ namespace core::hub {
 std::filesystem::path cache_dir();
 // $HF_HOME, else ~/.cache/huggingface (where the token file lives).
 std::filesystem::path hf_home();
+// $HF_HOME/token, HuggingFace's own place for the token (what HF_TOKEN falls
+// back to). Written readable by the user only (0600); an empty token removes
+// the file. A keyring would be better, but Debian offers none to us without
+// extra packages (libsecret, QtKeychain), so the file is what we use.
+std::filesystem::path token_file();
+std::string read_token_file();            // empty when there is none
+void save_token(const std::string& token);  // throws core::Error (Io)
+
 // HF_HUB_OFFLINE set to 1, true, yes or on.
 bool offline_mode();
 

@@ -17,6 +17,8 @@
 #include <QTimer>
 #include <QUrl>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -25,6 +27,7 @@
 #include <system_error>
 
 #include "core/error.h"
+#include "core/io/config.h"
 
 namespace core::hub {
 
@@ -159,9 +162,17 @@ class Session {
       });
       QEventLoop loop;
       QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+      // A stalled server sends no readyRead: cancel (the app's pause) is polled too.
+      QTimer poll;
+      if (opt_.cancel) {
+        QObject::connect(&poll, &QTimer::timeout, reply, [&] {
+          if (opt_.cancel->load()) reply->abort();
+        });
+        poll.start(100);
+      }
       if (!reply->isFinished()) loop.exec();
       take_meta();
-      const QByteArray rest = reply->readAll();
+      const QByteArray rest = reply->isOpen() ? reply->readAll() : QByteArray();  // closed once aborted
       if (sink && a.status >= 200 && a.status < 300) sink(rest);
       else a.body += rest;
       a.error = reply->error();
@@ -231,7 +242,11 @@ class Session {
           throw Error(ErrorCode::Network, ref_.repo + ": " + what + " failed after " + std::to_string(attempt + 1) +
                                               " tries: " + t.what);
         note("retrying " + what + " in " + std::to_string(wait) + " ms: " + t.what);
-        QThread::msleep(static_cast<unsigned long>(wait));
+        for (int slept = 0; slept < wait; slept += 50) {
+          if (opt_.cancel && opt_.cancel->load())
+            throw Error(ErrorCode::Cancelled, ref_.repo + ": download cancelled");
+          QThread::msleep(50);
+        }
         wait *= 2;
       }
     }
@@ -363,13 +378,21 @@ class Puller {
     auto files = choose_files(all);
     if (files.empty())
       throw Error(ErrorCode::NotFound, repo_ + ": the repository has no config.json or weights this app can use");
-    check_free_space(files);
+    if (files.front().path != "config.json") {
+      auto cfg = std::find_if(files.begin(), files.end(), [](const RemoteFile& f) { return f.path == "config.json"; });
+      if (cfg == files.end())
+        throw Error(ErrorCode::UnsupportedModel, repo_ + ": the repository has no config.json, so it is not a model "
+                                                         "this app can run");
+      std::rotate(files.begin(), cfg, cfg + 1);  // the family is known before any weights are fetched
+    }
     for (const auto& f : files) total_ += f.size;
+    check_free_space(files);
 
     std::vector<std::pair<RemoteFile, fs::path>> blobs;
     for (size_t i = 0; i < files.size(); ++i) {
       const auto& f = files[i];
       blobs.emplace_back(f, fetch(f, r.commit));
+      if (i == 0) check_family(blobs.back().second);
       if (ends_with(f.path, ".index.json")) {
         for (const auto& shard : shards_named_by(blobs.back().second, repo_)) {
           auto it = std::find_if(all.begin(), all.end(), [&](const RemoteFile& x) { return x.path == shard; });
@@ -400,6 +423,25 @@ class Puller {
     r.commit = snap->filename().u8string();
     r.from_cache = true;
     return r;
+  }
+
+  // The config's family against what this build runs (core::parse_config,
+  // the loader's own reader), named in the error as model_type (architecture).
+  void check_family(const fs::path& config_blob) {
+    std::ifstream in(config_blob, std::ios::binary);
+    const auto j = nlohmann::json::parse(in, nullptr, false);
+    std::string family = "unknown";
+    if (j.is_object()) {
+      if (auto t = j.find("model_type"); t != j.end() && t->is_string()) family = t->get<std::string>();
+      if (auto a = j.find("architectures"); a != j.end() && a->is_array() && !a->empty() && (*a)[0].is_string())
+        family += " (" + (*a)[0].get<std::string>() + ")";
+    }
+    try {
+      parse_config(j, repo_ + "/config.json");
+    } catch (const Error& e) {
+      throw Error(ErrorCode::UnsupportedModel, repo_ + ": this app cannot run the model family " + family +
+                                                   "; nothing else was downloaded (" + e.what() + ")");
+    }
   }
 
   std::vector<RemoteFile> list_files(std::string* commit) {
