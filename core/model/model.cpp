@@ -394,6 +394,9 @@ Tensor AlignHeadsImpl::text(const Tensor& cls) {
 // ---------------------------------------------------------------- model
 
 ModelImpl::ModelImpl(const ModelConfig& c) : cfg(c) {
+  if (c.task == "itm")
+    throw Error(ErrorCode::BadConfig, "this is an image-text matching model (BlipForImageTextRetrieval): it matches "
+                                      "text to images and does not answer questions or describe images");
   vision_model = register_module("vision_model", VisionModel(c.vision));
   if (c.task == "vqa") text_encoder = register_module("text_encoder", TextEncoder(c));
   text_decoder = register_module("text_decoder", TextDecoder(c, c.task == "vqa" ? c.text.hidden : c.vision.hidden));
