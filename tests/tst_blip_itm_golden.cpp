@@ -319,6 +319,40 @@ class TstBlipItmGolden : public QObject {
                    "batch_mixed.itc_sim", 1e-5, "ITC similarities");
   }
 
+  // The engine runs under InferenceMode; the heatmap must still get its gradients.
+  void gradcam_under_inference_mode() {
+    c10::InferenceMode guard;
+    const auto img = decode_image_file(itm_dir() / meta["images"][0]["file"].get<std::string>());
+    auto pv = preprocess(img, cfg.preprocess);
+    const int s = cfg.preprocess.size;
+    auto embeds = model->encode_image(torch::from_blob(pv.data(), {1, 3, s, s}, torch::kFloat32).clone());
+    const int block = meta["gradcam"]["block_num"].get<int>();
+    auto g = model->gradcam(embeds, texts.at(0).first, texts.at(0).second, block);
+    COMPARE_TENSOR(g.maps[0], "img0.txt0.gradcam.map", 1e-5, "Grad-CAM maps");
+    COMPARE_TENSOR(g.text_avg[0], "img0.txt0.gradcam.text_avg", 1e-5, "Grad-CAM maps");
+  }
+
+  // A random folder written for the benchmark loads through the normal path.
+  void random_folder_loads() {
+    QTemporaryDir tmp;
+    const fs::path dir = tmp.path().toStdString();
+    write_random_blip_itm(dir, cfg, 3);
+    auto c = load_config(dir);
+    QCOMPARE(c.task, std::string("itm"));
+    QCOMPARE(c.align_dim, cfg.align_dim);
+    QCOMPARE(c.vision.hidden, cfg.vision.hidden);
+    QCOMPARE(c.text.layers, cfg.text.layers);
+    QCOMPARE(c.preprocess.size, cfg.preprocess.size);
+    BlipItm m(c);
+    m->load_weights(Checkpoint::from_folder(dir));
+    auto tok = Tokenizer::from_folder(dir);
+    auto enc = tok.encode("a photo of the dog");
+    QCOMPARE(enc.ids.front(), int64_t(101));
+    torch::NoGradGuard ng;
+    auto v = m->text_vector(ids_tensor(enc.ids), ids_tensor(enc.mask));
+    QVERIFY(std::abs(v.norm().item<double>() - 1.0) < 1e-5);
+  }
+
   void gradcam_refuses_a_layer_without_cross_attention() {
     VERIFY_THROWS_MSG(model->gradcam(images.at(0), texts.at(0).first, texts.at(0).second, 3), "layer 3");
   }
