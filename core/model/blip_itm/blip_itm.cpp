@@ -114,8 +114,8 @@ Tensor BlipItmImpl::similarity(const Tensor& image_vectors, const Tensor& text_v
   return torch::matmul(image_vectors, text_vectors.transpose(0, 1));
 }
 
-Tensor BlipItmImpl::label_distribution(const Tensor& similarity, double scale) {
-  return torch::softmax(similarity.to(torch::kFloat32) * scale, -1);
+Tensor BlipItmImpl::label_distribution(const Tensor& similarity, double log_scale) {
+  return torch::softmax(similarity.to(torch::kFloat32) * std::exp(log_scale), -1);
 }
 
 Tensor BlipItmImpl::itm_logits(const Tensor& embeds, const Tensor& ids, const Tensor& mask, Record* rec,

@@ -44,12 +44,14 @@ struct BlipItmImpl : torch::nn::Module {
   // token of the text encoder run without the image.
   torch::Tensor image_vector(const torch::Tensor& embeds);
   torch::Tensor text_vector(const torch::Tensor& ids, const torch::Tensor& mask);
-  // [images, texts] cosine matrix: HF 4.31 applies no temperature.
+  // [images, texts] cosine matrix of [images, P] and [texts, P] vectors: HF 4.31
+  // applies no temperature, so rankings use it as it is.
   static torch::Tensor similarity(const torch::Tensor& image_vectors, const torch::Tensor& text_vectors);
   // A zero-shot label distribution [images, labels]: softmax over the labels of
-  // cosine * scale. HF has no learned scale here; kLabelScale is BLIP's initial 1/temp.
-  static constexpr double kLabelScale = 14.28478;  // exp(logit_scale_init_value 2.6592)
-  static torch::Tensor label_distribution(const torch::Tensor& similarity, double scale = kLabelScale);
+  // cosine * exp(log_scale). The checkpoint has no learned scale; the default is
+  // BLIP's initial one (logit_scale_init_value, 1/0.07).
+  static constexpr double kLogScale = 2.6592;
+  static torch::Tensor label_distribution(const torch::Tensor& similarity, double log_scale = kLogScale);
 
   // Matching head over pairs: row b = image b with text b; a batch of one on
   // either side is repeated to the other's size. Returns raw logits [B,2]
