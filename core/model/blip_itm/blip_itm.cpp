@@ -1,11 +1,8 @@
 #include "core/model/blip_itm/blip_itm.h"
 
 #include <cmath>
-#include <set>
 
 #include "core/error.h"
-#include "core/io/checkpoint.h"
-#include "core/io/safetensors_torch.h"
 
 namespace core {
 
@@ -46,34 +43,7 @@ BlipItmImpl::BlipItmImpl(const ModelConfig& c) : cfg(c) {
   itm_head = register_module("itm_head", nn::Linear(c.text.hidden, 2));
 }
 
-void BlipItmImpl::load_weights(const Checkpoint& ck) {
-  std::set<std::string> used;
-  torch::NoGradGuard no_grad;
-  for (auto& p : named_parameters(true)) {
-    const std::string& name = p.key();
-    const auto expected = p.value().sizes();
-    if (!ck.contains(name))
-      throw Error(ErrorCode::BadWeights,
-                  ck.label() + ": missing tensor '" + name + "' (expected shape " + c10::str(expected) + ")");
-    const auto& info = ck.info(name);
-    if (info.shape != expected.vec())
-      throw Error(ErrorCode::BadWeights, ck.label() + ": tensor '" + name + "' has shape " +
-                                             c10::str(at::IntArrayRef(info.shape)) + ", expected " + c10::str(expected));
-    if (info.dtype != DType::F32 && info.dtype != DType::F16 && info.dtype != DType::BF16 && info.dtype != DType::F64)
-      throw Error(ErrorCode::BadWeights, ck.label() + ": tensor '" + name + "' has dtype " + dtype_name(info.dtype) +
-                                             ", expected a floating-point type");
-    auto src = tensor_view(ck, name);
-    if (!torch::isfinite(src).all().item<bool>())
-      throw Error(ErrorCode::BadWeights, ck.label() + ": tensor '" + name + "' contains NaN or infinity");
-    p.value().copy_(src);
-    used.insert(name);
-  }
-  for (const auto& name : ck.names()) {
-    if (used.count(name) || ignored_tensor(name)) continue;
-    throw Error(ErrorCode::BadWeights, ck.label() + ": unexpected tensor '" + name +
-                                           "' (not part of BlipForImageTextRetrieval; wrong config.json?)");
-  }
-}
+void BlipItmImpl::load_weights(const Checkpoint& ck) { load_named_weights(*this, ck, {}, ignored_tensor); }
 
 void BlipItmImpl::init_weights(uint64_t seed) {
   torch::NoGradGuard no_grad;
