@@ -287,6 +287,11 @@ struct Engine::Impl {
     vision_threads = pick([&] { image = family->encode_image(pixels); });
     std::vector<int64_t> q{cfg.cls_id, cfg.sep_id};
     auto ids = torch::tensor(q, torch::kLong).unsqueeze(0).to(device);
+    if (!family->can(Capability::Ask) && !family->can(Capability::Describe)) {  // text matching only
+      text_threads = pick([&] { family->text_vector(ids, torch::ones_like(ids)); });
+      at::set_num_threads(all);
+      return;
+    }
     Tensor memory = family->can(Capability::Ask) ? family->fuse(ids, torch::ones_like(ids), image, nullptr, nullptr) : image;
     text_threads = pick([&] {
       std::vector<LayerCache> cache;

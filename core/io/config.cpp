@@ -173,9 +173,12 @@ ModelConfig parse_blip(const json& j, const std::string& label) {
     c.task = ModelTask::Vqa;
   else if (arch == "BlipForConditionalGeneration")
     c.task = ModelTask::Caption;
+  else if (arch == "BlipForImageTextRetrieval")
+    c.task = ModelTask::Match;
   else
     bad(label, "unsupported BLIP architecture '" + arch +
-                   "' (supported: BlipForQuestionAnswering, BlipForConditionalGeneration)");
+                   "' (supported: BlipForQuestionAnswering, BlipForConditionalGeneration, "
+                   "BlipForImageTextRetrieval)");
   // Defaults are HuggingFace's BlipVisionConfig / BlipTextConfig, since
   // published config.json files may list only what differs from them.
   static const json empty = json::object();
@@ -217,6 +220,13 @@ ModelConfig parse_blip(const json& j, const std::string& label) {
   c.gates = false;
   c.routing = false;
   c.align_dim = 0;
+  if (c.task == ModelTask::Match) {
+    c.family = ModelFamily::BlipItm;
+    // The retrieval model's text encoder: cross-attention blocks exist when HF's
+    // BlipTextConfig.is_decoder is set (its default); add_cross_attention is ignored.
+    if (!get<bool>(t, "is_decoder", true, tl)) c.fusion_layers.clear();
+    c.align_dim = get<int>(j, "image_text_hidden_size", 256, label);
+  }
   c.tie_lm_head = false;
   c.decoder_masks_question = false;
   c.preprocess.size = c.vision.image_size;
@@ -300,6 +310,7 @@ void ModelConfig::validate() const {
   auto positive = [&](int v, const char* name, int max = 1 << 20) {
     if (v <= 0 || v > max) bad(label, std::string(name) + " = " + std::to_string(v) + " is out of range (1.." + std::to_string(max) + ")");
   };
+  const bool encoder = task == ModelTask::Vqa || task == ModelTask::Match;
   positive(vision.image_size, "vision image_size", 4096);
   positive(vision.patch_size, "vision patch_size", 1024);
   positive(vision.hidden, "vision hidden_size", 16384);
@@ -320,11 +331,14 @@ void ModelConfig::validate() const {
   positive(text.heads, "text num_heads", 1024);
   positive(text.intermediate, "text intermediate_size", 65536);
   positive(text.max_positions, "text max_position_embeddings", 1 << 16);
-  positive(text.decoder_layers, "text num_decoder_layers", kMaxLayers);
-  if (task == ModelTask::Vqa) positive(text.layers, "text num_layers", kMaxLayers);
+  if (task != ModelTask::Match) positive(text.decoder_layers, "text num_decoder_layers", kMaxLayers);
+  if (encoder) positive(text.layers, "text num_layers", kMaxLayers);
   if (text.hidden % text.heads) bad(label, "text hidden_size is not divisible by num_heads");
   if (!(vision.ln_eps > 0) || !(text.ln_eps > 0)) bad(label, "layer_norm_eps must be positive");
   if (task == ModelTask::Vqa && fusion_layers.empty()) bad(label, "a VQA model needs at least one fusion layer");
+  if (task == ModelTask::Match && fusion_layers.empty())
+    bad(label, "an image-text matching model needs cross-attention (text_config.is_decoder is false)");
+  if (task == ModelTask::Match && align_dim <= 0) bad(label, "image_text_hidden_size must be positive");
   std::set<int> seen;
   for (int l : fusion_layers) {
     if (l < 0 || l >= text.layers) bad(label, "fusion layer " + std::to_string(l) + " is outside 0.." + std::to_string(text.layers - 1));
@@ -356,7 +370,8 @@ uint64_t ModelConfig::min_parameters() const {
   // A transformer block holds at least its four attention projections and its two MLP matrices.
   auto block = [&](int hidden, int inter) { return 4 * u(hidden) * u(hidden) + 2 * u(hidden) * u(inter); };
   uint64_t n = u(vision.layers) * block(vision.hidden, vision.intermediate);
-  const int text_blocks = text.decoder_layers + (task == ModelTask::Vqa ? text.layers : 0);
+  const int text_blocks = task == ModelTask::Match ? text.layers
+                                                  : text.decoder_layers + (task == ModelTask::Vqa ? text.layers : 0);
   n += u(text_blocks) * block(text.hidden, text.intermediate);
   n += u(text.vocab_size) * u(text.hidden);  // word embeddings (the LM head is tied to them)
   return n;
@@ -382,7 +397,7 @@ ModelConfig load_config(const fs::path& dir) {
   if (!fs::exists(path, ec)) throw Error(ErrorCode::BadConfig, dir.u8string() + ": no config.json in the model folder");
   const std::string label = path.u8string();
   ModelConfig c = parse_config(read_json(path), label);
-  if (c.family == ModelFamily::Blip) {
+  if (c.family != ModelFamily::AutoGLM) {  // HuggingFace folders
     const fs::path pp = dir / "preprocessor_config.json";
     if (fs::exists(pp, ec)) read_preprocess(read_json(pp), &c.preprocess, pp.u8string());
     const fs::path gp = dir / "generation_config.json";

@@ -50,7 +50,8 @@ struct TextConfig {  // shared by the question encoder and the decoder
 
 struct ModelConfig {
   ModelFamily family = ModelFamily::AutoGLM;
-  ModelTask task = ModelTask::Vqa;      // Vqa: question encoder + decoder; Caption: decoder on the image
+  ModelTask task = ModelTask::Vqa;      // Vqa: question encoder + decoder; Caption: decoder on the image;
+                                        // Match: image-text matching (core/model/blip_itm), no decoder
   VisionConfig vision;
   TextConfig text;
   std::vector<int> fusion_layers;       // encoder layers with cross-attention to the image
@@ -58,7 +59,7 @@ struct ModelConfig {
   bool routing = true;                  // dynamic routing over the fusion layers
   double routing_tau = 1.0;
   int queries = 0;                      // learned query tokens appended to each question (read by the decoder)
-  int align_dim = 0;                    // 0: no alignment heads
+  int align_dim = 0;                    // 0: no alignment heads; "itm": image_text_hidden_size
   bool tie_lm_head = true;              // LM head weight = decoder word embeddings
   bool decoder_masks_question = true;   // BLIP: false (padded question states are attended)
   PreprocessSpec preprocess;

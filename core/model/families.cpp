@@ -1,6 +1,7 @@
 #include <memory>
 
 #include "core/model/autoglm/family.h"
+#include "core/model/blip_itm/family.h"
 #include "core/error.h"
 #include "core/model/family.h"
 
@@ -10,7 +11,7 @@ std::unique_ptr<Family> make_family(const ModelConfig& cfg) {
   switch (cfg.family) {
     case ModelFamily::AutoGLM:
     case ModelFamily::Blip: return std::make_unique<AutoGLMFamily>(cfg);
-    case ModelFamily::BlipItm:
+    case ModelFamily::BlipItm: return std::make_unique<BlipItmFamily>(cfg);
     case ModelFamily::Blip2: break;
   }
   throw Error(ErrorCode::BadConfig, std::string("model family '") + family_name(cfg.family) +

@@ -394,19 +394,20 @@ Tensor AlignHeadsImpl::text(const Tensor& cls) {
 // ---------------------------------------------------------------- model
 
 ModelImpl::ModelImpl(const ModelConfig& c) : cfg(c) {
+  if (c.task == ModelTask::Match)
+    throw Error(ErrorCode::BadConfig, "this is an image-text matching model (BlipForImageTextRetrieval): it matches "
+                                      "text to images and does not answer questions or describe images");
   vision_model = register_module("vision_model", VisionModel(c.vision));
   if (c.task == ModelTask::Vqa) text_encoder = register_module("text_encoder", TextEncoder(c));
   text_decoder = register_module("text_decoder", TextDecoder(c, c.task == ModelTask::Vqa ? c.text.hidden : c.vision.hidden));
   if (c.align_dim > 0 && text_encoder) align = register_module("align", AlignHeads(c.vision.hidden, c.text.hidden, c.align_dim));
 }
 
-void ModelImpl::load_weights(const Checkpoint& st) {
-  // Checkpoint aliases: HF's state_dict names the LM bias twice.
-  const std::map<std::string, std::string> aliases = {
-      {"text_decoder.cls.predictions.decoder.bias", "text_decoder.cls.predictions.bias"}};
+void load_named_weights(nn::Module& m, const Checkpoint& st, const std::map<std::string, std::string>& aliases,
+                        const std::function<bool(const std::string&)>& ignore) {
   std::set<std::string> used;
   torch::NoGradGuard no_grad;
-  auto params = named_parameters(true);
+  auto params = m.named_parameters(true);
   for (auto& p : params) {
     std::string name = p.key();
     if (!st.contains(name)) {
@@ -430,12 +431,17 @@ void ModelImpl::load_weights(const Checkpoint& st) {
     used.insert(name);
   }
   for (const auto& name : st.names()) {
-    if (used.count(name)) continue;
+    if (used.count(name) || (ignore && ignore(name))) continue;
     auto al = aliases.find(name);
     if (al != aliases.end() && used.count(al->second)) continue;  // alias of a loaded tensor
     throw Error(ErrorCode::BadWeights, st.label() + ": unexpected tensor '" + name +
                                            "' (not part of this model's architecture; wrong config.json?)");
   }
+}
+
+void ModelImpl::load_weights(const Checkpoint& st) {
+  // Checkpoint aliases: HF's state_dict names the LM bias twice.
+  load_named_weights(*this, st, {{"text_decoder.cls.predictions.decoder.bias", "text_decoder.cls.predictions.bias"}});
 }
 
 void ModelImpl::save_weights(const std::filesystem::path& path) const {

@@ -4,6 +4,8 @@
 // tree; our own additions (gates, routing, alignment heads) are extra modules.
 #include <torch/torch.h>
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -161,6 +163,14 @@ struct ModelImpl : torch::nn::Module {
   torch::Tensor align_temperature() const;  // learned, clamped to [0.001, 0.5] as in BLIP
 };
 TORCH_MODULE(Model);
+
+// Copies every parameter of `m` from `ck` by its registered name, `aliases`
+// mapping checkpoint names to the canonical ones they duplicate. Throws
+// BadWeights naming the tensor for a missing, mis-shaped, non-float or
+// non-finite one, and for one the model lacks unless `ignore` accepts it.
+void load_named_weights(torch::nn::Module& m, const Checkpoint& ck,
+                        const std::map<std::string, std::string>& aliases = {},
+                        const std::function<bool(const std::string&)>& ignore = {});
 
 // BERT's additive mask (1 - m) * -10000, shaped [B,1,1,T].
 torch::Tensor additive_mask(const torch::Tensor& mask01);
