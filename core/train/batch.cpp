@@ -64,6 +64,30 @@ AlignText align_text(const shapes::Scene& sc, shapes::Rng& rng) {
   return t;
 }
 
+int64_t key_hash(const std::vector<std::string>& k) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the joined descriptions
+  for (const auto& s : k) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xFF) * 1099511628211ull;
+  }
+  return static_cast<int64_t>(h >> 1);
+}
+
+// Batch::keys of each image's scene and alignment text.
+Tensor alignment_keys(const std::vector<shapes::Scene>& scenes, const std::vector<AlignText>& texts) {
+  const auto images = static_cast<int64_t>(scenes.size());
+  auto keys = torch::zeros({images, 4}, torch::kLong);
+  for (int64_t i = 0; i < images; ++i) {
+    const auto& sc = scenes[static_cast<size_t>(i)];
+    const auto& t = texts[static_cast<size_t>(i)];
+    keys[i][0] = key_hash(scene_key(sc, true));
+    keys[i][1] = key_hash(scene_key(sc, false));
+    keys[i][2] = key_hash(t.key);
+    keys[i][3] = t.sizes ? 1 : 0;
+  }
+  return keys;
+}
+
 }  // namespace
 
 // Training scenes vary in size (the preprocessing resizes), but stay small to render fast.
@@ -185,23 +209,7 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
   b.dec_tgt = pad_rows(dec_tgt, -100, nullptr);
   if (parts.align) {
     b.cap_ids = pad_rows(caps, cfg.pad_id, &b.cap_mask);
-    b.keys = torch::zeros({images, 4}, torch::kLong);
-    auto hash = [](const std::vector<std::string>& k) {
-      uint64_t h = 1469598103934665603ull;  // FNV-1a over the joined descriptions
-      for (const auto& s : k) {
-        for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-        h = (h ^ 0xFF) * 1099511628211ull;
-      }
-      return static_cast<int64_t>(h >> 1);
-    };
-    for (int i = 0; i < images; ++i) {
-      const auto& sc = scenes[static_cast<size_t>(i)];
-      const auto& t = texts[static_cast<size_t>(i)];
-      b.keys[i][0] = hash(scene_key(sc, true));
-      b.keys[i][1] = hash(scene_key(sc, false));
-      b.keys[i][2] = hash(t.key);
-      b.keys[i][3] = t.sizes ? 1 : 0;
-    }
+    b.keys = alignment_keys(scenes, texts);
   }
   return b;
 }
