@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/args.h"
 #include "app/local_ranks.h"
 #include "core/engine/engine.h"
 #include "core/engine/paths.h"
@@ -53,6 +54,16 @@ Usage:
                            "answer", "type", and for the pointing game "referred" with "masks" or the objects' "bbox")
 )";
 
+const cli::ArgSpec kArgs = {
+    {"--resume", "--freeze-vision", "--freeze-text"},
+    {"--out", "--preset", "--seed", "--minutes", "--steps", "--batch", "--hidden", "--lr", "--align-dim", "--threads",
+     "--image-size", "--patch", "--stem", "--stem-tile-kernel", "--canvas-max", "--aspect", "--queries", "--curriculum",
+     "--curriculum-alpha", "--curriculum-objects", "--vision-layers", "--text-layers", "--decoder-layers", "--dense",
+     "--dense-objects", "--ground", "--ground-relation", "--ground-compare", "--refer", "--questions-per-image",
+     "--checkpoint-every", "--dist-timeout", "--ranks", "--model", "--data", "--epochs", "--val-split", "--patience",
+     "--count", "--name", "--rgb", "--set", "--zero-shot", "--beams"},
+    {}};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,20 +78,16 @@ int main(int argc, char** argv) {
     std::cout << kHelp;
     return 0;
   }
-  std::map<std::string, std::string> a;
-  for (int i = 2; i < argc; ++i) {
-    std::string k = argv[i];
-    if (k == "--resume" || k == "--freeze-vision" || k == "--freeze-text") {  // flags without a value
-      a[k] = "1";
-      continue;
-    }
-    if (k.rfind("--", 0) != 0 || i + 1 >= argc) {
-      std::cerr << "autoglm-train: bad argument '" << k << "'\n" << kHelp;
-      return 2;
-    }
-    a[k] = argv[++i];
+  cli::Args args;
+  try {
+    args = cli::parse_args(argc, argv, kArgs);
+  } catch (const cli::UsageError& e) {
+    std::cerr << "autoglm-train: " << e.what() << "\n" << kHelp;
+    return 2;
   }
-  auto num = [&](const char* k, double def) { return a.count(k) ? std::atof(a[k].c_str()) : def; };
+  std::map<std::string, std::string> a = args.values;
+  for (const auto& f : args.flags) a[f] = "1";
+  auto num = [&](const char* k, double def) { return cli::to_double(args, k, def); };
   auto log = [](const std::string& s) { std::cerr << s << std::endl; };
   try {
     if (a.count("--model")) a["--model"] = core::model_path(a["--model"]).u8string();
@@ -217,6 +224,9 @@ int main(int argc, char** argv) {
       std::cerr << "autoglm-train: unknown command '" << cmd << "'\n" << kHelp;
       return 2;
     }
+  } catch (const cli::UsageError& e) {
+    std::cerr << "autoglm-train: " << e.what() << "\n";
+    return 2;
   } catch (const core::Error& e) {
     std::cerr << "autoglm-train: " << e.what() << "\n";
     return 1;
