@@ -310,7 +310,7 @@ int cmd_ask(const Args& a, bool describe) {
   if (!f) throw core::Error(core::ErrorCode::Io, a.get("--batch") + ": cannot read the batch file");
   std::string line;
   bool all_ok = true;
-  int n = 0;
+  int n = 0, requests = 0;
   while (std::getline(f, line)) {
     ++n;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -330,8 +330,10 @@ int cmd_ask(const Args& a, bool describe) {
       out = {{"line", n}, {"error", std::string("line ") + std::to_string(n) + ": " + e.what()}};
     }
     all_ok &= ok;
+    ++requests;
     std::cout << out.dump() << "\n" << std::flush;
   }
+  if (requests == 0) throw core::Error(core::ErrorCode::BadArgument, a.get("--batch") + ": the file holds no requests");
   return all_ok ? kExitOk : kExitFailed;
 }
 

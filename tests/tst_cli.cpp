@@ -98,6 +98,19 @@ class TstCli : public QObject {
     QVERIFY(l3["error"].is_null() && l3.contains("answer"));
   }
 
+  void empty_batch_file_is_an_error() {
+    const QString batch = tmp.filePath("empty.jsonl");
+    {
+      QFile f(batch);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("\n  \n");
+    }
+    auto r = run({"ask", "--model", model, "--batch", batch});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.out.isEmpty());
+    QVERIFY2(r.err.contains("empty.jsonl") && r.err.contains("holds no requests"), qPrintable(r.err));
+  }
+
   // autoglm and autoglm-train share one parser: a malformed number names its option.
   void malformed_numbers_name_the_option() {
     const auto env = QProcessEnvironment::systemEnvironment();
