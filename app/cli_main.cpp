@@ -84,43 +84,11 @@ Examples:
   autoglm label --image scene.png --labels "a red circle,a blue square,a green star"
 )";
 
-Args parse_args(int argc, char** argv) {
-  static const std::vector<std::string> flag_names = {"--json", "--help", "--version", "--random-blip-base"};
-  static const std::vector<std::string> value_names = {"--model", "--device", "--threads", "--image", "--question",
-                                                       "--heatmap", "--beams", "--method", "--answers", "--batch",
-                                                       "--prompt", "--runs", "--max-tokens", "--colormap", "--dtype",
-                                                       "--images", "--text", "--top", "--labels", "--reference"};
-  Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string s = argv[i];
-    if (s.rfind("--", 0) != 0) {
-      if (a.command.empty()) a.command = s;
-      else if (a.command == "pull" || a.command == "rm") a.positional.push_back(s);
-      else throw UsageError("unexpected argument '" + s + "'");
-      continue;
-    }
-    std::string value;
-    bool inline_value = false;
-    if (auto eq = s.find('='); eq != std::string::npos) {
-      value = s.substr(eq + 1);
-      s = s.substr(0, eq);
-      inline_value = true;
-    }
-    if (std::find(flag_names.begin(), flag_names.end(), s) != flag_names.end()) {
-      a.flags.push_back(s);
-    } else if (std::find(value_names.begin(), value_names.end(), s) != value_names.end()) {
-      if (!inline_value) {
-        if (i + 1 >= argc) throw UsageError(s + " needs a value");
-        value = argv[++i];
-      }
-      a.values[s] = value;
-    } else {
-      throw UsageError("unknown option '" + s + "' (see --help)");
-    }
-  }
-  return a;
-}
-
+const ArgSpec kArgs = {{"--json", "--help", "--version", "--random-blip-base"},
+                       {"--model", "--device", "--threads", "--image", "--question", "--heatmap", "--beams", "--method",
+                        "--answers", "--batch", "--prompt", "--runs", "--max-tokens", "--colormap", "--dtype", "--images",
+                        "--text", "--top", "--labels", "--reference"},
+                       {"pull", "rm"}};
 
 core::HeatmapMethod parse_method(const std::string& s) {
   for (auto m : {core::HeatmapMethod::LayerAttention, core::HeatmapMethod::AllLayers, core::HeatmapMethod::Rollout,
@@ -343,7 +311,7 @@ int cmd_ask(const Args& a, bool describe) {
   if (!f) throw core::Error(core::ErrorCode::Io, a.get("--batch") + ": cannot read the batch file");
   std::string line;
   bool all_ok = true;
-  int n = 0;
+  int n = 0, requests = 0;
   while (std::getline(f, line)) {
     ++n;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -363,36 +331,16 @@ int cmd_ask(const Args& a, bool describe) {
       out = {{"line", n}, {"error", std::string("line ") + std::to_string(n) + ": " + e.what()}};
     }
     all_ok &= ok;
+    ++requests;
     std::cout << out.dump() << "\n" << std::flush;
   }
+  if (requests == 0) throw core::Error(core::ErrorCode::BadArgument, a.get("--batch") + ": the file holds no requests");
   return all_ok ? kExitOk : kExitFailed;
 }
 
 }  // namespace
 
 namespace cli {
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-int to_int(const Args& a, const std::string& k, int def, int lo, int hi) {
-  if (!a.values.count(k)) return def;
-  const std::string& s = a.values.at(k);
-  char* end = nullptr;
-  const long v = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end || v < lo || v > hi)
-    throw UsageError(k + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-  return static_cast<int>(v);
-}
 
 fs::path model_dir(const Args& a) {
   if (a.values.count("--model")) return core::model_path(a.get("--model"));
@@ -427,7 +375,7 @@ int main(int argc, char** argv) {
   core::start_runtime(argv);
   Args a;
   try {
-    a = parse_args(argc, argv);
+    a = parse_args(argc, argv, kArgs);
     if (a.has("--version")) {
       std::cout << "autoglm " << AUTOGLM_VERSION << "\n";
       return kExitOk;

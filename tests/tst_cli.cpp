@@ -17,10 +17,11 @@ struct Run {
   QString out, err;
 };
 
-Run run(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
+Run run(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment(),
+        const QString& program = AUTOGLM_CLI) {
   QProcess p;
   p.setProcessEnvironment(env);
-  p.setProgram(AUTOGLM_CLI);
+  p.setProgram(program);
   p.setArguments(args);
   p.start();
   if (!p.waitForFinished(300000)) return {-1, "", "timeout"};
@@ -95,6 +96,37 @@ class TstCli : public QObject {
     QVERIFY(l1["error"].get<std::string>().find("missing.png") != std::string::npos);
     QVERIFY(l2["error"].get<std::string>().find("line 3") != std::string::npos);
     QVERIFY(l3["error"].is_null() && l3.contains("answer"));
+  }
+
+  void empty_batch_file_is_an_error() {
+    const QString batch = tmp.filePath("empty.jsonl");
+    {
+      QFile f(batch);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("\n  \n");
+    }
+    auto r = run({"ask", "--model", model, "--batch", batch});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.out.isEmpty());
+    QVERIFY2(r.err.contains("empty.jsonl") && r.err.contains("holds no requests"), qPrintable(r.err));
+  }
+
+  // autoglm and autoglm-train share one parser: a malformed number names its option.
+  void malformed_numbers_name_the_option() {
+    const auto env = QProcessEnvironment::systemEnvironment();
+    auto lr = run({"train", "--out", tmp.filePath("never"), "--lr", "abc", "--steps", "1"}, env, AUTOGLM_TRAIN);
+    QCOMPARE(lr.code, 2);
+    QVERIFY2(lr.err.contains("--lr") && lr.err.contains("abc"), qPrintable(lr.err));
+    QVERIFY(!QFileInfo::exists(tmp.filePath("never")));
+    auto steps = run({"train", "--out", tmp.filePath("never"), "--steps", "12x"}, env, AUTOGLM_TRAIN);
+    QCOMPARE(steps.code, 2);
+    QVERIFY2(steps.err.contains("--steps"), qPrintable(steps.err));
+    auto unknown = run({"eval", "--modle", model}, env, AUTOGLM_TRAIN);
+    QCOMPARE(unknown.code, 2);
+    QVERIFY2(unknown.err.contains("--modle"), qPrintable(unknown.err));
+    auto beams = run({"ask", "--beams", "x", "--image", image, "--question", "q"});
+    QCOMPARE(beams.code, 2);
+    QVERIFY2(beams.err.contains("--beams"), qPrintable(beams.err));
   }
 
   void exit_codes_and_messages() {

@@ -121,7 +121,9 @@ class TstDistributed : public QObject {
     auto r0 = start(args, 0, 2, port);
     auto r1 = start(args, 1, 2, port);
     QVERIFY(r0.p->waitForStarted() && r1.p->waitForStarted());
-    QTest::qWait(4000);  // past the rendezvous, into the steps
+    // Rank 0 says so once both ranks joined and share the start; the steps follow.
+    QString err;
+    QTRY_VERIFY2_WITH_TIMEOUT((err += r0.err()).contains("data parallel: 2 ranks"), qPrintable(err), 120000);
     QCOMPARE(r0.p->state(), QProcess::Running);
     r1.p->kill();
     r1.p->waitForFinished(10000);
@@ -129,7 +131,7 @@ class TstDistributed : public QObject {
     t.start();
     QVERIFY2(r0.p->waitForFinished(90000), "rank 0 hangs after rank 1 died");
     QVERIFY(r0.p->exitCode() != 0);
-    const QString err = r0.err();
+    err += r0.err();
     QVERIFY2(err.contains("rank 0 of 2") && err.contains("another rank stopped"), qPrintable(err));
     qInfo("rank 0 stopped %lld ms after rank 1 was killed", t.elapsed());
 

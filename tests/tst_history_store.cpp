@@ -9,6 +9,7 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QtTest>
 
 #include "ui/historystore.h"
@@ -286,7 +287,8 @@ void TstHistoryStore::searchRenameDelete() {
     core::Result r = sampleResult();
     r.answers[0].text = answer;
     store.addAnswer(im, question, false, r, QStringLiteral("m"), {});
-    QTest::qWait(5);  // distinct timestamps
+    const QDateTime stamp = store.session(s)->updated;
+    while (QDateTime::currentDateTimeUtc() <= stamp) QThread::yieldCurrentThread();  // the next one is later
     return s;
   };
   const qint64 s1 = addSession(QStringLiteral("what color is the circle?"), "red");

@@ -145,7 +145,7 @@ class TstUiAlign : public QObject {
     QTest::mouseClick(panel->searchButton(), Qt::LeftButton);
     QVERIFY(ready.wait(60000));
     QVERIFY(m_win->setCurrentImage(m_win->thumbnails()->item(0)->data(Qt::UserRole).toString()));
-    QTest::qWait(100);  // layout requests are posted events
+    QCoreApplication::sendPostedEvents();  // layout requests are posted events: apply them before the grab
     const QImage shot = m_win->grab().toImage();
     QVERIFY(shot.save(QString::fromUtf8(AUTOGLM_BINARY_DIR) + QStringLiteral("/screenshot-search.png")));
     m_win->clearSearch();

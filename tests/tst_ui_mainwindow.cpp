@@ -104,9 +104,11 @@ class TstUiMainWindow : public QObject {
   void getModelsOpensAModel();
   void preferencesKeepTheHubTokenOutOfTheSettings();
   void cleanupTestCase();
+  void cleanup();
 
  private:
-  bool waitForAnswer(int rowsBefore);
+  // m_scene open and current, with the answer to `question` and its heatmap shown.
+  bool askAboutScene(const QString& question = QStringLiteral("what color is the circle?"));
   QTemporaryDir m_dir;
   QString m_model, m_scene, m_scene2, m_text;
   std::unique_ptr<ui::MainWindow> m_win;
@@ -133,7 +135,10 @@ void TstUiMainWindow::initTestCase() {
   QVERIFY(f.open(QIODevice::WriteOnly));
   f.write("hello\n");
   f.close();
+}
 
+// Each test gets a window of its own, with the model loaded and nothing open.
+void TstUiMainWindow::init() {
   m_win = std::make_unique<ui::MainWindow>();
   m_win->resize(1360, 860);
   m_win->show();
@@ -148,7 +153,14 @@ void TstUiMainWindow::initTestCase() {
   QVERIFY(!m_win->modelStatusLabel()->toolTip().contains(QStringLiteral("shaped like")));
 }
 
-void TstUiMainWindow::init() { m_win->messageBar()->dismiss(); }
+void TstUiMainWindow::cleanup() { m_win.reset(); }
+
+bool TstUiMainWindow::askAboutScene(const QString& question) {
+  if (m_win->currentImage() != m_scene && m_win->openFiles({m_scene}) != 1) return false;
+  QSignalSpy shown(m_win.get(), &ui::MainWindow::answerShown);
+  m_win->askQuestion(question);
+  return shown.wait(60000) && QTest::qWaitFor([this] { return m_win->heatmapShown(); }, 30000);
+}
 
 void TstUiMainWindow::opensImages() {
   QCOMPARE(m_win->openFiles({m_scene}), 1);
@@ -162,6 +174,7 @@ void TstUiMainWindow::opensImages() {
 }
 
 void TstUiMainWindow::dropAddsImagesAndRejectsOthers() {
+  QCOMPARE(m_win->openFiles({m_scene}), 1);
   // A text file and a missing file: a message, nothing added.
   {
     QMimeData mime;
@@ -198,7 +211,6 @@ void TstUiMainWindow::dropAddsImagesAndRejectsOthers() {
     QCOMPARE(m_win->currentImage(), m_scene2);
     QVERIFY(m_win->messageBar()->isHidden());
   }
-  QVERIFY(m_win->setCurrentImage(m_scene));
 }
 
 void TstUiMainWindow::pasteImageData() {
@@ -212,10 +224,10 @@ void TstUiMainWindow::pasteImageData() {
   QGuiApplication::clipboard()->setImage(shapesScene(11, 90, 70));
   QTest::keySequence(m_win.get(), QKeySequence::Paste);
   QTRY_COMPARE(m_win->thumbnails()->count(), before + 2);
-  QVERIFY(m_win->setCurrentImage(m_scene));
 }
 
 void TstUiMainWindow::emptyQuestionShowsMessage() {
+  QCOMPARE(m_win->openFiles({m_scene}), 1);
   const int rows = m_win->answerList()->count();
   m_win->askQuestion(QStringLiteral("   "));
   QCOMPARE(m_win->answerList()->count(), rows);
@@ -223,13 +235,8 @@ void TstUiMainWindow::emptyQuestionShowsMessage() {
   QVERIFY(!m_win->lastMessage().isEmpty());
 }
 
-bool TstUiMainWindow::waitForAnswer(int rowsBefore) {
-  QSignalSpy shown(m_win.get(), &ui::MainWindow::answerShown);
-  if (m_win->answerList()->count() != rowsBefore + 1) return false;
-  return shown.wait(60000);
-}
-
 void TstUiMainWindow::asksAndShowsAnswer() {
+  QCOMPARE(m_win->openFiles({m_scene}), 1);
   QSignalSpy heat(m_win.get(), &ui::MainWindow::heatmapUpdated);
   const int rows = m_win->answerList()->count();
   // Typed into the question box and asked with Enter.
@@ -255,6 +262,7 @@ void TstUiMainWindow::asksAndShowsAnswer() {
 }
 
 void TstUiMainWindow::heatmapOverlayMarksRegion() {
+  QVERIFY(askAboutScene());
   ui::ImageView* view = m_win->imageView();
   QVERIFY(view->hasHeatmap());
   const core::Array map = view->heatmap();
@@ -310,6 +318,7 @@ void TstUiMainWindow::overlayColours() {
 }
 
 void TstUiMainWindow::gatesPanelHoldsResultValues() {
+  QVERIFY(askAboutScene());
   const ui::ResultPtr r = m_win->shownResult();
   QVERIFY(r);
   const ui::GatesPanel* gates = m_win->gatesPanel();
@@ -341,6 +350,7 @@ void TstUiMainWindow::gatesPanelHoldsResultValues() {
 }
 
 void TstUiMainWindow::thresholdMarksNotSure() {
+  QVERIFY(askAboutScene());
   auto* list = m_win->answerList();
   auto* item = list->currentItem();
   QVERIFY(item);
@@ -353,6 +363,8 @@ void TstUiMainWindow::thresholdMarksNotSure() {
 }
 
 void TstUiMainWindow::earlierAnswerRestoresHeatmap() {
+  QCOMPARE(m_win->openFiles({m_scene2}), 1);
+  QVERIFY(askAboutScene());
   auto* list = m_win->answerList();
   const int first = list->currentRow();
   const ui::ResultPtr firstResult = m_win->shownResult();
@@ -380,6 +392,7 @@ void TstUiMainWindow::earlierAnswerRestoresHeatmap() {
 }
 
 void TstUiMainWindow::heatmapMethodChange() {
+  QVERIFY(askAboutScene());
   QSignalSpy heat(m_win.get(), &ui::MainWindow::heatmapUpdated);
   QComboBox* method = m_win->heatmapMethodBox();
   const core::Array before = m_win->imageView()->heatmap();
@@ -394,6 +407,7 @@ void TstUiMainWindow::heatmapMethodChange() {
 }
 
 void TstUiMainWindow::savesOverlay() {
+  QVERIFY(askAboutScene());
   const QString out = m_dir.filePath(QStringLiteral("overlay.png"));
   QVERIFY(m_win->saveOverlay(out));
   QImage img(out);
@@ -403,6 +417,8 @@ void TstUiMainWindow::savesOverlay() {
 }
 
 void TstUiMainWindow::historyRecall() {
+  QVERIFY(askAboutScene(QStringLiteral("what color is the circle?")));
+  QVERIFY(askAboutScene(QStringLiteral("how many shapes are there?")));
   QLineEdit* q = m_win->questionEdit();
   q->setFocus();
   q->setText(QStringLiteral("draft"));
@@ -417,6 +433,7 @@ void TstUiMainWindow::historyRecall() {
 }
 
 void TstUiMainWindow::escapeCancels() {
+  QVERIFY(askAboutScene());
   auto* list = m_win->answerList();
   const int rows = list->count();
   QSignalSpy cancelled(m_win->controller(), &ui::InferenceController::requestCancelled);
@@ -434,6 +451,10 @@ void TstUiMainWindow::escapeCancels() {
 }
 
 void TstUiMainWindow::recentFilesAndSettings() {
+  QCOMPARE(m_win->openFiles({m_scene}), 1);
+  QGuiApplication::clipboard()->setImage(shapesScene(11, 90, 70));
+  QTest::keySequence(m_win.get(), QKeySequence::Paste);
+  QTRY_COMPARE(m_win->thumbnails()->count(), 2);
   const QStringList recent = QSettings().value(QStringLiteral("recentFiles")).toStringList();
   QVERIFY(recent.contains(m_scene));
   QVERIFY(!recent.filter(QStringLiteral("pasted-")).size());  // pasted images are temporary
@@ -460,6 +481,7 @@ void TstUiMainWindow::recentFilesAndSettings() {
 }
 
 void TstUiMainWindow::describesImage() {
+  QVERIFY(askAboutScene());
   auto* list = m_win->answerList();
   const int rows = list->count();
   QSignalSpy shown(m_win.get(), &ui::MainWindow::answerShown);
@@ -470,11 +492,10 @@ void TstUiMainWindow::describesImage() {
   QCOMPARE(ui::RowState(list->item(rows)->data(ui::AnswerList::StateRole).toInt()), ui::RowState::Answered);
   QCOMPARE(m_win->shownResult()->task, core::Task::Describe);
   QTRY_VERIFY_WITH_TIMEOUT(m_win->heatmapShown(), 30000);
-  // Back to the first answer for the screenshot.
-  list->setCurrentRow(0);
 }
 
 void TstUiMainWindow::switchesLanguage() {
+  QVERIFY(askAboutScene());
   auto* ask = m_win->findChild<QPushButton*>(QStringLiteral("askButton"));
   QVERIFY(ask);
   QCOMPARE(ask->text(), QStringLiteral("Ask"));
@@ -491,19 +512,28 @@ void TstUiMainWindow::screenshot() {
   // docs/screenshot-main.png is made from this (AUTOGLM_SCREENSHOT_DIR).
   QString dir = qEnvironmentVariable("AUTOGLM_SCREENSHOT_DIR");
   if (dir.isEmpty()) dir = QStringLiteral(AUTOGLM_BINARY_DIR);
+  QCOMPARE(m_win->openFiles({m_scene2}), 1);
+  QVERIFY(askAboutScene(QStringLiteral("what color is the circle?")));
+  QVERIFY(askAboutScene(QStringLiteral("how many shapes are there?")));
+  QSignalSpy shown(m_win.get(), &ui::MainWindow::answerShown);
+  m_win->describeImage();
+  QVERIFY(shown.wait(60000));
+  m_win->answerList()->setCurrentRow(0);
+  QTRY_VERIFY_WITH_TIMEOUT(m_win->heatmapShown(), 30000);
   m_win->messageBar()->dismiss();
   m_win->imageView()->zoomToFit();
-  QTest::qWait(100);
+  QCoreApplication::sendPostedEvents();  // layout requests are posted events: apply them before the grab
   const QImage shot = m_win->grab().toImage();
   QVERIFY(!shot.isNull());
   QVERIFY(shot.save(QDir(dir).filePath(QStringLiteral("screenshot-main.png"))));
   QVERIFY(ui::setLanguage(QStringLiteral("zh_CN")));
-  QTest::qWait(100);
+  QCoreApplication::sendPostedEvents();
   QVERIFY(m_win->grab().toImage().save(QDir(dir).filePath(QStringLiteral("screenshot-main-zh_CN.png"))));
   QVERIFY(ui::setLanguage(QStringLiteral("en")));
 }
 
 void TstUiMainWindow::brokenModelFolderKeepsWindowWorking() {
+  QCOMPARE(m_win->openFiles({m_scene}), 1);
   QTemporaryDir broken;
   QSignalSpy failed(m_win->controller(), &ui::InferenceController::modelLoadFailed);
   m_win->loadModel(broken.path());
@@ -527,6 +557,7 @@ void TstUiMainWindow::modelWithoutGatesShowsEffectiveShare() {
   cfg.gates = false;
   cfg.routing = false;
   core::write_random_model(std::filesystem::u8path(plain.toStdString()), cfg, vocab, 5);
+  QCOMPARE(m_win->openFiles({m_scene}), 1);
   QSignalSpy loaded(m_win->controller(), &ui::InferenceController::modelLoaded);
   m_win->loadModel(plain);
   QVERIFY(loaded.wait(60000));

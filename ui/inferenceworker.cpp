@@ -24,6 +24,8 @@ InferenceWorker::InferenceWorker(std::shared_ptr<Shared> shared, QObject* parent
 
 InferenceWorker::~InferenceWorker() = default;
 
+qint64 InferenceWorker::visionRuns() const { return m_engine ? m_engine->vision_runs() : 0; }
+
 void InferenceWorker::loadModel(quint64 requestId, const QString& dir, const core::Options& options) {
   if (requestId < m_shared->latestLoad.load()) {
     Q_EMIT requestDropped(requestId);

@@ -31,6 +31,10 @@ class InferenceWorker : public QObject {
   explicit InferenceWorker(std::shared_ptr<Shared> shared, QObject* parent = nullptr);
   ~InferenceWorker() override;
 
+  // How often the loaded engine's vision encoder ran (0 without a model). Any thread may
+  // read it while no model is loading.
+  qint64 visionRuns() const;
+
  public Q_SLOTS:
   void loadModel(quint64 requestId, const QString& dir, const core::Options& options);
   void encodeAndAsk(quint64 requestId, const QString& imagePath, const QString& question,

@@ -1,6 +1,6 @@
 #pragma once
 // Training, evaluation and calibration of Open-AutoGLM models on the shapes
-// world (shared/spec/shapes-world.md). Torch stays inside trainer.cpp.
+// world (shared/spec/shapes-world.md). Torch stays out of this header.
 #include <array>
 #include <cstdint>
 #include <filesystem>
