@@ -116,6 +116,10 @@
         <source>This app cannot run this kind of model</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Measuring the best thread count</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>SessionExport</name>

@@ -116,6 +116,10 @@
         <source>This app cannot run this kind of model</source>
         <translation>本应用无法运行这类模型</translation>
     </message>
+    <message>
+        <source>Measuring the best thread count</source>
+        <translation>正在测定最佳线程数</translation>
+    </message>
 </context>
 <context>
     <name>SessionExport</name>
