@@ -1,6 +1,9 @@
 // BLIP checkpoints loaded through the normal model-loading path must match the
 // HuggingFace reference outputs in ../shared/golden/blip (README there).
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -224,6 +227,32 @@ class TstBlipGolden : public QObject {
         QVERIFY(!r.calibrated);
       }
     }
+  }
+
+  // Published .bin files carry the embeddings' position_ids buffers (int64) beside
+  // the weights; they load. A generation_config.json sets the answer length.
+  void published_extras() {
+    REQUIRE_GOLDEN();
+    QTemporaryDir tmp;
+    const std::filesystem::path dir = tmp.path().toStdString();
+    for (const auto& e : std::filesystem::directory_iterator(testutil::blip_dir() / "caption_model"))
+      std::filesystem::copy_file(e.path(), dir / e.path().filename());
+    auto ts = testutil::read_tensors(dir / "model.safetensors");
+    std::string ids(512 * 8, '\0');
+    for (int64_t i = 0; i < 512; ++i) std::memcpy(&ids[size_t(i) * 8], &i, 8);
+    ts.push_back({"text_decoder.bert.embeddings.position_ids", core::DType::I64, {1, 512}, ids});
+    std::filesystem::remove(dir / "model.safetensors");
+    testutil::write_tensors(dir / "model.safetensors", ts);
+    testutil::write_file(dir / "generation_config.json", R"({"max_new_tokens": 3, "min_new_tokens": 3})");
+    auto engine = Engine::load(dir, Options{Device::Cpu});
+    auto id = engine->encode(decode_image_file(testutil::blip_dir() / "images" / "grad_640x480.png"));
+    DescribeOptions o;
+    o.beams = 1;
+    auto r = engine->describe(id, o);
+    QCOMPARE(r.answers.front().tokens.size(), size_t(3));  // exactly three: both lengths from the file
+    o.max_new_tokens = 5;                                   // the caller's setting wins
+    o.min_new_tokens = 5;
+    QCOMPARE(engine->describe(id, o).answers.front().tokens.size(), size_t(5));
   }
 
   // Every form the captioning model is published in. The F16/BF16 copies run in

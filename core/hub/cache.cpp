@@ -167,7 +167,7 @@ fs::path resolve_model(const std::string& folder_or_repo) {
   if (fs::exists(as_path, ec)) return as_path;
   auto ref = parse_repo_ref(folder_or_repo);
   if (!ref || folder_or_repo.find('/') == std::string::npos)
-    throw Error(ErrorCode::Io, folder_or_repo + ": no such model folder (nor a repository id, org/name[@revision])");
+    throw Error(ErrorCode::Io, folder_or_repo + ": not a model folder (no such folder, and not a repository id org/name[@revision])");
   const fs::path cache = cache_dir();
   if (auto snap = find_snapshot(cache, *ref)) return *snap;
   throw Error(ErrorCode::Io, ref->repo + (ref->revision == "main" ? "" : "@" + ref->revision) +

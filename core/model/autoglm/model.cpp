@@ -439,9 +439,18 @@ void load_named_weights(nn::Module& m, const Checkpoint& st, const std::map<std:
   }
 }
 
+bool is_position_ids_buffer(const std::string& name) {
+  const std::string tail = ".position_ids";
+  return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 void ModelImpl::load_weights(const Checkpoint& st) {
-  // Checkpoint aliases: HF's state_dict names the LM bias twice.
-  load_named_weights(*this, st, {{"text_decoder.cls.predictions.decoder.bias", "text_decoder.cls.predictions.bias"}});
+  // Checkpoint aliases: HF's state_dict names the LM bias twice. Published .bin
+  // files also hold the embeddings' position_ids buffers, which are not weights.
+  std::function<bool(const std::string&)> ignore;
+  if (cfg.family != ModelFamily::AutoGLM) ignore = is_position_ids_buffer;
+  load_named_weights(*this, st, {{"text_decoder.cls.predictions.decoder.bias", "text_decoder.cls.predictions.bias"}},
+                     ignore);
 }
 
 void ModelImpl::save_weights(const std::filesystem::path& path) const {

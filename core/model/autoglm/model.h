@@ -172,6 +172,9 @@ void load_named_weights(torch::nn::Module& m, const Checkpoint& ck,
                         const std::map<std::string, std::string>& aliases = {},
                         const std::function<bool(const std::string&)>& ignore = {});
 
+// HuggingFace's `*.position_ids` buffers, which its .bin state dicts carry beside the weights.
+bool is_position_ids_buffer(const std::string& name);
+
 // BERT's additive mask (1 - m) * -10000, shaped [B,1,1,T].
 torch::Tensor additive_mask(const torch::Tensor& mask01);
 

@@ -14,12 +14,6 @@ namespace {
 
 Tensor unit(const Tensor& x) { return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(-1).eps(1e-12)); }
 
-// Buffers HF writes into .bin state dicts; they are not weights.
-bool ignored_tensor(const std::string& name) {
-  const std::string tail = ".position_ids";
-  return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 // Repeats a batch of one to `n` rows; other sizes must already be `n`.
 Tensor to_batch(const Tensor& t, int64_t n, const char* what) {
   if (t.size(0) == n) return t;
@@ -44,7 +38,7 @@ BlipItmImpl::BlipItmImpl(const ModelConfig& c) : cfg(c) {
   itm_head = register_module("itm_head", nn::Linear(c.text.hidden, 2));
 }
 
-void BlipItmImpl::load_weights(const Checkpoint& ck) { load_named_weights(*this, ck, {}, ignored_tensor); }
+void BlipItmImpl::load_weights(const Checkpoint& ck) { load_named_weights(*this, ck, {}, is_position_ids_buffer); }
 
 void BlipItmImpl::init_weights(uint64_t seed) {
   torch::NoGradGuard no_grad;
