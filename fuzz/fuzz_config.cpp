@@ -17,7 +17,7 @@ void run(const nlohmann::json& j) {
   try {
     const core::ModelConfig c = core::parse_config(j, "fuzz");
     c.validate();
-    if (c.family == "open-autoglm") {
+    if (c.family == core::ModelFamily::AutoGLM) {
       // A config that validates must survive a round trip through our writer
       // (training saves the config it was given): failing here is a finding.
       try {

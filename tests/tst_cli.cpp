@@ -1,6 +1,8 @@
 // The autoglm command line end to end, on a random-weight model folder.
 #include <QtTest>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/engine/factory.h"
@@ -217,6 +219,53 @@ class TstCli : public QObject {
     auto empty = run({"search", "--model", model, "--images", tmp.filePath("set"), "--text", "  "});
     QCOMPARE(empty.code, 1);
     QVERIFY(empty.err.contains("empty"));
+  }
+
+  // BLIP image-text matching through the CLI, on the reference's golden folder:
+  // search ranks the images of each text as the reference does, labels rank the
+  // texts of each image (those without commas, which --labels splits on) in the
+  // reference's order, and ask says that this model matches text.
+  void itm_search_and_labels_match_the_reference() {
+    const fs::path dir = testutil::golden_dir() / "blip_itm";
+    if (!fs::exists(dir / "itm_golden.json")) QSKIP("golden/blip_itm not found (set AUTOGLM_GOLDEN_DIR)");
+    const auto g = json::parse(testutil::read_file(dir / "itm_golden.json"));
+    const QString itm = QString::fromStdString((dir / "itm_model").string());
+    std::vector<std::string> files;
+    for (const auto& im : g["images"]) files.push_back((dir / im["file"].get<std::string>()).string());
+    for (const auto& t : g["texts"]) {
+      const std::string key = "txt" + std::to_string(t["index"].get<int>());
+      auto r = run({"search", "--model", itm, "--images", QString::fromStdString((dir / "images").string()), "--text",
+                    QString::fromStdString(t["text"].get<std::string>()), "--json"});
+      QVERIFY2(r.code == 0, qPrintable(r.err));
+      std::vector<int> got;
+      const auto j = json::parse(r.out.toStdString());
+      for (const auto& e : j["results"])
+        got.push_back(int(std::find(files.begin(), files.end(), e["image"].get<std::string>()) - files.begin()));
+      QCOMPARE(got, g["itc"]["search_rank_per_text"][key]["order_idx"].get<std::vector<int>>());
+    }
+    for (const auto& im : g["images"]) {
+      const std::string key = "img" + std::to_string(im["index"].get<int>());
+      QStringList labels;
+      std::vector<int> want;
+      for (int i : g["itc"]["label_rank_per_image"][key]["order_idx"].get<std::vector<int>>()) {
+        const std::string text = g["texts"][size_t(i)]["text"].get<std::string>();
+        if (text.find(',') != std::string::npos) continue;
+        labels << QString::fromStdString(text);
+        want.push_back(i);
+      }
+      QVERIFY(labels.size() >= 3);
+      auto r = run({"label", "--model", itm, "--image", QString::fromStdString((dir / im["file"].get<std::string>()).string()),
+                    "--labels", labels.join(','), "--json"});
+      QVERIFY2(r.code == 0, qPrintable(r.err));
+      std::vector<int> got;
+      const auto j = json::parse(r.out.toStdString());
+      for (const auto& e : j["labels"])
+        got.push_back(want[size_t(labels.indexOf(QString::fromStdString(e["label"].get<std::string>())))]);
+      QCOMPARE(got, want);
+    }
+    auto ask = run({"ask", "--model", itm, "--image", QString::fromStdString(files.front()), "--question", "what is it?"});
+    QCOMPARE(ask.code, 1);
+    QVERIFY2((ask.out + ask.err).contains("matches images with text"), qPrintable(ask.out + ask.err));
   }
 
   void describe_works() {

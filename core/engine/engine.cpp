@@ -325,7 +325,8 @@ struct Engine::Impl {
 
   std::vector<float> text_vector(std::string_view text) {
     auto enc = checked_encoding(text, "text");
-    const auto limit = static_cast<size_t>(cfg.text.max_positions);
+    const auto limit = static_cast<size_t>(cfg.match_max_tokens > 0 ? std::min(cfg.match_max_tokens, cfg.text.max_positions)
+                                                                     : cfg.text.max_positions);
     if (enc.ids.size() > limit) {  // search text: keep the start, as BLIP's retrieval does
       enc.ids.resize(limit);
       enc.ids.back() = cfg.sep_id;

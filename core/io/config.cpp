@@ -222,6 +222,7 @@ ModelConfig parse_blip(const json& j, const std::string& label) {
   c.align_dim = 0;
   if (c.task == ModelTask::Match) {
     c.family = ModelFamily::BlipItm;
+    c.match_max_tokens = 35;  // BLIP's retrieval reads at most 35 tokens of a text
     // The retrieval model's text encoder: cross-attention blocks exist when HF's
     // BlipTextConfig.is_decoder is set (its default); add_cross_attention is ignored.
     if (!get<bool>(t, "is_decoder", true, tl)) c.fusion_layers.clear();

@@ -67,6 +67,7 @@ struct ModelConfig {
   int64_t pad_id = 0, unk_id = 100, cls_id = 101, sep_id = 102, bos_id = 30522, eos_id = 102;
   std::string describe_question = "describe the image.";  // VQA models answer it as a caption
   std::vector<std::string> answer_list;  // optional closed list (ranking mode)
+  int match_max_tokens = 0;              // search and label texts are cut to this many tokens (0: max_positions)
   // Generation lengths when the caller leaves them to the model. HuggingFace counts
   // max_length/min_length over the whole sequence (start token and prompt included);
   // 0 there means the *_new_tokens value applies.
