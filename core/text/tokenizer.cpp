@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "core/error.h"
+#include "core/text/utf8.h"
 
 namespace core {
 namespace {
@@ -23,47 +24,13 @@ constexpr size_t kMaxWordChars = 100;  // WordpieceTokenizer.max_input_chars_per
 // points that ICU knows but Python does not are unassigned (category Cn) there.
 constexpr uint8_t kPythonUnicodeMajor = 14;
 
-// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid
-// (overlong, surrogate, above U+10FFFF, truncated, stray continuation byte).
-size_t utf8_next(std::string_view s, size_t i, char32_t& cp) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  const size_t left = s.size() - i;
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  }
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (left < len) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < len; ++k)
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-  cp = c & (0xFF >> (len + 1));
-  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (b(i + k) & 0x3F);
-  return len;
-}
-
 // Invalid bytes become U+FFFD, which the cleaning step drops.
 std::u32string utf8_to_u32(std::string_view s) {
   std::u32string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     char32_t cp;
-    const size_t n = utf8_next(s, i, cp);
+    const size_t n = utf8::next(s, i, cp);
     if (n == 0) {
       out.push_back(0xFFFD);
       ++i;
@@ -75,28 +42,11 @@ std::u32string utf8_to_u32(std::string_view s) {
   return out;
 }
 
-void append_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
 
 std::string u32_to_utf8(const std::u32string& s) {
   std::string out;
   out.reserve(s.size());
-  for (char32_t c : s) append_utf8(out, c);
+  for (char32_t c : s) utf8::append(out, c);
   return out;
 }
 
@@ -301,7 +251,7 @@ std::string read_all(const std::filesystem::path& p, const char* what) {
 bool is_valid_utf8(std::string_view s) {
   char32_t cp;
   for (size_t i = 0; i < s.size();) {
-    const size_t n = utf8_next(s, i, cp);
+    const size_t n = utf8::next(s, i, cp);
     if (n == 0) return false;
     i += n;
   }
@@ -561,7 +511,7 @@ void Tokenizer::wordpiece(const std::u32string& word, std::vector<std::string>& 
   at.reserve(word.size() + 1);
   for (char32_t c : word) {
     at.push_back(bytes.size());
-    append_utf8(bytes, c);
+    utf8::append(bytes, c);
   }
   at.push_back(bytes.size());
 
