@@ -759,9 +759,10 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   if (opt.device == Device::Cuda && !compat::cuda_available())
     throw Error(ErrorCode::Device, "CUDA was requested but this build of libtorch has no usable CUDA device");
   if (opt.device != Device::Cpu && compat::cuda_available()) d.device = torch::Device(torch::kCUDA, 0);
+  const DType stored_dtype = st->stored_dtype();
   switch (opt.dtype) {
     case Precision::Auto:
-      if (d.device.is_cuda()) d.dtype = st->stored_dtype() == DType::BF16 ? torch::kBFloat16 : torch::kFloat16;
+      if (d.device.is_cuda()) d.dtype = stored_dtype == DType::BF16 ? torch::kBFloat16 : torch::kFloat16;
       break;
     case Precision::Float32: break;
     case Precision::BFloat16: d.dtype = torch::kBFloat16; break;
@@ -776,10 +777,10 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   d.family = make_family(d.cfg);
   report(0.2f, LoadStage::Weights);
   d.family->load_weights(*st);
-  const DType stored_dtype = st->stored_dtype();
-  const std::string weights_format = st->format();
-  const int weight_files = static_cast<int>(st->files());
-  const uint64_t weight_bytes = st->stored_bytes();
+  d.info.stored_dtype = dtype_name(stored_dtype);
+  d.info.weights_format = st->format();
+  d.info.weight_files = static_cast<int>(st->files());
+  d.info.weight_bytes = st->stored_bytes();
   // load_weights copied every tensor: nothing maps the file any more, so it may
   // change or vanish under a running session (a truncated mapping would SIGBUS).
   st.reset();
@@ -808,10 +809,6 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   info.task = d.cfg.task;
   info.device = d.device.is_cuda() ? "cuda:0" : "cpu";
   info.dtype = scalar_name(d.dtype);
-  info.stored_dtype = dtype_name(stored_dtype);
-  info.weights_format = weights_format;
-  info.weight_files = weight_files;
-  info.weight_bytes = weight_bytes;
   info.running_bytes = static_cast<uint64_t>(d.family->num_parameters()) * torch::elementSize(d.dtype);
   info.parameters = d.family->num_parameters();
   info.image_size = d.cfg.vision.image_size;

@@ -45,7 +45,7 @@ class Checkpoint {
   const std::string& label() const { return label_; }        // the file or index, for messages
   const std::string& format() const { return format_; }      // "safetensors" or "pytorch"
   size_t files() const { return maps_.size(); }
-  uint64_t stored_values() const;  // counting each storage once (tied tensors share one)
+  uint64_t stored_values() const;  // numel summed over the tensors (a tied alias counts again)
   uint64_t stored_bytes() const;
   DType stored_dtype() const;      // the floating-point type most of the values have
   // Keeps every mapping alive for views handed out elsewhere.
