@@ -9,10 +9,6 @@
 namespace core::slow {
 namespace {
 
-// Published tokenizer files are a few MiB (mT5's spiece.model: 4.3 MiB);
-// reading a far larger file would only cost memory.
-constexpr std::uintmax_t kMaxFileBytes = 64u << 20;
-
 std::optional<SpecialToken> parse_token(const nlohmann::json& v, bool wrap_strings, const std::string& where) {
   if (v.is_null()) return std::nullopt;
   if (v.is_string()) return SpecialToken{v.get<std::string>(), !wrap_strings, !wrap_strings};
@@ -24,6 +20,24 @@ std::optional<SpecialToken> parse_token(const nlohmann::json& v, bool wrap_strin
     return t;
   }
   throw Error(ErrorCode::BadVocab, where + " must be a string or an object with \"content\"");
+}
+
+
+}  // namespace
+
+std::string read_file(const std::filesystem::path& p, const char* what, std::uintmax_t max_bytes) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(p, ec))
+    throw Error(ErrorCode::BadVocab, std::string(what) + " not found: " + p.string());
+  const std::uintmax_t size = std::filesystem::file_size(p, ec);
+  if (!ec && size > max_bytes)
+    throw Error(ErrorCode::BadVocab, p.string() + ": " + what + " is " + std::to_string(size >> 20) +
+                                         " MiB, more than the " + std::to_string(max_bytes >> 20) + " MiB limit");
+  std::ifstream f(p, std::ios::binary);
+  if (!f) throw Error(ErrorCode::BadVocab, std::string("cannot read ") + what + ": " + p.string());
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) throw Error(ErrorCode::BadVocab, std::string("cannot read ") + what + ": " + p.string());
+  return bytes;
 }
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
@@ -38,21 +52,6 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
   s.swap(out);
 }
 
-}  // namespace
-
-std::string read_file(const std::filesystem::path& p) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(p, ec)) throw Error(ErrorCode::BadVocab, "tokenizer file not found: " + p.string());
-  const std::uintmax_t size = std::filesystem::file_size(p, ec);
-  if (!ec && size > kMaxFileBytes)
-    throw Error(ErrorCode::BadVocab, p.string() + ": " + std::to_string(size >> 20) + " MiB, more than the " +
-                                         std::to_string(kMaxFileBytes >> 20) + " MiB a tokenizer file may have");
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw Error(ErrorCode::BadVocab, "cannot read " + p.string());
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) throw Error(ErrorCode::BadVocab, "cannot read " + p.string());
-  return bytes;
-}
 
 nlohmann::json read_json_object(const std::filesystem::path& p) {
   std::error_code ec;

@@ -3,6 +3,7 @@
 // tokenizer, shared by the byte-level BPE and SentencePiece ports: reading the
 // tokenizer files and special tokens, cutting special tokens out of the text
 // first, and the clean-up of decoded text.
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -19,9 +20,17 @@ struct SpecialToken {
   bool rstrip = true;  // and the whitespace after it
 };
 
-// The whole of a tokenizer file; BadVocab naming it when missing, unreadable or
-// larger than any published tokenizer file.
-std::string read_file(const std::filesystem::path& p);
+// Published tokenizer files are a few MiB (mT5's spiece.model: 4.3 MiB; a
+// multilingual BERT vocab.txt: 1 MiB); reading a far larger file only costs memory.
+constexpr std::uintmax_t kMaxFileBytes = 64u << 20;
+
+// The whole of a tokenizer file (`what` names it in messages); BadVocab naming it
+// when missing, unreadable or larger than `max_bytes`.
+std::string read_file(const std::filesystem::path& p, const char* what = "tokenizer file",
+                      std::uintmax_t max_bytes = kMaxFileBytes);
+
+// str.replace: non-overlapping, left to right.
+void replace_all(std::string& s, std::string_view from, std::string_view to);
 
 // A tokenizer JSON file that must hold an object; {} when the file is absent.
 nlohmann::json read_json_object(const std::filesystem::path& p);

@@ -13,6 +13,7 @@
 #include <iterator>
 
 #include "core/error.h"
+#include "core/text/slow_tokenizer.h"
 #include "core/text/utf8.h"
 
 namespace core {
@@ -60,18 +61,6 @@ bool unknown_to_python(char32_t c) {
 int8_t category(char32_t c) {
   if (c >= 0x80 && unknown_to_python(c)) return U_UNASSIGNED;
   return u_charType(static_cast<UChar32>(c));
-}
-
-// Python's str.isspace (used by str.split / str.strip).
-bool py_isspace(char32_t c) {
-  if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
-  switch (c) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202F: case 0x205F: case 0x3000:
-      return true;
-    default:
-      return c >= 0x2000 && c <= 0x200A;
-  }
 }
 
 // BasicTokenizer._is_whitespace
@@ -203,48 +192,19 @@ bool is_special_word(const std::u32string& w) {
 }
 
 void rstrip(std::u32string& s) {
-  while (!s.empty() && py_isspace(s.back())) s.pop_back();
+  while (!s.empty() && utf8::py_isspace(s.back())) s.pop_back();
 }
 
 void lstrip(std::u32string& s) {
   size_t k = 0;
-  while (k < s.size() && py_isspace(s[k])) ++k;
+  while (k < s.size() && utf8::py_isspace(s[k])) ++k;
   s.erase(0, k);
 }
 
-// str.replace semantics: non-overlapping, left to right.
-void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  std::string out;
-  size_t pos = 0;
-  for (size_t hit; (hit = s.find(from, pos)) != std::string::npos; pos = hit + from.size()) {
-    out.append(s, pos, hit - pos);
-    out.append(to);
-  }
-  if (pos == 0) return;
-  out.append(s, pos, std::string::npos);
-  s.swap(out);
-}
-
-// Published vocabularies are at most a few MiB (multilingual BERT: 1 MiB); anything far
-// larger is not a vocabulary, and reading it would cost memory proportional to its lines.
-constexpr std::uintmax_t kMaxTokenizerFileBytes = 16u << 20;
+// A vocab.txt is at most a few MiB (multilingual BERT: 1 MiB), and its lines cost far more
+// memory than its bytes: a smaller limit than other tokenizer files get.
+constexpr std::uintmax_t kMaxVocabBytes = 16u << 20;
 constexpr size_t kMaxVocabTokens = 1000000;
-
-std::string read_all(const std::filesystem::path& p, const char* what) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(p, ec))
-    throw Error(ErrorCode::BadVocab, std::string(what) + " not found: " + p.string());
-  const std::uintmax_t size = std::filesystem::file_size(p, ec);
-  if (!ec && size > kMaxTokenizerFileBytes)
-    throw Error(ErrorCode::BadVocab, p.string() + ": " + what + " is " + std::to_string(size >> 20) +
-                                         " MiB, more than the " +
-                                         std::to_string(kMaxTokenizerFileBytes >> 20) + " MiB limit");
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw Error(ErrorCode::BadVocab, std::string("cannot read ") + what + ": " + p.string());
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) throw Error(ErrorCode::BadVocab, std::string("cannot read ") + what + ": " + p.string());
-  return bytes;
-}
 
 }  // namespace
 
@@ -292,7 +252,7 @@ Tokenizer Tokenizer::from_tokens(std::vector<std::string> vocab, bool lower_case
 }
 
 Tokenizer Tokenizer::from_vocab_file(const std::filesystem::path& vocab_txt, bool lower_case) {
-  const std::string bytes = read_all(vocab_txt, "vocabulary file");
+  const std::string bytes = slow::read_file(vocab_txt, "vocabulary file", kMaxVocabBytes);
   std::vector<std::string> tokens;
   size_t start = 0;
   while (start < bytes.size()) {
@@ -323,7 +283,7 @@ Tokenizer Tokenizer::from_folder(const std::filesystem::path& dir) {
     const std::string where = cfg_path.string();
     nlohmann::json cfg;
     try {
-      cfg = nlohmann::json::parse(read_all(cfg_path, "tokenizer config"));
+      cfg = nlohmann::json::parse(slow::read_file(cfg_path, "tokenizer config", kMaxVocabBytes));
     } catch (const nlohmann::json::exception& e) {
       throw Error(ErrorCode::BadVocab, where + ": not valid JSON (" + e.what() + ")");
     }
@@ -490,7 +450,7 @@ void Tokenizer::tokenize_piece(const std::u32string& text, std::vector<std::stri
     word.clear();
   };
   for (char32_t c : t) {
-    if (py_isspace(c)) {
+    if (utf8::py_isspace(c)) {
       flush_word();
     } else {
       word.push_back(c);
@@ -597,7 +557,7 @@ std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special
     first = false;
     s += id_to_token(id);
   }
-  replace_all(s, " ##", "");
+  slow::replace_all(s, " ##", "");
   std::u32string u = utf8_to_u32(s);
   rstrip(u);
   lstrip(u);
@@ -606,7 +566,7 @@ std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special
       {" .", "."},   {" ?", "?"},     {" !", "!"},     {" ,", ","},     {" ' ", "'"},
       {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"},
   };
-  for (const auto& r : kCleanup) replace_all(s, r[0], r[1]);
+  for (const auto& r : kCleanup) slow::replace_all(s, r[0], r[1]);
   return s;
 }
 
