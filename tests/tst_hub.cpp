@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "core/hub/cache.h"
+#include "hubserver.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -18,47 +19,12 @@ using nlohmann::json;
 
 namespace {
 
-const char* kRepo = "Salesforce/blip-vqa-base";
+const char* kRepo = HubServer::kRepo;
 
 fs::path vqa_folder() { return testutil::blip_dir() / "vqa_model"; }
 QString image_path() { return QString::fromStdString((testutil::blip_dir() / "images" / "grad_640x480.png").string()); }
 
-// The Hub server as a child process; its log lines are kept as they come.
-class Server {
- public:
-  explicit Server(QStringList extra) {
-    QStringList args = {"--repo", QString(kRepo) + "=" + QString::fromStdString(vqa_folder().string())};
-    args += extra;
-    p_.setProgram(AUTOGLM_HUB_SERVER);
-    p_.setArguments(args);
-    p_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    p_.start();
-    while (port_ == 0 && p_.waitForReadyRead(10000)) take();
-  }
-  ~Server() {
-    p_.kill();
-    p_.waitForFinished();
-  }
-  int port() const { return port_; }
-  QString endpoint() const { return QString("http://127.0.0.1:%1").arg(port_); }
-  QStringList log() {
-    while (p_.waitForReadyRead(50)) take();  // what the server wrote before the client finished
-    take();
-    return lines_;
-  }
-
- private:
-  void take() {
-    while (p_.canReadLine()) {
-      const QString line = QString::fromUtf8(p_.readLine()).trimmed();
-      if (line.startsWith("PORTS ")) port_ = line.split(' ').value(1).toInt();
-      else lines_ << line;
-    }
-  }
-  QProcess p_;
-  int port_ = 0;
-  QStringList lines_;
-};
+using Server = HubServer;
 
 struct Run {
   int code;

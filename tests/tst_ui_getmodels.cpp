@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "core/hub/cache.h"
+#include "hubserver.h"
 #include "testutil.h"
 #include "ui/getmodelsdialog.h"
 
@@ -23,46 +24,11 @@ using ui::HubDownload;
 
 namespace {
 
-const QString kRepo = QStringLiteral("Salesforce/blip-vqa-base");
+const QString kRepo = QString::fromLatin1(HubServer::kRepo);
 
 fs::path vqa_folder() { return testutil::blip_dir() / "vqa_model"; }
 
-// The Hub server as a child process; its request log is collected as it comes.
-class Server {
- public:
-  explicit Server(const QStringList& extra, const QStringList& repos = {}) {
-    QStringList args = {"--repo", kRepo + "=" + QString::fromStdString(vqa_folder().string())};
-    for (const QString& r : repos) args << "--repo" << r;
-    args += extra;
-    QObject::connect(&p_, &QProcess::readyReadStandardOutput, [this] { take(); });
-    p_.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    p_.start(AUTOGLM_HUB_SERVER, args);
-    QDeadlineTimer deadline(30000);
-    while (port_ == 0 && !deadline.hasExpired() && p_.waitForReadyRead(1000)) take();
-  }
-  ~Server() {
-    p_.kill();
-    p_.waitForFinished();
-  }
-  int port() const { return port_; }
-  QString endpoint() const { return QStringLiteral("http://127.0.0.1:%1").arg(port_); }
-  QStringList log() {
-    take();
-    return lines_;
-  }
-
- private:
-  void take() {
-    while (p_.canReadLine()) {
-      const QString line = QString::fromUtf8(p_.readLine()).trimmed();
-      if (line.startsWith("PORTS ")) port_ = line.split(' ').value(1).toInt();
-      else lines_ << line;
-    }
-  }
-  QProcess p_;
-  int port_ = 0;
-  QStringList lines_;
-};
+using Server = HubServer;
 
 std::vector<fs::path> files_under(const fs::path& dir) {
   std::vector<fs::path> v;
