@@ -17,6 +17,7 @@
 #include "core/engine/factory.h"
 #include "core/engine/flops.h"
 #include "core/io/config.h"
+#include "core/model/blip2/benchmark.h"
 #include "core/vision/image.h"
 
 #ifndef _WIN32
@@ -61,11 +62,66 @@ core::Image synthetic_image(int w, int h) {
   return img;
 }
 
+// A random-weight model of blip2-opt-2.7b's size, stage by stage, against the
+// floors measured in the same run: the matrix-product rate for the image stages
+// and the prompt, the memory read bandwidth for each further token.
+int bench_blip2(const cli::Args& a) {
+  const int runs = cli::to_int(a, "--runs", 3, 1, 100);
+  const std::string dtype = a.get("--dtype", "auto") == "auto" ? "bfloat16" : a.get("--dtype");
+  std::cerr << "building a random-weight blip2-opt-2.7b-sized model in " << dtype << " ...\n";
+  const double rss_before = peak_rss_mib();
+  const auto r = core::blip2::run_benchmark(dtype, runs, 16);
+  Stat vision{r.vision_ms}, qformer{r.qformer_ms}, first{r.first_ms}, step{r.step_ms};
+  const double mm = r.matmul_gflops * 1e9 / 1000.0;  // FLOP per ms
+  const double step_floor = r.step_bytes / (r.read_gbs * 1e9) * 1000.0;
+  auto ratio = [](double t, double floor) { return std::round(t / std::max(1e-12, floor) * 100) / 100; };
+  json j = {{"model", "random blip2-opt-2.7b"},
+            {"dtype", r.dtype},
+            {"parameters", r.parameters},
+            {"language_model_parameters", r.lm_parameters},
+            {"build_ms", std::round(r.build_ms)},
+            {"stages", {{"vision", vision.to_json()}, {"qformer", qformer.to_json()}, {"first_token", first.to_json()},
+                        {"next_token", step.to_json()}}},
+            {"prompt_tokens", r.prompt_tokens},
+            {"peak_rss_mib", std::round(peak_rss_mib())},
+            {"rss_before_mib", std::round(rss_before)},
+            {"floors",
+             {{"matmul_gflops", std::round(r.matmul_gflops * 100) / 100},
+              {"read_gb_per_s", std::round(r.read_gbs * 100) / 100},
+              {"next_token_bytes", r.step_bytes},
+              {"time_over_floor",
+               {{"vision", ratio(vision.median(), r.vision_gflop * 1e9 / mm)},
+                {"qformer", ratio(qformer.median(), r.qformer_gflop * 1e9 / mm)},
+                {"first_token", ratio(first.median(), r.first_gflop * 1e9 / mm)},
+                {"next_token", ratio(step.median(), step_floor)}}}}},
+            {"blas", core::blas_description()}};
+  if (a.has("--json")) {
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  std::printf("random blip2-opt-2.7b (%lld parameters, %lld in OPT) in %s\n", static_cast<long long>(r.parameters),
+              static_cast<long long>(r.lm_parameters), r.dtype.c_str());
+  std::printf("  build + random weights %8.0f ms\n", r.build_ms);
+  auto row = [](const char* name, const Stat& s, double floor_ms) {
+    std::printf("  %-22s %8.1f ms median  %8.1f ms p95   floor %8.1f ms  (%.2fx)\n", name, s.median(), s.p95(), floor_ms,
+                s.median() / std::max(1e-12, floor_ms));
+  };
+  row("vision (224 px)", vision, r.vision_gflop * 1e9 / mm);
+  row("Q-Former + projection", qformer, r.qformer_gflop * 1e9 / mm);
+  row("first token", first, r.first_gflop * 1e9 / mm);
+  row("each further token", step, step_floor);
+  std::printf("  peak RSS               %8.0f MiB\n", peak_rss_mib());
+  std::printf("  floors: %.1f GFLOP/s matrix products in %s, %.1f GB/s memory reads (%.2f GB a token)\n", r.matmul_gflops,
+              r.dtype.c_str(), r.read_gbs, r.step_bytes / 1e9);
+  return 0;
+}
+
 }  // namespace
 
 namespace cli {
 
 int cmd_bench(const Args& a) {
+  if (a.has("--random-blip2-opt")) return bench_blip2(a);
   const int runs = to_int(a, "--runs", 10, 1, 1000);
   fs::path dir;
   std::optional<fs::path> tmp;

@@ -44,9 +44,13 @@ Usage:
                    [--method layer|all-layers|rollout|grad-weighted] [--answers "a,b,c"]
   autoglm ask      --batch REQUESTS.jsonl      (one {"image": ..., "question": ...} a line)
   autoglm describe --image PATH [--prompt TEXT] [--beams K]
+                   (ask on a BLIP-2 model: [--template "Question: {} Answer:"], how the
+                   question is put to its language model; {} is the question)
   autoglm search   --images DIR --text TEXT [--top K]    (order images by how well TEXT fits)
   autoglm label    --image PATH --labels "a,b,c"         (zero-shot: which label fits best)
   autoglm bench    [--image PATH] [--runs N] [--random-blip-base] [--reference PEER_LATENCY.json]
+  autoglm bench    --random-blip2-opt [--dtype bfloat16|float32] [--runs N]
+                   (a random model of blip2-opt-2.7b's size, each stage against its floor)
   autoglm pull     ORG/NAME[@REVISION]         (download a HuggingFace model into its cache)
   autoglm models                               (models in the cache: revision, size, family, loads)
   autoglm rm       ORG/NAME                    (delete a model from the cache)
@@ -68,7 +72,8 @@ Options for every command:
 
 Exit status: 0 when every request succeeded, 1 when any failed, 2 on bad arguments.
 Model folders hold config.json, the weights and vocab.txt; HuggingFace BLIP
-folders (Salesforce/blip-vqa-base, blip-image-captioning-base, ...) load as they
+folders (Salesforce/blip-vqa-base, blip-image-captioning-base, blip-itm-base-coco)
+and BLIP-2 folders (Salesforce/blip2-opt-2.7b, blip2-flan-t5-xl) load as they
 are: model.safetensors, pytorch_model.bin, or shards with their index, in F32,
 F16 or BF16. PyTorch .bin files are read by a weights-only reader that never
 runs code from the file: anything but tensors and their containers is refused.
@@ -84,10 +89,10 @@ Examples:
   autoglm label --image scene.png --labels "a red circle,a blue square,a green star"
 )";
 
-const ArgSpec kArgs = {{"--json", "--help", "--version", "--random-blip-base"},
+const ArgSpec kArgs = {{"--json", "--help", "--version", "--random-blip-base", "--random-blip2-opt"},
                        {"--model", "--device", "--threads", "--image", "--question", "--heatmap", "--beams", "--method",
                         "--answers", "--batch", "--prompt", "--runs", "--max-tokens", "--colormap", "--dtype", "--images",
-                        "--text", "--top", "--labels", "--reference"},
+                        "--text", "--top", "--labels", "--reference", "--template"},
                        {"pull", "rm"}};
 
 core::HeatmapMethod parse_method(const std::string& s) {
@@ -151,7 +156,7 @@ json result_json(const core::Result& r, const core::Array& map, core::HeatmapMet
   for (const auto& t : best.tokens) {
     json alts = json::array();
     for (const auto& alt : t.top) alts.push_back({{"text", alt.text}, {"p", round4(alt.p)}});
-    j["tokens"].push_back({{"text", t.text}, {"p", round4(t.p)}, {"top", alts}});
+    j["tokens"].push_back({{"text", t.text}, {"id", t.id}, {"p", round4(t.p)}, {"top", alts}});
   }
   std::vector<double> values;
   for (float v : map.data) values.push_back(std::round(v * 1e6) / 1e6);
@@ -168,7 +173,10 @@ json result_json(const core::Result& r, const core::Array& map, core::HeatmapMet
     }
   j["gates"] = {{"layers", per_layer.size()},
                 {"per_layer", per_layer},
-                {"kind", r.inspection.learned_gates ? "learned" : "effective-share"}};
+                {"kind", r.inspection.image_reliance ? "image-reliance"
+                         : r.inspection.learned_gates ? "learned"
+                                                      : "effective-share"}};
+  if (!r.prompt.empty()) j["lm_prompt"] = r.prompt;
   std::vector<double> routing;
   for (float v : r.inspection.routing.data) routing.push_back(round4(v));
   j["routing"] = routing;
@@ -207,6 +215,7 @@ json run_request(core::Engine& engine, const Args& a, const Request& req, bool* 
       o.beams = beams;
       o.max_new_tokens = max_tokens;
       o.answers = split_list(a.get("--answers"));
+      o.prompt_template = a.get("--template");
       r = engine.ask(id, req.question, o);
     }
     if (r.answers.empty()) throw core::Error(core::ErrorCode::Internal, "the model produced no answer");
@@ -272,7 +281,10 @@ int cmd_info(const Args& a) {
               << " decoder layers x " << j["hidden"].get<int>() << ", fusion layers " << j["fusion_layers"].dump()
               << (j["queries"].get<int>() > 0 ? ", " + std::to_string(j["queries"].get<int>()) + " query tokens" : "")
               << "\n"
-              << "gates      " << (j["learned_gates"].get<bool>() ? "learned" : "none (effective image share shown)")
+              << "gates      "
+              << (j["family"] == "blip2"             ? "none (the language model's attention on the image queries shown)"
+                  : j["learned_gates"].get<bool>() ? "learned"
+                                                   : "none (effective image share shown)")
               << ", routing " << (j["routing"].get<bool>() ? "dynamic" : "last layer") << "\n"
               << "confidence " << (j["calibrated"].get<bool>() ? "calibrated" : "uncalibrated") << "\n"
               << "alignment  "
@@ -363,8 +375,14 @@ core::Options engine_options(const Args& a) {
   if (!core::precision_from_name(a.get("--dtype", "auto"), &o.dtype))
     throw UsageError("--dtype must be auto, float32, bfloat16 or float16");
   o.on_warning = [](const core::Warning& w) {
-    if (w.code == core::Warning::Code::CpuFallback)
-      std::cerr << "autoglm: warning: out of GPU memory, running on the CPU from now on (" << w.detail << ")\n";
+    switch (w.code) {
+      case core::Warning::Code::CpuFallback:
+        std::cerr << "autoglm: warning: out of GPU memory, running on the CPU from now on (" << w.detail << ")\n";
+        break;
+      case core::Warning::Code::LowerPrecision:
+        std::cerr << "autoglm: warning: the model does not fit in the free memory in float32 (" << w.detail << ")\n";
+        break;
+    }
   };
   return o;
 }

@@ -29,6 +29,21 @@ inline bool is_out_of_memory(const c10::Error& e) {
   return false;
 }
 
+// Modules built while it lives create their parameters in `t` (so a bfloat16
+// model never holds a float32 copy of its weights).
+class DefaultDtypeGuard {
+ public:
+  explicit DefaultDtypeGuard(torch::ScalarType t) : saved_(c10::get_default_dtype()) {
+    c10::set_default_dtype(c10::scalarTypeToTypeMeta(t));
+  }
+  ~DefaultDtypeGuard() { c10::set_default_dtype(saved_); }
+  DefaultDtypeGuard(const DefaultDtypeGuard&) = delete;
+  DefaultDtypeGuard& operator=(const DefaultDtypeGuard&) = delete;
+
+ private:
+  caffe2::TypeMeta saved_;
+};
+
 inline std::string version_string() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);

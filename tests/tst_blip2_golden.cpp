@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/io/checkpoint.h"
 #include "core/io/safetensors.h"
@@ -65,7 +66,7 @@ struct Golden {
   }
 };
 
-#define CHECK(expr)                                          \
+#define GOLDEN_OK(expr)                                          \
   do {                                                       \
     const std::string err_ = (expr);                         \
     QVERIFY2(err_.empty(), err_.c_str());                    \
@@ -199,7 +200,7 @@ class TstBlip2Golden : public QObject {
       PreprocessSpec::Size size;
       auto values = preprocess(rgb, c.preprocess, &size);
       auto pixels = torch::from_blob(values.data(), {1, 3, size.height, size.width}, torch::kFloat32).clone();
-      CHECK(g.compare(pixels, img + ".pixel_values", kPixels, "pixel_values (PNG)"));
+      GOLDEN_OK(g.compare(pixels, img + ".pixel_values", kPixels, "pixel_values (PNG)"));
     }
   }
 
@@ -209,7 +210,7 @@ class TstBlip2Golden : public QObject {
     auto& g = golden(kind.toStdString());
     auto& m = model(kind.toStdString());
     c10::InferenceMode guard;
-    CHECK(g.compare(m->query_tokens, "query_tokens", 0.0, "query_tokens"));
+    GOLDEN_OK(g.compare(m->query_tokens, "query_tokens", 0.0, "query_tokens"));
     for (const std::string img : {"img0", "img1"}) {
       if (!g.has(img + ".pixel_values")) continue;
       ImageRecord rec;
@@ -217,23 +218,23 @@ class TstBlip2Golden : public QObject {
       auto pixels = g.get(img + ".pixel_values");
       auto projected = m->encode_image(pixels, &rec);
       for (size_t k = 0; k < rec.vision.hidden.size(); ++k)
-        CHECK(g.compare(rec.vision.hidden[k], img + ".vision.hidden_states." + std::to_string(k), kHidden, "vision hidden"));
+        GOLDEN_OK(g.compare(rec.vision.hidden[k], img + ".vision.hidden_states." + std::to_string(k), kHidden, "vision hidden"));
       for (size_t k = 0; k < rec.vision.self_attn.size(); ++k)
-        CHECK(g.compare(rec.vision.self_attn[k], img + ".vision.attentions." + std::to_string(k), kProbs, "vision attentions"));
-      CHECK(g.compare(m->vision_model(pixels), img + ".vision.last_hidden_state", kHidden, "vision hidden"));
+        GOLDEN_OK(g.compare(rec.vision.self_attn[k], img + ".vision.attentions." + std::to_string(k), kProbs, "vision attentions"));
+      GOLDEN_OK(g.compare(m->vision_model(pixels), img + ".vision.last_hidden_state", kHidden, "vision hidden"));
       for (size_t k = 0; k < rec.qformer.hidden.size(); ++k)
-        CHECK(g.compare(rec.qformer.hidden[k], img + ".qformer.hidden_states." + std::to_string(k), kHidden, "qformer hidden"));
-      CHECK(g.compare(rec.qformer.hidden.back(), img + ".qformer.last_hidden_state", kHidden, "qformer hidden"));
+        GOLDEN_OK(g.compare(rec.qformer.hidden[k], img + ".qformer.hidden_states." + std::to_string(k), kHidden, "qformer hidden"));
+      GOLDEN_OK(g.compare(rec.qformer.hidden.back(), img + ".qformer.last_hidden_state", kHidden, "qformer hidden"));
       for (size_t k = 0; k < rec.qformer.self_attn.size(); ++k)
-        CHECK(g.compare(rec.qformer.self_attn[k], img + ".qformer.self_attentions." + std::to_string(k), kProbs, "qformer self-attn"));
+        GOLDEN_OK(g.compare(rec.qformer.self_attn[k], img + ".qformer.self_attentions." + std::to_string(k), kProbs, "qformer self-attn"));
       const auto& layers = g.meta["qformer_cross_attention_layers"];
       QCOMPARE(rec.qformer.cross_attn.size(), layers.size());
       for (size_t k = 0; k < layers.size(); ++k)
-        CHECK(g.compare(rec.qformer.cross_attn[k], img + ".qformer.cross_attentions." + layers[k].dump(), kProbs, "qformer cross-attn"));
+        GOLDEN_OK(g.compare(rec.qformer.cross_attn[k], img + ".qformer.cross_attentions." + layers[k].dump(), kProbs, "qformer cross-attn"));
       const auto stacked = stack_cross_attentions(rec.qformer);
       QCOMPARE(stacked.dim(), int64_t(4));
       QCOMPARE(stacked.size(0), int64_t(layers.size()));
-      CHECK(g.compare(projected, img + ".language_projection", kHidden, "language_projection"));
+      GOLDEN_OK(g.compare(projected, img + ".language_projection", kHidden, "language_projection"));
     }
   }
 
@@ -249,30 +250,30 @@ class TstBlip2Golden : public QObject {
       auto queries = m->encode_image(g.get(prefix_image(run["prefix"]) + ".pixel_values"));
       auto ids = g.get(p + "input_ids").to(torch::kLong);
       auto [embeds, mask] = m->lm_inputs(queries, ids, torch::ones_like(ids));
-      CHECK(g.compare(embeds, p + "lm.inputs_embeds", kHidden, "lm inputs_embeds"));
-      CHECK(g.same_ids(mask, p + "lm.attention_mask", "lm attention_mask"));
+      GOLDEN_OK(g.compare(embeds, p + "lm.inputs_embeds", kHidden, "lm inputs_embeds"));
+      GOLDEN_OK(g.same_ids(mask, p + "lm.attention_mask", "lm attention_mask"));
       auto session = start_session(*m, embeds, mask, 1, true, true);
       auto logits = session->first();
-      CHECK(g.compare(logits, p + "step0.logits", kLogits, "step0 logits"));
+      GOLDEN_OK(g.compare(logits, p + "step0.logits", kLogits, "step0 logits"));
       if (m->opt) {
         const Record& r = session->steps[0];
         for (size_t k = 0; k < r.hidden.size(); ++k)
-          CHECK(g.compare(r.hidden[k], p + "lm.hidden_states." + std::to_string(k), kHidden, "OPT hidden"));
+          GOLDEN_OK(g.compare(r.hidden[k], p + "lm.hidden_states." + std::to_string(k), kHidden, "OPT hidden"));
         for (size_t k = 0; k < r.self_attn.size(); ++k)
-          CHECK(g.compare(r.self_attn[k], p + "lm.attentions." + std::to_string(k), kProbs, "OPT attentions"));
+          GOLDEN_OK(g.compare(r.self_attn[k], p + "lm.attentions." + std::to_string(k), kProbs, "OPT attentions"));
       } else {
         const Record& e = session->encoder;
         for (size_t k = 0; k < e.hidden.size(); ++k)
-          CHECK(g.compare(e.hidden[k], p + "encoder.hidden_states." + std::to_string(k), kHidden, "T5 encoder hidden"));
-        CHECK(g.compare(e.hidden.back(), p + "encoder.last_hidden_state", kHidden, "T5 encoder hidden"));
+          GOLDEN_OK(g.compare(e.hidden[k], p + "encoder.hidden_states." + std::to_string(k), kHidden, "T5 encoder hidden"));
+        GOLDEN_OK(g.compare(e.hidden.back(), p + "encoder.last_hidden_state", kHidden, "T5 encoder hidden"));
         for (size_t k = 0; k < e.self_attn.size(); ++k)
-          CHECK(g.compare(e.self_attn[k], p + "encoder.attentions." + std::to_string(k), kProbs, "T5 encoder attentions"));
+          GOLDEN_OK(g.compare(e.self_attn[k], p + "encoder.attentions." + std::to_string(k), kProbs, "T5 encoder attentions"));
         const Record& d = session->steps[0];
         for (size_t k = 0; k < d.self_attn.size(); ++k) {
-          CHECK(g.compare(d.self_attn[k], p + "decoder.step0.self_attentions." + std::to_string(k), kProbs, "T5 decoder attentions"));
-          CHECK(g.compare(d.cross_attn[k], p + "decoder.step0.cross_attentions." + std::to_string(k), kProbs, "T5 decoder attentions"));
+          GOLDEN_OK(g.compare(d.self_attn[k], p + "decoder.step0.self_attentions." + std::to_string(k), kProbs, "T5 decoder attentions"));
+          GOLDEN_OK(g.compare(d.cross_attn[k], p + "decoder.step0.cross_attentions." + std::to_string(k), kProbs, "T5 decoder attentions"));
         }
-        CHECK(g.compare(d.hidden.back(), p + "decoder.step0.last_hidden_state", kHidden, "T5 decoder hidden"));
+        GOLDEN_OK(g.compare(d.hidden.back(), p + "decoder.step0.last_hidden_state", kHidden, "T5 decoder hidden"));
       }
       ++runs;
     }
@@ -301,25 +302,25 @@ class TstBlip2Golden : public QObject {
         auto h = m->opt->forward(all, torch::ones({1, all.size(1)}, torch::kLong), nullptr, &rec);
         logits = m->opt->logits(h.narrow(1, embeds.size(1) - 1, appended.size(1) + 1));
         for (size_t k = 0; k < rec.self_attn.size(); ++k)
-          CHECK(g.compare(rec.self_attn[k], p + "teacher_forced.attentions." + std::to_string(k), kProbs, "teacher-forced attentions"));
+          GOLDEN_OK(g.compare(rec.self_attn[k], p + "teacher_forced.attentions." + std::to_string(k), kProbs, "teacher-forced attentions"));
       } else {
         auto dec_ids = g.get(p + "teacher_forced.decoder_input_ids").to(torch::kLong);
         auto enc = m->t5->encoder->forward(embeds, mask, torch::Tensor(), torch::Tensor(), nullptr);
         auto h = m->t5->decoder->forward(m->embed_tokens(dec_ids), torch::ones_like(dec_ids), enc, mask, nullptr, &rec);
         logits = m->t5->logits(h);
         for (size_t k = 0; k < rec.self_attn.size(); ++k) {
-          CHECK(g.compare(rec.self_attn[k], p + "teacher_forced.decoder.self_attentions." + std::to_string(k), kProbs, "teacher-forced attentions"));
-          CHECK(g.compare(rec.cross_attn[k], p + "teacher_forced.decoder.cross_attentions." + std::to_string(k), kProbs, "teacher-forced attentions"));
+          GOLDEN_OK(g.compare(rec.self_attn[k], p + "teacher_forced.decoder.self_attentions." + std::to_string(k), kProbs, "teacher-forced attentions"));
+          GOLDEN_OK(g.compare(rec.cross_attn[k], p + "teacher_forced.decoder.cross_attentions." + std::to_string(k), kProbs, "teacher-forced attentions"));
         }
       }
-      CHECK(g.compare(logits, p + "teacher_forced.logits", kLogits, "teacher-forced logits"));
+      GOLDEN_OK(g.compare(logits, p + "teacher_forced.logits", kLogits, "teacher-forced logits"));
       // The KV-cached greedy steps give the same logits per step.
       GenerateOptions o;
       o.max_new_tokens = 10;
       auto r = generate(*m, queries, ids, torch::ones_like(ids), o);
       QCOMPARE(int64_t(r.scores.size()), logits.size(1));
       auto cached = torch::stack(r.scores, 1);
-      CHECK(g.compare(cached, p + "teacher_forced.logits", kLogits, "cached per-step logits"));
+      GOLDEN_OK(g.compare(cached, p + "teacher_forced.logits", kLogits, "cached per-step logits"));
       ++runs;
     }
     QVERIFY(runs > 0);
@@ -342,12 +343,12 @@ class TstBlip2Golden : public QObject {
       ten.max_new_tokens = 10;
       ten.record_attentions = true;
       auto r = generate(*m, queries, ids, mask, ten);
-      CHECK(g.same_ids(r.sequences, p + "generate.greedy.max_new_tokens_10.sequences", "greedy ids"));
+      GOLDEN_OK(g.same_ids(r.sequences, p + "generate.greedy.max_new_tokens_10.sequences", "greedy ids"));
       auto share = image_attention_share(r.lm_steps, m->cfg.lm, m->cfg.queries);
       QCOMPARE(share.size(0), r.sequences.size(1) - 1);
       QVERIFY((share >= 0).all().item<bool>() && (share <= 1.0001).all().item<bool>());
       auto d = generate(*m, queries, ids, mask, {});
-      CHECK(g.same_ids(d.sequences, p + "generate.greedy.default.sequences", "greedy ids"));
+      GOLDEN_OK(g.same_ids(d.sequences, p + "generate.greedy.default.sequences", "greedy ids"));
     }
   }
 
@@ -369,15 +370,161 @@ class TstBlip2Golden : public QObject {
       o.max_new_tokens = run["max_new_tokens"];
       o.num_return_sequences = run["num_return_sequences"];
       auto r = generate(*m, queries, ids, mask, o);
-      CHECK(g.same_ids(r.sequences, p + "sequences", "beam ids"));
-      CHECK(g.compare(r.sequences_scores, p + "sequences_scores", kBeamScore, "beam sequences_scores"));
-      CHECK(g.same_ids(r.beam_indices, p + "beam_indices", "beam indices"));
+      GOLDEN_OK(g.same_ids(r.sequences, p + "sequences", "beam ids"));
+      GOLDEN_OK(g.compare(r.sequences_scores, p + "sequences_scores", kBeamScore, "beam sequences_scores"));
+      GOLDEN_OK(g.same_ids(r.beam_indices, p + "beam_indices", "beam indices"));
       o.num_return_sequences = 1;
       auto one = generate(*m, queries, ids, mask, o);
-      CHECK(g.same_ids(one.sequences, p + "num_return_sequences_1.sequences", "beam ids"));
+      GOLDEN_OK(g.same_ids(one.sequences, p + "num_return_sequences_1.sequences", "beam ids"));
       ++runs;
     }
     QVERIFY(runs > 0);
+  }
+
+  // The same runs through the engine, as the app and the CLI ask: the question in
+  // the model card's prompt, the image from its PNG file.
+  void engine_answers_data() { pixels_from_png_data(); }
+  void engine_answers() {
+    QFETCH(QString, kind);
+    auto& g = golden(kind.toStdString());
+    auto engine = core::Engine::load(blip2_dir() / (kind.toStdString() + "_model"));
+    QCOMPARE(engine->info().family, core::ModelFamily::Blip2);
+    auto ids_of = [](const torch::Tensor& seq) {  // the new tokens, without the placeholder, end and padding
+      std::vector<int64_t> out;
+      for (int64_t t = 1; t < seq.size(-1); ++t) out.push_back(seq.view({-1})[t].item<int64_t>());
+      return out;
+    };
+    const int64_t eos = g.meta["token_ids"]["eos"].get<int64_t>();
+    auto strip = [&](std::vector<int64_t> v, int64_t pad) {
+      while (!v.empty() && (v.back() == pad || v.back() == eos)) v.pop_back();
+      return v;
+    };
+    std::map<std::string, std::string> images;  // "img0" -> its file's name (beam runs name only the prefix)
+    for (const auto& run : g.meta["runs"]) images[prefix_image(run["prefix"])] = run["image"].get<std::string>();
+    auto run_one = [&](const nlohmann::json& run, int beams, int max_new) {
+      const std::string image = images.at(prefix_image(run["prefix"]));
+      auto id = engine->encode(core::decode_image_file(blip2_dir() / "images" / (image + ".png")));
+      const bool prompt = !run["prompt"].is_null();
+      if (!prompt) {
+        core::DescribeOptions o;
+        o.beams = beams;
+        o.max_new_tokens = max_new;
+        return engine->describe(id, o);
+      }
+      const std::string text = run["prompt"].get<std::string>();
+      const std::string head = "Question: ", tail = " Answer:";
+      core::AskOptions o;
+      o.beams = beams;
+      o.max_new_tokens = max_new;
+      const auto r = engine->ask(id, text.substr(head.size(), text.size() - head.size() - tail.size()), o);
+      return r;
+    };
+    int compared = 0;
+    for (const auto& run : g.meta["runs"]) {
+      const std::string p = run["prefix"].get<std::string>() + ".";
+      for (int max_new : {10, 0}) {
+        auto r = run_one(run, 1, max_new);
+        QVERIFY(!r.answers.empty());
+        const auto ref = ids_of(g.get(p + (max_new ? "generate.greedy.max_new_tokens_10.sequences" : "generate.greedy.default.sequences")));
+        QCOMPARE(r.answers.front().ids, strip(ref, -1));
+        QCOMPARE(r.answers.front().tokens.size(), ref.size());  // one per new token, the end token included
+        ++compared;
+        if (!run["prompt"].is_null()) QCOMPARE(QString::fromStdString(r.prompt), QString::fromStdString(run["prompt"].get<std::string>()));
+        // Inspection: the Q-Former's maps for each answer token, the language model's image share.
+        const auto& in = r.inspection;
+        QVERIFY(in.image_reliance && in.tokens_are_answer);
+        QCOMPARE(in.cross_attention.shape.size(), size_t(4));
+        QCOMPARE(in.cross_attention.shape[2], int64_t(ref.size()));
+        QCOMPARE(in.gates.shape[1], int64_t(ref.size()));
+        for (float v : in.gates.data) QVERIFY(v >= 0.f && v <= 1.0001f);
+        for (auto method : {core::HeatmapMethod::AllLayers, core::HeatmapMethod::LayerAttention, core::HeatmapMethod::GradWeighted}) {
+          core::HeatmapRequest hr;
+          hr.method = method;
+          auto map = engine->heatmap(r, hr);
+          QCOMPARE(map.shape[0] * map.shape[1], int64_t(in.grid_h * in.grid_w));
+          double sum = 0;
+          for (float v : map.data) sum += v;
+          QVERIFY2(std::abs(sum - 1.0) < 1e-4, core::heatmap_method_name(method));
+        }
+      }
+    }
+    for (const auto& run : g.meta["beam_runs"]) {
+      const std::string p = run["prefix"].get<std::string>() + ".generate.beam3.max_new_tokens_8.";
+      auto r = run_one(run, run["num_beams"].get<int>(), run["max_new_tokens"].get<int>());
+      const int64_t pad = g.meta["token_ids"]["pad"].get<int64_t>();
+      QCOMPARE(r.answers.front().ids, strip(ids_of(g.get(p + "num_return_sequences_1.sequences")), pad));
+      ++compared;
+    }
+    qInfo("%s: %d engine answers identical to the reference", qPrintable(kind), compared);
+  }
+
+  // Greedy answers stream: each partial text is a prefix of the final one; Cancel stops within a token.
+  void engine_streams_and_cancels() {
+    auto engine = core::Engine::load(blip2_dir() / "opt_model");
+    auto id = engine->encode(core::decode_image_file(blip2_dir() / "images" / "grad_640x480.png"));
+    core::AskOptions o;
+    o.beams = 1;
+    o.max_new_tokens = 10;
+    std::vector<std::string> parts;
+    o.on_partial = [&](const std::string& t) { parts.push_back(t); };
+    auto r = engine->ask(id, "how many dogs are there?", o);
+    QCOMPARE(parts.size(), r.answers.front().ids.size());
+    QCOMPARE(QString::fromStdString(parts.back()), QString::fromStdString(r.answers.front().text));
+    core::CancelToken cancel;
+    int seen = 0;
+    o.on_partial = [&](const std::string&) {
+      ++seen;
+      cancel.cancel();
+    };
+    try {
+      engine->ask(id, "how many dogs are there?", o, cancel);
+      QFAIL("a cancelled answer finished");
+    } catch (const core::Error& e) {
+      QCOMPARE(e.code(), core::ErrorCode::Cancelled);
+    }
+    QCOMPARE(seen, 1);
+    // The engine is still usable, and bad questions get messages.
+    QVERIFY(!engine->ask(id, "what is in the image?", {}).answers.empty());
+    for (const char* bad : {"", "   ", "\xff\xfe"}) {
+      try {
+        engine->ask(id, bad, {});
+        QFAIL("a bad question was answered");
+      } catch (const core::Error& e) {
+        QCOMPARE(e.code(), core::ErrorCode::BadQuestion);
+      }
+    }
+    core::AskOptions ranked;
+    ranked.answers = {"yes", "no"};
+    QVERIFY_EXCEPTION_THROWN(engine->ask(id, "is it red?", ranked), core::Error);
+  }
+
+  // A model too large for float32 in the memory free loads in bfloat16 and says so;
+  // one too large even then is refused with the sizes, before anything is built.
+  void engine_fits_memory() {
+    const auto dir = blip2_dir() / "opt_model";
+    const uint64_t f32 = core::Engine::load(dir)->info().running_bytes;
+    core::Options o;
+    o.memory_budget = f32 * 3 / 4;
+    std::vector<core::Warning> warnings;
+    o.on_warning = [&](const core::Warning& w) { warnings.push_back(w); };
+    auto e = core::Engine::load(dir, o);
+    QCOMPARE(QString::fromStdString(e->info().dtype), QString("bfloat16"));
+    QCOMPARE(e->info().running_bytes, f32 / 2);
+    QCOMPARE(warnings.size(), size_t(1));
+    QCOMPARE(warnings[0].code, core::Warning::Code::LowerPrecision);
+    auto id = e->encode(core::decode_image_file(blip2_dir() / "images" / "grad_37x53.png"));
+    QVERIFY(!e->ask(id, "what is in the image?", {}).answers.empty());
+    o.memory_budget = f32 / 3;
+    try {
+      core::Engine::load(dir, o);
+      QFAIL("a model larger than the memory budget loaded");
+    } catch (const core::Error& err) {
+      QCOMPARE(err.code(), core::ErrorCode::Device);
+      QVERIFY2(QString(err.what()).contains("only"), err.what());
+    }
+    o.memory_budget = f32 * 3 / 4;
+    o.dtype = core::Precision::Float32;  // asked for float32: no silent change
+    QVERIFY_EXCEPTION_THROWN(core::Engine::load(dir, o), core::Error);
   }
 
   void opt_2_7b_sizes() {

@@ -225,6 +225,43 @@ class TstCli : public QObject {
   // search ranks the images of each text as the reference does, labels rank the
   // texts of each image (those without commas, which --labels splits on) in the
   // reference's order, and ask says that this model matches text.
+  // BLIP-2 (OPT and T5) through `autoglm ask --json` and `describe`: every token id the reference's.
+  void blip2_answers_match_the_reference() {
+    const fs::path dir = testutil::golden_dir() / "blip2";
+    if (!fs::exists(dir / "manifest.json")) QSKIP("golden/blip2 not found (set AUTOGLM_GOLDEN_DIR)");
+    for (const std::string kind : {"opt", "t5"}) {
+      const auto g = json::parse(testutil::read_file(dir / (kind + "_golden.json")));
+      const QString model = QString::fromStdString((dir / (kind + "_model")).string());
+      int checked = 0;
+      for (const auto& golden_run : g["runs"]) {
+        const auto want = golden_run["generate_greedy_max_new_tokens_10"].get<std::vector<int64_t>>();
+        const QString image = QString::fromStdString((dir / "images" / (golden_run["image"].get<std::string>() + ".png")).string());
+        QStringList args;
+        if (golden_run["prompt"].is_null()) {
+          args = {"describe", "--model", model, "--image", image};
+        } else {
+          std::string q = golden_run["prompt"].get<std::string>();
+          q = q.substr(10, q.size() - 10 - 8);  // "Question: " ... " Answer:"
+          args = {"ask", "--model", model, "--image", image, "--question", QString::fromStdString(q), "--beams", "1"};
+        }
+        auto r = run(args + QStringList{"--max-tokens", "10", "--json", "--method", "grad-weighted"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const auto j = json::parse(r.out.toStdString());
+        std::vector<int64_t> got{want.front()};  // the reference's rows start with the placeholder
+        for (const auto& t : j["tokens"]) got.push_back(t["id"].get<int64_t>());
+        QCOMPARE(got, want);
+        QCOMPARE(QString::fromStdString(j["gates"]["kind"].get<std::string>()), QString("image-reliance"));
+        QCOMPARE(j["heatmap"]["values"].size(), size_t(j["heatmap"]["grid"][0].get<int>() * j["heatmap"]["grid"][1].get<int>()));
+        ++checked;
+      }
+      QVERIFY(checked >= 4);
+      auto ranked = run({"ask", "--model", model, "--image", QString::fromStdString((dir / "images" / "grad_37x53.png").string()),
+                             "--question", "is it red?", "--answers", "yes,no"});
+      QCOMPARE(ranked.code, 1);
+      QVERIFY2((ranked.out + ranked.err).contains("closed list"), qPrintable(ranked.out + ranked.err));
+    }
+  }
+
   void itm_search_and_labels_match_the_reference() {
     const fs::path dir = testutil::golden_dir() / "blip_itm";
     if (!fs::exists(dir / "itm_golden.json")) QSKIP("golden/blip_itm not found (set AUTOGLM_GOLDEN_DIR)");

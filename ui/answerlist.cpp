@@ -180,7 +180,10 @@ void AnswerDelegate::paint(QPainter* p, const QStyleOptionViewItem& option, cons
   if (state == RowState::Pending || state == RowState::Cancelled) {
     p->setFont(base);
     p->setPen(muted);
-    const QString t = state == RowState::Cancelled ? tr("Cancelled") : (describe ? tr("Describing…") : tr("Thinking…"));
+    const QString partial = index.data(AnswerList::AnswerRole).toString();
+    const QString t = state == RowState::Cancelled ? tr("Cancelled")
+                      : !partial.isEmpty()         ? partial + QStringLiteral(" …")
+                                                   : (describe ? tr("Describing…") : tr("Thinking…"));
     p->drawText(QRect(x, y, right - x, l.answerH), Qt::AlignLeft | Qt::AlignVCenter, t);
   } else if (state == RowState::Failed) {
     p->setFont(sf);
@@ -304,6 +307,10 @@ void AnswerList::setResult(QListWidgetItem* item, const core::Result& r) {
                                               .arg(pct(best.confidence), pct(best.raw_score), pct(best.heuristic)));
   if (!r.calibrated) tip += QStringLiteral("<p>%1</p>").arg(tr("This model has no calibration; the confidence is not calibrated."));
   item->setToolTip(tip);
+}
+
+void AnswerList::setPartial(QListWidgetItem* item, const QString& text) {
+  if (RowState(item->data(StateRole).toInt()) == RowState::Pending) item->setData(AnswerRole, text);
 }
 
 void AnswerList::setFailed(QListWidgetItem* item, const QString& message) {

@@ -52,6 +52,7 @@ class AnswerList : public QListWidget {
   QListWidgetItem* addPending(int entry, const QString& question, bool describe);
   // Fills a row from a result (candidates, tooltip with token probabilities).
   static void setResult(QListWidgetItem* item, const core::Result& r);
+  static void setPartial(QListWidgetItem* item, const QString& text);  // a pending answer so far
   static void setFailed(QListWidgetItem* item, const QString& message);
   static void setCancelled(QListWidgetItem* item);
   QListWidgetItem* itemForEntry(int entry) const;

@@ -18,6 +18,9 @@ class ErrorText {
   static QString other(const std::exception& e);
   static QString stage(core::LoadStage stage);
   static QString cpuFallback() { return tr("Out of GPU memory: running on the CPU"); }
+  static QString lowerPrecision() {
+    return tr("The model does not fit in the free memory in float32, so it runs in bfloat16 (answers may differ slightly)");
+  }
 };
 }  // namespace
 
@@ -86,5 +89,14 @@ QString errorText(const std::exception& e) {
 QString loadStageText(core::LoadStage stage) { return ErrorText::stage(stage); }
 
 QString cpuFallbackText() { return ErrorText::cpuFallback(); }
+
+QString warningText(const core::Warning& w) {
+  QString text;
+  switch (w.code) {
+    case core::Warning::Code::CpuFallback: text = ErrorText::cpuFallback(); break;
+    case core::Warning::Code::LowerPrecision: text = ErrorText::lowerPrecision(); break;
+  }
+  return w.detail.empty() ? text : text + QStringLiteral(" (") + QString::fromStdString(w.detail) + QLatin1Char(')');
+}
 
 }  // namespace ui

@@ -18,6 +18,8 @@ QString errorText(core::ErrorCode code, const QString& detail);
 
 // The message bar's text when the engine moved to the CPU after the GPU ran out of memory.
 QString cpuFallbackText();
+// The message bar's text for a warning of the engine (translated; the English detail appended).
+QString warningText(const core::Warning& w);
 
 // Stages reported by core::Engine::load, translated.
 QString loadStageText(core::LoadStage stage);

@@ -341,6 +341,7 @@ void GatesPanel::setInspection(const core::Inspection& in) {
   m_layers = L;
   m_learned = in.learned_gates;
   m_answerRows = in.tokens_are_answer;
+  m_reliance = in.image_reliance;
   m_hasData = true;
   // Columns: the question's words (special tokens left out).
   std::vector<int> cols;
@@ -358,7 +359,8 @@ void GatesPanel::setInspection(const core::Inspection& in) {
     }
   QStringList rowLabels;
   for (int l = 0; l < L; ++l) {
-    const int layer = l < int(in.fusion_layers.size()) ? in.fusion_layers[size_t(l)] + 1 : l + 1;
+    // Image reliance has a row per language-model layer; gates one per fusion layer.
+    const int layer = !m_reliance && l < int(in.fusion_layers.size()) ? in.fusion_layers[size_t(l)] + 1 : l + 1;
     //: a row of the gate grid / bar label: encoder layer number
     rowLabels << tr("Layer %1").arg(layer);
   }
@@ -376,6 +378,7 @@ void GatesPanel::setInspection(const core::Inspection& in) {
   std::vector<double> routing;
   for (float b : in.routing.data) routing.push_back(b);
   m_routingChart->setData(routing, rowLabels, 1.0);
+  m_routingChart->setVisible(!m_reliance);
   m_empty->hide();
   m_content->show();
   updateTexts();
@@ -397,10 +400,13 @@ void GatesPanel::changeEvent(QEvent* e) {
 
 void GatesPanel::updateTexts() {
   m_empty->setText(tr("Ask a question to see how much each layer and word relied on the image."));
-  m_meanChart->setTitle(m_learned ? tr("Mean gate per layer") : tr("Mean image share per layer"));
+  m_meanChart->setTitle(m_learned     ? tr("Mean gate per layer")
+                        : m_reliance ? tr("Mean image reliance per layer")
+                                     : tr("Mean image share per layer"));
   m_routingChart->setTitle(tr("Routing weights"));
-  m_legend->setCaption(m_answerRows ? tr("Rows: decoder layers; columns: words of the caption.")
-                                    : tr("Rows: fusion layers; columns: words of the question."));
+  m_legend->setCaption(m_reliance     ? tr("Rows: language-model layers; columns: words of the answer.")
+                       : m_answerRows ? tr("Rows: decoder layers; columns: words of the caption.")
+                                      : tr("Rows: fusion layers; columns: words of the question."));
   if (!m_hasData) {
     m_kind->setText(tr("Fusion gates"));
     m_hint->clear();
@@ -408,7 +414,11 @@ void GatesPanel::updateTexts() {
     return;
   }
   m_hint->show();
-  if (m_learned) {
+  if (m_reliance) {
+    m_kind->setText(tr("Image reliance (no learned gates)"));
+    m_hint->setText(tr("The language model's share of attention on the image queries rather than the text, "
+                       "per layer and generated word."));
+  } else if (m_learned) {
     m_kind->setText(tr("Learned gates"));
     m_hint->setText(tr("Mean gate value over channels: how much each word took from the image in each fusion layer."));
   } else {

@@ -117,6 +117,7 @@ class GatesPanel : public QWidget {
   bool m_learned = true;
   bool m_hasData = false;
   bool m_answerRows = false;
+  bool m_reliance = false;  // gates are the language model's image reliance (BLIP-2)
 };
 
 // Display form of a WordPiece token ("##s" -> "-s").

@@ -196,7 +196,8 @@ QByteArray inspection(const core::Inspection& in) {
                {"grid", {in.grid_h, in.grid_w}},
                {"learned_gates", in.learned_gates},
                {"has_class_token", in.has_class_token},
-               {"tokens_are_answer", in.tokens_are_answer}});
+               {"tokens_are_answer", in.tokens_are_answer},
+               {"image_reliance", in.image_reliance}});
 }
 
 QByteArray heatmap(const core::HeatmapRequest& req, const core::Array& map) {
@@ -668,6 +669,7 @@ void fillResult(HistoryAnswer& a, const json& cands, const json& toks, const jso
   in.learned_gates = get<bool>(insp, "learned_gates", false);
   in.has_class_token = get<bool>(insp, "has_class_token", true);
   in.tokens_are_answer = get<bool>(insp, "tokens_are_answer", false);
+  in.image_reliance = get<bool>(insp, "image_reliance", false);
 }
 
 }  // namespace

@@ -47,6 +47,9 @@ InferenceController::InferenceController(QObject* parent)
     if (latest) Q_EMIT answerReady(id, r);
     else Q_EMIT requestCancelled(id);
   });
+  connect(m_worker, &InferenceWorker::answerPartial, this, [this](quint64 id, const QString& text) {
+    if (m_outstanding.contains(id) && id == m_shared->latestAsk.load()) Q_EMIT answerPartial(id, text);
+  });
   connect(m_worker, &InferenceWorker::requestFailed, this, [this](quint64 id, const QString& error) {
     if (!m_outstanding.contains(id)) return;
     const bool latest = id == m_shared->latestAsk.load();

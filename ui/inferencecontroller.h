@@ -45,6 +45,7 @@ class InferenceController : public QObject {
   void modelLoaded(const core::ModelInfo& info);
   void modelLoadFailed(const QString& error);
   void answerReady(quint64 requestId, const ui::ResultPtr& result);
+  void answerPartial(quint64 requestId, const QString& text);  // the latest request's answer so far
   void requestFailed(quint64 requestId, const QString& error);
   void requestCancelled(quint64 requestId);
   void heatmapReady(quint64 requestId, const core::Array& map);

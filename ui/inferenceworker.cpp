@@ -37,9 +37,12 @@ void InferenceWorker::loadModel(quint64 requestId, const QString& dir, const cor
     };
     core::Options opts = options;
     opts.on_warning = [this](const core::Warning& w) {
-      if (w.code != core::Warning::Code::CpuFallback) return;
-      m_deviceChanged = true;
-      Q_EMIT warning(cpuFallbackText());
+      if (w.code == core::Warning::Code::CpuFallback) {
+        m_deviceChanged = true;
+        Q_EMIT warning(cpuFallbackText());
+      } else {
+        Q_EMIT warning(warningText(w));
+      }
     };
     // The old model stays in use until the new one has loaded.
     auto engine = core::Engine::load(std::filesystem::u8path(dir.toStdString()), opts, progress);
@@ -111,7 +114,9 @@ void InferenceWorker::encodeAndAsk(quint64 requestId, const QString& imagePath, 
     const std::string q = question.trimmed().toStdString();
     if (q.empty()) throw core::Error(core::ErrorCode::BadQuestion, "the question is empty");
     const core::ImageId id = imageFor(imagePath, cancel);
-    return m_engine->ask(id, q, options, cancel);
+    core::AskOptions o = options;
+    o.on_partial = [this, requestId](const std::string& t) { Q_EMIT answerPartial(requestId, QString::fromStdString(t)); };
+    return m_engine->ask(id, q, o, cancel);
   });
 }
 
@@ -119,7 +124,9 @@ void InferenceWorker::describe(quint64 requestId, const QString& imagePath, cons
                                const core::CancelToken& cancel) {
   runAnswer(requestId, cancel, [&] {
     const core::ImageId id = imageFor(imagePath, cancel);
-    return m_engine->describe(id, options, cancel);
+    core::DescribeOptions o = options;
+    o.on_partial = [this, requestId](const std::string& t) { Q_EMIT answerPartial(requestId, QString::fromStdString(t)); };
+    return m_engine->describe(id, o, cancel);
   });
 }
 

@@ -53,6 +53,8 @@ class InferenceWorker : public QObject {
   void modelLoaded(quint64 requestId, const core::ModelInfo& info);
   void modelLoadFailed(quint64 requestId, const QString& error);
   void answerReady(quint64 requestId, const ui::ResultPtr& result);
+  // The answer so far, as each token comes (models whose language model decodes itself, greedy).
+  void answerPartial(quint64 requestId, const QString& text);
   void requestFailed(quint64 requestId, const QString& error);
   void heatmapReady(quint64 requestId, const core::Array& map);
   void heatmapFailed(quint64 requestId, const QString& error);

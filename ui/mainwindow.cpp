@@ -670,6 +670,13 @@ void MainWindow::connectController() {
     }
     Q_EMIT answerShown();
   });
+  connect(m_ctl, &InferenceController::answerPartial, this, [this](quint64 id, const QString& text) {
+    const int idx = m_requestEntry.value(id, -1);
+    if (auto* item = idx >= 0 ? m_answers->itemForEntry(idx) : nullptr) {
+      AnswerList::setPartial(item, text);
+      m_answers->viewport()->update();
+    }
+  });
   connect(m_ctl, &InferenceController::requestFailed, this, [this](quint64 id, const QString& error) {
     const int idx = m_requestEntry.contains(id) ? m_requestEntry.take(id) : -1;
     if (idx >= 0 && idx < int(m_entries.size())) {

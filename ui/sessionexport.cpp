@@ -255,8 +255,9 @@ QString buildHtml(const HistorySessionData& s, const Prepared& p, const ExportOp
         if (!aa.gates.isEmpty())
           h += QStringLiteral("<td><img src=\"%1\" width=\"%2\" alt=\"%3\"><br><span class=\"meta\">%4</span></td>")
                    .arg(src(aa.gates), width(aa.gates, chartW), esc(SessionExport::tr("gates")),
-                        esc(a.result.inspection.learned_gates ? SessionExport::tr("Fusion gates (learned)")
-                                                              : SessionExport::tr("Effective image share (no learned gates)")));
+                        esc(a.result.inspection.learned_gates    ? SessionExport::tr("Fusion gates (learned)")
+                            : a.result.inspection.image_reliance ? SessionExport::tr("Image reliance of the language model")
+                                                                 : SessionExport::tr("Effective image share (no learned gates)")));
         h += QStringLiteral("</tr></table>\n");
       }
       QStringList facts;
@@ -359,6 +360,7 @@ QByteArray buildJson(const HistorySessionData& s, const ExportOptions& o) {
   for (const HistoryAnswer& a : s.answers) {
     const auto& in = a.result.inspection;
     json gates{{"learned", in.learned_gates},
+               {"image_reliance", in.image_reliance},
                {"fusion_layers", in.fusion_layers},
                {"question_tokens", in.question_tokens},
                {"values", arrayJson(in.gates)},

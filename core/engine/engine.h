@@ -47,6 +47,9 @@ struct Inspection {  // everything the UI draws
   bool learned_gates = false;                // false: effective shares |c|/(|c|+|s|) (BLIP)
   bool has_class_token = true;
   bool tokens_are_answer = false;            // caption models: rows are generated tokens
+  // gates hold, per language-model layer and answer token, the share of attention
+  // that went to the image queries rather than the text (BLIP-2), not learned gates
+  bool image_reliance = false;
   Array self_attention;                      // [layers, T, T], mean over heads (for rollout)
 };
 
@@ -62,6 +65,7 @@ struct Result {
   Task task = Task::Ask;
   ImageId image = 0;
   std::string question;
+  std::string prompt;  // what a language model that continues text was given (BLIP-2); empty otherwise
   std::vector<Answer> answers;  // best first, filtered by mean + 0.5 std
   Inspection inspection;
   Timings timings;
@@ -88,6 +92,7 @@ enum class ConfidenceMethod { Auto, Calibrated, Heuristic };
 struct Warning {
   enum class Code {
     CpuFallback,  // the GPU ran out of memory: the model moved to the CPU and the request was run again there
+    LowerPrecision,  // float32 weights would not fit in the free memory: loaded in bfloat16 (detail: the sizes)
   };
   Code code = Code::CpuFallback;
   std::string detail;  // English, e.g. the CUDA error
@@ -105,6 +110,9 @@ struct Options {
   int threads = 0;               // 0: decided at load time (see engine.cpp)
   Precision dtype = Precision::Auto;
   size_t image_cache_size = 16;  // LRU entries of visual features
+  // Bytes the weights may take; 0: the memory free when the model loads. With the
+  // precision left to auto, a model that does not fit in float32 loads in bfloat16.
+  uint64_t memory_budget = 0;
   WarningHandler on_warning;     // called on the thread that called the engine
 };
 
@@ -112,6 +120,9 @@ struct Options {
 // defaults (generation_config.json, else HuggingFace's 20 tokens in all, start
 // token and prompt included), and for our own models 30 new tokens (the default
 // model's longest answer, a five-object caption, takes 24), at least 1.
+// Models whose language model decodes itself (BLIP-2), greedy: the answer so far, as each token comes.
+using PartialHandler = std::function<void(const std::string& text)>;
+
 struct AskOptions {
   int beams = 3;                 // 1: greedy
   int max_new_tokens = 0;        // 0: the model's default
@@ -119,6 +130,10 @@ struct AskOptions {
   int top_alternatives = 5;
   std::vector<std::string> answers;  // non-empty: rank this closed list instead of generating
   ConfidenceMethod confidence = ConfidenceMethod::Auto;
+  // How a language model that continues text is asked (BLIP-2): "{}" stands for the
+  // question; empty: the model card's "Question: {} Answer:".
+  std::string prompt_template;
+  PartialHandler on_partial;
 };
 
 struct DescribeOptions {
@@ -128,6 +143,7 @@ struct DescribeOptions {
   int min_new_tokens = -1;
   int top_alternatives = 5;
   ConfidenceMethod confidence = ConfidenceMethod::Auto;
+  PartialHandler on_partial;
 };
 
 struct Match {  // one image-text pair in the alignment space

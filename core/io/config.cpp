@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/model/blip2/config.h"
 
 namespace core {
 
@@ -367,6 +368,7 @@ void ModelConfig::validate() const {
 }
 
 uint64_t ModelConfig::min_parameters() const {
+  if (blip2) return blip2::min_parameters(*blip2);
   auto u = [](int v) { return static_cast<uint64_t>(std::max(v, 0)); };
   // A transformer block holds at least its four attention projections and its two MLP matrices.
   auto block = [&](int hidden, int inter) { return 4 * u(hidden) * u(hidden) + 2 * u(hidden) * u(inter); };
@@ -378,6 +380,45 @@ uint64_t ModelConfig::min_parameters() const {
   return n;
 }
 
+// BLIP-2's own configuration, summarised in the fields the engine and the UI read.
+ModelConfig summarise(const blip2::Blip2Config& b) {
+  ModelConfig c;
+  c.family = ModelFamily::Blip2;
+  c.task = ModelTask::Vqa;
+  c.vision.image_size = b.vision.image_size;
+  c.vision.patch_size = b.vision.patch_size;
+  c.vision.hidden = b.vision.hidden;
+  c.vision.layers = b.vision.layers;
+  c.vision.heads = b.vision.heads;
+  c.vision.intermediate = b.vision.intermediate;
+  c.vision.ln_eps = b.vision.ln_eps;
+  const bool opt = b.lm == blip2::LmKind::Opt;
+  c.text.vocab_size = b.vocab();
+  c.text.hidden = b.lm_hidden();
+  c.text.layers = opt ? 0 : b.t5.layers;  // T5's encoder reads the queries and the prompt
+  c.text.decoder_layers = opt ? b.opt.layers : b.t5.decoder_layers;
+  c.text.heads = opt ? b.opt.heads : b.t5.heads;
+  c.text.intermediate = opt ? b.opt.ffn : b.t5.d_ff;
+  c.text.max_positions = opt ? b.opt.max_positions : 1 << 16;  // T5's positions are relative
+  c.fusion_layers.clear();
+  for (int l = 0; l < b.qformer.layers; ++l)
+    if (b.qformer.has_cross(l)) c.fusion_layers.push_back(l);
+  c.gates = false;
+  c.routing = false;
+  c.queries = b.queries;
+  c.tie_lm_head = opt ? b.opt.tied : b.t5.tied;
+  c.preprocess = b.preprocess;
+  c.bos_id = b.lm == blip2::LmKind::Opt ? b.bos_id : b.decoder_start_id;
+  c.eos_id = b.eos_id;
+  c.pad_id = b.pad_id;
+  c.cls_id = c.sep_id = -1;
+  c.gen_max_length = b.generation.max_length;
+  c.gen_min_length = b.generation.min_length;
+  c.gen_min_new_tokens = 0;
+  c.blip2 = std::make_shared<const blip2::Blip2Config>(b);
+  return c;
+}
+
 ModelConfig parse_config(const json& j, const std::string& label) {
   if (!j.is_object()) bad(label, "not a JSON object");
   const auto type = get<std::string>(j, "model_type", "", label);
@@ -386,8 +427,10 @@ ModelConfig parse_config(const json& j, const std::string& label) {
     c = parse_blip(j, label);
   else if (type == "open-autoglm")
     c = parse_own(j, label);
+  else if (type == "blip-2")
+    c = summarise(blip2::parse_config(j, label));
   else
-    bad(label, "unknown model_type '" + type + "' (expected \"open-autoglm\" or \"blip\")");
+    bad(label, "unknown model_type '" + type + "' (expected \"open-autoglm\", \"blip\" or \"blip-2\")");
   return c;
 }
 
@@ -397,7 +440,9 @@ ModelConfig load_config(const fs::path& dir) {
   const fs::path path = dir / "config.json";
   if (!fs::exists(path, ec)) throw Error(ErrorCode::BadConfig, dir.u8string() + ": no config.json in the model folder");
   const std::string label = path.u8string();
-  ModelConfig c = parse_config(read_json(path), label);
+  const json j = read_json(path);
+  if (j.is_object() && j.contains("model_type") && j["model_type"] == "blip-2") return summarise(blip2::load_config(dir));
+  ModelConfig c = parse_config(j, label);
   if (c.family != ModelFamily::AutoGLM) {  // HuggingFace folders
     const fs::path pp = dir / "preprocessor_config.json";
     if (fs::exists(pp, ec)) read_preprocess(read_json(pp), &c.preprocess, pp.u8string());

@@ -4,6 +4,7 @@
 // HuggingFace's BlipConfig ("model_type": "blip").
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,10 @@
 #include "core/vision/image.h"
 
 namespace core {
+
+namespace blip2 {
+struct Blip2Config;
+}
 
 struct VisionConfig {
   int image_size = 64;
@@ -73,6 +78,11 @@ struct ModelConfig {
   // 0 there means the *_new_tokens value applies.
   int gen_max_length = 0, gen_max_new_tokens = 30;
   int gen_min_length = 0, gen_min_new_tokens = 1;
+  // Family Blip2: the whole configuration (core/model/blip2/config.h); the fields
+  // above then summarise it (sizes, token ids, lengths) for the engine and the UI.
+  std::shared_ptr<const blip2::Blip2Config> blip2;
+  // How a question is put to a language model that continues text (BLIP-2's model card).
+  std::string prompt_template = "Question: {} Answer:";
 
   int fusion_index(int layer) const;  // position in fusion_layers or -1
   void validate() const;              // throws BadConfig naming the field

@@ -7,7 +7,9 @@
 // (greedy, beams, closed lists, lengths), confidence, heatmaps and the device.
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/io/config.h"
@@ -22,6 +24,31 @@ enum class Capability : unsigned {
   Describe = 2,     // describes an image on its own (a decoder on the image)
   MatchText = 4,    // embeds images and texts in one space (search, zero-shot labels)
   RankAnswers = 8,  // scores a closed list of answers by their likelihood
+};
+
+// Families whose language model keeps its own decoding state (BLIP-2: OPT or
+// T5 after the Q-Former) answer through generate() instead of fuse()/decode().
+struct GenerationRequest {
+  std::vector<int64_t> prompt;  // the language model's prompt ids (with the tokenizer's specials); empty: none
+  int beams = 1, max_new = 20, min_new = 0, top_alternatives = 5;
+  std::function<bool()> should_stop;      // polled before each token; true: Error(Cancelled)
+  std::function<void(int64_t)> on_token;  // greedy: each token as it is chosen
+};
+
+struct Candidate {
+  std::vector<int64_t> ids;   // new tokens, the end token included where the model chose it
+  std::vector<float> logp;    // the model's log-probability of each token at its step (unprocessed logits)
+  std::vector<std::vector<std::pair<int64_t, float>>> top;  // the likeliest tokens of each step, probabilities
+  double score = 0;           // the family's own ranking score (beam search's length-penalised score)
+};
+
+struct Generation {
+  std::vector<Candidate> candidates;  // best first
+  // Inspection of the best candidate, a row per generated token:
+  torch::Tensor maps;      // [L, H, T, N] each fusion layer's image map for each token
+  torch::Tensor reliance;  // [layers of the language model, T]: its share of attention on the image
+  double fusion_ms = 0, decode_ms = 0;
+  std::vector<double> step_ms;
 };
 
 class Family {
@@ -54,6 +81,14 @@ class Family {
   virtual torch::Tensor image_vector(const torch::Tensor& image) = 0;
   virtual torch::Tensor text_vector(const torch::Tensor& ids, const torch::Tensor& mask) = 0;
   virtual float align_temperature() const = 0;
+
+  virtual bool decodes_itself() const { return false; }
+  // image: encode_image's output. Throws Error(BadArgument) where decodes_itself() is false.
+  virtual Generation generate(const torch::Tensor& image, const GenerationRequest& req);
+  // The gradient-weighted map of an answer (ids with its end token) over the image
+  // tokens [N]: d log p(answer) / d(fusion maps) x maps, positive part, summed.
+  virtual torch::Tensor answer_relevance(const torch::Tensor& image, const std::vector<int64_t>& prompt,
+                                         const std::vector<int64_t>& answer);
 };
 
 // The family a configuration describes (throws BadConfig for one this build lacks).

@@ -8,9 +8,14 @@
 #include <mutex>
 #include <thread>
 
+#include <fstream>
+#include <string>
+
 #ifndef _WIN32
 #include <dlfcn.h>
 #include <unistd.h>
+#else
+#include <windows.h>
 #endif
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -75,6 +80,22 @@ std::string blas_description() {
     if (const char* c = config()) return c;
 #endif
   return {};
+}
+
+uint64_t available_memory() {
+#if defined(_WIN32)
+  MEMORYSTATUSEX m;
+  m.dwLength = sizeof(m);
+  return GlobalMemoryStatusEx(&m) ? static_cast<uint64_t>(m.ullAvailPhys) : 0;
+#elif defined(__linux__)
+  std::ifstream f("/proc/meminfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("MemAvailable:", 0) == 0) return std::strtoull(line.c_str() + 13, nullptr, 10) * 1024;  // kB
+  return 0;
+#else
+  return 0;
+#endif
 }
 
 }  // namespace core

@@ -2,6 +2,7 @@
 // Process-wide settings, decided once per program: compute threads, the BLAS
 // kernels and the allocator. autoglm-studio, autoglm and autoglm-train call
 // start() first thing in main().
+#include <cstdint>
 #include <string>
 
 namespace core {
@@ -31,6 +32,10 @@ void select_blas_kernels(char** argv);
 // 256 MiB of free top stays. No-op off glibc, or where the user set the allocator
 // through GLIBC_TUNABLES or MALLOC_*_ variables.
 void configure_allocator();
+
+// Bytes of memory a program could take now without swapping (Linux: MemAvailable;
+// Windows: the available physical memory); 0 where it cannot be told.
+uint64_t available_memory();
 
 // "OpenBLAS 0.3.21 ... SkylakeX" (its build and the kernels it chose), "" for other BLAS.
 std::string blas_description();

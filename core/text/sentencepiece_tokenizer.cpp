@@ -1,6 +1,5 @@
 #include "core/text/sentencepiece_tokenizer.h"
 
-#include <sentencepiece_processor.h>
 
 #include <algorithm>
 
@@ -25,17 +24,14 @@ int64_t sentinel_number(const std::string& token) {
 
 }  // namespace
 
-SentencePieceTokenizer::SentencePieceTokenizer() : sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {}
+SentencePieceTokenizer::SentencePieceTokenizer() = default;
 SentencePieceTokenizer::~SentencePieceTokenizer() = default;
 
 std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_folder(const std::filesystem::path& dir) {
   std::unique_ptr<SentencePieceTokenizer> t(new SentencePieceTokenizer);
   const auto model_path = dir / "spiece.model";
-  const std::string proto = slow::read_file(model_path);
-  const auto status = t->sp_->LoadFromSerializedProto(proto);
-  if (!status.ok())
-    throw Error(ErrorCode::BadVocab, model_path.string() + ": not a SentencePiece model (" + status.ToString() + ")");
-  t->piece_size_ = t->sp_->GetPieceSize();
+  t->sp_ = std::make_unique<SpmProcessor>(slow::read_file(model_path), model_path.string());
+  t->piece_size_ = t->sp_->size();
   if (t->piece_size_ <= 0) throw Error(ErrorCode::BadVocab, model_path.string() + ": the model has no pieces");
 
   const auto cfg = slow::Config::read(dir);
@@ -96,7 +92,7 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_folder(cons
 int64_t SentencePieceTokenizer::model_id(const std::string& token) const {
   const int64_t n = sentinel_number(token);
   if (n >= 0 && n < extra_ids_) return piece_size_ + extra_ids_ - 1 - n;
-  return sp_->PieceToId(token);
+  return sp_->piece_to_id(token);
 }
 
 int64_t SentencePieceTokenizer::token_to_id(const std::string& token) const {
@@ -106,7 +102,7 @@ int64_t SentencePieceTokenizer::token_to_id(const std::string& token) const {
 
 std::string SentencePieceTokenizer::id_to_token(int64_t id) const {
   if (auto it = added_decoder_.find(id); it != added_decoder_.end()) return it->second;
-  if (id >= 0 && id < piece_size_) return sp_->IdToPiece(static_cast<int>(id));
+  if (id >= 0 && id < piece_size_) return sp_->id_to_piece(static_cast<int>(id));
   if (id >= piece_size_ && id < piece_size_ + extra_ids_)
     return "<extra_id_" + std::to_string(piece_size_ + extra_ids_ - 1 - id) + ">";
   return {};
@@ -119,10 +115,7 @@ std::vector<std::string> SentencePieceTokenizer::tokenize(std::string_view utf8)
       tokens.push_back(piece.text);
       continue;
     }
-    std::vector<std::string> pieces;
-    const auto status = sp_->Encode(piece.text, &pieces);
-    if (!status.ok()) throw Error(ErrorCode::Internal, "SentencePiece could not encode the text: " + status.ToString());
-    for (auto& p : pieces) tokens.push_back(std::move(p));
+    for (auto& p : sp_->encode(piece.text)) tokens.push_back(std::move(p));
   }
   return tokens;
 }
@@ -138,12 +131,7 @@ std::string SentencePieceTokenizer::tokens_to_string(const std::vector<std::stri
   const auto is_special = [&](const std::string& tok) {
     return std::any_of(specials_.begin(), specials_.end(), [&](const slow::SpecialToken& s) { return s.content == tok; });
   };
-  const auto sp_decode = [&](const std::vector<std::string>& pieces) {
-    std::string text;
-    const auto status = sp_->Decode(pieces, &text);
-    if (!status.ok()) throw Error(ErrorCode::Internal, "SentencePiece could not decode: " + status.ToString());
-    return text;
-  };
+  const auto sp_decode = [&](const std::vector<std::string>& pieces) { return sp_->decode(pieces); };
   std::vector<std::string> current;
   std::string out;
   bool prev_is_special = false;

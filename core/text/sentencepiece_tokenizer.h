@@ -6,11 +6,8 @@
 #include <unordered_map>
 
 #include "core/text/slow_tokenizer.h"
+#include "core/text/spm.h"
 #include "core/text/text_tokenizer.h"
-
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
 
 namespace core {
 
@@ -42,7 +39,7 @@ class SentencePieceTokenizer final : public TextTokenizer {
   // T5Tokenizer.convert_tokens_to_string
   std::string tokens_to_string(const std::vector<std::string>& tokens) const;
 
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  std::unique_ptr<SpmProcessor> sp_;
   int64_t piece_size_ = 0;
   int64_t extra_ids_ = 0;
   std::unordered_map<std::string, int64_t> added_;  // special tokens the model lacks

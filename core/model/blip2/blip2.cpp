@@ -7,6 +7,7 @@
 #include "core/io/checkpoint.h"
 #include "core/io/safetensors_torch.h"
 #include "core/model/blip2/ops.h"
+#include "core/torch_compat.h"
 
 namespace core::blip2 {
 
@@ -128,7 +129,11 @@ Blip2Model load_model(const std::filesystem::path& dir) {
 }
 
 Blip2Model random_model(const Blip2Config& c, uint64_t seed, torch::ScalarType dtype) {
-  Blip2Model m(c);
+  Blip2Model m{nullptr};
+  {
+    compat::DefaultDtypeGuard in_dtype(dtype);  // no float32 copy of a bfloat16 model
+    m = Blip2Model(c);
+  }
   m->to(dtype);
   m->init_random(seed);
   m->eval();

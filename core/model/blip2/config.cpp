@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -260,6 +261,20 @@ Blip2Config load_config(const fs::path& dir) {
   const fs::path pre = dir / "preprocessor_config.json";
   if (fs::exists(pre)) read_preprocessor(read_json_file(pre), &c.preprocess, pre.u8string());
   return c;
+}
+
+uint64_t min_parameters(const Blip2Config& c) {
+  auto u = [](int v) { return static_cast<uint64_t>(std::max(v, 0)); };
+  auto block = [&](int hidden, int inner, int ffn) { return 4 * u(hidden) * u(inner) + 2 * u(hidden) * u(ffn); };
+  uint64_t n = u(c.vision.layers) * block(c.vision.hidden, c.vision.hidden, c.vision.intermediate);
+  n += u(c.qformer.layers) * block(c.qformer.hidden, c.qformer.hidden, c.qformer.intermediate);
+  if (c.lm == LmKind::Opt) {
+    n += u(c.opt.layers) * block(c.opt.hidden, c.opt.hidden, c.opt.ffn) + u(c.opt.vocab) * u(c.opt.hidden);
+  } else {
+    const int inner = c.t5.heads * c.t5.d_kv;
+    n += u(c.t5.layers + c.t5.decoder_layers) * block(c.t5.d_model, inner, c.t5.d_ff) + u(c.t5.vocab) * u(c.t5.d_model);
+  }
+  return n;
 }
 
 Blip2Config opt_2_7b_config() {

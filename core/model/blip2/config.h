@@ -78,5 +78,8 @@ Blip2Config load_config(const std::filesystem::path& dir);
 Blip2Config opt_2_7b_config();
 
 const char* act_name(Act a);
+// A lower bound of the parameter count from the sizes alone (the large matrices
+// and the word embeddings), checked against the weight files before building.
+uint64_t min_parameters(const Blip2Config& c);
 
 }  // namespace core::blip2

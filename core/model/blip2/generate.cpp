@@ -61,6 +61,7 @@ GenerateResult greedy(LmSession& session, const Settings& s, const GenerateOptio
     auto scores = process(logits, seqs, s);
     auto next = scores.argmax(-1);
     r.scores.push_back(scores);
+    r.logits.push_back(logits);
     seqs = torch::cat({seqs, next.view({1, 1})}, 1);
     const int64_t id = next.item<int64_t>();
     if (o.on_token) o.on_token(id);

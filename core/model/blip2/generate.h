@@ -54,6 +54,7 @@ struct GenerateResult {
   Tensor sequences_scores;    // [R] (beam search)
   Tensor beam_indices;        // [R, T-1] (beam search; -1 padded)
   std::vector<Tensor> scores;  // per step [rows, V]: greedy processed logits, beam processed log-probs
+  std::vector<Tensor> logits;  // greedy: per step the unprocessed logits [1, V]
   std::vector<Record> lm_steps;  // per step, when record_attentions
   Record encoder;                // T5 encoder pass, when record_attentions
 };
