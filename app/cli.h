@@ -14,6 +14,7 @@ core::Options engine_options(const Args& a);
 int cmd_bench(const Args& a);
 int cmd_search(const Args& a);
 int cmd_label(const Args& a);
+int cmd_match(const Args& a);
 int cmd_pull(const Args& a, char* argv0);
 int cmd_models(const Args& a);
 int cmd_rm(const Args& a);

@@ -48,6 +48,10 @@ Usage:
                    question is put to its language model; {} is the question)
   autoglm search   --images DIR --text TEXT [--top K]    (order images by how well TEXT fits)
   autoglm label    --image PATH --labels "a,b,c"         (zero-shot: which label fits best)
+  autoglm match    --image PATH --text TEXT [--heatmap OUT.png] [--token N]
+                   (a model with a matching head: both scores and where the text matches)
+  search and label on such a model also give the matching probability; search
+  re-ranks its best --rerank K (default 16) by it
   autoglm bench    [--image PATH] [--runs N] [--random-blip-base] [--reference PEER_LATENCY.json]
   autoglm bench    --random-blip2-opt [--dtype bfloat16|float32] [--runs N]
                    (a random model of blip2-opt-2.7b's size, each stage against its floor)
@@ -92,7 +96,7 @@ Examples:
 const ArgSpec kArgs = {{"--json", "--help", "--version", "--random-blip-base", "--random-blip2-opt"},
                        {"--model", "--device", "--threads", "--image", "--question", "--heatmap", "--beams", "--method",
                         "--answers", "--batch", "--prompt", "--runs", "--max-tokens", "--colormap", "--dtype", "--images",
-                        "--text", "--top", "--labels", "--reference", "--template"},
+                        "--text", "--top", "--labels", "--reference", "--template", "--rerank", "--token"},
                        {"pull", "rm"}};
 
 core::HeatmapMethod parse_method(const std::string& s) {
@@ -408,11 +412,12 @@ int main(int argc, char** argv) {
     if (a.command == "bench") return cmd_bench(a);
     if (a.command == "search") return cmd_search(a);
     if (a.command == "label") return cmd_label(a);
+    if (a.command == "match") return cmd_match(a);
     if (a.command == "pull") return cmd_pull(a, argv[0]);
     if (a.command == "models") return cmd_models(a);
     if (a.command == "rm") return cmd_rm(a);
     throw UsageError("unknown command '" + a.command +
-                     "' (commands: info, ask, describe, search, label, bench, pull, models, rm)");
+                     "' (commands: info, ask, describe, search, label, match, bench, pull, models, rm)");
   } catch (const UsageError& e) {
     std::cerr << "autoglm: " << e.what() << "\n";
     return kExitUsage;

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/io/checkpoint.h"
 #include "core/io/config.h"
@@ -366,6 +367,56 @@ class TstBlipItmGolden : public QObject {
     // ViT-B/16 at 384 (86.1M) + BERT-base with cross-attention (137.3M) + heads (0.4M)
     QVERIFY2(m->num_parameters() > 223'000'000 && m->num_parameters() < 224'500'000,
              qPrintable(QString::number(m->num_parameters())));
+  }
+
+  // Through the engine, as `autoglm match` and the app ask: both scores of every
+  // pair, and where the text matches (LAVIS's maps, positive part summing to 1).
+  void engine_match_text() {
+    auto engine = core::Engine::load(itm_dir() / "itm_model");
+    QVERIFY(engine->info().matching_head);
+    std::vector<core::ImageId> ids;
+    for (const auto& im : meta["images"])
+      ids.push_back(engine->encode(decode_image_file(itm_dir() / im["file"].get<std::string>())));
+    auto unit = [](torch::Tensor m) {
+      m = m.to(torch::kFloat32).clamp_min(0);
+      const double sum = m.sum().item<double>();
+      return sum > 0 ? m / sum : m;
+    };
+    double worst_p = 0, worst_map = 0;
+    int n = 0;
+    for (const auto& pair : meta["pairs"]) {
+      const auto& text = meta["texts"][pair["text"].get<size_t>()];
+      const std::string prefix = pair["prefix"].get<std::string>();
+      auto m = engine->match_text(ids[pair["image"].get<size_t>()], text["text"].get<std::string>());
+      worst_p = std::max(worst_p, std::abs(m.probability - pair["itm_match_prob"].get<double>()));
+      QVERIFY(std::abs(m.similarity - pair["itc_sim"].get<double>()) < 1e-4);
+      QCOMPARE(m.tokens.size(), text["input_ids"].size());
+      const std::string avg = prefix + ".gradcam.text_avg", per = prefix + ".gradcam.map";
+      if (!golden->contains(avg)) continue;
+      auto ref = unit(tensor_view(*golden, avg));
+      auto ours = torch::from_blob(m.heatmap.data.data(), {int64_t(m.heatmap.data.size())}, torch::kFloat32).view(ref.sizes());
+      worst_map = std::max(worst_map, (ours - ref).abs().max().item<double>());
+      auto maps = tensor_view(*golden, per);
+      for (int64_t t = 0; t < maps.size(0); ++t) {
+        auto r = unit(maps[t]);
+        auto o = torch::from_blob(m.token_maps[size_t(t)].data.data(), {r.numel()}, torch::kFloat32).view(r.sizes());
+        worst_map = std::max(worst_map, (o - r).abs().max().item<double>());
+      }
+      ++n;
+    }
+    qInfo("%d pairs through the engine: max |P(match) diff| %.2g, max map diff %.2g", n, worst_p, worst_map);
+    QVERIFY(n > 0);
+    QVERIFY2(worst_p < 1e-5, qPrintable(QString::number(worst_p)));
+    QVERIFY2(worst_map < 1e-5, qPrintable(QString::number(worst_map)));
+    // Re-ranking: the matching probability of every image for a text, in the reference's order.
+    for (const auto& [key, r] : meta["itm"]["rerank_per_text"].items()) {
+      const auto& text = meta["texts"][std::stoul(key.substr(3))]["text"].get<std::string>();
+      auto p = engine->match_probabilities(text, ids);
+      std::vector<int> order(p.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p[size_t(a)] > p[size_t(b)]; });
+      QCOMPARE(order, r["order_idx"].get<std::vector<int>>());
+    }
   }
 
   void cleanupTestCase() {

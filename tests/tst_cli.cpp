@@ -272,7 +272,7 @@ class TstCli : public QObject {
     for (const auto& t : g["texts"]) {
       const std::string key = "txt" + std::to_string(t["index"].get<int>());
       auto r = run({"search", "--model", itm, "--images", QString::fromStdString((dir / "images").string()), "--text",
-                    QString::fromStdString(t["text"].get<std::string>()), "--json"});
+                    QString::fromStdString(t["text"].get<std::string>()), "--rerank", "0", "--json"});
       QVERIFY2(r.code == 0, qPrintable(r.err));
       std::vector<int> got;
       const auto j = json::parse(r.out.toStdString());
@@ -300,6 +300,29 @@ class TstCli : public QObject {
         got.push_back(want[size_t(labels.indexOf(QString::fromStdString(e["label"].get<std::string>())))]);
       QCOMPARE(got, want);
     }
+    // A matching head re-ranks the search and scores each label; `match` gives both scores and the map.
+    for (const auto& [key, want] : g["itm"]["rerank_per_text"].items()) {
+      const auto& text = g["texts"][std::stoul(key.substr(3))]["text"].get<std::string>();
+      auto r = run({"search", "--model", itm, "--images", QString::fromStdString((dir / "images").string()), "--text",
+                    QString::fromStdString(text), "--rerank", "16", "--json"});
+      QVERIFY2(r.code == 0, qPrintable(r.err));
+      std::vector<int> got;
+      const auto j = json::parse(r.out.toStdString());
+      for (const auto& e : j["results"]) {
+        QVERIFY(e.contains("match_probability"));
+        got.push_back(int(std::find(files.begin(), files.end(), e["image"].get<std::string>()) - files.begin()));
+      }
+      QCOMPARE(got, want["order_idx"].get<std::vector<int>>());
+    }
+    const auto& pair = g["pairs"][0];
+    auto m = run({"match", "--model", itm, "--image", QString::fromStdString(files[pair["image"].get<size_t>()]), "--text",
+                  QString::fromStdString(g["texts"][pair["text"].get<size_t>()]["text"].get<std::string>()), "--json"});
+    QVERIFY2(m.code == 0, qPrintable(m.err));
+    const auto mj = json::parse(m.out.toStdString());
+    QVERIFY(std::abs(mj["match_probability"].get<double>() - pair["itm_match_prob"].get<double>()) < 1e-3);
+    QVERIFY(std::abs(mj["similarity"].get<double>() - pair["itc_sim"].get<double>()) < 1e-3);
+    QCOMPARE(mj["heatmap"]["values"].size(), size_t(16));
+    QCOMPARE(mj["tokens"].size(), g["texts"][pair["text"].get<size_t>()]["input_ids"].size());
     auto ask = run({"ask", "--model", itm, "--image", QString::fromStdString(files.front()), "--question", "what is it?"});
     QCOMPARE(ask.code, 1);
     QVERIFY2((ask.out + ask.err).contains("matches images with text"), qPrintable(ask.out + ask.err));

@@ -24,9 +24,11 @@
 #include "core/train/shapes.h"
 #include "core/vision/image.h"
 #include "ui/alignpanel.h"
+#include "ui/imageview.h"
 #include "ui/inferencecontroller.h"
 #include "ui/language.h"
 #include "ui/mainwindow.h"
+#include "testutil.h"
 
 namespace fs = std::filesystem;
 
@@ -170,6 +172,54 @@ class TstUiAlign : public QObject {
     QVERIFY(!ready.wait(1500));  // the cancelled result never arrives
     QVERIFY(panel->statusLabel()->text().contains(QStringLiteral("Cancelled")));
     QCOMPARE(thumbnailOrder(), m_images);
+  }
+
+  // A model with a matching head (BLIP ITM, the golden tiny one): the search re-ranks
+  // by it, as the engine scores the pairs; selecting a result shows where the text
+  // matches; labels carry both scores; the question box matches instead of asking.
+  void matchingHeadReranksAndShowsWhereTextMatches() {
+    const fs::path itm = testutil::golden_dir() / "blip_itm" / "itm_model";
+    if (!fs::exists(itm / "config.json")) QSKIP("golden/blip_itm not found (set AUTOGLM_GOLDEN_DIR)");
+    QVERIFY(loadModel(QString::fromStdString(itm.string())));
+    QVERIFY(m_win->controller()->modelInfo().matching_head);
+    const QString query = QStringLiteral("a red square and a blue disc");
+    auto engine = core::Engine::load(itm, core::Options{core::Device::Cpu});
+    std::vector<core::ImageId> ids;
+    for (const QString& p : m_images) ids.push_back(engine->encode(core::decode_image_file(fs::u8path(p.toStdString()))));
+    const auto p = engine->match_probabilities(query.toStdString(), ids);
+    std::vector<int> order(m_images.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p[size_t(a)] > p[size_t(b)]; });
+    QStringList expected;
+    for (int i : order) expected << m_images[i];
+
+    auto* panel = m_win->alignPanel();
+    QSignalSpy ready(m_win->controller(), &ui::InferenceController::alignReady);
+    QSignalSpy shown(m_win.get(), &ui::MainWindow::matchShown);
+    panel->searchEdit()->setText(query);
+    QTest::keyClick(panel->searchEdit(), Qt::Key_Return);
+    QVERIFY(ready.wait(60000));
+    QCOMPARE(thumbnailOrder(), expected);
+    const QString first = m_win->thumbnails()->item(0)->text();
+    QVERIFY2(first.startsWith(QLocale().toString(100.0 * double(p[size_t(order[0])]), 'f', 0) + QLatin1Char('%')), qPrintable(first));
+    // the current image (a search result) shows where the text matches
+    QVERIFY(shown.wait(60000));
+    QVERIFY(m_win->imageView()->hasHeatmap());
+    QVERIFY2(panel->statusLabel()->text().contains(QStringLiteral("matches this image")), qPrintable(panel->statusLabel()->text()));
+
+    // labels: the distribution and each label's matching probability
+    QSignalSpy labelled(m_win->controller(), &ui::InferenceController::alignReady);
+    QVERIFY(m_win->labelImages({QStringLiteral("a red square"), QStringLiteral("a dog"), QStringLiteral("a blue disc")}));
+    QVERIFY(labelled.wait(60000));
+    QCOMPARE(panel->chart()->matching().size(), 3);
+
+    // Ask on a model that answers no questions: it matches the text instead
+    QCOMPARE(m_win->findChild<QPushButton*>(QStringLiteral("askButton"))->text(), QStringLiteral("Match"));
+    shown.clear();
+    m_win->askQuestion(QStringLiteral("a blue disc"));
+    QVERIFY(shown.wait(60000));
+    QCOMPARE(panel->searchEdit()->text(), QStringLiteral("a blue disc"));
+    QMetaObject::invokeMethod(panel->clearButton(), "click");
   }
 
   void modelWithoutAlignmentSaysSo() {

@@ -101,6 +101,7 @@ class TstUiMainWindow : public QObject {
   void screenshot();
   void brokenModelFolderKeepsWindowWorking();
   void modelWithoutGatesShowsEffectiveShare();
+  void blip2StreamsAndShowsImageReliance();
   void getModelsOpensAModel();
   void preferencesKeepTheHubTokenOutOfTheSettings();
   void cleanupTestCase();
@@ -570,6 +571,42 @@ void TstUiMainWindow::modelWithoutGatesShowsEffectiveShare() {
   QCOMPARE(gates->layerCount(), 2);
   // Without routing the last fusion layer carries everything.
   QCOMPARE(gates->routing(), (std::vector<double>{0.0, 1.0}));
+}
+
+void TstUiMainWindow::blip2StreamsAndShowsImageReliance() {
+  // BLIP-2 (the golden tiny OPT model), greedy: the answer streams in token by
+  // token, then shows with the heatmap and the language model's image reliance.
+  const auto dir = testutil::golden_dir() / "blip2" / "opt_model";
+  if (!std::filesystem::exists(dir / "config.json")) QSKIP("golden/blip2 not found (set AUTOGLM_GOLDEN_DIR)");
+  QSettings().setValue(QStringLiteral("ask/beams"), 1);
+  struct Restore {
+    ~Restore() { QSettings().remove(QStringLiteral("ask/beams")); }
+  } restore;
+  m_win = std::make_unique<ui::MainWindow>();
+  m_win->overrideDevice(core::Device::Cpu, 0);
+  m_win->show();
+  const QString image = QString::fromStdString((testutil::golden_dir() / "blip2" / "images" / "grad_640x480.png").string());
+  QCOMPARE(m_win->openFiles({image}), 1);
+  QSignalSpy loaded(m_win->controller(), &ui::InferenceController::modelLoaded);
+  m_win->loadModel(QString::fromStdString(dir.string()));
+  QVERIFY(loaded.wait(60000));
+  QSignalSpy partial(m_win->controller(), &ui::InferenceController::answerPartial);
+  QSignalSpy shown(m_win.get(), &ui::MainWindow::answerShown);
+  QSignalSpy heat(m_win.get(), &ui::MainWindow::heatmapUpdated);
+  m_win->askQuestion(QStringLiteral("what is in the image?"));
+  QVERIFY(shown.wait(60000));
+  const ui::ResultPtr r = m_win->shownResult();
+  QVERIFY(r && !r->answers.empty());
+  QCOMPARE(QString::fromStdString(r->prompt), QStringLiteral("Question: what is in the image? Answer:"));
+  // the reference's greedy tokens (golden/blip2: 42584 1253 41439, then the end token)
+  QCOMPARE(r->answers.front().ids, (std::vector<int64_t>{42584, 1253, 41439}));
+  QCOMPARE(partial.count(), 3);
+  QCOMPARE(partial.last().at(1).toString(), QString::fromStdString(r->answers.front().text));
+  const ui::GatesPanel* gates = m_win->gatesPanel();
+  QCOMPARE(gates->kindText(), QStringLiteral("Image reliance (no learned gates)"));
+  QCOMPARE(gates->layerCount(), int(r->inspection.gates.shape[0]));
+  QVERIFY(heat.count() > 0 || heat.wait(60000));
+  QVERIFY(m_win->imageView()->hasHeatmap());
 }
 
 void TstUiMainWindow::getModelsOpensAModel() {

@@ -120,6 +120,10 @@
         <source>Measuring the best thread count</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>The model does not fit in the free memory in float32, so it runs in bfloat16 (answers may differ slightly)</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>SessionExport</name>
@@ -263,6 +267,10 @@
     </message>
     <message>
         <source>Choose a file ending in .html, .md, .json or .pdf.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Image reliance of the language model</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -491,6 +499,22 @@
     </message>
     <message>
         <source>Rows: fusion layers; columns: words of the question.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mean image reliance per layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rows: language-model layers; columns: words of the answer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Image reliance (no learned gates)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The language model&apos;s share of attention on the image queries rather than the text, per layer and generated word.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -733,6 +757,18 @@
     <name>ui::InferenceWorker</name>
     <message>
         <source>No model is loaded. Use File &gt; Open Model Folder.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ui::LabelChart</name>
+    <message>
+        <source>Bars: the label distribution by similarity. Right: the matching head&apos;s probability that the label matches the image.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>  ✓%1%</source>
+        <extracomment>after a label&apos;s share: the matching head&apos;s probability (✓ marks it)</extracomment>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1414,6 +1450,42 @@ Its answers from this session are listed with the questions. Open the file from 
         <source>Download models from the HuggingFace Hub and open them</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>The heatmap shows where “%1” matches this image: the matching head gives %2%, similarity %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This model matches text with images: type a text to see where it matches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This model answers no questions; Match shows how well and where the text matches the image (Search and Labels has more)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Match</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>image-text matching</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1% · %2</source>
+        <extracomment>a thumbnail&apos;s caption after a search re-ranked by a matching head: its probability, then the file name</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Match with “%1”: the matching head gives %2%; similarity %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>The best %n were re-ranked by the matching head; select one to see where the text matches.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>ui::MessageBar</name>
@@ -1526,6 +1598,26 @@ Its answers from this session are listed with the questions. Open the file from 
     </message>
     <message>
         <source>Kept in %1, readable only by you; HF_TOKEN, when set, comes first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Re-rank search results:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>best </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> images</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>With an image-text matching model (BLIP ITM), its matching head re-scores this many of the best search results; each costs about one more pass over the image.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

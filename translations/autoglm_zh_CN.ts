@@ -120,6 +120,10 @@
         <source>Measuring the best thread count</source>
         <translation>正在测定最佳线程数</translation>
     </message>
+    <message>
+        <source>The model does not fit in the free memory in float32, so it runs in bfloat16 (answers may differ slightly)</source>
+        <translation>以 float32 加载时模型超出可用内存，因此改用 bfloat16 运行（答案可能略有不同）</translation>
+    </message>
 </context>
 <context>
     <name>SessionExport</name>
@@ -262,6 +266,10 @@
     <message>
         <source>Choose a file ending in .html, .md, .json or .pdf.</source>
         <translation>请选择以 .html、.md、.json 或 .pdf 结尾的文件名。</translation>
+    </message>
+    <message>
+        <source>Image reliance of the language model</source>
+        <translation>语言模型对图像的依赖</translation>
     </message>
 </context>
 <context>
@@ -490,6 +498,22 @@
     <message>
         <source>Rows: fusion layers; columns: words of the question.</source>
         <translation>行：融合层；列：问题中的词。</translation>
+    </message>
+    <message>
+        <source>Mean image reliance per layer</source>
+        <translation>各层平均图像依赖度</translation>
+    </message>
+    <message>
+        <source>Rows: language-model layers; columns: words of the answer.</source>
+        <translation>行：语言模型层；列：答案中的词。</translation>
+    </message>
+    <message>
+        <source>Image reliance (no learned gates)</source>
+        <translation>图像依赖度（无学习门控）</translation>
+    </message>
+    <message>
+        <source>The language model&apos;s share of attention on the image queries rather than the text, per layer and generated word.</source>
+        <translation>语言模型在每一层、每个生成词上分配给图像查询（而非文本）的注意力比例。</translation>
     </message>
 </context>
 <context>
@@ -728,6 +752,18 @@
     <message>
         <source>No model is loaded. Use File &gt; Open Model Folder.</source>
         <translation>未加载模型。请使用“文件 &gt; 打开模型文件夹”。</translation>
+    </message>
+</context>
+<context>
+    <name>ui::LabelChart</name>
+    <message>
+        <source>Bars: the label distribution by similarity. Right: the matching head&apos;s probability that the label matches the image.</source>
+        <translation>条形：按相似度得到的标签分布。右侧：匹配头给出的该标签与图像匹配的概率。</translation>
+    </message>
+    <message>
+        <source>  ✓%1%</source>
+        <extracomment>after a label&apos;s share: the matching head&apos;s probability (✓ marks it)</extracomment>
+        <translation>  ✓%1%</translation>
     </message>
 </context>
 <context>
@@ -1409,6 +1445,41 @@ Its answers from this session are listed with the questions. Open the file from 
         <source>Download models from the HuggingFace Hub and open them</source>
         <translation>从 HuggingFace 模型中心下载并打开模型</translation>
     </message>
+    <message>
+        <source>The heatmap shows where “%1” matches this image: the matching head gives %2%, similarity %3.</source>
+        <translation>热力图显示“%1”与这张图像匹配的位置：匹配头给出 %2%，相似度 %3。</translation>
+    </message>
+    <message>
+        <source>This model matches text with images: type a text to see where it matches</source>
+        <translation>此模型用于图文匹配：输入文字即可查看它与图像匹配的位置</translation>
+    </message>
+    <message>
+        <source>This model answers no questions; Match shows how well and where the text matches the image (Search and Labels has more)</source>
+        <translation>此模型不回答问题；“匹配”显示文字与图像的匹配程度及位置（“搜索与标签”中有更多功能）</translation>
+    </message>
+    <message>
+        <source>Match</source>
+        <translation>匹配</translation>
+    </message>
+    <message>
+        <source>image-text matching</source>
+        <translation>图文匹配</translation>
+    </message>
+    <message>
+        <source>%1% · %2</source>
+        <extracomment>a thumbnail&apos;s caption after a search re-ranked by a matching head: its probability, then the file name</extracomment>
+        <translation>%1% · %2</translation>
+    </message>
+    <message>
+        <source>Match with “%1”: the matching head gives %2%; similarity %3</source>
+        <translation>与“%1”的匹配：匹配头给出 %2%；相似度 %3</translation>
+    </message>
+    <message numerus="yes">
+        <source>The best %n were re-ranked by the matching head; select one to see where the text matches.</source>
+        <translation>
+            <numerusform>前 %n 张已由匹配头重新排序；选择一张即可查看文字匹配的位置。</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>ui::MessageBar</name>
@@ -1522,6 +1593,26 @@ Its answers from this session are listed with the questions. Open the file from 
     <message>
         <source>Kept in %1, readable only by you; HF_TOKEN, when set, comes first.</source>
         <translation>保存在 %1，仅您本人可读；若设置了 HF_TOKEN，则优先使用它。</translation>
+    </message>
+    <message>
+        <source>Re-rank search results:</source>
+        <translation>重排搜索结果：</translation>
+    </message>
+    <message>
+        <source>best </source>
+        <translation>前 </translation>
+    </message>
+    <message>
+        <source> images</source>
+        <translation> 张图像</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>With an image-text matching model (BLIP ITM), its matching head re-scores this many of the best search results; each costs about one more pass over the image.</source>
+        <translation>使用图文匹配模型（BLIP ITM）时，由其匹配头对这么多张最佳搜索结果重新打分；每张约需再处理一次图像。</translation>
     </message>
 </context>
 </TS>

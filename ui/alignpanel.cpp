@@ -23,16 +23,22 @@ LabelChart::LabelChart(QWidget* parent) : QWidget(parent) {
   setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Minimum);
 }
 
-void LabelChart::setDistribution(const QStringList& labels, const QList<float>& probabilities) {
+void LabelChart::setDistribution(const QStringList& labels, const QList<float>& probabilities,
+                                 const QList<float>& matching) {
   std::vector<int> order(size_t(std::min(labels.size(), probabilities.size())));
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return probabilities[a] > probabilities[b]; });
   m_labels.clear();
   m_probs.clear();
+  m_match.clear();
   for (int i : order) {
     m_labels << labels[i];
     m_probs << probabilities[i];
+    if (matching.size() == labels.size()) m_match << matching[i];
   }
+  setToolTip(m_match.isEmpty() ? QString()
+                               : tr("Bars: the label distribution by similarity. Right: the matching head's "
+                                    "probability that the label matches the image."));
   updateGeometry();
   update();
   Q_EMIT distributionChanged();
@@ -50,7 +56,7 @@ void LabelChart::paintEvent(QPaintEvent*) {
   int labelW = 0;
   for (const QString& l : m_labels) labelW = std::max(labelW, fm.horizontalAdvance(l));
   labelW = std::min(labelW + 8, width() / 2);
-  const int pctW = fm.horizontalAdvance(QStringLiteral("100.0%")) + 8;
+  const int pctW = fm.horizontalAdvance(m_match.isEmpty() ? QStringLiteral("100.0%") : QStringLiteral("100.0%  ✓100%")) + 8;
   const int barX = labelW, barW = std::max(10, width() - labelW - pctW);
   for (int i = 0; i < m_labels.size(); ++i) {
     const int y = kBarGap + i * (kBarHeight + kBarGap);
@@ -66,8 +72,10 @@ void LabelChart::paintEvent(QPaintEvent*) {
     p.setBrush(c);
     p.drawRoundedRect(QRectF(track.x(), track.y(), std::max(2.0, track.width() * double(m_probs[i])), track.height()), 3, 3);
     p.setPen(palette().color(QPalette::WindowText));
-    p.drawText(QRect(barX + barW + 4, y, pctW - 4, kBarHeight), Qt::AlignLeft | Qt::AlignVCenter,
-               QString::number(100.0 * double(m_probs[i]), 'f', 1) + QLatin1Char('%'));
+    QString value = QString::number(100.0 * double(m_probs[i]), 'f', 1) + QLatin1Char('%');
+    //: after a label's share: the matching head's probability (✓ marks it)
+    if (i < m_match.size()) value += tr("  ✓%1%").arg(QString::number(100.0 * double(m_match[i]), 'f', 0));
+    p.drawText(QRect(barX + barW + 4, y, pctW - 4, kBarHeight), Qt::AlignLeft | Qt::AlignVCenter, value);
   }
 }
 

@@ -15,8 +15,10 @@ class LabelChart : public QWidget {
   Q_OBJECT
  public:
   explicit LabelChart(QWidget* parent = nullptr);
-  void setDistribution(const QStringList& labels, const QList<float>& probabilities);
+  // matching: a matching head's P(match) per label, in the labels' order (may be empty).
+  void setDistribution(const QStringList& labels, const QList<float>& probabilities, const QList<float>& matching = {});
   void clear() { setDistribution({}, {}); }
+  QList<float> matching() const { return m_match; }
   QStringList labels() const { return m_labels; }
   QList<float> probabilities() const { return m_probs; }
   QSize sizeHint() const override;
@@ -31,6 +33,7 @@ class LabelChart : public QWidget {
  private:
   QStringList m_labels;  // sorted by probability, highest first
   QList<float> m_probs;
+  QList<float> m_match;  // empty, or one per label in the sorted order
 };
 
 class AlignPanel : public QWidget {

@@ -15,6 +15,13 @@ InferenceController::InferenceController(QObject* parent)
   connect(this, &InferenceController::sigDescribe, m_worker, &InferenceWorker::describe);
   connect(this, &InferenceController::sigHeatmap, m_worker, &InferenceWorker::heatmap);
   connect(this, &InferenceController::sigAlign, m_worker, &InferenceWorker::align);
+  connect(this, &InferenceController::sigMatch, m_worker, &InferenceWorker::matchText);
+  connect(m_worker, &InferenceWorker::matchReady, this, [this](quint64 id, const TextMatchPtr& r) {
+    if (id == m_shared->latestMatch.load()) Q_EMIT matchReady(id, r);
+  });
+  connect(m_worker, &InferenceWorker::matchFailed, this, [this](quint64 id, const QString& error) {
+    if (id == m_shared->latestMatch.load() && !error.isEmpty()) Q_EMIT matchFailed(id, error);
+  });
 
   connect(m_worker, &InferenceWorker::loadProgress, this, [this](quint64 id, float f, const QString& stage) {
     if (id == m_pendingLoad) Q_EMIT loadProgress(f, stage);
@@ -154,13 +161,23 @@ quint64 InferenceController::heatmap(const ResultPtr& result, const core::Heatma
 
 void InferenceController::cancel() { m_askCancel.cancel(); }
 
-quint64 InferenceController::align(const QStringList& images, const QString& text, const QStringList& labels) {
+quint64 InferenceController::align(const QStringList& images, const QString& text, const QStringList& labels,
+                                   int rerank) {
   m_alignCancel.cancel();
   m_alignCancel = core::CancelToken();
   const quint64 id = ++m_nextId;
   m_shared->latestAlign.store(id);
   m_pendingAlign = id;
-  Q_EMIT sigAlign(id, images, text, labels, m_alignCancel);
+  Q_EMIT sigAlign(id, images, text, labels, rerank, m_alignCancel);
+  return id;
+}
+
+quint64 InferenceController::matchText(const QString& imagePath, const QString& text) {
+  m_matchCancel.cancel();
+  m_matchCancel = core::CancelToken();
+  const quint64 id = ++m_nextId;
+  m_shared->latestMatch.store(id);
+  Q_EMIT sigMatch(id, imagePath, text, m_matchCancel);
   return id;
 }
 

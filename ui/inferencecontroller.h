@@ -29,7 +29,8 @@ class InferenceController : public QObject {
   quint64 describe(const QString& imagePath, const core::DescribeOptions& options);
   quint64 heatmap(const ResultPtr& result, const core::HeatmapRequest& request);
   // Search text and/or zero-shot labels over `images`; supersedes the previous one.
-  quint64 align(const QStringList& images, const QString& text, const QStringList& labels);
+  quint64 align(const QStringList& images, const QString& text, const QStringList& labels, int rerank = 16);
+  quint64 matchText(const QString& imagePath, const QString& text);  // supersedes the previous one
   void cancelAlign();
   bool aligning() const { return m_pendingAlign != 0; }
   void cancel();  // the running ask/describe (Esc)
@@ -55,6 +56,8 @@ class InferenceController : public QObject {
   void alignReady(quint64 requestId, const ui::AlignResultPtr& result);
   void alignFailed(quint64 requestId, const QString& error);
   void alignCancelled(quint64 requestId);
+  void matchReady(quint64 requestId, const ui::TextMatchPtr& result);
+  void matchFailed(quint64 requestId, const QString& error);
   // From the worker: e.g. out of GPU memory, now running on the CPU (translated).
   void warning(const QString& text);
   void modelInfoChanged(const core::ModelInfo& info);  // modelInfo() is updated first
@@ -68,7 +71,8 @@ class InferenceController : public QObject {
   void sigHeatmap(quint64 requestId, const ui::ResultPtr& result, const core::HeatmapRequest& request,
                   const core::CancelToken& cancel);
   void sigAlign(quint64 requestId, const QStringList& images, const QString& text, const QStringList& labels,
-                const core::CancelToken& cancel);
+                int rerank, const core::CancelToken& cancel);
+  void sigMatch(quint64 requestId, const QString& imagePath, const QString& text, const core::CancelToken& cancel);
 
  private:
   quint64 startAnswerRequest();
@@ -80,7 +84,7 @@ class InferenceController : public QObject {
   quint64 m_nextId = 0;
   quint64 m_pendingAsk = 0, m_pendingLoad = 0, m_pendingAlign = 0;
   QSet<quint64> m_outstanding;  // asks and describes sent and not yet ended
-  core::CancelToken m_askCancel, m_heatmapCancel, m_alignCancel;
+  core::CancelToken m_askCancel, m_heatmapCancel, m_alignCancel, m_matchCancel;
   bool m_hasModel = false;
   core::ModelInfo m_info;
 };

@@ -166,7 +166,7 @@ void InferenceWorker::heatmap(quint64 requestId, const ResultPtr& result, const 
 }
 
 void InferenceWorker::align(quint64 requestId, const QStringList& images, const QString& text,
-                            const QStringList& labels, const core::CancelToken& cancel) {
+                            const QStringList& labels, int rerank, const core::CancelToken& cancel) {
   const InfoSync sync{this};
   auto dropped = [&] { return stale(requestId, m_shared->latestAlign, cancel); };
   if (dropped()) {
@@ -218,6 +218,33 @@ void InferenceWorker::align(quint64 requestId, const QStringList& images, const 
     }
     if (!labelVecs.empty())
       for (int i = 0; i < out->images.size(); ++i) out->labelScores.insert(out->images[i], m_engine->rank(vectors[size_t(i)], labelVecs));
+    if (m_engine->info().matching_head) {
+      // The matching head re-reads each image (its vision features), so only the best K.
+      QStringList best = out->images;
+      std::stable_sort(best.begin(), best.end(), [&](const QString& a, const QString& b) {
+        return out->search.value(a).similarity > out->search.value(b).similarity;
+      });
+      if (!textVec.empty())
+        for (int i = 0; i < std::min(int(best.size()), rerank); ++i) {
+          if (dropped()) {
+            Q_EMIT alignFailed(requestId, QString());
+            return;
+          }
+          const core::ImageId id = imageFor(best[i], cancel);
+          out->searchMatch.insert(best[i], m_engine->match_probabilities(text.trimmed().toStdString(), {id}, cancel).front());
+        }
+      for (const QString& path : out->images) {
+        if (labels.isEmpty()) break;
+        if (dropped()) {
+          Q_EMIT alignFailed(requestId, QString());
+          return;
+        }
+        const core::ImageId id = imageFor(path, cancel);
+        QList<float> p;
+        for (const QString& l : labels) p << m_engine->match_probabilities(l.trimmed().toStdString(), {id}, cancel).front();
+        out->labelMatch.insert(path, p);
+      }
+    }
     if (dropped()) {
       Q_EMIT alignFailed(requestId, QString());
       return;
@@ -227,6 +254,35 @@ void InferenceWorker::align(quint64 requestId, const QStringList& images, const 
     Q_EMIT alignFailed(requestId, errorText(e));
   } catch (...) {
     Q_EMIT alignFailed(requestId, errorText(core::ErrorCode::Internal, QString()));
+  }
+}
+
+void InferenceWorker::matchText(quint64 requestId, const QString& imagePath, const QString& text,
+                                const core::CancelToken& cancel) {
+  const InfoSync sync{this};
+  auto dropped = [&] { return stale(requestId, m_shared->latestMatch, cancel); };
+  if (dropped()) {
+    Q_EMIT matchFailed(requestId, QString());
+    return;
+  }
+  try {
+    if (!m_engine) {
+      Q_EMIT matchFailed(requestId, tr("No model is loaded. Use File > Open Model Folder."));
+      return;
+    }
+    auto out = std::make_shared<TextMatchResult>();
+    out->image = imagePath;
+    out->text = text;
+    out->match = m_engine->match_text(imageFor(imagePath, cancel), text.trimmed().toStdString(), cancel);
+    if (dropped()) {
+      Q_EMIT matchFailed(requestId, QString());
+      return;
+    }
+    Q_EMIT matchReady(requestId, TextMatchPtr(std::move(out)));
+  } catch (const core::Error& e) {
+    Q_EMIT matchFailed(requestId, e.code() == core::ErrorCode::Cancelled ? QString() : errorText(e));
+  } catch (const std::exception& e) {
+    Q_EMIT matchFailed(requestId, errorText(e));
   }
 }
 

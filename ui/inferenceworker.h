@@ -26,6 +26,7 @@ class InferenceWorker : public QObject {
     std::atomic<quint64> latestHeatmap{0};
     std::atomic<quint64> latestLoad{0};
     std::atomic<quint64> latestAlign{0};
+    std::atomic<quint64> latestMatch{0};
   };
 
   explicit InferenceWorker(std::shared_ptr<Shared> shared, QObject* parent = nullptr);
@@ -45,8 +46,11 @@ class InferenceWorker : public QObject {
                const core::CancelToken& cancel);
   // Embeds every image (once per file version), then scores `text` against the
   // images and each image against `labels`.
-  void align(quint64 requestId, const QStringList& images, const QString& text, const QStringList& labels,
+  // With a matching head, the best `rerank` images by similarity are re-ranked by it.
+  void align(quint64 requestId, const QStringList& images, const QString& text, const QStringList& labels, int rerank,
              const core::CancelToken& cancel);
+  // Where `text` matches the image (a model with a matching head).
+  void matchText(quint64 requestId, const QString& imagePath, const QString& text, const core::CancelToken& cancel);
 
  Q_SIGNALS:
   void loadProgress(quint64 requestId, float fraction, const QString& stage);
@@ -61,6 +65,8 @@ class InferenceWorker : public QObject {
   void alignProgress(quint64 requestId, int done, int total);
   void alignReady(quint64 requestId, const ui::AlignResultPtr& result);
   void alignFailed(quint64 requestId, const QString& error);  // empty error: cancelled or superseded
+  void matchReady(quint64 requestId, const ui::TextMatchPtr& result);
+  void matchFailed(quint64 requestId, const QString& error);  // empty error: cancelled or superseded
   // A superseded or cancelled request (ask, describe or heatmap) ended without a result.
   void requestDropped(quint64 requestId);
   // The engine kept working but the user should know (translated), e.g. it

@@ -613,6 +613,7 @@ void MainWindow::connectController() {
     m_labelResult.reset();
     updateLabelChart();
     updateAlignAvailability();
+    retranslateUi();  // the question box says what this model does
   });
   connect(m_ctl, &InferenceController::alignProgress, this, [this](quint64, int done, int total) {
     m_alignPanel->setProgress(done, total);
@@ -625,6 +626,18 @@ void MainWindow::connectController() {
     m_alignPanel->setRunning(false);
     m_alignPanel->setStatus(error);
   });
+  connect(m_ctl, &InferenceController::matchReady, this, [this](quint64, const TextMatchPtr& r) {
+    if (r->image != m_currentImage || r->text != m_matchText || m_shownEntry >= 0) return;
+    m_gates->clear();
+    m_view->setHeatmap(r->match.heatmap);
+    m_alignPanel->setStatus(tr("The heatmap shows where “%1” matches this image: the matching head gives %2%, "
+                               "similarity %3.")
+                                .arg(r->text, QLocale().toString(100.0 * double(r->match.probability), 'f', 1),
+                                     QLocale().toString(double(r->match.similarity), 'f', 3)));
+    Q_EMIT matchShown();
+  });
+  connect(m_ctl, &InferenceController::matchFailed, this,
+          [this](quint64, const QString& error) { m_alignPanel->setStatus(error); });
   connect(m_ctl, &InferenceController::alignCancelled, this, [this](quint64) {
     m_alignPanel->setRunning(false);
     m_alignPanel->setStatus(tr("Cancelled."));
@@ -802,9 +815,14 @@ void MainWindow::retranslateUi() {
   for (int i = 1; i < m_head->count(); ++i) m_head->setItemText(i, tr("Head %1").arg(i));
 
   m_questionLabel->setText(tr("Question"));
-  m_question->setPlaceholderText(tr("Ask about the image, e.g. “what colour is the circle?”"));
+  const bool matchOnly = m_ctl->hasModel() && m_ctl->modelInfo().task == core::ModelTask::Match;
+  m_question->setPlaceholderText(matchOnly ? tr("This model matches text with images: type a text to see where it matches")
+                                           : tr("Ask about the image, e.g. “what colour is the circle?”"));
+  m_askButton->setToolTip(matchOnly ? tr("This model answers no questions; Match shows how well and where the text "
+                                         "matches the image (Search and Labels has more)")
+                                    : QString());
   m_question->setToolTip(tr("Enter asks; Up and Down recall earlier questions."));
-  m_askButton->setText(tr("Ask"));
+  m_askButton->setText(matchOnly ? tr("Match") : tr("Ask"));
   m_describeButton->setText(tr("Describe"));
   m_describeButton->setToolTip(m_describeAct->toolTip());
   m_answersLabel->setText(tr("Answers"));
@@ -881,8 +899,16 @@ void MainWindow::updateModelStatus() {
     return;
   }
   const core::ModelInfo& info = m_ctl->modelInfo();
-  const QString family = info.family == core::ModelFamily::Blip ? QStringLiteral("BLIP") : QStringLiteral("Open-AutoGLM");
-  const QString task = info.task == core::ModelTask::Caption ? tr("captioning") : tr("question answering");
+  QString family = QStringLiteral("Open-AutoGLM");
+  switch (info.family) {
+    case core::ModelFamily::AutoGLM: break;
+    case core::ModelFamily::Blip: family = QStringLiteral("BLIP"); break;
+    case core::ModelFamily::BlipItm: family = QStringLiteral("BLIP ITM"); break;
+    case core::ModelFamily::Blip2: family = QStringLiteral("BLIP-2"); break;
+  }
+  const QString task = info.task == core::ModelTask::Caption ? tr("captioning")
+                       : info.task == core::ModelTask::Match ? tr("image-text matching")
+                                                             : tr("question answering");
   m_modelStatus->setText(tr("Model: %1").arg(QString::fromStdString(info.name)));
   QStringList fusion;
   for (int l : info.fusion_layers) fusion << QString::number(l + 1);
@@ -1096,6 +1122,8 @@ bool MainWindow::setCurrentImage(const QString& path) {
       break;
     }
   }
+  // Without an answer to show, a matching head shows where the searched text matches.
+  if (m_shownEntry < 0 && m_searchResult && m_searchResult->searchMatch.contains(path)) requestMatchHeatmap(m_searchResult->text);
   updateTitle();
   updateActions();
   return true;
@@ -1234,6 +1262,7 @@ void MainWindow::preferences() {
   m_settings.threads = s.threads;
   m_settings.beams = s.beams;
   m_settings.maxAnswerTokens = s.maxAnswerTokens;
+  m_settings.rerankTop = s.rerankTop;
   m_settings.save();
   if (lang) setLanguageCode(s.language);
   if (reload) {
@@ -1310,6 +1339,13 @@ void MainWindow::askQuestion(const QString& question) {
     return;
   }
   if (!modelReady()) return;
+  if (m_ctl->hasModel() && m_ctl->modelInfo().task == core::ModelTask::Match) {
+    // It answers no questions: the text is matched against the image instead.
+    m_alignDock->show();
+    m_alignPanel->searchEdit()->setText(q);
+    requestMatchHeatmap(q);
+    return;
+  }
   if (m_history.isEmpty() || m_history.last() != q) m_history << q;
   m_historyPos = int(m_history.size());
   m_historyDraft.clear();
@@ -1800,7 +1836,7 @@ bool MainWindow::startAlign(const QString& text, const QStringList& labels) {
   m_alignPanel->setStatus(QString());
   m_alignPanel->setRunning(true);
   m_alignPanel->setProgress(0, int(paths.size()));
-  m_ctl->align(paths, text, labels);
+  m_ctl->align(paths, text, labels, m_settings.rerankTop);
   return true;
 }
 
@@ -1838,7 +1874,16 @@ void MainWindow::applyAlign(const AlignResultPtr& r) {
       const QString path = it->data(Qt::UserRole).toString();
       const QString name = it->data(Qt::UserRole + 2).toString();
       const QString tip = it->data(Qt::UserRole + 3).toString();
-      if (r->search.contains(path)) {
+      if (r->searchMatch.contains(path)) {
+        const core::Match m = r->search.value(path);
+        const double p = r->searchMatch.value(path);
+        //: a thumbnail's caption after a search re-ranked by a matching head: its probability, then the file name
+        it->setText(tr("%1% · %2").arg(QLocale().toString(100.0 * p, 'f', 0), name));
+        it->setToolTip(tip + QLatin1Char('\n') +
+                       tr("Match with “%1”: the matching head gives %2%; similarity %3")
+                           .arg(r->text, QLocale().toString(100.0 * p, 'f', 1),
+                                QLocale().toString(double(m.similarity), 'f', 3)));
+      } else if (r->search.contains(path)) {
         const core::Match m = r->search.value(path);
         //: a thumbnail's caption after a search: the match score, then the file name
         it->setText(tr("%1 · %2").arg(QLocale().toString(double(m.similarity), 'f', 2), name));
@@ -1851,12 +1896,19 @@ void MainWindow::applyAlign(const AlignResultPtr& r) {
         it->setToolTip(tip);
       }
     }
+    // Re-ranked images first, by the matching head; the rest by similarity.
     const auto score = [&](QListWidgetItem* it) {
       const QString p = it->data(Qt::UserRole).toString();
+      if (r->searchMatch.contains(p)) return 10.0 + double(r->searchMatch.value(p));
       return r->search.contains(p) ? double(r->search.value(p).similarity) : -2.0;
     };
     reorder(m_thumbs, [&](QListWidgetItem* a, QListWidgetItem* b) { return score(a) > score(b); });
     notes << tr("%n image(s) ordered by how well they match “%1”.", "", int(r->search.size())).arg(r->text);
+    if (!r->searchMatch.isEmpty())
+      notes << tr("The best %n were re-ranked by the matching head; select one to see where the text matches.", "",
+                  int(r->searchMatch.size()));
+    m_searchResult = r;
+    if (!r->searchMatch.isEmpty() && m_shownEntry < 0) requestMatchHeatmap(r->text);
   }
   if (!r->labels.isEmpty()) {
     m_labelResult = r;
@@ -1881,6 +1933,8 @@ void MainWindow::clearSearch() {
   reorder(m_thumbs, [](QListWidgetItem* a, QListWidgetItem* b) {
     return a->data(Qt::UserRole + 1).toInt() < b->data(Qt::UserRole + 1).toInt();
   });
+  m_searchResult.reset();
+  m_matchText.clear();
   m_alignPanel->setStatus(QString());
 }
 
@@ -1891,7 +1945,15 @@ void MainWindow::updateLabelChart() {
   }
   QList<float> probs;
   for (const core::Match& m : m_labelResult->labelScores.value(m_currentImage)) probs << m.probability;
-  m_alignPanel->chart()->setDistribution(m_labelResult->labels, probs);
+  m_alignPanel->chart()->setDistribution(m_labelResult->labels, probs, m_labelResult->labelMatch.value(m_currentImage));
+}
+
+void MainWindow::requestMatchHeatmap(const QString& text) {
+  if (m_currentImage.isEmpty() || m_missingImages.contains(m_currentImage) || !m_ctl->hasModel() ||
+      !m_ctl->modelInfo().matching_head || text.trimmed().isEmpty())
+    return;
+  m_matchText = text.trimmed();
+  m_ctl->matchText(m_currentImage, m_matchText);
 }
 
 }  // namespace ui

@@ -122,6 +122,7 @@ class MainWindow : public QMainWindow {
  Q_SIGNALS:
   void answerShown();    // an answer arrived and was shown
   void heatmapUpdated(); // a heatmap arrived and is drawn
+  void matchShown();     // a matching head's "where does this text match" heatmap is drawn
 
  protected:
   void changeEvent(QEvent* e) override;
@@ -257,7 +258,10 @@ class MainWindow : public QMainWindow {
   HistoryPanel* m_historyPanel = nullptr;
   QDockWidget* m_alignDock = nullptr;
   AlignPanel* m_alignPanel = nullptr;
-  AlignResultPtr m_labelResult;  // latest zero-shot labels
+  AlignResultPtr m_labelResult;   // latest zero-shot labels
+  AlignResultPtr m_searchResult;  // latest search (its text is what a matching head explains)
+  QString m_matchText;            // the text whose match heatmap the current image shows or awaits
+  void requestMatchHeatmap(const QString& text);  // a matching head's "where does this text match"
   int m_thumbSeq = 0;            // order the thumbnails were added in
 
   // actions and menus

@@ -16,6 +16,7 @@ void registerMetaTypes() {
     qRegisterMetaType<core::HeatmapRequest>("core::HeatmapRequest");
     qRegisterMetaType<core::CancelToken>("core::CancelToken");
     qRegisterMetaType<ui::AlignResultPtr>("ui::AlignResultPtr");
+    qRegisterMetaType<ui::TextMatchPtr>("ui::TextMatchPtr");
   });
 }
 

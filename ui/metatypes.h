@@ -24,8 +24,19 @@ struct AlignResult {
   QHash<QString, core::Match> search;                  // image -> match with `text` (softmax over images)
   QHash<QString, std::vector<core::Match>> labelScores;  // image -> one per label (softmax over labels)
   QHash<QString, QString> failed;                      // image -> why it could not be read
+  // A model with a matching head: P(match) of the best images by similarity (re-ranked)
+  // and of each image with each label.
+  QHash<QString, float> searchMatch;
+  QHash<QString, QList<float>> labelMatch;
 };
 using AlignResultPtr = std::shared_ptr<const AlignResult>;
+
+// Where a text matches an image (a model with a matching head).
+struct TextMatchResult {
+  QString image, text;
+  core::TextMatch match;
+};
+using TextMatchPtr = std::shared_ptr<const TextMatchResult>;
 
 // Call once before the first queued connection (InferenceController does).
 void registerMetaTypes();
@@ -41,3 +52,4 @@ Q_DECLARE_METATYPE(core::DescribeOptions)
 Q_DECLARE_METATYPE(core::HeatmapRequest)
 Q_DECLARE_METATYPE(core::CancelToken)
 Q_DECLARE_METATYPE(ui::AlignResultPtr)
+Q_DECLARE_METATYPE(ui::TextMatchPtr)

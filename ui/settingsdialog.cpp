@@ -34,6 +34,7 @@ AppSettings AppSettings::load() {
   s.beams = std::clamp(q.value(QStringLiteral("ask/beams"), 3).toInt(), 1, 16);
   s.maxAnswerTokens = std::clamp(q.value(QStringLiteral("ask/maxAnswerTokens"), AppSettings{}.maxAnswerTokens).toInt(), 0, 256);
   s.threshold = std::clamp(q.value(QStringLiteral("ask/threshold"), 0.5).toDouble(), 0.0, 1.0);
+  s.rerankTop = std::clamp(q.value(QStringLiteral("search/rerankTop"), AppSettings{}.rerankTop).toInt(), 0, 1000);
   s.language = q.value(QStringLiteral("ui/language")).toString();
   s.heatmapMethod = core::HeatmapMethod(std::clamp(q.value(QStringLiteral("heatmap/method"), 1).toInt(), 0, 3));
   s.colormap = core::Colormap(std::clamp(q.value(QStringLiteral("heatmap/colormap"), 0).toInt(), 0, 3));
@@ -51,6 +52,7 @@ void AppSettings::save() const {
   q.setValue(QStringLiteral("ask/beams"), beams);
   q.setValue(QStringLiteral("ask/maxAnswerTokens"), maxAnswerTokens);
   q.setValue(QStringLiteral("ask/threshold"), threshold);
+  q.setValue(QStringLiteral("search/rerankTop"), rerankTop);
   q.setValue(QStringLiteral("ui/language"), language);
   q.setValue(QStringLiteral("heatmap/method"), int(heatmapMethod));
   q.setValue(QStringLiteral("heatmap/colormap"), int(colormap));
@@ -94,6 +96,12 @@ SettingsDialog::SettingsDialog(const AppSettings& s, QWidget* parent) : QDialog(
   m_maxTokens->setValue(s.maxAnswerTokens);
   m_lengthLabel = new QLabel(this);
   form->addRow(m_lengthLabel, m_maxTokens);
+  m_rerank = new QSpinBox(this);
+  m_rerank->setObjectName(QStringLiteral("rerankTop"));
+  m_rerank->setRange(0, 1000);
+  m_rerank->setValue(s.rerankTop);
+  m_rerankLabel = new QLabel(this);
+  form->addRow(m_rerankLabel, m_rerank);
   m_language = new QComboBox(this);
   m_language->addItem(QString(), QString());
   for (const QString& code : availableLanguages()) m_language->addItem(languageName(code), code);
@@ -147,6 +155,7 @@ AppSettings SettingsDialog::settings() const {
   s.threads = m_threads->value();
   s.beams = m_beams->value();
   s.maxAnswerTokens = m_maxTokens->value();
+  s.rerankTop = m_rerank->value();
   s.language = m_language->currentData().toString();
   return s;
 }
@@ -175,6 +184,12 @@ void SettingsDialog::retranslate() {
   m_lengthLabel->setText(tr("Maximum answer length:"));
   m_maxTokens->setSuffix(tr(" tokens"));
   m_maxTokens->setSpecialValueText(tr("The model's default"));
+  m_rerankLabel->setText(tr("Re-rank search results:"));
+  m_rerank->setPrefix(tr("best "));
+  m_rerank->setSuffix(tr(" images"));
+  m_rerank->setSpecialValueText(tr("Off"));
+  m_rerank->setToolTip(tr("With an image-text matching model (BLIP ITM), its matching head re-scores this many of the "
+                          "best search results; each costs about one more pass over the image."));
   m_languageLabel->setText(tr("Language:"));
   m_language->setItemText(0, tr("System default"));
   m_tokenLabel->setText(tr("Hub token:"));

@@ -22,6 +22,7 @@ struct AppSettings {
   int threads = 0;   // 0: automatic
   int beams = 3;
   int maxAnswerTokens = 0;  // 0: the model's default
+  int rerankTop = 16;       // search: the best N by similarity re-ranked by a matching head (0: off)
   double threshold = 0.5;
   QString language;  // empty: the system's
   core::HeatmapMethod heatmapMethod = core::HeatmapMethod::AllLayers;
@@ -48,7 +49,7 @@ class SettingsDialog : public QDialog {
   void saveToken();
   AppSettings m_base;
   QLabel *m_modelLabel, *m_deviceLabel, *m_dtypeLabel, *m_threadsLabel, *m_beamsLabel, *m_lengthLabel, *m_languageLabel,
-      *m_restartNote, *m_tokenLabel;
+      *m_restartNote, *m_tokenLabel, *m_rerankLabel;
   QLineEdit* m_modelDir;
   QLineEdit* m_token;  // the Hub token: saved to $HF_HOME/token (0600), never to QSettings
   QString m_savedToken;
@@ -58,6 +59,7 @@ class SettingsDialog : public QDialog {
   QSpinBox* m_threads;
   QSpinBox* m_beams;
   QSpinBox* m_maxTokens;
+  QSpinBox* m_rerank;
   QComboBox* m_language;
   QDialogButtonBox* m_buttons;
 };

@@ -174,6 +174,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   if (d.family->can(Capability::MatchText)) {
     info.align_dim = d.cfg.align_dim;
     info.align_temperature = d.family->align_temperature();
+    info.matching_head = d.family->has_matching_head();
   }
   info.temperature = d.calib.temperature;
   info.length_exponent = d.calib.length_exponent;

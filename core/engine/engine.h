@@ -146,6 +146,15 @@ struct DescribeOptions {
   PartialHandler on_partial;
 };
 
+// Where a text matches an image, by a model with a matching head (BLIP ITM).
+struct TextMatch {
+  float similarity = 0.f;         // contrastive cosine of the two unit vectors, -1..1
+  float probability = -1.f;       // the matching head's P(match); -1 where the model has none
+  std::vector<std::string> tokens;  // the text as the model read it, [CLS] and [SEP] included
+  Array heatmap;                  // [gh, gw]: where the words match, sums to 1 (empty without a matching head)
+  std::vector<Array> token_maps;  // one [gh, gw] per token, each summing to 1 (or all 0)
+};
+
 struct Match {  // one image-text pair in the alignment space
   float similarity = 0.f;   // cosine of the two unit vectors, -1..1
   float probability = 0.f;  // softmax of similarity / learned temperature over the candidates
@@ -181,6 +190,7 @@ struct ModelInfo {
   int queries = 0;           // learned query tokens after the question (the decoder reads them too)
   bool learned_gates = false, routing = false, calibrated = false;
   int align_dim = 0;         // 0: no alignment heads (no search or zero-shot labels)
+  bool matching_head = false;  // scores image-text pairs and shows where a text matches (BLIP ITM)
   float align_temperature = 0.f;
   float temperature = 1.f;
   float length_exponent = 1.f;  // generated answers: log-probability / words^this (calibration.json)
@@ -223,6 +233,12 @@ class Engine {
   std::vector<Match> rank(std::string_view text, const std::vector<ImageId>& images);
   // The same from vectors already computed (many images, few of them cached).
   std::vector<Match> rank(const std::vector<float>& text, const std::vector<std::vector<float>>& images) const;
+
+  // Matching head (info().matching_head): both scores of one image and one text, and
+  // where the text matches; the probability of each image matching a text (search re-ranking).
+  TextMatch match_text(ImageId, std::string_view text, const CancelToken& = {});
+  std::vector<float> match_probabilities(std::string_view text, const std::vector<ImageId>& images,
+                                         const CancelToken& = {});
 
   int64_t vision_runs() const;  // how often the vision encoder ran (cache misses)
 

@@ -304,7 +304,8 @@ struct Engine::Impl {
     return e.aligned;
   }
 
-  std::vector<float> text_vector(std::string_view text) {
+  // A search or label text as the matching model reads it.
+  Encoding matching_encoding(std::string_view text) const {
     auto enc = checked_encoding(text, "text");
     const auto limit = static_cast<size_t>(cfg.match_max_tokens > 0 ? std::min(cfg.match_max_tokens, cfg.text.max_positions)
                                                                      : cfg.text.max_positions);
@@ -312,7 +313,14 @@ struct Engine::Impl {
       enc.ids.resize(limit);
       enc.ids.back() = cfg.sep_id;
       enc.mask.resize(limit);
+      enc.tokens.resize(limit);
+      enc.tokens.back() = "[SEP]";
     }
+    return enc;
+  }
+
+  std::vector<float> text_vector(std::string_view text) {
+    auto enc = matching_encoding(text);
     compat::InferenceGuard guard;
     at::set_num_threads(text_threads);
     auto ids = ids_tensor(enc.ids);
@@ -705,6 +713,9 @@ struct Engine::Impl {
     tm->decode_ms = ms_since(t0);
     return out;
   }
+
+  // matching.cpp: the matching head (BLIP ITM).
+  void require_matching_head() const;
 
   // language_model.cpp: families whose language model decodes itself (BLIP-2).
   std::string lm_prompt(Task task, std::string_view question, const std::string& tmpl) const;

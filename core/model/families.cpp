@@ -21,6 +21,14 @@ std::unique_ptr<Family> make_family(const ModelConfig& cfg) {
                                         "' is not part of this build");
 }
 
+torch::Tensor Family::match_probability(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) {
+  throw Error(ErrorCode::BadArgument, std::string("the ") + family_name(kind()) + " family has no image-text matching head");
+}
+
+Family::MatchMaps Family::match_maps(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) {
+  throw Error(ErrorCode::BadArgument, std::string("the ") + family_name(kind()) + " family has no image-text matching head");
+}
+
 Generation Family::generate(const torch::Tensor&, const GenerationRequest&) {
   throw Error(ErrorCode::BadArgument, std::string("the ") + family_name(kind()) + " family decodes through the engine");
 }

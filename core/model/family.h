@@ -82,6 +82,16 @@ class Family {
   virtual torch::Tensor text_vector(const torch::Tensor& ids, const torch::Tensor& mask) = 0;
   virtual float align_temperature() const = 0;
 
+  // MatchText families with a matching head (BLIP ITM): P(the image and the text match)
+  // per pair [B], and where the text matches: LAVIS's gradient-weighted cross-attention
+  // per token [T,gh,gw] and over the words [gh,gw], with the probability [1].
+  virtual bool has_matching_head() const { return false; }
+  virtual torch::Tensor match_probability(const torch::Tensor& image, const torch::Tensor& ids, const torch::Tensor& mask);
+  struct MatchMaps {
+    torch::Tensor probability, per_token, whole;
+  };
+  virtual MatchMaps match_maps(const torch::Tensor& image, const torch::Tensor& ids, const torch::Tensor& mask);
+
   virtual bool decodes_itself() const { return false; }
   // image: encode_image's output. Throws Error(BadArgument) where decodes_itself() is false.
   virtual Generation generate(const torch::Tensor& image, const GenerationRequest& req);

@@ -28,6 +28,11 @@ class BlipItmFamily : public Family {
   torch::Tensor text_vector(const torch::Tensor& ids, const torch::Tensor& mask) override {
     return model->text_vector(ids, mask);
   }
+  bool has_matching_head() const override { return true; }
+  torch::Tensor match_probability(const torch::Tensor& image, const torch::Tensor& ids, const torch::Tensor& mask) override {
+    return model->itm_probability(image, ids, mask);
+  }
+  MatchMaps match_maps(const torch::Tensor& image, const torch::Tensor& ids, const torch::Tensor& mask) override;
   // The checkpoint has no learned scale: BLIP's initial one, exp(2.6592) = 1/0.07.
   float align_temperature() const override { return static_cast<float>(std::exp(-BlipItmImpl::kLogScale)); }
 
