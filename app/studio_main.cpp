@@ -148,6 +148,10 @@ int main(int argc, char** argv) {
     QObject::connect(&window, &ui::MainWindow::heatmapUpdated, &window, [askNext, save, questions] {
       if (!askNext()) QTimer::singleShot(500, save);
     });
+    // A matching model (BLIP ITM) matches the text instead: its heatmap ends the same way.
+    QObject::connect(&window, &ui::MainWindow::matchShown, &window, [askNext, save] {
+      if (!askNext()) QTimer::singleShot(500, save);
+    });
     if (questions->isEmpty() || modelDir.isEmpty()) QTimer::singleShot(1500, save);
     QTimer::singleShot(180000, save);  // give up after three minutes
   }

@@ -809,7 +809,9 @@ void MainWindow::retranslateUi() {
   if (m_head->count() > 0) m_head->setItemText(0, tr("Mean of heads"));
   if (m_token->count() > 0) {
     const ResultPtr r = shownResult();
-    m_token->setItemText(0, r && r->inspection.tokens_are_answer ? tr("Whole caption") : tr("Whole question"));
+    m_token->setItemText(0, !r || !r->inspection.tokens_are_answer ? tr("Whole question")
+                            : r->task == core::Task::Ask           ? tr("Whole answer")
+                                                                   : tr("Whole caption"));
   }
   for (int i = 0; i < m_layer->count(); ++i) m_layer->setItemText(i, tr("Layer %1").arg(m_layer->itemData(i, Qt::UserRole + 1).toInt()));
   for (int i = 1; i < m_head->count(); ++i) m_head->setItemText(i, tr("Head %1").arg(i));
@@ -1340,10 +1342,11 @@ void MainWindow::askQuestion(const QString& question) {
   }
   if (!modelReady()) return;
   if (m_ctl->hasModel() && m_ctl->modelInfo().task == core::ModelTask::Match) {
-    // It answers no questions: the text is matched against the image instead.
+    // It answers no questions: the open images are searched with the text, and the
+    // heatmap shows where it matches this one.
     m_alignDock->show();
     m_alignPanel->searchEdit()->setText(q);
-    requestMatchHeatmap(q);
+    if (!searchImages(q)) requestMatchHeatmap(q);
     return;
   }
   if (m_history.isEmpty() || m_history.last() != q) m_history << q;
@@ -1484,7 +1487,12 @@ void MainWindow::populateHeatmapControls(const core::Inspection& in) {
   for (int h = 0; h < H; ++h) m_head->addItem(tr("Head %1").arg(h + 1), h);
   m_head->setCurrentIndex(prevHead >= 0 && prevHead <= H ? prevHead : 0);
   m_token->clear();
-  m_token->addItem(in.tokens_are_answer ? tr("Whole caption") : tr("Whole question"), -1);
+  // Rows are the generated words for captions and for language models that answer (BLIP-2).
+  const ResultPtr shown = shownResult();
+  m_token->addItem(!in.tokens_are_answer                          ? tr("Whole question")
+                   : shown && shown->task == core::Task::Ask ? tr("Whole answer")
+                                                             : tr("Whole caption"),
+                   -1);
   for (int t = 0; t < int(in.question_tokens.size()); ++t) {
     const std::string& tok = in.question_tokens[size_t(t)];
     if (isSpecialToken(tok)) continue;
