@@ -116,12 +116,114 @@ int bench_blip2(const cli::Args& a) {
   return 0;
 }
 
+// A random-weight model of blip-itm-base-coco's size through the engine: one
+// image, one text, one matching score, and a search over 1,000 cached image
+// vectors with the best 16 re-ranked, each against its floor.
+int bench_blip_itm(const cli::Args& a) {
+  const int runs = cli::to_int(a, "--runs", 5, 1, 1000);
+  const fs::path dir = fs::temp_directory_path() / ("autoglm-bench-itm-" + std::to_string(std::random_device{}()));
+  std::cerr << "creating a random-weight blip-itm-base-coco-sized model in " << dir.u8string() << " ...\n";
+  core::write_random_blip_itm_base(dir);
+  auto engine = core::Engine::load(dir, cli::engine_options(a));
+  const auto& info = engine->info();
+  const auto cfg = core::load_config(dir);
+  const std::string text = "a man riding a red bicycle down a city street";
+  using Clock = std::chrono::steady_clock;
+  auto ms = [](Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); };
+  Stat image, text_s, match, rank, rerank;
+  std::vector<core::ImageId> ids;
+  for (int i = 0; i < runs; ++i) {
+    auto img = synthetic_image(640 + i, 480);
+    auto t0 = Clock::now();
+    ids.push_back(engine->encode(img));
+    engine->embed_image(ids.back());
+    image.v.push_back(ms(t0));
+    t0 = Clock::now();
+    const auto tv = engine->embed_text(text + " " + std::to_string(i));
+    text_s.v.push_back(ms(t0));
+    t0 = Clock::now();
+    engine->match_probabilities(text, {ids.back()});
+    match.v.push_back(ms(t0));
+  }
+  // 1,000 cached image vectors (unit, random): ranking them, then the matching
+  // head over the best 16, whose vision features are in the engine's cache.
+  std::mt19937 rng(3);
+  std::normal_distribution<float> n01;
+  std::vector<std::vector<float>> vectors(1000, std::vector<float>(size_t(info.align_dim)));
+  for (auto& v : vectors) {
+    double norm = 0;
+    for (auto& x : v) norm += double(x = n01(rng)) * x;
+    for (auto& x : v) x = float(x / std::sqrt(norm));
+  }
+  std::vector<core::ImageId> best;
+  for (int i = 0; i < 16; ++i) best.push_back(ids[size_t(i) % ids.size()]);
+  for (int i = 0; i < runs; ++i) {
+    const auto tv = engine->embed_text(text);
+    auto t0 = Clock::now();
+    engine->rank(tv, vectors);
+    rank.v.push_back(ms(t0));
+    t0 = Clock::now();
+    engine->match_probabilities(text, best);
+    rerank.v.push_back(ms(t0));
+  }
+  // Operations (2 per multiply-add) of the large products, attention included.
+  const double Tv = cfg.vision.tokens(), Dv = cfg.vision.hidden, Iv = cfg.vision.intermediate, Lv = cfg.vision.layers;
+  const double Tt = 12, Dt = cfg.text.hidden, It = cfg.text.intermediate, Lt = cfg.text.layers;
+  const double vision_ops = Lv * (2 * Tv * (4 * Dv * Dv + 2 * Dv * Iv) + 4 * Tv * Tv * Dv);
+  const double text_ops = Lt * (2 * Tt * (4 * Dt * Dt + 2 * Dt * It) + 4 * Tt * Tt * Dt);
+  const double match_ops = text_ops + Lt * (2 * Tt * 2 * Dt * Dt + 2 * Tv * 2 * Dv * Dt + 4 * Tt * Tv * Dt);
+  const double rate = core::measure_matmul_rate(cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate,
+                                                info.vision_threads);
+  auto floor_ms = [&](double ops) { return ops / rate * 1000.0; };
+  auto ratio = [](double t, double f) { return std::round(t / std::max(1e-12, f) * 100) / 100; };
+  json j = {{"model", "random blip-itm-base-coco"},
+            {"parameters", info.parameters},
+            {"threads", info.threads},
+            {"runs", runs},
+            {"load_ms", std::round(info.load_ms)},
+            {"stages",
+             {{"image", image.to_json()},
+              {"text", text_s.to_json()},
+              {"match", match.to_json()},
+              {"rank_1000", rank.to_json()},
+              {"rerank_16", rerank.to_json()}}},
+            {"floors",
+             {{"matmul_gflops", std::round(rate / 1e7) / 100},
+              {"time_over_floor",
+               {{"image", ratio(image.median(), floor_ms(vision_ops))},
+                {"text", ratio(text_s.median(), floor_ms(text_ops))},
+                {"match", ratio(match.median(), floor_ms(match_ops))},
+                {"rerank_16", ratio(rerank.median(), 16 * floor_ms(match_ops))}}}}},
+            {"peak_rss_mib", std::round(peak_rss_mib())}};
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (a.has("--json")) {
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  std::printf("random blip-itm-base-coco (%lld parameters) on %s, %d threads, loaded in %.0f ms\n",
+              static_cast<long long>(info.parameters), info.device.c_str(), info.threads, info.load_ms);
+  auto row = [](const char* name, const Stat& s, double floor) {
+    std::printf("  %-30s %9.2f ms median  %9.2f ms p95", name, s.median(), s.p95());
+    if (floor > 0) std::printf("   floor %8.2f ms (%.2fx)", floor, s.median() / floor);
+    std::printf("\n");
+  };
+  row("one image (384 px)", image, floor_ms(vision_ops));
+  row("one text", text_s, floor_ms(text_ops));
+  row("one matching score", match, floor_ms(match_ops));
+  row("rank 1,000 cached images", rank, 0);
+  row("re-rank the best 16", rerank, 16 * floor_ms(match_ops));
+  std::printf("  matmul rate %.1f GFLOP/s, peak RSS %.0f MiB\n", rate / 1e9, peak_rss_mib());
+  return 0;
+}
+
 }  // namespace
 
 namespace cli {
 
 int cmd_bench(const Args& a) {
   if (a.has("--random-blip2-opt")) return bench_blip2(a);
+  if (a.has("--random-blip-itm")) return bench_blip_itm(a);
   const int runs = to_int(a, "--runs", 10, 1, 1000);
   fs::path dir;
   std::optional<fs::path> tmp;

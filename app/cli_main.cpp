@@ -55,6 +55,8 @@ Usage:
   autoglm bench    [--image PATH] [--runs N] [--random-blip-base] [--reference PEER_LATENCY.json]
   autoglm bench    --random-blip2-opt [--dtype bfloat16|float32] [--runs N]
                    (a random model of blip2-opt-2.7b's size, each stage against its floor)
+  autoglm bench    --random-blip-itm [--runs N]  (blip-itm-base-coco's size: image, text,
+                   matching score, search over 1,000 cached images)
   autoglm pull     ORG/NAME[@REVISION]         (download a HuggingFace model into its cache)
   autoglm models                               (models in the cache: revision, size, family, loads)
   autoglm rm       ORG/NAME                    (delete a model from the cache)
@@ -93,7 +95,7 @@ Examples:
   autoglm label --image scene.png --labels "a red circle,a blue square,a green star"
 )";
 
-const ArgSpec kArgs = {{"--json", "--help", "--version", "--random-blip-base", "--random-blip2-opt"},
+const ArgSpec kArgs = {{"--json", "--help", "--version", "--random-blip-base", "--random-blip2-opt", "--random-blip-itm"},
                        {"--model", "--device", "--threads", "--image", "--question", "--heatmap", "--beams", "--method",
                         "--answers", "--batch", "--prompt", "--runs", "--max-tokens", "--colormap", "--dtype", "--images",
                         "--text", "--top", "--labels", "--reference", "--template", "--rerank", "--token"},

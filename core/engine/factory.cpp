@@ -1,4 +1,5 @@
 #include "core/engine/factory.h"
+#include "core/model/blip_itm/blip_itm.h"
 
 #include <nlohmann/json.hpp>
 
@@ -85,6 +86,10 @@ void write_random_blip(const std::filesystem::path& dir, const std::string& task
   Model m(cfg);
   m->init_weights(seed);
   m->save_weights(dir / "model.safetensors");
+}
+
+void write_random_blip_itm_base(const std::filesystem::path& dir, uint64_t seed) {
+  write_random_blip_itm(dir, blip_itm_base_config(), seed);
 }
 
 }  // namespace core

@@ -28,4 +28,6 @@ std::vector<std::string> make_vocab(const std::vector<std::string>& words);
 // the HF schema with default sizes, random weights, a placeholder vocabulary
 // with BERT's special ids) for benchmarking without the real weights.
 void write_random_blip(const std::filesystem::path& dir, const std::string& task = "vqa", uint64_t seed = 0);
+// The same for Salesforce/blip-itm-base-coco (image-text matching, 224 M parameters).
+void write_random_blip_itm_base(const std::filesystem::path& dir, uint64_t seed = 0);
 }  // namespace core
