@@ -1486,6 +1486,22 @@ Its answers from this session are listed with the questions. Open the file from 
             <numerusform></numerusform>
         </translation>
     </message>
+    <message>
+        <source>&amp;Reading the Panels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Whole answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading the panels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Answers&lt;/h3&gt;&lt;p&gt;Each answer comes with its confidence: calibrated where the model folder has a calibration file, else the answer&apos;s own probability (marked “uncalibrated”). Hover over an answer for each word&apos;s probability and its alternatives.&lt;/p&gt;&lt;h3&gt;Heatmap&lt;/h3&gt;&lt;p&gt;Where the model looked. &lt;i&gt;All layers&lt;/i&gt; and &lt;i&gt;Layer&lt;/i&gt; average the cross-attention of its fusion layers over the image patches; &lt;i&gt;Rollout&lt;/i&gt; carries it through the text&apos;s self-attention; &lt;i&gt;Grad-weighted&lt;/i&gt; weights each map by the gradient of the answer&apos;s probability. &lt;i&gt;Word&lt;/i&gt; shows one word&apos;s map. For BLIP-2 the fusion layers are the Q-Former&apos;s cross-attention layers: each query&apos;s map is weighted by how much the answer&apos;s words attended to that query in the language model.&lt;/p&gt;&lt;h3&gt;Fusion gates&lt;/h3&gt;&lt;p&gt;How much each layer and word took from the image: the learned gates of our own models, or for BLIP the image&apos;s share |c| / (|c| + |s|) of each layer&apos;s update. BLIP-2 has no gates: its panel shows &lt;i&gt;image reliance&lt;/i&gt;, the share of the language model&apos;s attention that went to the 32 image queries rather than to the text, per layer and answer word.&lt;/p&gt;&lt;h3&gt;Search and labels&lt;/h3&gt;&lt;p&gt;Images are ranked by the similarity of their vectors with the text&apos;s. A matching model (BLIP ITM) re-ranks the best ones by its matching head, the probability that image and text match, and its heatmap shows where the text matches.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ui::MessageBar</name>

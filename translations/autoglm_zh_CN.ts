@@ -1480,6 +1480,22 @@ Its answers from this session are listed with the questions. Open the file from 
             <numerusform>前 %n 张已由匹配头重新排序；选择一张即可查看文字匹配的位置。</numerusform>
         </translation>
     </message>
+    <message>
+        <source>&amp;Reading the Panels</source>
+        <translation>阅读各面板(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Whole answer</source>
+        <translation>整个回答</translation>
+    </message>
+    <message>
+        <source>Reading the panels</source>
+        <translation>如何阅读各面板</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Answers&lt;/h3&gt;&lt;p&gt;Each answer comes with its confidence: calibrated where the model folder has a calibration file, else the answer&apos;s own probability (marked “uncalibrated”). Hover over an answer for each word&apos;s probability and its alternatives.&lt;/p&gt;&lt;h3&gt;Heatmap&lt;/h3&gt;&lt;p&gt;Where the model looked. &lt;i&gt;All layers&lt;/i&gt; and &lt;i&gt;Layer&lt;/i&gt; average the cross-attention of its fusion layers over the image patches; &lt;i&gt;Rollout&lt;/i&gt; carries it through the text&apos;s self-attention; &lt;i&gt;Grad-weighted&lt;/i&gt; weights each map by the gradient of the answer&apos;s probability. &lt;i&gt;Word&lt;/i&gt; shows one word&apos;s map. For BLIP-2 the fusion layers are the Q-Former&apos;s cross-attention layers: each query&apos;s map is weighted by how much the answer&apos;s words attended to that query in the language model.&lt;/p&gt;&lt;h3&gt;Fusion gates&lt;/h3&gt;&lt;p&gt;How much each layer and word took from the image: the learned gates of our own models, or for BLIP the image&apos;s share |c| / (|c| + |s|) of each layer&apos;s update. BLIP-2 has no gates: its panel shows &lt;i&gt;image reliance&lt;/i&gt;, the share of the language model&apos;s attention that went to the 32 image queries rather than to the text, per layer and answer word.&lt;/p&gt;&lt;h3&gt;Search and labels&lt;/h3&gt;&lt;p&gt;Images are ranked by the similarity of their vectors with the text&apos;s. A matching model (BLIP ITM) re-ranks the best ones by its matching head, the probability that image and text match, and its heatmap shows where the text matches.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;回答&lt;/h3&gt;&lt;p&gt;每个回答都附有置信度：模型文件夹中有校准文件时为校准后的置信度，否则为回答自身的概率（标注为“未校准”）。将鼠标悬停在回答上可查看每个词的概率及其候选词。&lt;/p&gt;&lt;h3&gt;热力图&lt;/h3&gt;&lt;p&gt;模型关注的位置。&lt;i&gt;所有层&lt;/i&gt;和&lt;i&gt;层&lt;/i&gt;对融合层在图像块上的交叉注意力取平均；&lt;i&gt;注意力展开&lt;/i&gt;将其沿文本自注意力传递；&lt;i&gt;梯度加权&lt;/i&gt;按回答概率的梯度对每张图加权。&lt;i&gt;词&lt;/i&gt;显示单个词的热力图。对于 BLIP-2，融合层是 Q-Former 的交叉注意力层：每个查询的热力图按回答中的词在语言模型里对该查询的关注程度加权。&lt;/p&gt;&lt;h3&gt;融合门控&lt;/h3&gt;&lt;p&gt;每一层、每个词从图像中获取了多少信息：我们自己模型的学习门控，或 BLIP 中每层更新里图像所占的比例 |c| / (|c| + |s|)。BLIP-2 没有门控：其面板显示&lt;i&gt;图像依赖度&lt;/i&gt;，即语言模型的注意力中分配给 32 个图像查询（而非文本）的比例，按层和回答中的词显示。&lt;/p&gt;&lt;h3&gt;搜索与标签&lt;/h3&gt;&lt;p&gt;图像按其向量与文本向量的相似度排序。图文匹配模型（BLIP ITM）用其匹配头（图像与文本匹配的概率）对最佳结果重新排序，其热力图显示文本匹配的位置。&lt;/p&gt;</translation>
+    </message>
 </context>
 <context>
     <name>ui::MessageBar</name>

@@ -197,6 +197,10 @@ void MainWindow::buildActions() {
   m_prefsAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
   m_prefsAct->setMenuRole(QAction::PreferencesRole);
   connect(m_prefsAct, &QAction::triggered, this, &MainWindow::preferences);
+  m_panelsHelpAct = new QAction(this);
+  m_panelsHelpAct->setObjectName(QStringLiteral("panelsHelp"));
+  m_panelsHelpAct->setShortcut(QKeySequence::HelpContents);
+  connect(m_panelsHelpAct, &QAction::triggered, this, &MainWindow::panelsHelp);
   m_aboutAct = new QAction(this);
   m_aboutAct->setMenuRole(QAction::AboutRole);
   connect(m_aboutAct, &QAction::triggered, this, &MainWindow::about);
@@ -265,6 +269,7 @@ void MainWindow::buildMenus() {
   m_settingsMenu->addAction(m_prefsAct);
 
   m_helpMenu = menuBar()->addMenu(QString());
+  m_helpMenu->addAction(m_panelsHelpAct);
   m_helpMenu->addAction(m_aboutAct);
 
   m_toolbar = addToolBar(QString());
@@ -788,6 +793,7 @@ void MainWindow::retranslateUi() {
   m_cancelAct->setToolTip(tr("Stop the running request (Esc)"));
   m_prefsAct->setText(tr("&Preferences…"));
   m_aboutAct->setText(tr("&About Open-AutoGLM Studio"));
+  m_panelsHelpAct->setText(tr("&Reading the Panels"));
   m_langSystemAct->setText(tr("System Default"));
 
   updateViewPlaceholder();
@@ -1290,6 +1296,30 @@ void MainWindow::about() {
                         "vision-language model, and see why it answered as it did: confidence, "
                         "attention heatmaps and fusion gates.</p><p>%2</p>")
                          .arg(QCoreApplication::applicationVersion(), model.toHtmlEscaped()));
+}
+
+void MainWindow::panelsHelp() {
+  QMessageBox box(this);
+  box.setWindowTitle(tr("Reading the panels"));
+  box.setTextFormat(Qt::RichText);
+  box.setText(tr(
+      "<h3>Answers</h3><p>Each answer comes with its confidence: calibrated where the model folder has a "
+      "calibration file, else the answer's own probability (marked “uncalibrated”). Hover over an answer "
+      "for each word's probability and its alternatives.</p>"
+      "<h3>Heatmap</h3><p>Where the model looked. <i>All layers</i> and <i>Layer</i> average the "
+      "cross-attention of its fusion layers over the image patches; <i>Rollout</i> carries it through the "
+      "text's self-attention; <i>Grad-weighted</i> weights each map by the gradient of the answer's "
+      "probability. <i>Word</i> shows one word's map. For BLIP-2 the fusion layers are the Q-Former's "
+      "cross-attention layers: each query's map is weighted by how much the answer's words attended to "
+      "that query in the language model.</p>"
+      "<h3>Fusion gates</h3><p>How much each layer and word took from the image: the learned gates of "
+      "our own models, or for BLIP the image's share |c| / (|c| + |s|) of each layer's update. BLIP-2 has "
+      "no gates: its panel shows <i>image reliance</i>, the share of the language model's attention that "
+      "went to the 32 image queries rather than to the text, per layer and answer word.</p>"
+      "<h3>Search and labels</h3><p>Images are ranked by the similarity of their vectors with the text's. "
+      "A matching model (BLIP ITM) re-ranks the best ones by its matching head, the probability that "
+      "image and text match, and its heatmap shows where the text matches.</p>"));
+  box.exec();
 }
 
 // ---------------------------------------------------------------- asking

@@ -186,6 +186,7 @@ class MainWindow : public QMainWindow {
   void saveOverlayDialog();
   void preferences();
   void about();
+  void panelsHelp();  // how to read the heatmap, the gates or image reliance, and the scores
   void setLanguageCode(const QString& code);
   int entryIndexOf(QListWidgetItem* item) const;
   bool checkImageFile(const QString& path, QString* reason, QImage* thumb) const;
@@ -274,7 +275,7 @@ class MainWindow : public QMainWindow {
           *m_removeImageAct = nullptr, *m_quitAct = nullptr, *m_clearRecentAct = nullptr, *m_zoomInAct = nullptr,
           *m_zoomOutAct = nullptr, *m_fitAct = nullptr, *m_actualSizeAct = nullptr, *m_toggleHeatmapAct = nullptr,
           *m_askAct = nullptr, *m_describeAct = nullptr, *m_cancelAct = nullptr, *m_focusQuestionAct = nullptr,
-          *m_prefsAct = nullptr, *m_aboutAct = nullptr, *m_langSystemAct = nullptr,
+          *m_prefsAct = nullptr, *m_aboutAct = nullptr, *m_panelsHelpAct = nullptr, *m_langSystemAct = nullptr,
           *m_newSessionAct = nullptr, *m_exportAct = nullptr;
   QActionGroup* m_langGroup = nullptr;
 };
