@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/engine/engine.h"
+#include "core/engine/summary.h"
 #include "core/runtime/runtime.h"
 #include "core/engine/factory.h"
 #include "core/engine/paths.h"
@@ -169,27 +170,15 @@ json result_json(const core::Result& r, const core::Array& map, core::HeatmapMet
   j["heatmap"] = {{"method", core::heatmap_method_name(method)},
                   {"grid", {r.inspection.grid_h, r.inspection.grid_w}},
                   {"values", values}};
-  const auto& g = r.inspection.gates;
+  // Per layer over the words, as the gates panel and the session export show it.
   std::vector<double> per_layer;
-  if (g.shape.size() == 2)
-    for (int64_t l = 0; l < g.shape[0]; ++l) {
-      double s = 0;
-      for (int64_t t = 0; t < g.shape[1]; ++t) s += g.data[static_cast<size_t>(l * g.shape[1] + t)];
-      per_layer.push_back(round4(s / static_cast<double>(std::max<int64_t>(1, g.shape[1]))));
-    }
-  j["gates"] = {{"layers", per_layer.size()},
-                {"per_layer", per_layer},
-                {"kind", r.inspection.image_reliance ? "image-reliance"
-                         : r.inspection.learned_gates ? "learned"
-                                                      : "effective-share"}};
+  for (double v : core::gate_means(r.inspection)) per_layer.push_back(round4(v));
+  j["gates"] = {{"layers", per_layer.size()}, {"per_layer", per_layer}, {"kind", core::gate_kind(r.inspection)}};
   if (!r.prompt.empty()) j["lm_prompt"] = r.prompt;
   std::vector<double> routing;
   for (float v : r.inspection.routing.data) routing.push_back(round4(v));
   j["routing"] = routing;
-  j["timings_ms"] = {{"preprocess", round4(r.timings.preprocess_ms)},
-                     {"vision", round4(r.timings.vision_ms)},
-                     {"fusion", round4(r.timings.fusion_ms)},
-                     {"decode", round4(r.timings.decode_ms)}};
+  j["timings_ms"] = core::timings_json(r.timings);
   j["error"] = nullptr;
   return j;
 }
@@ -208,7 +197,8 @@ json run_request(core::Engine& engine, const Args& a, const Request& req, bool* 
     auto img = core::decode_image_file(fs::u8path(req.image));
     auto id = engine.encode(img);
     core::Result r;
-    const int beams = to_int(a, "--beams", req.describe ? 1 : 3, 1, 16);
+    // The engine's defaults, which the app uses too.
+    const int beams = to_int(a, "--beams", req.describe ? core::DescribeOptions{}.beams : core::AskOptions{}.beams, 1, 16);
     const int max_tokens = to_int(a, "--max-tokens", 0, 1, 256);
     if (req.describe) {
       core::DescribeOptions o;
@@ -226,7 +216,7 @@ json run_request(core::Engine& engine, const Args& a, const Request& req, bool* 
     }
     if (r.answers.empty()) throw core::Error(core::ErrorCode::Internal, "the model produced no answer");
     core::HeatmapRequest hr;
-    hr.method = parse_method(a.get("--method", "all-layers"));
+    hr.method = parse_method(a.get("--method", core::heatmap_method_name(core::HeatmapRequest{}.method)));
     auto map = engine.heatmap(r, hr);
     auto out = result_json(r, map, hr.method);
     out["image"] = j["image"];

@@ -178,8 +178,12 @@ void TstHistoryExport::json_() {
   QCOMPARE(a["tokens"][0][0]["top"][1]["text"].get<std::string>(), std::string("blue"));
   QCOMPARE(a["model"].get<std::string>(), std::string("shapes-v1"));
   QCOMPARE(a["settings"]["beams"].get<int>(), 3);
-  QCOMPARE(a["timings_ms"]["vision_ms"].get<double>(), 10.0);
+  QCOMPARE(a["timings_ms"]["vision"].get<double>(), 10.0);
   QCOMPARE(a["gates"]["per_layer"].size(), size_t(2));
+  // Over the words only ([CLS] and [SEP] left out), as the CLI prints it (core::gate_means):
+  // row values 0.1 + 0.05 t, words t = 1..6 -> mean 0.275.
+  QVERIFY(std::abs(a["gates"]["per_layer"][0].get<double>() - 0.275) < 1e-6);
+  QCOMPARE(a["gates"]["kind"].get<std::string>(), std::string("learned"));
   QCOMPARE(a["gates"]["routing"].size(), size_t(2));
   QCOMPARE(a["gates"]["values"]["shape"], json({2, 8}));
   QVERIFY(a["gates"]["learned"].get<bool>());

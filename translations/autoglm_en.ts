@@ -1561,10 +1561,6 @@ Its answers from this session are listed with the questions. Open the file from 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Beam search width; 1 is greedy decoding.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Maximum answer length:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1634,6 +1630,10 @@ Its answers from this session are listed with the questions. Open the file from 
     </message>
     <message>
         <source>With an image-text matching model (BLIP ITM), its matching head re-scores this many of the best search results; each costs about one more pass over the image.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Beam search width for questions; 1 is greedy decoding. Descriptions use greedy decoding, as autoglm describe does.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -1555,10 +1555,6 @@ Its answers from this session are listed with the questions. Open the file from 
         <translation>束搜索宽度：</translation>
     </message>
     <message>
-        <source>Beam search width; 1 is greedy decoding.</source>
-        <translation>束搜索宽度；1 表示贪心解码。</translation>
-    </message>
-    <message>
         <source>Maximum answer length:</source>
         <translation>最大回答长度：</translation>
     </message>
@@ -1629,6 +1625,10 @@ Its answers from this session are listed with the questions. Open the file from 
     <message>
         <source>With an image-text matching model (BLIP ITM), its matching head re-scores this many of the best search results; each costs about one more pass over the image.</source>
         <translation>使用图文匹配模型（BLIP ITM）时，由其匹配头对这么多张最佳搜索结果重新打分；每张约需再处理一次图像。</translation>
+    </message>
+    <message>
+        <source>Beam search width for questions; 1 is greedy decoding. Descriptions use greedy decoding, as autoglm describe does.</source>
+        <translation>回答问题时的束搜索宽度；1 为贪心解码。描述图像时使用贪心解码，与 autoglm describe 一致。</translation>
     </message>
 </context>
 </TS>

@@ -1,5 +1,7 @@
 #include "ui/gatesview.h"
 
+#include "core/engine/summary.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -13,7 +15,6 @@
 namespace ui {
 
 namespace {
-bool isSpecial(const std::string& t) { return t == "[CLS]" || t == "[SEP]" || t == "[PAD]"; }
 QString fmt(double v, int digits = 2) { return QLocale().toString(v, 'f', digits); }
 }  // namespace
 
@@ -346,9 +347,10 @@ void GatesPanel::setInspection(const core::Inspection& in) {
   // Columns: the question's words (special tokens left out).
   std::vector<int> cols;
   QStringList colLabels;
+  const auto special = in.special.size() == size_t(T) ? in.special : core::special_rows(in.question_tokens);
   for (int t = 0; t < T; ++t) {
     const std::string tok = t < int(in.question_tokens.size()) ? in.question_tokens[size_t(t)] : std::string();
-    if (isSpecial(tok)) continue;
+    if (t < int(special.size()) && special[size_t(t)]) continue;
     cols.push_back(t);
     colLabels << displayToken(tok);
   }

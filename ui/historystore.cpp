@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/engine/summary.h"
+
 namespace ui {
 
 using nlohmann::json;
@@ -179,14 +181,7 @@ QByteArray tokens(const core::Result& r) {
   return dump(out);
 }
 
-QByteArray timings(const core::Timings& t) {
-  return dump({{"preprocess_ms", t.preprocess_ms},
-               {"vision_ms", t.vision_ms},
-               {"fusion_ms", t.fusion_ms},
-               {"decode_ms", t.decode_ms},
-               {"vision_cached", t.vision_cached},
-               {"step_ms", t.step_ms}});
-}
+QByteArray timings(const core::Timings& t) { return dump(core::timings_json(t)); }
 
 QByteArray inspection(const core::Inspection& in) {
   return dump({{"question_tokens", in.question_tokens},
@@ -197,6 +192,7 @@ QByteArray inspection(const core::Inspection& in) {
                {"learned_gates", in.learned_gates},
                {"has_class_token", in.has_class_token},
                {"tokens_are_answer", in.tokens_are_answer},
+               {"special", in.special},
                {"image_reliance", in.image_reliance}});
 }
 
@@ -650,12 +646,7 @@ void fillResult(HistoryAnswer& a, const json& cands, const json& toks, const jso
         }
       r.answers.push_back(std::move(ans));
     }
-  r.timings.preprocess_ms = get<double>(tim, "preprocess_ms", 0);
-  r.timings.vision_ms = get<double>(tim, "vision_ms", 0);
-  r.timings.fusion_ms = get<double>(tim, "fusion_ms", 0);
-  r.timings.decode_ms = get<double>(tim, "decode_ms", 0);
-  r.timings.vision_cached = get<bool>(tim, "vision_cached", false);
-  r.timings.step_ms = get<std::vector<double>>(tim, "step_ms", {});
+  r.timings = core::timings_from_json(tim);  // the older *_ms keys too
   core::Inspection& in = r.inspection;
   in.question_tokens = get<std::vector<std::string>>(insp, "question_tokens", {});
   if (insp.is_object() && insp.contains("gates")) in.gates = arrayFrom(insp["gates"]);
@@ -670,6 +661,8 @@ void fillResult(HistoryAnswer& a, const json& cands, const json& toks, const jso
   in.has_class_token = get<bool>(insp, "has_class_token", true);
   in.tokens_are_answer = get<bool>(insp, "tokens_are_answer", false);
   in.image_reliance = get<bool>(insp, "image_reliance", false);
+  in.special = get<std::vector<uint8_t>>(insp, "special", {});
+  if (in.special.size() != in.question_tokens.size()) in.special = core::special_rows(in.question_tokens);
 }
 
 }  // namespace

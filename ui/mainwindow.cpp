@@ -46,6 +46,7 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include "core/engine/summary.h"
 #include "core/engine/paths.h"
 #include "core/vision/image.h"
 #include "ui/alignpanel.h"
@@ -68,7 +69,7 @@ constexpr int kThumbW = 112, kThumbH = 78;
 
 QString ms(double v) { return QLocale().toString(v, 'f', v < 10 ? 1 : 0); }
 
-bool isSpecialToken(const std::string& t) { return t == "[CLS]" || t == "[SEP]" || t == "[PAD]"; }
+bool isSpecialToken(const std::string& t) { return core::is_special_token(t); }
 
 QIcon icon(const char* name) { return QIcon(QStringLiteral(":/icons/%1.svg").arg(QLatin1String(name))); }
 
@@ -1397,8 +1398,7 @@ void MainWindow::askQuestion(const QString& question) {
 
 void MainWindow::describeImage() {
   if (!imageReady() || !modelReady()) return;
-  core::DescribeOptions opt;
-  opt.beams = m_settings.beams;
+  core::DescribeOptions opt;  // its beams are the engine's describe default, as in `autoglm describe`
   opt.max_new_tokens = describeTokens();
   Entry e;
   e.imagePath = m_currentImage;
@@ -1755,7 +1755,7 @@ void MainWindow::recordAnswer(Entry& e) {
 QByteArray MainWindow::requestSettingsJson(bool describe) const {
   QJsonObject o;
   o[QStringLiteral("task")] = describe ? QStringLiteral("describe") : QStringLiteral("ask");
-  o[QStringLiteral("beams")] = m_settings.beams;
+  o[QStringLiteral("beams")] = describe ? core::DescribeOptions{}.beams : m_settings.beams;
   o[QStringLiteral("max_new_tokens")] = describe ? describeTokens() : m_settings.maxAnswerTokens;
   o[QStringLiteral("confidence")] = QStringLiteral("auto");
   if (m_ctl->hasModel()) {

@@ -1,3 +1,4 @@
+#include "core/engine/summary.h"
 #include "ui/sessionexport.h"
 
 #include <algorithm>
@@ -365,23 +366,9 @@ QByteArray buildJson(const HistorySessionData& s, const ExportOptions& o) {
                {"question_tokens", in.question_tokens},
                {"values", arrayJson(in.gates)},
                {"routing", in.routing.data}};
-    // Mean gate per fusion layer over the question's words, as charted.
-    json perLayer = json::array();
-    if (in.gates.shape.size() == 2 && in.gates.numel() == int64_t(in.gates.data.size())) {
-      const int L = int(in.gates.shape[0]), Tn = int(in.gates.shape[1]);
-      for (int l = 0; l < L; ++l) {
-        double sum = 0;
-        int n = 0;
-        for (int t = 0; t < Tn; ++t) {
-          const std::string tok = t < int(in.question_tokens.size()) ? in.question_tokens[size_t(t)] : std::string();
-          if (tok == "[CLS]" || tok == "[SEP]" || tok == "[PAD]") continue;
-          sum += in.gates.data[size_t(l) * size_t(Tn) + size_t(t)];
-          ++n;
-        }
-        perLayer.push_back(n ? sum / n : 0.0);
-      }
-    }
-    gates["per_layer"] = perLayer;
+    // Mean per layer over the words, as charted and as the CLI prints it.
+    gates["per_layer"] = core::gate_means(in);
+    gates["kind"] = core::gate_kind(in);
     json settings = parse(a.settingsJson);
     json heat;
     if (a.hasHeatmap) {

@@ -31,12 +31,13 @@ AppSettings AppSettings::load() {
   s.device = core::Device(std::clamp(q.value(QStringLiteral("model/device"), 0).toInt(), 0, 2));
   s.dtype = core::Precision(std::clamp(q.value(QStringLiteral("model/dtype"), 0).toInt(), 0, 3));
   s.threads = std::clamp(q.value(QStringLiteral("model/threads"), 0).toInt(), 0, 256);
-  s.beams = std::clamp(q.value(QStringLiteral("ask/beams"), 3).toInt(), 1, 16);
+  s.beams = std::clamp(q.value(QStringLiteral("ask/beams"), AppSettings{}.beams).toInt(), 1, 16);
   s.maxAnswerTokens = std::clamp(q.value(QStringLiteral("ask/maxAnswerTokens"), AppSettings{}.maxAnswerTokens).toInt(), 0, 256);
   s.threshold = std::clamp(q.value(QStringLiteral("ask/threshold"), 0.5).toDouble(), 0.0, 1.0);
   s.rerankTop = std::clamp(q.value(QStringLiteral("search/rerankTop"), AppSettings{}.rerankTop).toInt(), 0, 1000);
   s.language = q.value(QStringLiteral("ui/language")).toString();
-  s.heatmapMethod = core::HeatmapMethod(std::clamp(q.value(QStringLiteral("heatmap/method"), 1).toInt(), 0, 3));
+  s.heatmapMethod = core::HeatmapMethod(
+      std::clamp(q.value(QStringLiteral("heatmap/method"), int(AppSettings{}.heatmapMethod)).toInt(), 0, 3));
   s.colormap = core::Colormap(std::clamp(q.value(QStringLiteral("heatmap/colormap"), 0).toInt(), 0, 3));
   s.opacity = std::clamp(q.value(QStringLiteral("heatmap/opacity"), 50).toInt(), 0, 100);
   s.showHeatmap = q.value(QStringLiteral("heatmap/show"), true).toBool();
@@ -180,7 +181,8 @@ void SettingsDialog::retranslate() {
   m_threadsLabel->setText(tr("CPU threads:"));
   m_threads->setSpecialValueText(tr("Automatic"));
   m_beamsLabel->setText(tr("Beams:"));
-  m_beams->setToolTip(tr("Beam search width; 1 is greedy decoding."));
+  m_beams->setToolTip(tr("Beam search width for questions; 1 is greedy decoding. Descriptions use greedy decoding, "
+                         "as autoglm describe does."));
   m_lengthLabel->setText(tr("Maximum answer length:"));
   m_maxTokens->setSuffix(tr(" tokens"));
   m_maxTokens->setSpecialValueText(tr("The model's default"));

@@ -20,12 +20,12 @@ struct AppSettings {
   core::Device device = core::Device::Auto;
   core::Precision dtype = core::Precision::Auto;
   int threads = 0;   // 0: automatic
-  int beams = 3;
+  int beams = core::AskOptions{}.beams;  // questions; descriptions use DescribeOptions' default
   int maxAnswerTokens = 0;  // 0: the model's default
   int rerankTop = 16;       // search: the best N by similarity re-ranked by a matching head (0: off)
   double threshold = 0.5;
   QString language;  // empty: the system's
-  core::HeatmapMethod heatmapMethod = core::HeatmapMethod::AllLayers;
+  core::HeatmapMethod heatmapMethod = core::HeatmapRequest{}.method;
   core::Colormap colormap = core::Colormap::Turbo;
   int opacity = 50;  // percent
   bool showHeatmap = true;

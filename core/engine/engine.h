@@ -39,6 +39,7 @@ struct Answer {  // one candidate
 
 struct Inspection {  // everything the UI draws
   std::vector<std::string> question_tokens;  // including [CLS]/[SEP]
+  std::vector<uint8_t> special;              // per row: 1 where it is not a word ([CLS], [SEP], [PAD], the end token)
   Array cross_attention;                     // [L, H, T, N] over fusion layers
   Array gates;                               // [L, T]
   Array routing;                             // [L]

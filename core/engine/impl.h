@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "core/engine/flops.h"
+#include "core/engine/summary.h"
 #include "core/io/config.h"
 #include "core/io/checkpoint.h"
 #include "core/io/safetensors.h"
@@ -495,6 +496,7 @@ struct Engine::Impl {
                        bool answer_rows) {
     auto& in = r->inspection;
     in.question_tokens = tokens;
+    in.special = special_rows(tokens);
     in.tokens_are_answer = answer_rows;
     in.grid_h = image.grid_h;
     in.grid_w = image.grid_w;

@@ -111,6 +111,7 @@ Result Engine::Impl::run_language_model(ImageId id, Task task, std::string_view 
     in.fusion_layers = cfg.fusion_layers;
     if (!answers.empty())
       for (const auto& t : answers.front().tokens) in.question_tokens.push_back(t.text);
+    in.special = special_rows(in.question_tokens);
     if (g.maps.defined()) {
       in.cross_attention = to_array(g.maps);
       in.gates = to_array(g.reliance);
