@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "app/args.h"
 #include "core/engine/engine.h"
 
@@ -11,6 +13,8 @@ namespace cli {
 
 std::filesystem::path model_dir(const Args& a);
 core::Options engine_options(const Args& a);
+// --heatmap OUT.png: the map over the image in --colormap; sets json["heatmap"]["png"].
+void save_heatmap(const Args& a, const core::Image& img, const core::Array& map, nlohmann::json* out);
 int cmd_bench(const Args& a);
 int cmd_search(const Args& a);
 int cmd_label(const Args& a);

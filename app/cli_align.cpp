@@ -149,13 +149,7 @@ int cmd_match(const Args& a) {
               {"heatmap", {{"method", "itm-gradcam"}, {"token", token}, {"grid", {map.shape[0], map.shape[1]}}, {"values", values(map)}}},
               {"tokens", tokens},
               {"error", nullptr}};
-  if (a.has("--heatmap")) {
-    core::Colormap cm = core::Colormap::Turbo;
-    if (a.has("--colormap") && !core::colormap_from_name(a.get("--colormap"), &cm))
-      throw UsageError("--colormap must be turbo, jet, viridis or inferno");
-    core::save_png(core::render_overlay(img, map, cm, 0.5f), fs::u8path(a.get("--heatmap")));
-    out["heatmap"]["png"] = a.get("--heatmap");
-  }
+  save_heatmap(a, img, map, &out);
   if (a.has("--json")) {
     std::cout << out.dump() << "\n";
   } else {

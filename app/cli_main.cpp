@@ -221,13 +221,7 @@ json run_request(core::Engine& engine, const Args& a, const Request& req, bool* 
     auto out = result_json(r, map, hr.method);
     out["image"] = j["image"];
     out[req.describe ? "prompt" : "question"] = j[req.describe ? "prompt" : "question"];
-    if (a.has("--heatmap")) {
-      core::Colormap cm = core::Colormap::Turbo;
-      if (a.has("--colormap") && !core::colormap_from_name(a.get("--colormap"), &cm))
-        throw UsageError("--colormap must be turbo, jet, viridis or inferno");
-      core::save_png(core::render_overlay(img, map, cm, 0.5f), fs::u8path(a.get("--heatmap")));
-      out["heatmap"]["png"] = a.get("--heatmap");
-    }
+    save_heatmap(a, img, map, &out);
     *ok = true;
     return out;
   } catch (const core::Error& e) {
@@ -358,6 +352,15 @@ fs::path model_dir(const Args& a) {
                       "no default model found (looked for share/open-autoglm/models/default next to the program); "
                       "pass --model DIR");
   return d;
+}
+
+void save_heatmap(const Args& a, const core::Image& img, const core::Array& map, json* out) {
+  if (!a.has("--heatmap")) return;
+  core::Colormap cm = core::Colormap::Turbo;
+  if (a.has("--colormap") && !core::colormap_from_name(a.get("--colormap"), &cm))
+    throw UsageError("--colormap must be turbo, jet, viridis or inferno");
+  core::save_png(core::render_overlay(img, map, cm, 0.5f), fs::u8path(a.get("--heatmap")));
+  (*out)["heatmap"]["png"] = a.get("--heatmap");
 }
 
 core::Options engine_options(const Args& a) {
