@@ -259,6 +259,7 @@ class MainWindow : public QMainWindow {
   HistoryPanel* m_historyPanel = nullptr;
   QDockWidget* m_alignDock = nullptr;
   AlignPanel* m_alignPanel = nullptr;
+  static constexpr int kThumbW = 112, kThumbH = 78;  // thumbnail icons, px
   AlignResultPtr m_labelResult;   // latest zero-shot labels
   AlignResultPtr m_searchResult;  // latest search (its text is what a matching head explains)
   QString m_matchText;            // the text whose match heatmap the current image shows or awaits
