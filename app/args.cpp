@@ -17,9 +17,12 @@ Args parse_args(int argc, char** argv, const ArgSpec& spec) {
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
     if (s.rfind("--", 0) != 0) {
-      if (a.command.empty()) a.command = s;
-      else if (listed(spec.positional_commands, a.command)) a.positional.push_back(s);
-      else throw UsageError("unexpected argument '" + s + "'");
+      if (a.command.empty())
+        a.command = s;
+      else if (listed(spec.positional_commands, a.command))
+        a.positional.push_back(s);
+      else
+        throw UsageError("unexpected argument '" + s + "'");
       continue;
     }
     std::string value;

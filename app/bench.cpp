@@ -49,7 +49,9 @@ struct Stat {
     std::sort(s.begin(), s.end());
     return s[std::min(s.size() - 1, static_cast<size_t>(q * static_cast<double>(s.size() - 1) + 0.5))];
   }
-  json to_json() const { return {{"median_ms", std::round(median() * 1000) / 1000}, {"p95_ms", std::round(p95() * 1000) / 1000}}; }
+  json to_json() const {
+    return {{"median_ms", std::round(median() * 1000) / 1000}, {"p95_ms", std::round(p95() * 1000) / 1000}};
+  }
 };
 
 core::Image synthetic_image(int w, int h) {
@@ -80,8 +82,11 @@ int bench_blip2(const cli::Args& a) {
             {"parameters", r.parameters},
             {"language_model_parameters", r.lm_parameters},
             {"build_ms", std::round(r.build_ms)},
-            {"stages", {{"vision", vision.to_json()}, {"qformer", qformer.to_json()}, {"first_token", first.to_json()},
-                        {"next_token", step.to_json()}}},
+            {"stages",
+             {{"vision", vision.to_json()},
+              {"qformer", qformer.to_json()},
+              {"first_token", first.to_json()},
+              {"next_token", step.to_json()}}},
             {"prompt_tokens", r.prompt_tokens},
             {"peak_rss_mib", std::round(peak_rss_mib())},
             {"rss_before_mib", std::round(rss_before)},
@@ -103,16 +108,16 @@ int bench_blip2(const cli::Args& a) {
               static_cast<long long>(r.lm_parameters), r.dtype.c_str());
   std::printf("  build + random weights %8.0f ms\n", r.build_ms);
   auto row = [](const char* name, const Stat& s, double floor_ms) {
-    std::printf("  %-22s %8.1f ms median  %8.1f ms p95   floor %8.1f ms  (%.2fx)\n", name, s.median(), s.p95(), floor_ms,
-                s.median() / std::max(1e-12, floor_ms));
+    std::printf("  %-22s %8.1f ms median  %8.1f ms p95   floor %8.1f ms  (%.2fx)\n", name, s.median(), s.p95(),
+                floor_ms, s.median() / std::max(1e-12, floor_ms));
   };
   row("vision (224 px)", vision, r.vision_gflop * 1e9 / mm);
   row("Q-Former + projection", qformer, r.qformer_gflop * 1e9 / mm);
   row("first token", first, r.first_gflop * 1e9 / mm);
   row("each further token", step, step_floor);
   std::printf("  peak RSS               %8.0f MiB\n", peak_rss_mib());
-  std::printf("  floors: %.1f GFLOP/s matrix products in %s, %.1f GB/s memory reads (%.2f GB a token)\n", r.matmul_gflops,
-              r.dtype.c_str(), r.read_gbs, r.step_bytes / 1e9);
+  std::printf("  floors: %.1f GFLOP/s matrix products in %s, %.1f GB/s memory reads (%.2f GB a token)\n",
+              r.matmul_gflops, r.dtype.c_str(), r.read_gbs, r.step_bytes / 1e9);
   return 0;
 }
 
@@ -172,8 +177,8 @@ int bench_blip_itm(const cli::Args& a) {
   const double vision_ops = Lv * (2 * Tv * (4 * Dv * Dv + 2 * Dv * Iv) + 4 * Tv * Tv * Dv);
   const double text_ops = Lt * (2 * Tt * (4 * Dt * Dt + 2 * Dt * It) + 4 * Tt * Tt * Dt);
   const double match_ops = text_ops + Lt * (2 * Tt * 2 * Dt * Dt + 2 * Tv * 2 * Dv * Dt + 4 * Tt * Tv * Dt);
-  const double rate = core::measure_matmul_rate(cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate,
-                                                info.vision_threads);
+  const double rate =
+      core::measure_matmul_rate(cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate, info.vision_threads);
   auto floor_ms = [&](double ops) { return ops / rate * 1000.0; };
   auto ratio = [](double t, double f) { return std::round(t / std::max(1e-12, f) * 100) / 100; };
   json j = {{"model", "random blip-itm-base-coco"},
@@ -238,7 +243,8 @@ int cmd_bench(const Args& a) {
   const double rss_before = peak_rss_mib();
   auto engine = core::Engine::load(dir, engine_options(a));
   const auto& info = engine->info();
-  core::Image base = a.has("--image") ? core::decode_image_file(fs::u8path(a.get("--image"))) : synthetic_image(640, 480);
+  core::Image base =
+      a.has("--image") ? core::decode_image_file(fs::u8path(a.get("--image"))) : synthetic_image(640, 480);
   const std::string question = a.get("--question", "what is in the picture?");
   const int beams = to_int(a, "--beams", 1, 1, 16);
   const int max_tokens = to_int(a, "--max-tokens", 20, 1, 256);
@@ -254,12 +260,16 @@ int cmd_bench(const Args& a) {
     auto t0 = std::chrono::steady_clock::now();
     auto id = engine->encode(img);
     core::Result res;
-    if (info.task == core::ModelTask::Vqa) res = engine->ask(id, question, o);
-    else res = engine->describe(id, {});
+    if (info.task == core::ModelTask::Vqa)
+      res = engine->ask(id, question, o);
+    else
+      res = engine->describe(id, {});
     const double t_first = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     auto t1 = std::chrono::steady_clock::now();
-    if (info.task == core::ModelTask::Vqa) engine->ask(id, question, o);
-    else engine->describe(id, {});
+    if (info.task == core::ModelTask::Vqa)
+      engine->ask(id, question, o);
+    else
+      engine->describe(id, {});
     const double t_second = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
     if (r < 0) continue;
     pre.v.push_back(res.timings.preprocess_ms);
@@ -277,8 +287,8 @@ int cmd_bench(const Args& a) {
   const auto cfg = core::load_config(dir);
   const int qtokens = std::max<int>(2, static_cast<int>(last_question_tokens));
   const int steps = std::max<int>(1, static_cast<int>(last_steps));
-  const double rate = core::measure_matmul_rate(cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate,
-                                                info.vision_threads);
+  const double rate =
+      core::measure_matmul_rate(cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate, info.vision_threads);
   const auto f0 = core::stage_flops(cfg, qtokens, 0);
   double decode_ops = f0.decode_setup;
   for (int st = 0; st < steps; ++st) decode_ops += core::stage_flops(cfg, qtokens, st).decode_step;
@@ -287,8 +297,11 @@ int cmd_bench(const Args& a) {
   auto ratio = [](double t, double floor) { return std::round(t / std::max(1e-12, floor) * 100) / 100; };
   json floors = {{"matmul_gflops", std::round(rate / 1e7) / 100},
                  {"matmul_shape", {cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate}},
-                 {"gflop", {{"vision", f0.vision / 1e9}, {"fusion", f0.fusion / 1e9}, {"decode", decode_ops / 1e9},
-                            {"answer", answer_ops / 1e9}}},
+                 {"gflop",
+                  {{"vision", f0.vision / 1e9},
+                   {"fusion", f0.fusion / 1e9},
+                   {"decode", decode_ops / 1e9},
+                   {"answer", answer_ops / 1e9}}},
                  {"time_over_floor",
                   {{"vision", ratio(vis.median(), floor_ms(f0.vision))},
                    {"fusion", ratio(fus.median(), floor_ms(f0.fusion))},
@@ -301,9 +314,11 @@ int cmd_bench(const Args& a) {
     const json peer = json::parse(rf, nullptr, false);
     if (peer.is_discarded() || !peer.contains("summary_median_s"))
       throw core::Error(core::ErrorCode::BadArgument, a.get("--reference") + ": no summary_median_s");
-    const auto& best = peer["summary_median_s"].contains("OPENBLAS_NUM_THREADS=1") ? peer["summary_median_s"]["OPENBLAS_NUM_THREADS=1"]
-                                                                                     : peer["summary_median_s"]["as_specified"];
-    const double ref_vision = best.value("vqa_vision_forward", 0.0) * 1000, ref_q = best.value("vqa_question_encoder_forward", 0.0) * 1000,
+    const auto& best = peer["summary_median_s"].contains("OPENBLAS_NUM_THREADS=1")
+                           ? peer["summary_median_s"]["OPENBLAS_NUM_THREADS=1"]
+                           : peer["summary_median_s"]["as_specified"];
+    const double ref_vision = best.value("vqa_vision_forward", 0.0) * 1000,
+                 ref_q = best.value("vqa_question_encoder_forward", 0.0) * 1000,
                  ref_step = best.value("vqa_decode_s_per_token_derived", 0.0) * 1000;
     const double ours_answer = vis.median() + fus.median() + dec.median();
     const double ref_answer = ref_vision + ref_q + ref_step * steps;
@@ -340,8 +355,9 @@ int cmd_bench(const Args& a) {
   if (a.has("--json")) {
     std::cout << j.dump() << "\n";
   } else {
-    std::printf("model %s (%s, %lld parameters) on %s, %d threads, %d runs\n", info.name.c_str(), core::family_name(info.family),
-                static_cast<long long>(info.parameters), info.device.c_str(), info.threads, runs);
+    std::printf("model %s (%s, %lld parameters) on %s, %d threads, %d runs\n", info.name.c_str(),
+                core::family_name(info.family), static_cast<long long>(info.parameters), info.device.c_str(),
+                info.threads, runs);
     std::printf("  load            %8.1f ms\n", info.load_ms);
     if (const auto blas = core::blas_description(); !blas.empty()) std::printf("  BLAS            %s\n", blas.c_str());
     auto row = [](const char* name, const Stat& s) {
@@ -354,18 +370,20 @@ int cmd_bench(const Args& a) {
     row("decode step", step);
     row("ask (new image)", first);
     row("ask (same image)", second);
-    std::printf("  second/first    %8.3f\n  peak RSS        %8.0f MiB\n", second.median() / std::max(1e-9, first.median()),
-                peak_rss_mib());
+    std::printf("  second/first    %8.3f\n  peak RSS        %8.0f MiB\n",
+                second.median() / std::max(1e-9, first.median()), peak_rss_mib());
     std::printf("  matmul rate     %8.2f GFLOP/s (%d x %d x %d, %d threads)\n", rate / 1e9, cfg.vision.tokens(),
                 cfg.vision.hidden, cfg.vision.intermediate, info.vision_threads);
-    std::printf("  time / floor    vision %.2fx (%.3f GFLOP)  fusion %.2fx  decode %.2fx (%d steps)  whole answer %.2fx\n",
-                floors["time_over_floor"]["vision"].get<double>(), f0.vision / 1e9,
-                floors["time_over_floor"]["fusion"].get<double>(), floors["time_over_floor"]["decode"].get<double>(), steps,
-                floors["time_over_floor"]["answer"].get<double>());
+    std::printf(
+        "  time / floor    vision %.2fx (%.3f GFLOP)  fusion %.2fx  decode %.2fx (%d steps)  whole answer %.2fx\n",
+        floors["time_over_floor"]["vision"].get<double>(), f0.vision / 1e9,
+        floors["time_over_floor"]["fusion"].get<double>(), floors["time_over_floor"]["decode"].get<double>(), steps,
+        floors["time_over_floor"]["answer"].get<double>());
     if (!reference.is_null())
-      std::printf("  ours/reference  vision %.2fx  question encoder %.2fx  decode step %.2fx  answer (same tokens) %.2fx\n",
-                  reference["vision"].get<double>(), reference["question_encoder"].get<double>(),
-                  reference["decode_step"].get<double>(), reference["answer_same_tokens"].get<double>());
+      std::printf(
+          "  ours/reference  vision %.2fx  question encoder %.2fx  decode step %.2fx  answer (same tokens) %.2fx\n",
+          reference["vision"].get<double>(), reference["question_encoder"].get<double>(),
+          reference["decode_step"].get<double>(), reference["answer_same_tokens"].get<double>());
   }
   if (tmp) {
     std::error_code ec;

@@ -22,12 +22,11 @@ json round4(double v) { return std::round(v * 1e4) / 1e4; }
 
 bool has_image_suffix(const fs::path& p) {
   static const std::set<std::string> known = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff",
-                                              ".ppm", ".pgm", ".pbm", ".pnm", ".pfm", ".jp2", ".dib"};
+                                              ".ppm", ".pgm", ".pbm",  ".pnm", ".pfm", ".jp2",  ".dib"};
   std::string ext = p.extension().u8string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   return known.count(ext) > 0;
 }
-
 
 }  // namespace
 
@@ -56,13 +55,15 @@ int cmd_search(const Args& a) {
       vectors.push_back(engine->embed_image(id));
       names.push_back(f.u8string());
     } catch (const core::Error& e) {
-      skipped.push_back({{"image", f.u8string()}, {"error", e.what()}, {"error_code", core::error_code_name(e.code())}});
+      skipped.push_back(
+          {{"image", f.u8string()}, {"error", e.what()}, {"error_code", core::error_code_name(e.code())}});
     }
   }
   auto scores = engine->rank(text, vectors);
   std::vector<size_t> order(scores.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return scores[x].similarity > scores[y].similarity; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return scores[x].similarity > scores[y].similarity; });
   // A matching head re-ranks the best K by its probability that image and text match.
   const int rerank = engine->info().matching_head ? to_int(a, "--rerank", 16, 0, 100000) : 0;
   std::vector<float> matched(scores.size(), -1.f);
@@ -71,17 +72,24 @@ int cmd_search(const Args& a) {
     auto id = engine->encode(core::decode_image_file(fs::u8path(names[order[r]])));
     matched[order[r]] = engine->match_probabilities(a.get("--text"), {id}).front();
   }
-  std::stable_sort(order.begin(), order.begin() + static_cast<long>(k), [&](size_t x, size_t y) { return matched[x] > matched[y]; });
+  std::stable_sort(order.begin(), order.begin() + static_cast<long>(k),
+                   [&](size_t x, size_t y) { return matched[x] > matched[y]; });
   if (order.size() > static_cast<size_t>(top)) order.resize(static_cast<size_t>(top));
   json results = json::array();
   for (size_t i : order) {
-    json r = {{"image", names[i]}, {"similarity", round4(scores[i].similarity)}, {"probability", round4(scores[i].probability)}};
+    json r = {{"image", names[i]},
+              {"similarity", round4(scores[i].similarity)},
+              {"probability", round4(scores[i].probability)}};
     if (matched[i] >= 0) r["match_probability"] = round4(matched[i]);
     results.push_back(r);
   }
   if (a.has("--json")) {
-    std::cout << json{{"text", a.get("--text")}, {"images", names.size()}, {"results", results}, {"skipped", skipped},
-                      {"error", nullptr}}.dump()
+    std::cout << json{{"text", a.get("--text")},
+                      {"images", names.size()},
+                      {"results", results},
+                      {"skipped", skipped},
+                      {"error", nullptr}}
+                     .dump()
               << "\n";
   } else {
     for (const auto& r : results) {
@@ -113,7 +121,8 @@ int cmd_label(const Args& a) {
     out.push_back(r);
   }
   if (a.has("--json")) {
-    std::cout << json{{"image", a.get("--image")}, {"best", labels[order.front()]}, {"labels", out}, {"error", nullptr}}.dump()
+    std::cout << json{{"image", a.get("--image")}, {"best", labels[order.front()]}, {"labels", out}, {"error", nullptr}}
+                     .dump()
               << "\n";
   } else {
     for (const auto& r : out)
@@ -129,8 +138,9 @@ int cmd_match(const Args& a) {
   if (!a.has("--text")) throw UsageError("match needs --text TEXT");
   auto engine = core::Engine::load(model_dir(a), engine_options(a));
   if (!engine->info().matching_head)
-    throw core::Error(core::ErrorCode::BadArgument, "this model (" + engine->info().name +
-                                                        ") has no image-text matching head; match needs one (BLIP ITM)");
+    throw core::Error(
+        core::ErrorCode::BadArgument,
+        "this model (" + engine->info().name + ") has no image-text matching head; match needs one (BLIP ITM)");
   const auto img = core::decode_image_file(fs::u8path(a.get("--image")));
   const auto m = engine->match_text(engine->encode(img), a.get("--text"));
   const int token = to_int(a, "--token", -1, -1, static_cast<int>(m.tokens.size()) - 1);
@@ -141,14 +151,17 @@ int cmd_match(const Args& a) {
     return v;
   };
   json tokens = json::array();
-  for (size_t t = 0; t < m.tokens.size(); ++t) tokens.push_back({{"text", m.tokens[t]}, {"heatmap", values(m.token_maps[t])}});
-  json out = {{"image", a.get("--image")},
-              {"text", a.get("--text")},
-              {"similarity", round4(m.similarity)},
-              {"match_probability", round4(m.probability)},
-              {"heatmap", {{"method", "itm-gradcam"}, {"token", token}, {"grid", {map.shape[0], map.shape[1]}}, {"values", values(map)}}},
-              {"tokens", tokens},
-              {"error", nullptr}};
+  for (size_t t = 0; t < m.tokens.size(); ++t)
+    tokens.push_back({{"text", m.tokens[t]}, {"heatmap", values(m.token_maps[t])}});
+  json out = {
+      {"image", a.get("--image")},
+      {"text", a.get("--text")},
+      {"similarity", round4(m.similarity)},
+      {"match_probability", round4(m.probability)},
+      {"heatmap",
+       {{"method", "itm-gradcam"}, {"token", token}, {"grid", {map.shape[0], map.shape[1]}}, {"values", values(map)}}},
+      {"tokens", tokens},
+      {"error", nullptr}};
   save_heatmap(a, img, map, &out);
   if (a.has("--json")) {
     std::cout << out.dump() << "\n";

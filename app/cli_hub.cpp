@@ -47,8 +47,10 @@ std::string human_time(double s) {
   if (!std::isfinite(s) || s < 0) return "--:--";
   const long t = std::lround(s);
   char buf[32];
-  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-  else std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
   return buf;
 }
 
@@ -101,8 +103,10 @@ int cmd_pull(const Args& a, char* argv0) {
   bool first = true;
   core::hub::PullOptions o;
   o.on_note = [&](const std::string& s) {
-    if (as_json) std::cout << json{{"event", "note"}, {"repo", ref.repo}, {"message", s}}.dump() << "\n" << std::flush;
-    else std::cerr << (bar ? "\r\033[K" : "") << "autoglm: " << s << "\n";
+    if (as_json)
+      std::cout << json{{"event", "note"}, {"repo", ref.repo}, {"message", s}}.dump() << "\n" << std::flush;
+    else
+      std::cerr << (bar ? "\r\033[K" : "") << "autoglm: " << s << "\n";
   };
   std::string last_file;
   o.on_progress = [&](const core::hub::Progress& p) {
@@ -114,9 +118,9 @@ int cmd_pull(const Args& a, char* argv0) {
     const double rate = secs > 0.05 ? static_cast<double>(p.done - first_done) / secs : 0.0;
     const double eta = rate > 0 ? static_cast<double>(p.total - p.done) / rate : -1;
     if (as_json) {
-      json j{{"event", "progress"}, {"repo", ref.repo},     {"file", p.file},   {"file_done", p.file_done},
-             {"file_total", p.file_total}, {"done", p.done}, {"total", p.total}, {"resumed", p.resumed},
-             {"bytes_per_s", std::round(rate)}};
+      json j{{"event", "progress"},      {"repo", ref.repo},           {"file", p.file},
+             {"file_done", p.file_done}, {"file_total", p.file_total}, {"done", p.done},
+             {"total", p.total},         {"resumed", p.resumed},       {"bytes_per_s", std::round(rate)}};
       j["eta_s"] = eta >= 0 ? json(std::round(eta * 10) / 10) : json(nullptr);
       std::cout << j.dump() << "\n" << std::flush;
     } else if (bar) {
@@ -136,9 +140,14 @@ int cmd_pull(const Args& a, char* argv0) {
   if (bar) std::fprintf(stderr, "\n");
   const std::string path = r.snapshot.u8string();
   if (as_json) {
-    std::cout << json{{"event", "done"},     {"repo", r.repo},          {"revision", r.revision},
-                      {"commit", r.commit},  {"path", path},            {"files", r.files.size()},
-                      {"downloaded", r.downloaded}, {"from_cache", r.from_cache}}
+    std::cout << json{{"event", "done"},
+                      {"repo", r.repo},
+                      {"revision", r.revision},
+                      {"commit", r.commit},
+                      {"path", path},
+                      {"files", r.files.size()},
+                      {"downloaded", r.downloaded},
+                      {"from_cache", r.from_cache}}
                      .dump()
               << "\n";
   } else {
@@ -161,12 +170,13 @@ int cmd_models(const Args& a) {
     json d = describe_folder(m.snapshot);
     std::string revision = m.revisions.empty() ? m.commit.substr(0, 10) : m.revisions.front();
     if (as_json) {
-      json j{{"repo", m.repo}, {"revision", revision}, {"revisions", m.revisions}, {"commit", m.commit},
-             {"path", m.snapshot.u8string()}, {"size", m.size}};
+      json j{{"repo", m.repo},     {"revision", revision},          {"revisions", m.revisions},
+             {"commit", m.commit}, {"path", m.snapshot.u8string()}, {"size", m.size}};
       j.update(d);
       std::cout << j.dump() << "\n";
     } else {
-      std::printf("%-40s %-10s %10s  %-36s %s\n", m.repo.c_str(), revision.c_str(), human_bytes(static_cast<double>(m.size)).c_str(),
+      std::printf("%-40s %-10s %10s  %-36s %s\n", m.repo.c_str(), revision.c_str(),
+                  human_bytes(static_cast<double>(m.size)).c_str(),
                   d["family"].is_string() ? d["family"].get<std::string>().c_str() : "?",
                   d["loads"].get<bool>() ? "loads" : ("does not load: " + d["problem"].get<std::string>()).c_str());
     }
@@ -177,9 +187,12 @@ int cmd_models(const Args& a) {
 int cmd_rm(const Args& a) {
   const auto ref = repo_arg(a, "rm");
   if (!core::hub::remove_repo(core::hub::cache_dir(), ref.repo))
-    throw core::Error(core::ErrorCode::NotFound, ref.repo + ": not in the cache at " + core::hub::cache_dir().u8string());
-  if (a.has("--json")) std::cout << json{{"removed", ref.repo}}.dump() << "\n";
-  else std::cout << "removed " << ref.repo << "\n";
+    throw core::Error(core::ErrorCode::NotFound,
+                      ref.repo + ": not in the cache at " + core::hub::cache_dir().u8string());
+  if (a.has("--json"))
+    std::cout << json{{"removed", ref.repo}}.dump() << "\n";
+  else
+    std::cout << "removed " << ref.repo << "\n";
   return 0;
 }
 

@@ -96,11 +96,12 @@ Examples:
   autoglm label --image scene.png --labels "a red circle,a blue square,a green star"
 )";
 
-const ArgSpec kArgs = {{"--json", "--help", "--version", "--random-blip-base", "--random-blip2-opt", "--random-blip-itm"},
-                       {"--model", "--device", "--threads", "--image", "--question", "--heatmap", "--beams", "--method",
-                        "--answers", "--batch", "--prompt", "--runs", "--max-tokens", "--colormap", "--dtype", "--images",
-                        "--text", "--top", "--labels", "--reference", "--template", "--rerank", "--token"},
-                       {"pull", "rm"}};
+const ArgSpec kArgs = {
+    {"--json", "--help", "--version", "--random-blip-base", "--random-blip2-opt", "--random-blip-itm"},
+    {"--model",   "--device", "--threads", "--image",     "--question",   "--heatmap",  "--beams", "--method",
+     "--answers", "--batch",  "--prompt",  "--runs",      "--max-tokens", "--colormap", "--dtype", "--images",
+     "--text",    "--top",    "--labels",  "--reference", "--template",   "--rerank",   "--token"},
+    {"pull", "rm"}};
 
 core::HeatmapMethod parse_method(const std::string& s) {
   for (auto m : {core::HeatmapMethod::LayerAttention, core::HeatmapMethod::AllLayers, core::HeatmapMethod::Rollout,
@@ -108,9 +109,6 @@ core::HeatmapMethod parse_method(const std::string& s) {
     if (s == core::heatmap_method_name(m)) return m;
   throw UsageError("--method must be layer, all-layers, rollout or grad-weighted");
 }
-
-
-
 
 json round4(double v) { return std::round(v * 1e4) / 1e4; }
 
@@ -198,7 +196,8 @@ json run_request(core::Engine& engine, const Args& a, const Request& req, bool* 
     auto id = engine.encode(img);
     core::Result r;
     // The engine's defaults, which the app uses too.
-    const int beams = to_int(a, "--beams", req.describe ? core::DescribeOptions{}.beams : core::AskOptions{}.beams, 1, 16);
+    const int beams =
+        to_int(a, "--beams", req.describe ? core::DescribeOptions{}.beams : core::AskOptions{}.beams, 1, 16);
     const int max_tokens = to_int(a, "--max-tokens", 0, 1, 256);
     if (req.describe) {
       core::DescribeOptions o;
@@ -265,14 +264,14 @@ int cmd_info(const Args& a) {
               << "parameters " << j["parameters"].get<int64_t>() << "\n"
               << "vision     " << j["image_size"].get<int>() << " px"
               << (j["keep_aspect"].get<bool>() ? " (as many pixels, shaped like the image)" : "") << ", patch "
-              << j["patch_size"].get<int>() << ", "
-              << j["vision_layers"].get<int>() << " layers x " << j["vision_hidden"].get<int>() << "\n"
+              << j["patch_size"].get<int>() << ", " << j["vision_layers"].get<int>() << " layers x "
+              << j["vision_hidden"].get<int>() << "\n"
               << "text       " << j["text_layers"].get<int>() << " encoder + " << j["decoder_layers"].get<int>()
               << " decoder layers x " << j["hidden"].get<int>() << ", fusion layers " << j["fusion_layers"].dump()
               << (j["queries"].get<int>() > 0 ? ", " + std::to_string(j["queries"].get<int>()) + " query tokens" : "")
               << "\n"
               << "gates      "
-              << (j["family"] == "blip2"             ? "none (the language model's attention on the image queries shown)"
+              << (j["family"] == "blip2"           ? "none (the language model's attention on the image queries shown)"
                   : j["learned_gates"].get<bool>() ? "learned"
                                                    : "none (effective image share shown)")
               << ", routing " << (j["routing"].get<bool>() ? "dynamic" : "last layer") << "\n"
@@ -281,11 +280,10 @@ int cmd_info(const Args& a) {
               << (j["align_dim"].get<int>() > 0 ? std::to_string(j["align_dim"].get<int>()) + "-d (search, labels)"
                                                 : std::string("none"))
               << "\n"
-              << "weights    " << j["weights_format"].get<std::string>() << ", "
-              << j["weight_files"].get<int>() << (j["weight_files"].get<int>() == 1 ? " file, " : " shards, ")
-              << j["stored_dtype"].get<std::string>() << ", " << std::fixed << std::setprecision(1)
-              << j["weight_bytes"].get<double>() / 1e6 << " MB stored, " << j["running_bytes"].get<double>() / 1e6
-              << " MB running in " << j["dtype"].get<std::string>() << "\n"
+              << "weights    " << j["weights_format"].get<std::string>() << ", " << j["weight_files"].get<int>()
+              << (j["weight_files"].get<int>() == 1 ? " file, " : " shards, ") << j["stored_dtype"].get<std::string>()
+              << ", " << std::fixed << std::setprecision(1) << j["weight_bytes"].get<double>() / 1e6 << " MB stored, "
+              << j["running_bytes"].get<double>() / 1e6 << " MB running in " << j["dtype"].get<std::string>() << "\n"
               << "device     " << j["device"].get<std::string>() << " (" << j["dtype"].get<std::string>() << ", "
               << j["threads"].get<int>() << " threads, libtorch " << j["libtorch"].get<std::string>() << ")\n";
   }
@@ -305,8 +303,10 @@ int cmd_ask(const Args& a, bool describe) {
   if (!a.has("--batch")) {
     bool ok = false;
     auto j = run_request(*engine, a, {a.get("--image"), a.get("--question"), a.get("--prompt"), describe}, &ok);
-    if (a.has("--json")) std::cout << j.dump() << "\n";
-    else print_human(j);
+    if (a.has("--json"))
+      std::cout << j.dump() << "\n";
+    else
+      print_human(j);
     return ok ? kExitOk : kExitFailed;
   }
   std::ifstream f(fs::u8path(a.get("--batch")));
@@ -366,10 +366,14 @@ void save_heatmap(const Args& a, const core::Image& img, const core::Array& map,
 core::Options engine_options(const Args& a) {
   core::Options o;
   const std::string dev = a.get("--device", "auto");
-  if (dev == "auto") o.device = core::Device::Auto;
-  else if (dev == "cpu") o.device = core::Device::Cpu;
-  else if (dev == "cuda") o.device = core::Device::Cuda;
-  else throw UsageError("--device must be auto, cpu or cuda");
+  if (dev == "auto")
+    o.device = core::Device::Auto;
+  else if (dev == "cpu")
+    o.device = core::Device::Cpu;
+  else if (dev == "cuda")
+    o.device = core::Device::Cuda;
+  else
+    throw UsageError("--device must be auto, cpu or cuda");
   o.threads = to_int(a, "--threads", 0, 0, 1024);
   if (!core::precision_from_name(a.get("--dtype", "auto"), &o.dtype))
     throw UsageError("--dtype must be auto, float32, bfloat16 or float16");
@@ -417,8 +421,10 @@ int main(int argc, char** argv) {
     std::cerr << "autoglm: " << e.what() << "\n";
     return kExitUsage;
   } catch (const core::Error& e) {
-    if (a.has("--json")) std::cout << json{{"error", e.what()}, {"error_code", core::error_code_name(e.code())}}.dump() << "\n";
-    else std::cerr << "autoglm: " << e.what() << "\n";
+    if (a.has("--json"))
+      std::cout << json{{"error", e.what()}, {"error_code", core::error_code_name(e.code())}}.dump() << "\n";
+    else
+      std::cerr << "autoglm: " << e.what() << "\n";
     return kExitFailed;
   } catch (const std::exception& e) {
     std::cerr << "autoglm: internal error: " << e.what() << "\n";

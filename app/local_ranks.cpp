@@ -64,8 +64,7 @@ std::unique_ptr<LocalRanks> LocalRanks::start(int n, char** argv, std::string* w
     ::setenv("RANK", rank.c_str(), 1);
     pid_t pid = 0;
     const int rc = ::posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv, environ);
-    if (rc != 0)
-      throw core::Error(core::ErrorCode::Io, "cannot start rank " + rank + ": " + std::strerror(rc));
+    if (rc != 0) throw core::Error(core::ErrorCode::Io, "cannot start rank " + rank + ": " + std::strerror(rc));
     out->pids_.push_back(pid);
   }
   ::setenv("RANK", "0", 1);

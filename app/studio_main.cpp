@@ -30,10 +30,14 @@
 namespace {
 
 bool parseDevice(const QString& s, core::Device* out) {
-  if (s == QLatin1String("auto")) *out = core::Device::Auto;
-  else if (s == QLatin1String("cpu")) *out = core::Device::Cpu;
-  else if (s == QLatin1String("cuda") || s == QLatin1String("gpu")) *out = core::Device::Cuda;
-  else return false;
+  if (s == QLatin1String("auto"))
+    *out = core::Device::Auto;
+  else if (s == QLatin1String("cpu"))
+    *out = core::Device::Cpu;
+  else if (s == QLatin1String("cuda") || s == QLatin1String("gpu"))
+    *out = core::Device::Cuda;
+  else
+    return false;
   return true;
 }
 
@@ -52,21 +56,22 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription(QStringLiteral("Ask questions about images with a local vision-language model."));
   parser.addHelpOption();
   parser.addVersionOption();
-  const QCommandLineOption modelOpt(QStringLiteral("model"), QStringLiteral("Model folder (default: the embedded model)."),
-                                    QStringLiteral("DIR"));
-  const QCommandLineOption deviceOpt(QStringLiteral("device"), QStringLiteral("auto, cpu or cuda (default: the settings)."),
-                                     QStringLiteral("DEVICE"));
+  const QCommandLineOption modelOpt(
+      QStringLiteral("model"), QStringLiteral("Model folder (default: the embedded model)."), QStringLiteral("DIR"));
+  const QCommandLineOption deviceOpt(
+      QStringLiteral("device"), QStringLiteral("auto, cpu or cuda (default: the settings)."), QStringLiteral("DEVICE"));
   const QCommandLineOption threadsOpt(QStringLiteral("threads"), QStringLiteral("CPU threads (0: automatic)."),
                                       QStringLiteral("N"));
   const QCommandLineOption langOpt(QStringLiteral("lang"), QStringLiteral("Interface language: en or zh_CN."),
                                    QStringLiteral("CODE"));
-  const QCommandLineOption shotOpt(QStringLiteral("screenshot"),
-                                   QStringLiteral("Save a screenshot of the window once the answer is shown, then quit."),
-                                   QStringLiteral("PNG"));
-  const QCommandLineOption askOpt(QStringLiteral("ask"), QStringLiteral("With --screenshot: ask this question about the first image (repeatable)."),
-                                  QStringLiteral("QUESTION"));
-  const QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Window size for --screenshot, e.g. 1360x860."),
-                                   QStringLiteral("WxH"));
+  const QCommandLineOption shotOpt(
+      QStringLiteral("screenshot"),
+      QStringLiteral("Save a screenshot of the window once the answer is shown, then quit."), QStringLiteral("PNG"));
+  const QCommandLineOption askOpt(
+      QStringLiteral("ask"), QStringLiteral("With --screenshot: ask this question about the first image (repeatable)."),
+      QStringLiteral("QUESTION"));
+  const QCommandLineOption sizeOpt(
+      QStringLiteral("size"), QStringLiteral("Window size for --screenshot, e.g. 1360x860."), QStringLiteral("WxH"));
   parser.addOptions({modelOpt, deviceOpt, threadsOpt, langOpt, shotOpt, askOpt, sizeOpt});
   parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Images or folders of images to open."),
                                QStringLiteral("[FILE...]"));
@@ -119,8 +124,9 @@ int main(int argc, char** argv) {
   if (modelDir.isEmpty()) modelDir = QString::fromStdString(core::default_model_dir().u8string());
   if (modelDir.isEmpty()) {
     window.messageBar()->showMessage(
-        QCoreApplication::translate("main", "No model was found. Use File > Open Model Folder to choose one "
-                                            "(the default model or a BLIP folder)."),
+        QCoreApplication::translate("main",
+                                    "No model was found. Use File > Open Model Folder to choose one "
+                                    "(the default model or a BLIP folder)."),
         ui::MessageBar::Kind::Warning);
   } else {
     window.loadModel(QDir(modelDir).absolutePath(), false);

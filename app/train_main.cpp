@@ -55,15 +55,52 @@ Usage:
                            "answer", "type", and for the pointing game "referred" with "masks" or the objects' "bbox")
 )";
 
-const cli::ArgSpec kArgs = {
-    {"--resume", "--freeze-vision", "--freeze-text"},
-    {"--out", "--preset", "--seed", "--minutes", "--steps", "--batch", "--hidden", "--lr", "--align-dim", "--threads",
-     "--image-size", "--patch", "--stem", "--stem-tile-kernel", "--canvas-max", "--aspect", "--queries", "--curriculum",
-     "--curriculum-alpha", "--curriculum-objects", "--vision-layers", "--text-layers", "--decoder-layers", "--dense",
-     "--dense-objects", "--ground", "--ground-relation", "--ground-compare", "--refer", "--questions-per-image",
-     "--checkpoint-every", "--dist-timeout", "--ranks", "--model", "--data", "--epochs", "--val-split", "--patience",
-     "--count", "--name", "--rgb", "--set", "--zero-shot", "--beams"},
-    {}};
+const cli::ArgSpec kArgs = {{"--resume", "--freeze-vision", "--freeze-text"},
+                            {"--out",
+                             "--preset",
+                             "--seed",
+                             "--minutes",
+                             "--steps",
+                             "--batch",
+                             "--hidden",
+                             "--lr",
+                             "--align-dim",
+                             "--threads",
+                             "--image-size",
+                             "--patch",
+                             "--stem",
+                             "--stem-tile-kernel",
+                             "--canvas-max",
+                             "--aspect",
+                             "--queries",
+                             "--curriculum",
+                             "--curriculum-alpha",
+                             "--curriculum-objects",
+                             "--vision-layers",
+                             "--text-layers",
+                             "--decoder-layers",
+                             "--dense",
+                             "--dense-objects",
+                             "--ground",
+                             "--ground-relation",
+                             "--ground-compare",
+                             "--refer",
+                             "--questions-per-image",
+                             "--checkpoint-every",
+                             "--dist-timeout",
+                             "--ranks",
+                             "--model",
+                             "--data",
+                             "--epochs",
+                             "--val-split",
+                             "--patience",
+                             "--count",
+                             "--name",
+                             "--rgb",
+                             "--set",
+                             "--zero-shot",
+                             "--beams"},
+                            {}};
 
 // The shared state of a command: its options (flags as "1") and the log.
 struct Input {
@@ -124,7 +161,8 @@ core::train::TrainOptions train_options(Input& in) {
   o.ground_weight = num("--ground", o.ground_weight);
   o.ground_relation_share = num("--ground-relation", o.ground_relation_share);
   o.ground_compare_share = num("--ground-compare", o.ground_compare_share);
-  for (auto [name, v] : {std::pair{"--ground-relation", o.ground_relation_share}, {"--ground-compare", o.ground_compare_share}})
+  for (auto [name, v] :
+       {std::pair{"--ground-relation", o.ground_relation_share}, {"--ground-compare", o.ground_compare_share}})
     if (v < 0 || v >= 1)
       throw core::Error(core::ErrorCode::BadArgument, std::string(name) + " must be at least 0 and below 1");
   o.refer_weight = num("--refer", o.refer_weight);
@@ -188,7 +226,8 @@ int cmd_eval(Input& in) {
     const double limit = num("--count", 0);
     if (limit < 0 || limit != static_cast<int>(limit))
       throw core::Error(core::ErrorCode::BadArgument, "--count must be a whole number (0: the whole set)");
-    auto r = core::train::evaluate_set(a["--set"], a["--model"], static_cast<int>(limit), nullptr, static_cast<int>(beams));
+    auto r =
+        core::train::evaluate_set(a["--set"], a["--model"], static_cast<int>(limit), nullptr, static_cast<int>(beams));
     auto j = nlohmann::json::parse(r.to_json());
     j["set"] = a["--set"];
     std::cout << j.dump(2) << "\n";
@@ -198,9 +237,10 @@ int cmd_eval(Input& in) {
                                  static_cast<int>(beams));
   auto j = nlohmann::json::parse(r.to_json());
   if (core::train::has_alignment(a["--model"]))
-    j["retrieval"] = nlohmann::json::parse(
-        core::train::evaluate_retrieval(a["--model"], seed + 3000017, static_cast<int>(num("--zero-shot", 300)), nullptr)
-            .to_json());
+    j["retrieval"] =
+        nlohmann::json::parse(core::train::evaluate_retrieval(a["--model"], seed + 3000017,
+                                                              static_cast<int>(num("--zero-shot", 300)), nullptr)
+                                  .to_json());
   std::cout << j.dump(2) << "\n";
   return 0;
 }
@@ -245,12 +285,14 @@ int main(int argc, char** argv) {
       std::array<uint8_t, 3> rgb{255, 105, 180};
       if (a.count("--rgb") && std::sscanf(a["--rgb"].c_str(), "%hhu,%hhu,%hhu", &rgb[0], &rgb[1], &rgb[2]) != 3)
         throw core::Error(core::ErrorCode::BadArgument, "--rgb must be R,G,B");
-      const int n = core::train::write_new_color_set(a["--out"], seed, static_cast<int>(num("--count", 400)), name, rgb);
+      const int n =
+          core::train::write_new_color_set(a["--out"], seed, static_cast<int>(num("--count", 400)), name, rgb);
       std::cerr << "wrote " << a["--out"] << "/data.jsonl (" << n << " objects repainted " << name << ")\n";
     } else if (cmd == "eval-set") {
       if (!a.count("--model") || !a.count("--data"))
         throw core::Error(core::ErrorCode::BadArgument, "eval-set needs --model DIR --data FILE.jsonl");
-      std::cout << nlohmann::json{{"accuracy", core::train::evaluate_examples(a["--model"], a["--data"])}}.dump() << "\n";
+      std::cout << nlohmann::json{{"accuracy", core::train::evaluate_examples(a["--model"], a["--data"])}}.dump()
+                << "\n";
     } else if (cmd == "calibrate") {
       core::train::calibrate(a["--model"], seed + 1000003, static_cast<int>(num("--count", 600)), log_line);
     } else if (cmd == "eval") {

@@ -23,8 +23,8 @@ inline bool is_out_of_memory(const c10::Error& e) {
   if (dynamic_cast<const c10::OutOfMemoryError*>(&e)) return true;
 #endif
   const std::string msg = e.what_without_backtrace();
-  for (const char* needle : {"CUDA out of memory", "CUBLAS_STATUS_ALLOC_FAILED", "CUDNN_STATUS_ALLOC_FAILED",
-                             "cudaErrorMemoryAllocation"})
+  for (const char* needle :
+       {"CUDA out of memory", "CUBLAS_STATUS_ALLOC_FAILED", "CUDNN_STATUS_ALLOC_FAILED", "cudaErrorMemoryAllocation"})
     if (msg.find(needle) != std::string::npos) return true;
   return false;
 }

@@ -30,8 +30,9 @@ core::Tokenizer make_tokenizer() {
     v.push_back(std::string("##") + c);
   }
   for (char c = '0'; c <= '9'; ++c) v.emplace_back(1, c);
-  for (const char* w : {"the", "what", "color", "is", "##s", "##ing", "?", ".", ",", "!", "'", "n't",
-                        "中", "文", "é", "##é", "ü", "\xF0\x9F\x98\x80", "cafe", "caf", "##e"})
+  for (const char* w : {"the",  "what", "color", "is", "##s", "##ing", "?",   ".", ",",
+                        "!",    "'",    "n't",   "中", "文",  "é",     "##é", "ü", "\xF0\x9F\x98\x80",
+                        "cafe", "caf",  "##e"})
     v.emplace_back(w);
   return core::Tokenizer::from_tokens(v);
 }

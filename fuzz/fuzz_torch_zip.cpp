@@ -18,8 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       uint64_t last = static_cast<uint64_t>(t.offset);
       bool empty = false;
       for (size_t d = 0; d < t.shape.size(); ++d) {
-        if (t.shape[d] == 0) empty = true;
-        else last += static_cast<uint64_t>(t.shape[d] - 1) * static_cast<uint64_t>(t.stride[d]);
+        if (t.shape[d] == 0)
+          empty = true;
+        else
+          last += static_cast<uint64_t>(t.shape[d] - 1) * static_cast<uint64_t>(t.stride[d]);
       }
       if (empty) continue;
       // The view's first and last element, which the reader promised are in the storage.

@@ -59,9 +59,7 @@ cv::Mat gradient(int w, int h, int type) {
   return m;
 }
 
-std::string be32(uint32_t v) {
-  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-}
+std::string be32(uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
 
 void safetensors_seeds(const fs::path& dir) {
   fs::create_directories(dir);
@@ -72,8 +70,7 @@ void safetensors_seeds(const fs::path& dir) {
   const uint8_t b[4] = {1, 0, 0, 1};
   const int32_t i32[2] = {7, -7};
   core::write_safetensors(dir / "empty.safetensors", {});
-  core::write_safetensors(dir / "one_f32.safetensors", {{"weight", core::DType::F32, {2, 3}, f32}},
-                          {{"format", "pt"}});
+  core::write_safetensors(dir / "one_f32.safetensors", {{"weight", core::DType::F32, {2, 3}, f32}}, {{"format", "pt"}});
   core::write_safetensors(dir / "mixed.safetensors",
                           {{"a.f16", core::DType::F16, {4}, f16},
                            {"b.i64", core::DType::I64, {2}, i64},
@@ -130,7 +127,8 @@ void image_seeds(const fs::path& dir) {
 
   // 1x1 GIF89a, its one pixel transparent (more GIF seeds, written by ImageMagick, sit beside it).
   write_file(dir / "pixel.gif", std::string("GIF89a\x01\0\x01\0\x80\0\0\xFF\xFF\xFF\0\0\0!\xF9\x04\x01\0\0\0\0,"
-                                            "\0\0\0\0\x01\0\x01\0\0\x02\x02\x44\x01\0;", 43));
+                                            "\0\0\0\0\x01\0\x01\0\0\x02\x02\x44\x01\0;",
+                                            43));
   // A PNG whose header declares 30000x30000 (a decompression bomb's header).
   std::vector<uchar> png;
   cv::imencode(".png", gradient(1, 1, CV_8UC3), png);

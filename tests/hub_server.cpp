@@ -102,8 +102,7 @@ class Connection : public QObject {
     handle(r);
   }
 
-  void send_head(int status, const QByteArray& reason, const std::map<QByteArray, QByteArray>& headers,
-                 qint64 length) {
+  void send_head(int status, const QByteArray& reason, const std::map<QByteArray, QByteArray>& headers, qint64 length) {
     QByteArray h = "HTTP/1.1 " + QByteArray::number(status) + " " + reason + "\r\n";
     for (const auto& [k, v] : headers) h += k + ": " + v + "\r\n";
     h += "Content-Length: " + QByteArray::number(length) + "\r\nConnection: close\r\n\r\n";
@@ -119,9 +118,9 @@ class Connection : public QObject {
   }
 
   void error(int status, const QByteArray& code = {}) {
-    static const std::map<int, QByteArray> reasons = {
-        {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"}, {500, "Internal Server Error"},
-        {502, "Bad Gateway"}, {503, "Service Unavailable"}};
+    static const std::map<int, QByteArray> reasons = {{401, "Unauthorized"}, {403, "Forbidden"},
+                                                      {404, "Not Found"},    {500, "Internal Server Error"},
+                                                      {502, "Bad Gateway"},  {503, "Service Unavailable"}};
     std::map<QByteArray, QByteArray> h;
     if (!code.isEmpty()) h["X-Error-Code"] = code;
     auto it = reasons.find(status);
@@ -132,7 +131,8 @@ class Connection : public QObject {
   // Body of a file, with Range, and the switches that break it.
   void serve(const File& f, std::map<QByteArray, QByteArray> headers, const Request& r, bool lfs_cdn) {
     QByteArray data = f.data;
-    if (!cfg.corrupt.isEmpty() && f.path == cfg.corrupt) data[data.size() / 2] = static_cast<char>(data[data.size() / 2] ^ 0x5a);
+    if (!cfg.corrupt.isEmpty() && f.path == cfg.corrupt)
+      data[data.size() / 2] = static_cast<char>(data[data.size() / 2] ^ 0x5a);
     qint64 from = 0;
     const QByteArray range = r.header("range");
     int status = 200;
@@ -145,8 +145,8 @@ class Connection : public QObject {
         return;
       }
       status = 206;
-      headers["Content-Range"] =
-          "bytes " + QByteArray::number(from) + "-" + QByteArray::number(data.size() - 1) + "/" + QByteArray::number(data.size());
+      headers["Content-Range"] = "bytes " + QByteArray::number(from) + "-" + QByteArray::number(data.size() - 1) + "/" +
+                                 QByteArray::number(data.size());
     }
     headers["Accept-Ranges"] = "bytes";
     headers["Content-Type"] = "application/octet-stream";
@@ -198,7 +198,8 @@ class Connection : public QObject {
 
   void handle(const Request& r) {
     method_ = r.method;
-    const QString path = QUrl::fromPercentEncoding(r.target.left(r.target.indexOf('?') < 0 ? r.target.size() : r.target.indexOf('?')));
+    const QString path =
+        QUrl::fromPercentEncoding(r.target.left(r.target.indexOf('?') < 0 ? r.target.size() : r.target.indexOf('?')));
     if (cdn_) {
       // /lfs/{sha256}
       const QByteArray sha = path.mid(5).toLatin1();
@@ -232,8 +233,8 @@ class Connection : public QObject {
                                  {"pointerSize", 134}};
         siblings.append(o);
       }
-      QJsonObject o{{"id", repo.id}, {"modelId", repo.id}, {"sha", repo.commit}, {"private", false},
-                    {"siblings", siblings}};
+      QJsonObject o{
+          {"id", repo.id}, {"modelId", repo.id}, {"sha", repo.commit}, {"private", false}, {"siblings", siblings}};
       return finish_simple(200, "OK", QJsonDocument(o).toJson(QJsonDocument::Compact),
                            {{"X-Repo-Commit", repo.commit.toLatin1()}});
     }
@@ -313,12 +314,18 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "hub_server: cannot serve %s\n", qPrintable(v));
         return 2;
       }
-    } else if (a == "--cut-after") cfg.cut_after = v.toLongLong();
-    else if (a == "--corrupt") cfg.corrupt = v;
-    else if (a == "--status") cfg.status = v.toInt();
-    else if (a == "--fail-times") cfg.fail_times = v.toInt();
-    else if (a == "--slow-ms") cfg.slow_ms = v.toInt();
-    else if (a == "--token") cfg.token = v.toUtf8();
+    } else if (a == "--cut-after")
+      cfg.cut_after = v.toLongLong();
+    else if (a == "--corrupt")
+      cfg.corrupt = v;
+    else if (a == "--status")
+      cfg.status = v.toInt();
+    else if (a == "--fail-times")
+      cfg.fail_times = v.toInt();
+    else if (a == "--slow-ms")
+      cfg.slow_ms = v.toInt();
+    else if (a == "--token")
+      cfg.token = v.toUtf8();
     else {
       std::fprintf(stderr, "hub_server: unknown option %s\n", qPrintable(a));
       return 2;

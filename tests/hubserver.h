@@ -39,8 +39,10 @@ class HubServer {
   void take() {
     while (p_.canReadLine()) {
       const QString line = QString::fromUtf8(p_.readLine()).trimmed();
-      if (line.startsWith(QLatin1String("PORTS "))) port_ = line.split(' ').value(1).toInt();
-      else lines_ << line;
+      if (line.startsWith(QLatin1String("PORTS ")))
+        port_ = line.split(' ').value(1).toInt();
+      else
+        lines_ << line;
     }
   }
   QProcess p_;

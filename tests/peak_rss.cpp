@@ -4,10 +4,10 @@
 // limit), waits for it and writes the child's peak resident set in kilobytes
 // to the file REPORT; exits with the child's status (128 + the signal if one
 // ended it). The limit turns a regression that allocates without bound (a
-// model of terabytes) into an allocation error instead of the OOM killer. tst_hostile measures the command line's memory this
-// way: a child spawned straight from the test starts on the test's own memory
-// (vfork or fork), and Linux counts that memory's high-water mark into the
-// child's ru_maxrss when it execs; this small program's is a few megabytes.
+// model of terabytes) into an allocation error instead of the OOM killer. tst_hostile measures the command line's
+// memory this way: a child spawned straight from the test starts on the test's own memory (vfork or fork), and Linux
+// counts that memory's high-water mark into the child's ru_maxrss when it execs; this small program's is a few
+// megabytes.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>

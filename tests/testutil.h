@@ -49,9 +49,7 @@ inline uint32_t crc32(const std::string& bytes) {
   return ~c;
 }
 
-inline std::string be32(uint32_t v) {
-  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-}
+inline std::string be32(uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
 
 inline std::string png_chunk(const std::string& type, const std::string& data) {
   return be32(uint32_t(data.size())) + type + data + be32(crc32(type + data));
@@ -76,7 +74,7 @@ inline std::string with_exif_orientation(const std::string& jpeg, int orientatio
   tiff += u16(42) + u32(8);  // header, IFD0 at offset 8
   tiff += u16(1);            // one entry
   tiff += u16(0x0112) + u16(3) + u32(1) + u16(uint16_t(orientation)) + u16(0);
-  tiff += u32(0);            // no next IFD
+  tiff += u32(0);  // no next IFD
   const std::string payload = std::string("Exif\0\0", 6) + tiff;
   const uint16_t len = uint16_t(payload.size() + 2);
   const std::string app1 = std::string("\xFF\xE1", 2) + char(len >> 8) + char(len & 0xFF) + payload;
@@ -111,7 +109,8 @@ inline void write_tensors(const std::filesystem::path& file, const std::vector<R
 
 // Writes a safetensors file from a header object and the data section as given,
 // without checking that they agree (for headers that lie).
-inline void write_raw_safetensors(const std::filesystem::path& file, const std::string& header, const std::string& data) {
+inline void write_raw_safetensors(const std::filesystem::path& file, const std::string& header,
+                                  const std::string& data) {
   std::string h = header;
   while ((8 + h.size()) % 8) h.push_back(' ');
   std::string len(8, '\0');
@@ -129,7 +128,9 @@ struct BrokenModel {
 // Rows made from the golden checkpoints (skipped where ../shared/golden is absent).
 // What the golden hostile payloads would create, were they ever run.
 inline const char* kGoldenPickleMarker = "/tmp/PWNED_AUTOGLM_PICKLE";
-inline bool needs_golden(const std::string& kind) { return kind.rfind("hostile-", 0) == 0 || kind.rfind("index-", 0) == 0; }
+inline bool needs_golden(const std::string& kind) {
+  return kind.rfind("hostile-", 0) == 0 || kind.rfind("index-", 0) == 0;
+}
 inline const std::vector<BrokenModel>& broken_models() {
   static const std::vector<BrokenModel> rows = {
       {"missing-folder", "not a model folder", "io"},
@@ -268,8 +269,10 @@ inline void break_model_folder(const std::filesystem::path& good, const std::fil
         end = it.value()["data_offsets"][1].get<uint64_t>();
         last = it.key();
       }
-    if (kind == "lying-offsets") header[last]["data_offsets"][1] = end + 4096;  // past the end of the file
-    else header[last]["shape"] = json::array({3});                         // 12 bytes, not what the offsets hold
+    if (kind == "lying-offsets")
+      header[last]["data_offsets"][1] = end + 4096;  // past the end of the file
+    else
+      header[last]["shape"] = json::array({3});  // 12 bytes, not what the offsets hold
     write_raw_safetensors(weights, header.dump(), data);
   }
   if (kind == "many-tensors") {  // 200,000 empty tensors: a 10 MB header
@@ -281,11 +284,14 @@ inline void break_model_folder(const std::filesystem::path& good, const std::fil
   }
   if (kind == "missing-tensor")
     rewrite_tensors([](std::vector<RawTensor>& ts) {
-      ts.erase(std::remove_if(ts.begin(), ts.end(), [](const RawTensor& t) { return t.name == "text_decoder.cls.predictions.bias"; }),
+      ts.erase(std::remove_if(ts.begin(), ts.end(),
+                              [](const RawTensor& t) { return t.name == "text_decoder.cls.predictions.bias"; }),
                ts.end());
     });
   if (kind == "extra-tensor")
-    rewrite_tensors([](std::vector<RawTensor>& ts) { ts.push_back({"surprise.weight", core::DType::F32, {2}, std::string(8, '\0')}); });
+    rewrite_tensors([](std::vector<RawTensor>& ts) {
+      ts.push_back({"surprise.weight", core::DType::F32, {2}, std::string(8, '\0')});
+    });
   if (kind == "wrong-shape")
     rewrite_tensors([&](std::vector<RawTensor>& ts) {
       auto& t = find(ts, "vision_model.post_layernorm.weight");
@@ -306,31 +312,31 @@ inline void break_model_folder(const std::filesystem::path& good, const std::fil
 
 }  // namespace testutil
 
-#define SKIP_ROW_WITHOUT_GOLDEN(kind)                                                          \
-  do {                                                                                         \
+#define SKIP_ROW_WITHOUT_GOLDEN(kind)                                                                \
+  do {                                                                                               \
     if (testutil::needs_golden(kind) && !std::filesystem::exists(testutil::golden_dir() / "pickle")) \
-      QSKIP("golden/pickle not found (set AUTOGLM_GOLDEN_DIR)");                                \
+      QSKIP("golden/pickle not found (set AUTOGLM_GOLDEN_DIR)");                                     \
   } while (0)
 
-#define REQUIRE_GOLDEN()                                                                       \
-  do {                                                                                         \
-    if (!testutil::have_golden())                                                              \
-      QSKIP(qPrintable(QString("golden data not found at %1 (set AUTOGLM_GOLDEN_DIR)")         \
-                           .arg(QString::fromStdString(testutil::golden_dir().string()))));    \
+#define REQUIRE_GOLDEN()                                                                    \
+  do {                                                                                      \
+    if (!testutil::have_golden())                                                           \
+      QSKIP(qPrintable(QString("golden data not found at %1 (set AUTOGLM_GOLDEN_DIR)")      \
+                           .arg(QString::fromStdString(testutil::golden_dir().string())))); \
   } while (0)
 
 // Asserts that `expr` throws core::Error whose message contains `needle`.
-#define VERIFY_THROWS_MSG(expr, needle)                                                        \
-  do {                                                                                         \
-    bool thrown_ = false;                                                                      \
-    try {                                                                                      \
-      expr;                                                                                    \
-    } catch (const core::Error& e_) {                                                          \
-      thrown_ = true;                                                                          \
-      const std::string msg_ = e_.what();                                                      \
-      if (msg_.find(needle) == std::string::npos)                                              \
-        QFAIL(qPrintable(QString("message '%1' lacks '%2'").arg(QString::fromStdString(msg_),  \
-                                                                QString::fromStdString(needle)))); \
-    }                                                                                          \
-    if (!thrown_) QFAIL("expected core::Error containing: " + QByteArray(std::string(needle).c_str())); \
+#define VERIFY_THROWS_MSG(expr, needle)                                                                             \
+  do {                                                                                                              \
+    bool thrown_ = false;                                                                                           \
+    try {                                                                                                           \
+      expr;                                                                                                         \
+    } catch (const core::Error& e_) {                                                                               \
+      thrown_ = true;                                                                                               \
+      const std::string msg_ = e_.what();                                                                           \
+      if (msg_.find(needle) == std::string::npos)                                                                   \
+        QFAIL(qPrintable(                                                                                           \
+            QString("message '%1' lacks '%2'").arg(QString::fromStdString(msg_), QString::fromStdString(needle)))); \
+    }                                                                                                               \
+    if (!thrown_) QFAIL("expected core::Error containing: " + QByteArray(std::string(needle).c_str()));             \
   } while (0)

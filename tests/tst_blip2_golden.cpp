@@ -66,10 +66,10 @@ struct Golden {
   }
 };
 
-#define GOLDEN_OK(expr)                                          \
-  do {                                                       \
-    const std::string err_ = (expr);                         \
-    QVERIFY2(err_.empty(), err_.c_str());                    \
+#define GOLDEN_OK(expr)                   \
+  do {                                    \
+    const std::string err_ = (expr);      \
+    QVERIFY2(err_.empty(), err_.c_str()); \
   } while (0)
 
 std::string prefix_image(const std::string& run) { return run.substr(0, run.find('.')); }
@@ -91,7 +91,8 @@ class TstBlip2Golden : public QObject {
     auto& g = goldens[kind];
     if (!g) {
       g = std::make_unique<Golden>(Golden{SafeTensors::open(blip2_dir() / (kind + "_golden.safetensors")),
-                                          read_json(blip2_dir() / (kind + "_golden.json")), {}});
+                                          read_json(blip2_dir() / (kind + "_golden.json")),
+                                          {}});
     }
     return *g;
   }
@@ -218,19 +219,24 @@ class TstBlip2Golden : public QObject {
       auto pixels = g.get(img + ".pixel_values");
       auto projected = m->encode_image(pixels, &rec);
       for (size_t k = 0; k < rec.vision.hidden.size(); ++k)
-        GOLDEN_OK(g.compare(rec.vision.hidden[k], img + ".vision.hidden_states." + std::to_string(k), kHidden, "vision hidden"));
+        GOLDEN_OK(g.compare(rec.vision.hidden[k], img + ".vision.hidden_states." + std::to_string(k), kHidden,
+                            "vision hidden"));
       for (size_t k = 0; k < rec.vision.self_attn.size(); ++k)
-        GOLDEN_OK(g.compare(rec.vision.self_attn[k], img + ".vision.attentions." + std::to_string(k), kProbs, "vision attentions"));
+        GOLDEN_OK(g.compare(rec.vision.self_attn[k], img + ".vision.attentions." + std::to_string(k), kProbs,
+                            "vision attentions"));
       GOLDEN_OK(g.compare(m->vision_model(pixels), img + ".vision.last_hidden_state", kHidden, "vision hidden"));
       for (size_t k = 0; k < rec.qformer.hidden.size(); ++k)
-        GOLDEN_OK(g.compare(rec.qformer.hidden[k], img + ".qformer.hidden_states." + std::to_string(k), kHidden, "qformer hidden"));
+        GOLDEN_OK(g.compare(rec.qformer.hidden[k], img + ".qformer.hidden_states." + std::to_string(k), kHidden,
+                            "qformer hidden"));
       GOLDEN_OK(g.compare(rec.qformer.hidden.back(), img + ".qformer.last_hidden_state", kHidden, "qformer hidden"));
       for (size_t k = 0; k < rec.qformer.self_attn.size(); ++k)
-        GOLDEN_OK(g.compare(rec.qformer.self_attn[k], img + ".qformer.self_attentions." + std::to_string(k), kProbs, "qformer self-attn"));
+        GOLDEN_OK(g.compare(rec.qformer.self_attn[k], img + ".qformer.self_attentions." + std::to_string(k), kProbs,
+                            "qformer self-attn"));
       const auto& layers = g.meta["qformer_cross_attention_layers"];
       QCOMPARE(rec.qformer.cross_attn.size(), layers.size());
       for (size_t k = 0; k < layers.size(); ++k)
-        GOLDEN_OK(g.compare(rec.qformer.cross_attn[k], img + ".qformer.cross_attentions." + layers[k].dump(), kProbs, "qformer cross-attn"));
+        GOLDEN_OK(g.compare(rec.qformer.cross_attn[k], img + ".qformer.cross_attentions." + layers[k].dump(), kProbs,
+                            "qformer cross-attn"));
       const auto stacked = stack_cross_attentions(rec.qformer);
       QCOMPARE(stacked.dim(), int64_t(4));
       QCOMPARE(stacked.size(0), int64_t(layers.size()));
@@ -264,14 +270,18 @@ class TstBlip2Golden : public QObject {
       } else {
         const Record& e = session->encoder;
         for (size_t k = 0; k < e.hidden.size(); ++k)
-          GOLDEN_OK(g.compare(e.hidden[k], p + "encoder.hidden_states." + std::to_string(k), kHidden, "T5 encoder hidden"));
+          GOLDEN_OK(
+              g.compare(e.hidden[k], p + "encoder.hidden_states." + std::to_string(k), kHidden, "T5 encoder hidden"));
         GOLDEN_OK(g.compare(e.hidden.back(), p + "encoder.last_hidden_state", kHidden, "T5 encoder hidden"));
         for (size_t k = 0; k < e.self_attn.size(); ++k)
-          GOLDEN_OK(g.compare(e.self_attn[k], p + "encoder.attentions." + std::to_string(k), kProbs, "T5 encoder attentions"));
+          GOLDEN_OK(g.compare(e.self_attn[k], p + "encoder.attentions." + std::to_string(k), kProbs,
+                              "T5 encoder attentions"));
         const Record& d = session->steps[0];
         for (size_t k = 0; k < d.self_attn.size(); ++k) {
-          GOLDEN_OK(g.compare(d.self_attn[k], p + "decoder.step0.self_attentions." + std::to_string(k), kProbs, "T5 decoder attentions"));
-          GOLDEN_OK(g.compare(d.cross_attn[k], p + "decoder.step0.cross_attentions." + std::to_string(k), kProbs, "T5 decoder attentions"));
+          GOLDEN_OK(g.compare(d.self_attn[k], p + "decoder.step0.self_attentions." + std::to_string(k), kProbs,
+                              "T5 decoder attentions"));
+          GOLDEN_OK(g.compare(d.cross_attn[k], p + "decoder.step0.cross_attentions." + std::to_string(k), kProbs,
+                              "T5 decoder attentions"));
         }
         GOLDEN_OK(g.compare(d.hidden.back(), p + "decoder.step0.last_hidden_state", kHidden, "T5 decoder hidden"));
       }
@@ -302,15 +312,18 @@ class TstBlip2Golden : public QObject {
         auto h = m->opt->forward(all, torch::ones({1, all.size(1)}, torch::kLong), nullptr, &rec);
         logits = m->opt->logits(h.narrow(1, embeds.size(1) - 1, appended.size(1) + 1));
         for (size_t k = 0; k < rec.self_attn.size(); ++k)
-          GOLDEN_OK(g.compare(rec.self_attn[k], p + "teacher_forced.attentions." + std::to_string(k), kProbs, "teacher-forced attentions"));
+          GOLDEN_OK(g.compare(rec.self_attn[k], p + "teacher_forced.attentions." + std::to_string(k), kProbs,
+                              "teacher-forced attentions"));
       } else {
         auto dec_ids = g.get(p + "teacher_forced.decoder_input_ids").to(torch::kLong);
         auto enc = m->t5->encoder->forward(embeds, mask, torch::Tensor(), torch::Tensor(), nullptr);
         auto h = m->t5->decoder->forward(m->embed_tokens(dec_ids), torch::ones_like(dec_ids), enc, mask, nullptr, &rec);
         logits = m->t5->logits(h);
         for (size_t k = 0; k < rec.self_attn.size(); ++k) {
-          GOLDEN_OK(g.compare(rec.self_attn[k], p + "teacher_forced.decoder.self_attentions." + std::to_string(k), kProbs, "teacher-forced attentions"));
-          GOLDEN_OK(g.compare(rec.cross_attn[k], p + "teacher_forced.decoder.cross_attentions." + std::to_string(k), kProbs, "teacher-forced attentions"));
+          GOLDEN_OK(g.compare(rec.self_attn[k], p + "teacher_forced.decoder.self_attentions." + std::to_string(k),
+                              kProbs, "teacher-forced attentions"));
+          GOLDEN_OK(g.compare(rec.cross_attn[k], p + "teacher_forced.decoder.cross_attentions." + std::to_string(k),
+                              kProbs, "teacher-forced attentions"));
         }
       }
       GOLDEN_OK(g.compare(logits, p + "teacher_forced.logits", kLogits, "teacher-forced logits"));
@@ -425,11 +438,13 @@ class TstBlip2Golden : public QObject {
       for (int max_new : {10, 0}) {
         auto r = run_one(run, 1, max_new);
         QVERIFY(!r.answers.empty());
-        const auto ref = ids_of(g.get(p + (max_new ? "generate.greedy.max_new_tokens_10.sequences" : "generate.greedy.default.sequences")));
+        const auto ref = ids_of(
+            g.get(p + (max_new ? "generate.greedy.max_new_tokens_10.sequences" : "generate.greedy.default.sequences")));
         QCOMPARE(r.answers.front().ids, strip(ref, -1));
         QCOMPARE(r.answers.front().tokens.size(), ref.size());  // one per new token, the end token included
         ++compared;
-        if (!run["prompt"].is_null()) QCOMPARE(QString::fromStdString(r.prompt), QString::fromStdString(run["prompt"].get<std::string>()));
+        if (!run["prompt"].is_null())
+          QCOMPARE(QString::fromStdString(r.prompt), QString::fromStdString(run["prompt"].get<std::string>()));
         // Inspection: the Q-Former's maps for each answer token, the language model's image share.
         const auto& in = r.inspection;
         QVERIFY(in.image_reliance && in.tokens_are_answer);
@@ -437,7 +452,8 @@ class TstBlip2Golden : public QObject {
         QCOMPARE(in.cross_attention.shape[2], int64_t(ref.size()));
         QCOMPARE(in.gates.shape[1], int64_t(ref.size()));
         for (float v : in.gates.data) QVERIFY(v >= 0.f && v <= 1.0001f);
-        for (auto method : {core::HeatmapMethod::AllLayers, core::HeatmapMethod::LayerAttention, core::HeatmapMethod::GradWeighted}) {
+        for (auto method :
+             {core::HeatmapMethod::AllLayers, core::HeatmapMethod::LayerAttention, core::HeatmapMethod::GradWeighted}) {
           core::HeatmapRequest hr;
           hr.method = method;
           auto map = engine->heatmap(r, hr);

@@ -24,16 +24,17 @@ double max_diff(const Tensor& a, const Tensor& b) {
   return (a.to(torch::kFloat32) - b.to(torch::kFloat32)).abs().max().item<double>();
 }
 
-#define COMPARE_TENSOR(ours, name, tol)                                                                      \
-  do {                                                                                                       \
-    const std::string nm_ = (name);                                                                          \
-    const QString qn_ = QString::fromStdString(nm_);                                                         \
-    const Tensor ref_ = tensor_view(*golden, nm_);                                                         \
-    const Tensor got_ = (ours);                                                                              \
-    QVERIFY2(got_.sizes() == ref_.sizes(), qPrintable(QString("%1: shape %2 vs %3").arg(qn_,                 \
-             QString::fromStdString(c10::str(got_.sizes())), QString::fromStdString(c10::str(ref_.sizes()))))); \
-    const double d_ = max_diff(got_, ref_);                                                                  \
-    QVERIFY2(d_ <= (tol), qPrintable(QString("%1: max |diff| %2 > %3").arg(qn_).arg(d_).arg(tol)));         \
+#define COMPARE_TENSOR(ours, name, tol)                                                                             \
+  do {                                                                                                              \
+    const std::string nm_ = (name);                                                                                 \
+    const QString qn_ = QString::fromStdString(nm_);                                                                \
+    const Tensor ref_ = tensor_view(*golden, nm_);                                                                  \
+    const Tensor got_ = (ours);                                                                                     \
+    QVERIFY2(got_.sizes() == ref_.sizes(), qPrintable(QString("%1: shape %2 vs %3")                                 \
+                                                          .arg(qn_, QString::fromStdString(c10::str(got_.sizes())), \
+                                                               QString::fromStdString(c10::str(ref_.sizes())))));   \
+    const double d_ = max_diff(got_, ref_);                                                                         \
+    QVERIFY2(d_ <= (tol), qPrintable(QString("%1: max |diff| %2 > %3").arg(qn_).arg(d_).arg(tol)));                 \
   } while (0)
 
 std::vector<int64_t> ids_of(const Tensor& t) {
@@ -103,7 +104,8 @@ class TstBlipGolden : public QObject {
       Record vrec;
       vrec.enabled = vrec.hidden_states = true;
       auto image = model->vision_model->forward(tensor_view(*golden, p + "pixel_values"), &vrec);
-      for (int k = 0; k <= 2; ++k) COMPARE_TENSOR(vrec.hidden[k], p + "vision.hidden_states." + std::to_string(k), 1e-4);
+      for (int k = 0; k <= 2; ++k)
+        COMPARE_TENSOR(vrec.hidden[k], p + "vision.hidden_states." + std::to_string(k), 1e-4);
       for (int k = 0; k < 2; ++k) COMPARE_TENSOR(vrec.self_attn[k], p + "vision.attentions." + std::to_string(k), 1e-5);
       COMPARE_TENSOR(image, p + "vision.last_hidden_state", 1e-4);
 
@@ -111,7 +113,8 @@ class TstBlipGolden : public QObject {
       Record trec;
       trec.enabled = trec.hidden_states = true;
       auto q = model->text_encoder->forward(ids, mask, image, &trec);
-      for (int k = 0; k <= 2; ++k) COMPARE_TENSOR(trec.hidden[k], p + "text_encoder.hidden_states." + std::to_string(k), 1e-4);
+      for (int k = 0; k <= 2; ++k)
+        COMPARE_TENSOR(trec.hidden[k], p + "text_encoder.hidden_states." + std::to_string(k), 1e-4);
       for (int k = 0; k < 2; ++k) {
         COMPARE_TENSOR(trec.self_attn[k], p + "text_encoder.self_attentions." + std::to_string(k), 1e-5);
         COMPARE_TENSOR(trec.cross_attn[k], p + "text_encoder.cross_attentions." + std::to_string(k), 1e-5);
@@ -141,7 +144,8 @@ class TstBlipGolden : public QObject {
         std::vector<LayerCache> c2;
         auto seq = ids_of(tensor_view(*golden, p + "generate.max_new_tokens_5.sequences"));
         for (int64_t s = 0; s < scores.size(0); ++s) {
-          auto step = model->text_decoder->forward(torch::full({1, 1}, seq[static_cast<size_t>(s)], torch::kLong), q, {}, &c2, s);
+          auto step = model->text_decoder->forward(torch::full({1, 1}, seq[static_cast<size_t>(s)], torch::kLong), q,
+                                                   {}, &c2, s);
           const double d = max_diff(step[0][0], scores[s]);
           QVERIFY2(d <= 1e-3, qPrintable(QString("cached step %1 logits differ by %2").arg(s).arg(d)));
         }
@@ -151,10 +155,11 @@ class TstBlipGolden : public QObject {
     auto image = model->vision_model->forward(tensor_view(*golden, "batch.pixel_values"));
     Record brec;
     brec.enabled = true;
-    auto q = model->text_encoder->forward(tensor_view(*golden, "batch.input_ids"), tensor_view(*golden, "batch.attention_mask"),
-                                          image, &brec);
+    auto q = model->text_encoder->forward(tensor_view(*golden, "batch.input_ids"),
+                                          tensor_view(*golden, "batch.attention_mask"), image, &brec);
     COMPARE_TENSOR(q, "batch.text_encoder.last_hidden_state", 1e-4);
-    for (int k = 0; k < 2; ++k) COMPARE_TENSOR(brec.cross_attn[k], "batch.text_encoder.cross_attentions." + std::to_string(k), 1e-5);
+    for (int k = 0; k < 2; ++k)
+      COMPARE_TENSOR(brec.cross_attn[k], "batch.text_encoder.cross_attentions." + std::to_string(k), 1e-5);
     auto logits = model->text_decoder->forward(torch::full({2, 1}, cfg.bos_id, torch::kLong), q, {}, nullptr, 0);
     COMPARE_TENSOR(logits, "batch.decoder.step0.logits", 1e-3);
   }
@@ -173,7 +178,8 @@ class TstBlipGolden : public QObject {
       COMPARE_TENSOR(image, p + "vision.last_hidden_state", 1e-4);
       Record rec;
       rec.enabled = true;
-      auto logits = model->text_decoder->forward(torch::full({1, 1}, cfg.bos_id, torch::kLong), image, {}, nullptr, 0, &rec);
+      auto logits =
+          model->text_decoder->forward(torch::full({1, 1}, cfg.bos_id, torch::kLong), image, {}, nullptr, 0, &rec);
       COMPARE_TENSOR(logits, p + "noprompt.decoder.step0.logits", 1e-3);
       for (int k = 0; k < 2; ++k)
         COMPARE_TENSOR(rec.cross_attn[k], p + "noprompt.decoder.step0.cross_attentions." + std::to_string(k), 1e-5);
@@ -182,8 +188,8 @@ class TstBlipGolden : public QObject {
       COMPARE_TENSOR(all.slice(1, all.size(1) - 1), p + "prompt.decoder.step0.logits", 1e-3);
       if (p == "img0.") {
         COMPARE_TENSOR(all, p + "prompt.decoder.logits_all_positions", 1e-3);
-        auto tf = model->text_decoder->forward(tensor_view(*golden, p + "noprompt.decoder.teacher_forced.input_ids"), image, {},
-                                               nullptr, 0);
+        auto tf = model->text_decoder->forward(tensor_view(*golden, p + "noprompt.decoder.teacher_forced.input_ids"),
+                                               image, {}, nullptr, 0);
         COMPARE_TENSOR(tf, p + "noprompt.decoder.teacher_forced.logits", 1e-3);
       }
     }
@@ -220,7 +226,8 @@ class TstBlipGolden : public QObject {
         auto got = sequence_of(r.answers.front(), {30522});
         auto want = json_ids(run[key]);
         QVERIFY2(got == want, qPrintable(QString("%1 %2: %3 vs reference %4")
-                                             .arg(QString::fromStdString(run["prefix"].get<std::string>()), key, str(got), str(want))));
+                                             .arg(QString::fromStdString(run["prefix"].get<std::string>()), key,
+                                                  str(got), str(want))));
         QCOMPARE(r.inspection.cross_attention.shape,
                  (std::vector<int64_t>{2, 2, static_cast<int64_t>(run["input_ids"].size()), 17}));
         QVERIFY(!r.inspection.learned_gates);
@@ -250,7 +257,7 @@ class TstBlipGolden : public QObject {
     o.beams = 1;
     auto r = engine->describe(id, o);
     QCOMPARE(r.answers.front().tokens.size(), size_t(3));  // exactly three: both lengths from the file
-    o.max_new_tokens = 5;                                   // the caller's setting wins
+    o.max_new_tokens = 5;                                  // the caller's setting wins
     o.min_new_tokens = 5;
     QCOMPARE(engine->describe(id, o).answers.front().tokens.size(), size_t(5));
   }
@@ -261,13 +268,20 @@ class TstBlipGolden : public QObject {
   void caption_engine_generates_reference_ids_data() {
     QTest::addColumn<QString>("folder");
     QTest::addColumn<QString>("twin");
-    QTest::newRow("safetensors") << "blip/caption_model" << "";
-    QTest::newRow(".bin shards") << "pickle/caption_bin_sharded" << "";
-    QTest::newRow("safetensors shards") << "pickle/caption_st_sharded" << "";
-    QTest::newRow(".bin views") << "pickle/caption_bin_views" << "";
-    QTest::newRow("F16") << "pickle/caption_f16" << "pickle/caption_f16_as_f32";
-    QTest::newRow("BF16") << "pickle/caption_bf16" << "pickle/caption_bf16_as_f32";
-    QTest::newRow(".bin BF16") << "pickle/caption_bin_bf16" << "pickle/caption_bf16_as_f32";
+    QTest::newRow("safetensors") << "blip/caption_model"
+                                 << "";
+    QTest::newRow(".bin shards") << "pickle/caption_bin_sharded"
+                                 << "";
+    QTest::newRow("safetensors shards") << "pickle/caption_st_sharded"
+                                        << "";
+    QTest::newRow(".bin views") << "pickle/caption_bin_views"
+                                << "";
+    QTest::newRow("F16") << "pickle/caption_f16"
+                         << "pickle/caption_f16_as_f32";
+    QTest::newRow("BF16") << "pickle/caption_bf16"
+                          << "pickle/caption_bf16_as_f32";
+    QTest::newRow(".bin BF16") << "pickle/caption_bin_bf16"
+                               << "pickle/caption_bf16_as_f32";
   }
   void caption_engine_generates_reference_ids() {
     REQUIRE_GOLDEN();

@@ -35,20 +35,19 @@ double max_diff(const Tensor& a, const Tensor& b) {
 }
 
 // Compares `ours` with the reference tensor `ref` (labelled `name`) and records the deviation.
-#define COMPARE_REF(ours, ref, name, tol, kind)                                                                \
-  do {                                                                                                         \
-    const QString qn_ = QString::fromStdString(name);                                                          \
-    const Tensor ref_ = (ref);                                                                                 \
-    const Tensor got_ = (ours);                                                                                \
-    QVERIFY2(got_.sizes() == ref_.sizes(),                                                                     \
-             qPrintable(QString("%1: shape %2 vs %3")                                                          \
-                            .arg(qn_, QString::fromStdString(c10::str(got_.sizes())),                          \
-                                 QString::fromStdString(c10::str(ref_.sizes())))));                            \
-    const double d_ = max_diff(got_, ref_);                                                                    \
-    QVERIFY2(d_ <= (tol), qPrintable(QString("%1: max |diff| %2 > %3").arg(qn_).arg(d_).arg(tol)));           \
-    auto& dv_ = deviations()[kind];                                                                            \
-    dv_.first += 1;                                                                                            \
-    dv_.second = std::max(dv_.second, d_);                                                                     \
+#define COMPARE_REF(ours, ref, name, tol, kind)                                                                     \
+  do {                                                                                                              \
+    const QString qn_ = QString::fromStdString(name);                                                               \
+    const Tensor ref_ = (ref);                                                                                      \
+    const Tensor got_ = (ours);                                                                                     \
+    QVERIFY2(got_.sizes() == ref_.sizes(), qPrintable(QString("%1: shape %2 vs %3")                                 \
+                                                          .arg(qn_, QString::fromStdString(c10::str(got_.sizes())), \
+                                                               QString::fromStdString(c10::str(ref_.sizes())))));   \
+    const double d_ = max_diff(got_, ref_);                                                                         \
+    QVERIFY2(d_ <= (tol), qPrintable(QString("%1: max |diff| %2 > %3").arg(qn_).arg(d_).arg(tol)));                 \
+    auto& dv_ = deviations()[kind];                                                                                 \
+    dv_.first += 1;                                                                                                 \
+    dv_.second = std::max(dv_.second, d_);                                                                          \
   } while (0)
 
 #define COMPARE_TENSOR(ours, name, tol, kind) COMPARE_REF(ours, tensor_view(*golden, name), name, tol, kind)
@@ -69,7 +68,7 @@ class TstBlipItmGolden : public QObject {
   nlohmann::json meta;
   ModelConfig cfg;
   BlipItm model{nullptr};
-  std::vector<Tensor> images;                 // V per image [1,17,40]
+  std::vector<Tensor> images;                    // V per image [1,17,40]
   std::vector<std::pair<Tensor, Tensor>> texts;  // ids, mask [1,T]
 
   static constexpr int kImages = 5, kTexts = 8, kMaxLength = 35;
@@ -301,7 +300,8 @@ class TstBlipItmGolden : public QObject {
     }
     COMPARE_TENSOR(torch::stack(grads), "batch.gradcam.attn_grad", 1e-4, "attention gradients");
     COMPARE_TENSOR(at_block.maps, "batch.gradcam.map", 1e-5, "Grad-CAM maps");
-    auto lavis = torch::cat({at_block.maps.slice(1, 0, 1), at_block.text_avg.unsqueeze(1), at_block.maps.slice(1, 1)}, 1);
+    auto lavis =
+        torch::cat({at_block.maps.slice(1, 0, 1), at_block.text_avg.unsqueeze(1), at_block.maps.slice(1, 1)}, 1);
     COMPARE_TENSOR(lavis, "batch.gradcam.lavis", 1e-5, "Grad-CAM maps");
   }
 
@@ -311,7 +311,8 @@ class TstBlipItmGolden : public QObject {
     auto ids = tensor_view(*golden, "batch_mixed.input_ids"), mask = tensor_view(*golden, "batch_mixed.attention_mask");
     auto tok = Tokenizer::from_folder(itm_dir() / "itm_model");
     std::vector<std::string> strs;
-    for (const auto& t : meta["batch_mixed"]["texts"]) strs.push_back(meta["texts"][t.get<int>()]["text"].get<std::string>());
+    for (const auto& t : meta["batch_mixed"]["texts"])
+      strs.push_back(meta["texts"][t.get<int>()]["text"].get<std::string>());
     auto encs = tok.encode_batch(strs, kMaxLength);
     for (size_t r = 0; r < encs.size(); ++r)
       QVERIFY(torch::equal(ids_tensor(encs[r].ids), ids.slice(0, r, r + 1).to(torch::kLong)));
@@ -394,7 +395,8 @@ class TstBlipItmGolden : public QObject {
       const std::string avg = prefix + ".gradcam.text_avg", per = prefix + ".gradcam.map";
       if (!golden->contains(avg)) continue;
       auto ref = unit(tensor_view(*golden, avg));
-      auto ours = torch::from_blob(m.heatmap.data.data(), {int64_t(m.heatmap.data.size())}, torch::kFloat32).view(ref.sizes());
+      auto ours =
+          torch::from_blob(m.heatmap.data.data(), {int64_t(m.heatmap.data.size())}, torch::kFloat32).view(ref.sizes());
       worst_map = std::max(worst_map, (ours - ref).abs().max().item<double>());
       auto maps = tensor_view(*golden, per);
       for (int64_t t = 0; t < maps.size(0); ++t) {

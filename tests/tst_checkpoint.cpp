@@ -23,8 +23,8 @@ namespace {
 
 fs::path pickle_dir() { return testutil::golden_dir() / "pickle"; }
 
-#define REQUIRE_PICKLE_GOLDEN()                                                          \
-  do {                                                                                   \
+#define REQUIRE_PICKLE_GOLDEN()                                                                                 \
+  do {                                                                                                          \
     if (!fs::exists(pickle_dir() / "manifest.json")) QSKIP("golden/pickle not found (set AUTOGLM_GOLDEN_DIR)"); \
   } while (0)
 
@@ -55,10 +55,18 @@ class TstCheckpoint : public QObject {
     QTest::addColumn<QString>("source");
     QTest::addColumn<QString>("format");
     QTest::addColumn<int>("files");
-    QTest::newRow("lone .bin") << "vqa_bin" << "vqa_model" << "pytorch" << 1;
-    QTest::newRow(".bin shards") << "caption_bin_sharded" << "caption_model" << "pytorch" << 2;
-    QTest::newRow("safetensors shards") << "caption_st_sharded" << "caption_model" << "safetensors" << 2;
-    QTest::newRow(".bin views") << "caption_bin_views" << "caption_model" << "pytorch" << 1;
+    QTest::newRow("lone .bin") << "vqa_bin"
+                               << "vqa_model"
+                               << "pytorch" << 1;
+    QTest::newRow(".bin shards") << "caption_bin_sharded"
+                                 << "caption_model"
+                                 << "pytorch" << 2;
+    QTest::newRow("safetensors shards") << "caption_st_sharded"
+                                        << "caption_model"
+                                        << "safetensors" << 2;
+    QTest::newRow(".bin views") << "caption_bin_views"
+                                << "caption_model"
+                                << "pytorch" << 1;
   }
   void f32_variants_are_bit_identical() {
     REQUIRE_PICKLE_GOLDEN();
@@ -87,7 +95,8 @@ class TstCheckpoint : public QObject {
     const auto& bias = ck.info("vision_model.post_layernorm.bias");
     QCOMPARE(bias.offset, int64_t(1));
     QCOMPARE(bias.stride, (std::vector<int64_t>{2}));
-    QCOMPARE(ck.info("text_decoder.cls.predictions.decoder.bias").storage, ck.info("text_decoder.cls.predictions.bias").storage);
+    QCOMPARE(ck.info("text_decoder.cls.predictions.decoder.bias").storage,
+             ck.info("text_decoder.cls.predictions.bias").storage);
   }
 
   // Running in float32, a 16-bit folder gives exactly its F32 twin's tensors.
@@ -95,9 +104,12 @@ class TstCheckpoint : public QObject {
     QTest::addColumn<QString>("folder");
     QTest::addColumn<QString>("twin");
     QTest::addColumn<int>("dtype");
-    QTest::newRow("F16") << "caption_f16" << "caption_f16_as_f32" << int(core::DType::F16);
-    QTest::newRow("BF16") << "caption_bf16" << "caption_bf16_as_f32" << int(core::DType::BF16);
-    QTest::newRow(".bin BF16") << "caption_bin_bf16" << "caption_bf16_as_f32" << int(core::DType::BF16);
+    QTest::newRow("F16") << "caption_f16"
+                         << "caption_f16_as_f32" << int(core::DType::F16);
+    QTest::newRow("BF16") << "caption_bf16"
+                          << "caption_bf16_as_f32" << int(core::DType::BF16);
+    QTest::newRow(".bin BF16") << "caption_bin_bf16"
+                               << "caption_bf16_as_f32" << int(core::DType::BF16);
   }
   void half_precision_upcasts_exactly() {
     REQUIRE_PICKLE_GOLDEN();
@@ -131,8 +143,8 @@ class TstCheckpoint : public QObject {
     }
     const auto j = nlohmann::json::parse(testutil::read_file(pickle_dir() / "hostile.json"));
     for (const auto& c : j["cases"])
-      QTest::newRow(c["name"].get<std::string>().c_str())
-          << QString::fromStdString(c["name"].get<std::string>()) << QString::fromStdString(c["message_must_contain"].dump());
+      QTest::newRow(c["name"].get<std::string>().c_str()) << QString::fromStdString(c["name"].get<std::string>())
+                                                          << QString::fromStdString(c["message_must_contain"].dump());
   }
   void hostile_files_are_refused() {
     REQUIRE_PICKLE_GOLDEN();
@@ -150,7 +162,8 @@ class TstCheckpoint : public QObject {
     QVERIFY2(msg.contains(QString::fromStdString((dir / "pytorch_model.bin").u8string())), qPrintable(msg));
     for (const auto& group : nlohmann::json::parse(groups.toStdString())) {
       bool any = false;
-      for (const auto& alt : group) any = any || msg.contains(QString::fromStdString(alt.get<std::string>()), Qt::CaseInsensitive);
+      for (const auto& alt : group)
+        any = any || msg.contains(QString::fromStdString(alt.get<std::string>()), Qt::CaseInsensitive);
       QVERIFY2(any, qPrintable(msg + " lacks one of " + QString::fromStdString(group.dump())));
     }
     QVERIFY(!fs::exists(testutil::kGoldenPickleMarker));
@@ -179,7 +192,8 @@ class TstCheckpoint : public QObject {
     REQUIRE_PICKLE_GOLDEN();
     QTemporaryDir tmp;
     const fs::path dir = tmp.path().toStdString();
-    fs::copy(testutil::blip_dir() / "vqa_model", dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    fs::copy(testutil::blip_dir() / "vqa_model", dir,
+             fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     fs::copy_file(pickle_dir() / "hostile" / "os_system" / "pytorch_model.bin", dir / "pytorch_model.bin");
     auto ck = Checkpoint::from_folder(dir);
     QCOMPARE(QString::fromStdString(ck.format()), QStringLiteral("safetensors"));

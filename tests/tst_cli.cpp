@@ -84,7 +84,9 @@ class TstCli : public QObject {
       QVERIFY(f.open(QIODevice::WriteOnly));
       const std::string img = image.toStdString();
       f.write((json{{"image", img}, {"question", "what color is the star?"}}.dump() + "\n").c_str());
-      f.write((json{{"image", tmp.filePath("missing.png").toStdString()}, {"question", "is the star red?"}}.dump() + "\n").c_str());
+      f.write(
+          (json{{"image", tmp.filePath("missing.png").toStdString()}, {"question", "is the star red?"}}.dump() + "\n")
+              .c_str());
       f.write("this is not json\n");
       f.write((json{{"image", img}, {"question", "is the star blue?"}}.dump() + "\n").c_str());
     }
@@ -132,7 +134,7 @@ class TstCli : public QObject {
   }
 
   void exit_codes_and_messages() {
-    QCOMPARE(run({"ask", "--model", model, "--image", image}).code, 2);           // no question
+    QCOMPARE(run({"ask", "--model", model, "--image", image}).code, 2);  // no question
     QCOMPARE(run({"frobnicate"}).code, 2);
     QCOMPARE(run({"ask", "--beams", "x", "--image", image, "--question", "q"}).code, 2);
     auto bad = run({"ask", "--model", model, "--image", image, "--question", ""});
@@ -174,9 +176,12 @@ class TstCli : public QObject {
     env.insert("OPENBLAS_CORETYPE", "Haswell");
     const auto chosen = run({"info", "--model", model, "--json"}, env);
     QCOMPARE(chosen.code, 0);
-    QVERIFY(QString::fromStdString(json::parse(chosen.out.toStdString())["blas"].get<std::string>()).contains(" Haswell "));
+    QVERIFY(
+        QString::fromStdString(json::parse(chosen.out.toStdString())["blas"].get<std::string>()).contains(" Haswell "));
     // the restart keeps the arguments: a usage error is still one
-    QCOMPARE(run({"ask", "--beams", "x", "--image", image, "--question", "q"}, QProcessEnvironment::systemEnvironment()).code, 2);
+    QCOMPARE(run({"ask", "--beams", "x", "--image", image, "--question", "q"}, QProcessEnvironment::systemEnvironment())
+                 .code,
+             2);
   }
 
   void search_and_label_json() {
@@ -190,7 +195,8 @@ class TstCli : public QObject {
     }
     testutil::write_file(fs::u8path(tmp.filePath("set/broken.jpg").toStdString()), "not a jpeg");
     testutil::write_file(fs::u8path(tmp.filePath("set/notes.txt").toStdString()), "ignored: not an image name");
-    auto r = run({"search", "--model", model, "--images", tmp.filePath("set"), "--text", "the red star", "--top", "2", "--json"});
+    auto r = run({"search", "--model", model, "--images", tmp.filePath("set"), "--text", "the red star", "--top", "2",
+                  "--json"});
     QCOMPARE(r.code, 1);  // the broken file is reported, the others still ranked
     auto j = json::parse(r.out.toStdString());
     QCOMPARE(j["images"].get<int>(), 3);
@@ -204,7 +210,8 @@ class TstCli : public QObject {
     QCOMPARE(j["skipped"].size(), size_t(1));
     QVERIFY(j["skipped"][0]["image"].get<std::string>().find("broken.jpg") != std::string::npos);
 
-    auto l = run({"label", "--model", model, "--image", image, "--labels", "a red star, a blue circle,the image", "--json"});
+    auto l =
+        run({"label", "--model", model, "--image", image, "--labels", "a red star, a blue circle,the image", "--json"});
     QVERIFY2(l.code == 0, qPrintable(l.err));
     auto lj = json::parse(l.out.toStdString());
     QCOMPARE(lj["labels"].size(), size_t(3));
@@ -235,7 +242,8 @@ class TstCli : public QObject {
       int checked = 0;
       for (const auto& golden_run : g["runs"]) {
         const auto want = golden_run["generate_greedy_max_new_tokens_10"].get<std::vector<int64_t>>();
-        const QString image = QString::fromStdString((dir / "images" / (golden_run["image"].get<std::string>() + ".png")).string());
+        const QString image =
+            QString::fromStdString((dir / "images" / (golden_run["image"].get<std::string>() + ".png")).string());
         QStringList args;
         if (golden_run["prompt"].is_null()) {
           args = {"describe", "--model", model, "--image", image};
@@ -251,12 +259,14 @@ class TstCli : public QObject {
         for (const auto& t : j["tokens"]) got.push_back(t["id"].get<int64_t>());
         QCOMPARE(got, want);
         QCOMPARE(QString::fromStdString(j["gates"]["kind"].get<std::string>()), QString("image-reliance"));
-        QCOMPARE(j["heatmap"]["values"].size(), size_t(j["heatmap"]["grid"][0].get<int>() * j["heatmap"]["grid"][1].get<int>()));
+        QCOMPARE(j["heatmap"]["values"].size(),
+                 size_t(j["heatmap"]["grid"][0].get<int>() * j["heatmap"]["grid"][1].get<int>()));
         ++checked;
       }
       QVERIFY(checked >= 4);
-      auto ranked = run({"ask", "--model", model, "--image", QString::fromStdString((dir / "images" / "grad_37x53.png").string()),
-                             "--question", "is it red?", "--answers", "yes,no"});
+      auto ranked =
+          run({"ask", "--model", model, "--image", QString::fromStdString((dir / "images" / "grad_37x53.png").string()),
+               "--question", "is it red?", "--answers", "yes,no"});
       QCOMPARE(ranked.code, 1);
       QVERIFY2((ranked.out + ranked.err).contains("closed list"), qPrintable(ranked.out + ranked.err));
     }
@@ -291,8 +301,9 @@ class TstCli : public QObject {
         want.push_back(i);
       }
       QVERIFY(labels.size() >= 3);
-      auto r = run({"label", "--model", itm, "--image", QString::fromStdString((dir / im["file"].get<std::string>()).string()),
-                    "--labels", labels.join(','), "--json"});
+      auto r = run({"label", "--model", itm, "--image",
+                    QString::fromStdString((dir / im["file"].get<std::string>()).string()), "--labels",
+                    labels.join(','), "--json"});
       QVERIFY2(r.code == 0, qPrintable(r.err));
       std::vector<int> got;
       const auto j = json::parse(r.out.toStdString());
@@ -315,15 +326,17 @@ class TstCli : public QObject {
       QCOMPARE(got, want["order_idx"].get<std::vector<int>>());
     }
     const auto& pair = g["pairs"][0];
-    auto m = run({"match", "--model", itm, "--image", QString::fromStdString(files[pair["image"].get<size_t>()]), "--text",
-                  QString::fromStdString(g["texts"][pair["text"].get<size_t>()]["text"].get<std::string>()), "--json"});
+    auto m =
+        run({"match", "--model", itm, "--image", QString::fromStdString(files[pair["image"].get<size_t>()]), "--text",
+             QString::fromStdString(g["texts"][pair["text"].get<size_t>()]["text"].get<std::string>()), "--json"});
     QVERIFY2(m.code == 0, qPrintable(m.err));
     const auto mj = json::parse(m.out.toStdString());
     QVERIFY(std::abs(mj["match_probability"].get<double>() - pair["itm_match_prob"].get<double>()) < 1e-3);
     QVERIFY(std::abs(mj["similarity"].get<double>() - pair["itc_sim"].get<double>()) < 1e-3);
     QCOMPARE(mj["heatmap"]["values"].size(), size_t(16));
     QCOMPARE(mj["tokens"].size(), g["texts"][pair["text"].get<size_t>()]["input_ids"].size());
-    auto ask = run({"ask", "--model", itm, "--image", QString::fromStdString(files.front()), "--question", "what is it?"});
+    auto ask =
+        run({"ask", "--model", itm, "--image", QString::fromStdString(files.front()), "--question", "what is it?"});
     QCOMPARE(ask.code, 1);
     QVERIFY2((ask.out + ask.err).contains("matches images with text"), qPrintable(ask.out + ask.err));
   }

@@ -47,8 +47,9 @@ nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(f);
 }
 
-const QStringList kTiny = {"--hidden", "32", "--batch", "8", "--questions-per-image", "2", "--steps", "12", "--align-dim", "16", "--threads", "1",
-                           "--seed", "4", "--checkpoint-every", "0"};
+const QStringList kTiny = {
+    "--hidden",  "32", "--batch", "8", "--questions-per-image", "2", "--steps", "12", "--align-dim", "16",
+    "--threads", "1",  "--seed",  "4", "--checkpoint-every",    "0"};
 
 }  // namespace
 
@@ -96,7 +97,8 @@ class TstDistributed : public QObject {
     QVERIFY2(launched.p->exitCode() == 0, qPrintable(err));
     QVERIFY2(err.contains("data parallel: 2 processes on this machine") && err.contains("2 ranks, 2 images each"),
              qPrintable(err));
-    const fs::path a = fs::path(tmp.filePath("ranks").toStdString()), b = fs::path(tmp.filePath("single2").toStdString());
+    const fs::path a = fs::path(tmp.filePath("ranks").toStdString()),
+                   b = fs::path(tmp.filePath("single2").toStdString());
     QCOMPARE(read_json(a / "training.json")["ranks"].get<int>(), 2);
     auto sa = core::SafeTensors::open(a / "model.safetensors"), sb = core::SafeTensors::open(b / "model.safetensors");
     double worst = 0;
@@ -108,7 +110,8 @@ class TstDistributed : public QObject {
     QVERIFY(bad.p->waitForFinished(60000));
     QCOMPARE(bad.p->exitCode(), 1);
     QVERIFY(bad.err().contains("--ranks must be 1 to 256"));
-    auto uneven = start(QStringList{"train", "--out", tmp.filePath("uneven")} + kTiny + QStringList{"--questions-per-image", "3"});
+    auto uneven = start(QStringList{"train", "--out", tmp.filePath("uneven")} + kTiny +
+                        QStringList{"--questions-per-image", "3"});
     QVERIFY(uneven.p->waitForFinished(60000));
     QCOMPARE(uneven.p->exitCode(), 1);
     QVERIFY2(uneven.err().contains("must be a multiple of the questions per image (3)"), qPrintable(uneven.err()));
@@ -116,8 +119,23 @@ class TstDistributed : public QObject {
 
   void dead_rank_stops_the_others() {
     const int port = port_for(2);
-    QStringList args = {"train", "--out", tmp.filePath("dead"), "--hidden", "32", "--batch", "8", "--steps", "1000000",
-                        "--align-dim", "16", "--threads", "1", "--checkpoint-every", "0", "--dist-timeout", "30"};
+    QStringList args = {"train",
+                        "--out",
+                        tmp.filePath("dead"),
+                        "--hidden",
+                        "32",
+                        "--batch",
+                        "8",
+                        "--steps",
+                        "1000000",
+                        "--align-dim",
+                        "16",
+                        "--threads",
+                        "1",
+                        "--checkpoint-every",
+                        "0",
+                        "--dist-timeout",
+                        "30"};
     auto r0 = start(args, 0, 2, port);
     auto r1 = start(args, 1, 2, port);
     QVERIFY(r0.p->waitForStarted() && r1.p->waitForStarted());
@@ -136,7 +154,8 @@ class TstDistributed : public QObject {
     qInfo("rank 0 stopped %lld ms after rank 1 was killed", t.elapsed());
 
     // a rank that never comes: the rendezvous times out with a message
-    auto alone = start({"train", "--out", tmp.filePath("alone"), "--steps", "5", "--dist-timeout", "2"}, 0, 2, port_for(3));
+    auto alone =
+        start({"train", "--out", tmp.filePath("alone"), "--steps", "5", "--dist-timeout", "2"}, 0, 2, port_for(3));
     QVERIFY(alone.p->waitForFinished(60000));
     QVERIFY(alone.p->exitCode() != 0);
     QVERIFY(alone.err().contains("no rendezvous"));
@@ -153,7 +172,8 @@ class TstDistributed : public QObject {
     QVERIFY(ft.p->waitForFinished(300000));
     QVERIFY2(ft.p->exitCode() == 0, qPrintable(ft.err()));
     auto rep = nlohmann::json::parse(ft.out().toStdString());
-    qInfo("validation accuracy %.3f -> %.3f", rep["val_accuracy_before"].get<double>(), rep["val_accuracy_after"].get<double>());
+    qInfo("validation accuracy %.3f -> %.3f", rep["val_accuracy_before"].get<double>(),
+          rep["val_accuracy_after"].get<double>());
     QCOMPARE(rep["new_tokens"], nlohmann::json::array({"pink"}));
     QVERIFY(rep["val_accuracy_after"].get<double>() >= rep["val_accuracy_before"].get<double>() + 0.2);
     const fs::path out = fs::path(tmp.filePath("ft").toStdString());
@@ -162,8 +182,10 @@ class TstDistributed : public QObject {
 
     // the same on two ranks runs and writes one model folder
     const int port = port_for(4);
-    QStringList args = {"finetune", "--model", model, "--data", data + "/data.jsonl", "--out", tmp.filePath("ft2"),
-                        "--epochs", "1", "--batch", "16", "--threads", "1", "--freeze-vision", "--freeze-text"};
+    QStringList args = {
+        "finetune",     "--model", model,     "--data", data + "/data.jsonl", "--out", tmp.filePath("ft2"),
+        "--epochs",     "1",       "--batch", "16",     "--threads",          "1",     "--freeze-vision",
+        "--freeze-text"};
     auto r0 = start(args, 0, 2, port), r1 = start(args, 1, 2, port);
     QVERIFY(r0.p->waitForFinished(300000) && r1.p->waitForFinished(300000));
     QVERIFY2(r0.p->exitCode() == 0, qPrintable(r0.err()));

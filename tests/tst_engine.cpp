@@ -32,16 +32,18 @@ using torch::Tensor;
 
 namespace {
 
-const std::vector<std::string> kWords = {"what", "color", "is", "the", "star", "circle", "red", "blue", "green", "yes",
-                                         "no", "how", "many", "objects", "are", "there", "?", ".", "describe", "image",
-                                         "a", "small", "large", "one", "two", "three", "left", "right", "top", "bottom"};
+const std::vector<std::string> kWords = {"what",  "color", "is",       "the",   "star", "circle",  "red",   "blue",
+                                         "green", "yes",   "no",       "how",   "many", "objects", "are",   "there",
+                                         "?",     ".",     "describe", "image", "a",    "small",   "large", "one",
+                                         "two",   "three", "left",     "right", "top",  "bottom"};
 
 Image test_image(int w, int h, uint8_t seed) {
   Image img;
   img.width = w;
   img.height = h;
   img.rgb.resize(static_cast<size_t>(w) * h * 3);
-  for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>((i * 31 + seed * 17 + (i / 97) * 5) & 0xff);
+  for (size_t i = 0; i < img.rgb.size(); ++i)
+    img.rgb[i] = static_cast<uint8_t>((i * 31 + seed * 17 + (i / 97) * 5) & 0xff);
   return img;
 }
 
@@ -176,7 +178,8 @@ class TstEngine : public QObject {
       // float32 rounding grows with the logits' size (these random weights give logits near 100)
       const double scale = std::max(1.0, full[0][s].abs().max().item<double>());
       const double d = (full[0][s] - cached_logits[static_cast<size_t>(s)]).abs().max().item<double>() / scale;
-      QVERIFY2(d < 1e-5, qPrintable(QString("step %1: cached vs recomputed logits differ by %2 (relative)").arg(s).arg(d)));
+      QVERIFY2(d < 1e-5,
+               qPrintable(QString("step %1: cached vs recomputed logits differ by %2 (relative)").arg(s).arg(d)));
       QCOMPARE(full[0][s].argmax().item<int64_t>(), seq[static_cast<size_t>(s) + 1]);
     }
   }
@@ -241,7 +244,8 @@ class TstEngine : public QObject {
     auto f = m->text_encoder->forward(ids, torch::ones_like(ids), image);
     std::vector<int64_t> seq{cfg.bos_id}, out;
     for (int s = 0; s < 6; ++s) {
-      auto lg = m->text_decoder->forward(torch::tensor(seq, torch::kLong).unsqueeze(0), f, additive_mask(torch::ones_like(ids)), nullptr, 0);
+      auto lg = m->text_decoder->forward(torch::tensor(seq, torch::kLong).unsqueeze(0), f,
+                                         additive_mask(torch::ones_like(ids)), nullptr, 0);
       const int64_t next = lg[0][-1].argmax().item<int64_t>();
       seq.push_back(next);
       if (next == cfg.eos_id) break;
@@ -322,7 +326,7 @@ class TstEngine : public QObject {
     QCOMPARE(va.size(), size_t(32));
     QVERIFY(unit(va));
     QVERIFY(unit(engine->embed_text("the red star")));
-    QCOMPARE(engine->embed_image(a), va);                 // kept with the cached features
+    QCOMPARE(engine->embed_image(a), va);  // kept with the cached features
     QCOMPARE(engine->vision_runs(), int64_t(2));
     QVERIFY(engine->embed_text("the red star") != engine->embed_text("the blue circle"));
     // text mode skips cross-attention: the text vector does not depend on any image
@@ -339,7 +343,8 @@ class TstEngine : public QObject {
     QVERIFY(std::abs(m[1].similarity - dot) < 1e-5);
     // softmax with the learned temperature
     const double T = engine->info().align_temperature;
-    QVERIFY(std::abs(std::log(double(m[0].probability) / m[1].probability) - (m[0].similarity - m[1].similarity) / T) < 1e-3);
+    QVERIFY(std::abs(std::log(double(m[0].probability) / m[1].probability) - (m[0].similarity - m[1].similarity) / T) <
+            1e-3);
 
     auto r = engine->rank("the red star", {a, b});
     QCOMPARE(r.size(), size_t(2));
@@ -353,7 +358,8 @@ class TstEngine : public QObject {
   void heatmaps_all_methods() {
     auto engine = Engine::load(model, Options{Device::Cpu});
     auto r = engine->ask(engine->encode(test_image(64, 64, 6)), "what color is the star?");
-    for (auto m : {HeatmapMethod::LayerAttention, HeatmapMethod::AllLayers, HeatmapMethod::Rollout, HeatmapMethod::GradWeighted}) {
+    for (auto m : {HeatmapMethod::LayerAttention, HeatmapMethod::AllLayers, HeatmapMethod::Rollout,
+                   HeatmapMethod::GradWeighted}) {
       for (int token : {-1, 1}) {
         HeatmapRequest req;
         req.method = m;
@@ -388,7 +394,8 @@ class TstEngine : public QObject {
     o.confidence = ConfidenceMethod::Calibrated;
     std::vector<float> reported;
     auto ask = [&](double exponent) {
-      std::ofstream(dir / "calibration.json") << nlohmann::json{{"temperature", 1.0}, {"length_exponent", exponent}}.dump();
+      std::ofstream(dir / "calibration.json")
+          << nlohmann::json{{"temperature", 1.0}, {"length_exponent", exponent}}.dump();
       auto engine = Engine::load(dir, Options{Device::Cpu});
       reported.push_back(engine->info().length_exponent);
       return engine->ask(engine->encode(test_image(64, 64, 3)), "what color is the star?", o).answers.front();
@@ -532,7 +539,8 @@ class TstEngine : public QObject {
     for (int64_t r = 0; r < 3; ++r) {
       QCOMPARE(wide[1][1 + r * 6].item<double>(), 0.0);
       QCOMPARE(wide[1][1 + r * 6 + 5].item<double>(), 3.0);
-      for (int64_t k = 1; k < 6; ++k) QVERIFY(wide[1][1 + r * 6 + k].item<double>() > wide[1][r * 6 + k].item<double>());
+      for (int64_t k = 1; k < 6; ++k)
+        QVERIFY(wide[1][1 + r * 6 + k].item<double>() > wide[1][r * 6 + k].item<double>());
     }
     c.preprocess.patch = 8;
     VERIFY_THROWS_MSG(c.validate(), "keep_aspect");
@@ -676,8 +684,10 @@ class TstEngine : public QObject {
     // The engine falls back to the CPU on these (it cannot be exercised without a GPU).
     const c10::SourceLocation here{__func__, __FILE__, static_cast<uint32_t>(__LINE__)};
     QVERIFY(compat::is_out_of_memory(c10::OutOfMemoryError(here, "Tried to allocate 2.00 GiB")));
-    QVERIFY(compat::is_out_of_memory(c10::Error(here, "CUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 7.79 GiB total capacity)")));
-    QVERIFY(compat::is_out_of_memory(c10::Error(here, "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`")));
+    QVERIFY(compat::is_out_of_memory(
+        c10::Error(here, "CUDA out of memory. Tried to allocate 20.00 MiB (GPU 0; 7.79 GiB total capacity)")));
+    QVERIFY(compat::is_out_of_memory(
+        c10::Error(here, "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`")));
     QVERIFY(!compat::is_out_of_memory(c10::Error(here, "shape '[2, 3]' is invalid for input of size 5")));
     QVERIFY(!compat::is_out_of_memory(c10::Error(here, "DefaultCPUAllocator: not enough memory")));
   }

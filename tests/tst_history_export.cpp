@@ -120,7 +120,8 @@ void TstHistoryExport::initTestCase() {
   QVERIFY(store.setHeatmap(x, core::HeatmapRequest{}, peak(1, 1)));
   store.addAnswer(a, QStringLiteral("is it <big> & round?"), false, result("yes", 0.3f), QStringLiteral("shapes-v1"),
                   settings);  // below the threshold, HTML-special characters, no heatmap
-  const qint64 z = store.addAnswer(b, QString(), true, result("a green circle", 0.6f, true), QStringLiteral("blip"), settings);
+  const qint64 z =
+      store.addAnswer(b, QString(), true, result("a green circle", 0.6f, true), QStringLiteral("blip"), settings);
   QVERIFY(store.setHeatmap(z, core::HeatmapRequest{core::HeatmapMethod::Rollout}, peak(2, 2)));
   QVERIFY(store.renameSession(s, QStringLiteral("Circles & colours")));
   // The second image moves away: the export uses its thumbnail.
@@ -162,7 +163,8 @@ void TstHistoryExport::json_() {
   QCOMPARE(j["images"][0]["sha256"].get<std::string>().size(), size_t(64));
   QVERIFY(!j["images"][0]["missing"].get<bool>());
   QVERIFY(j["images"][1]["missing"].get<bool>());
-  const QByteArray thumb = QByteArray::fromBase64(QByteArray::fromStdString(j["images"][1]["thumbnail_png_base64"].get<std::string>()));
+  const QByteArray thumb =
+      QByteArray::fromBase64(QByteArray::fromStdString(j["images"][1]["thumbnail_png_base64"].get<std::string>()));
   QCOMPARE(QImage::fromData(thumb, "PNG").size(), QSize(84, 84));
   const json& answers = j["answers"];
   QCOMPARE(answers.size(), size_t(3));
@@ -280,7 +282,8 @@ void TstHistoryExport::refusesUnknownSuffix() {
   QString error;
   QVERIFY(!ui::exportSession(m_data, m_dir.filePath(QStringLiteral("x.txt")), ui::ExportOptions{}, &error));
   QVERIFY(error.contains(QStringLiteral(".html")));
-  QVERIFY(!ui::exportSession(m_data, m_dir.filePath(QStringLiteral("no/such/dir/x.json")), ui::ExportOptions{}, &error));
+  QVERIFY(
+      !ui::exportSession(m_data, m_dir.filePath(QStringLiteral("no/such/dir/x.json")), ui::ExportOptions{}, &error));
   QVERIFY(!error.isEmpty());
 }
 

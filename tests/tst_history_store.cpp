@@ -76,10 +76,12 @@ QImage thumb(QColor c) {
 // The first schema, as the first release wrote it.
 const char* const kV1[] = {
     "CREATE TABLE sessions(id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL)",
-    "CREATE TABLE images(id INTEGER PRIMARY KEY AUTOINCREMENT, session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE "
+    "CREATE TABLE images(id INTEGER PRIMARY KEY AUTOINCREMENT, session_id INTEGER NOT NULL REFERENCES sessions(id) ON "
+    "DELETE "
     "CASCADE, path TEXT NOT NULL, sha256 TEXT NOT NULL, width INTEGER, height INTEGER, thumbnail BLOB, added_at "
     "TEXT NOT NULL, UNIQUE(session_id, path))",
-    "CREATE TABLE answers(id INTEGER PRIMARY KEY AUTOINCREMENT, session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE "
+    "CREATE TABLE answers(id INTEGER PRIMARY KEY AUTOINCREMENT, session_id INTEGER NOT NULL REFERENCES sessions(id) ON "
+    "DELETE "
     "CASCADE, image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE, kind TEXT NOT NULL CHECK(kind IN "
     "('ask', 'describe')), question TEXT NOT NULL, answer TEXT NOT NULL, confidence REAL, calibrated INTEGER NOT "
     "NULL DEFAULT 0, candidates TEXT NOT NULL, tokens TEXT NOT NULL, model TEXT NOT NULL, settings TEXT NOT NULL, "
@@ -271,7 +273,7 @@ void TstHistoryStore::missingImages() {
   QVERIFY(QFile::rename(img, img + QStringLiteral(".moved")));
   const auto data = store.loadSession(s);
   QVERIFY(data);
-  QVERIFY(data->images[0].missing);  // reported, not an error
+  QVERIFY(data->images[0].missing);                                           // reported, not an error
   QCOMPARE(data->images[0].thumbnail().pixelColor(1, 1), QColor(Qt::green));  // the thumbnail remains
   QCOMPARE(data->answers.size(), size_t(1));
 }
@@ -303,7 +305,7 @@ void TstHistoryStore::searchRenameDelete() {
   QCOMPARE(ids(store.sessions(QStringLiteral("circle"))), QList<qint64>{s1});
   QCOMPARE(ids(store.sessions(QStringLiteral("CIRCLE"))), QList<qint64>{s1});  // case-insensitive
   QCOMPARE(ids(store.sessions(QStringLiteral("three"))), QList<qint64>{s2});   // answer text
-  QCOMPARE(ids(store.sessions(QStringLiteral("100%"))), QList<qint64>{s3});     // % is literal
+  QCOMPARE(ids(store.sessions(QStringLiteral("100%"))), QList<qint64>{s3});    // % is literal
   QCOMPARE(ids(store.sessions(QStringLiteral("_"))), QList<qint64>{});
   QCOMPARE(store.sessions(QStringLiteral("three")).front().match, QStringLiteral("how many squares? → three"));
   QVERIFY(store.sessions(QStringLiteral("nothing like this")).empty());
@@ -358,9 +360,11 @@ void TstHistoryStore::migratesFromV1() {
     for (const char* sql : kV1) QVERIFY2(q.exec(QString::fromLatin1(sql)), sql);
     QVERIFY(q.exec(QStringLiteral("INSERT INTO sessions(id, created_at) VALUES (7, '2024-03-01T09:00:00.000Z')")));
     QVERIFY(q.exec(QStringLiteral("INSERT INTO sessions(id, created_at) VALUES (8, '2024-03-02T09:00:00.000Z')")));
-    q.prepare(QStringLiteral("INSERT INTO images(id, session_id, path, sha256, width, height, thumbnail, added_at) "
-                             "VALUES (?, ?, ?, 'abc', 64, 48, NULL, ?)"));
-    for (auto [id, s, when] : {std::tuple{1, 7, "2024-03-01T09:00:01.000Z"}, std::tuple{2, 8, "2024-03-02T09:00:01.000Z"}}) {
+    q.prepare(
+        QStringLiteral("INSERT INTO images(id, session_id, path, sha256, width, height, thumbnail, added_at) "
+                       "VALUES (?, ?, ?, 'abc', 64, 48, NULL, ?)"));
+    for (auto [id, s, when] :
+         {std::tuple{1, 7, "2024-03-01T09:00:01.000Z"}, std::tuple{2, 8, "2024-03-02T09:00:01.000Z"}}) {
       q.addBindValue(id);
       q.addBindValue(s);
       q.addBindValue(img);
@@ -383,14 +387,18 @@ void TstHistoryStore::migratesFromV1() {
       q.addBindValue(QString::fromUtf8(r.question));
       q.addBindValue(QString::fromUtf8(r.answer));
       q.addBindValue(0.75);
-      q.addBindValue(QStringLiteral("[{\"text\":\"%1\",\"confidence\":0.75,\"raw_score\":0.7,\"heuristic\":0.5,\"ids\":[9]}]")
-                         .arg(QString::fromUtf8(r.answer)));
-      q.addBindValue(QStringLiteral("[[{\"text\":\"%1\",\"id\":9,\"p\":0.8,\"top\":[]}]]").arg(QString::fromUtf8(r.answer)));
-      q.addBindValue(QStringLiteral("{\"question_tokens\":[\"[CLS]\",\"x\",\"[SEP]\"],\"gates\":{\"shape\":[1,3],"
-                                    "\"values\":[0.1,0.2,0.3]},\"routing\":{\"shape\":[1],\"values\":[1]},"
-                                    "\"fusion_layers\":[2],\"grid\":[2,2],\"learned_gates\":true}"));
-      q.addBindValue(QStringLiteral("{\"method\":\"rollout\",\"layer\":-1,\"head\":-1,\"token\":-1,\"answer\":0,"
-                                    "\"shape\":[2,2],\"values\":[0.1,0.2,0.3,0.4]}"));
+      q.addBindValue(
+          QStringLiteral("[{\"text\":\"%1\",\"confidence\":0.75,\"raw_score\":0.7,\"heuristic\":0.5,\"ids\":[9]}]")
+              .arg(QString::fromUtf8(r.answer)));
+      q.addBindValue(
+          QStringLiteral("[[{\"text\":\"%1\",\"id\":9,\"p\":0.8,\"top\":[]}]]").arg(QString::fromUtf8(r.answer)));
+      q.addBindValue(
+          QStringLiteral("{\"question_tokens\":[\"[CLS]\",\"x\",\"[SEP]\"],\"gates\":{\"shape\":[1,3],"
+                         "\"values\":[0.1,0.2,0.3]},\"routing\":{\"shape\":[1],\"values\":[1]},"
+                         "\"fusion_layers\":[2],\"grid\":[2,2],\"learned_gates\":true}"));
+      q.addBindValue(
+          QStringLiteral("{\"method\":\"rollout\",\"layer\":-1,\"head\":-1,\"token\":-1,\"answer\":0,"
+                         "\"shape\":[2,2],\"values\":[0.1,0.2,0.3,0.4]}"));
       q.addBindValue(QString::fromUtf8(r.when));
       QVERIFY(q.exec());
     }
@@ -439,8 +447,9 @@ void TstHistoryStore::migratesFromV1() {
   QVERIFY(raw.open());
   {
     QSqlQuery q(raw);
-    QVERIFY(q.exec(QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN "
-                                  "('sessions_updated', 'answers_session') ORDER BY name")));
+    QVERIFY(
+        q.exec(QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN "
+                              "('sessions_updated', 'answers_session') ORDER BY name")));
     QStringList names;
     while (q.next()) names << q.value(0).toString();
     QCOMPARE(names, (QStringList{QStringLiteral("answers_session"), QStringLiteral("sessions_updated")}));
@@ -480,7 +489,8 @@ void TstHistoryStore::commitCost() {
   constexpr int n = 200;
   QElapsedTimer t;
   t.start();
-  for (int i = 0; i < n; ++i) QVERIFY(store.addAnswer(im, QStringLiteral("q %1").arg(i), false, r, QStringLiteral("m"), {}));
+  for (int i = 0; i < n; ++i)
+    QVERIFY(store.addAnswer(im, QStringLiteral("q %1").arg(i), false, r, QStringLiteral("m"), {}));
   const double each = double(t.nsecsElapsed()) / 1e6 / n;
   qInfo("one answer committed in %.3f ms on average (%d answers)", each, n);
   t.restart();

@@ -105,8 +105,8 @@ void TstHistoryUi::initTestCase() {
   ui::setLanguage(QStringLiteral("en"));
   m_model = m_dir.filePath(QStringLiteral("model"));
   const auto vocab = core::make_vocab(core::shapes::vocabulary());
-  core::write_random_model(std::filesystem::u8path(m_model.toStdString()), core::small_config(int(vocab.size())),
-                           vocab, 3);
+  core::write_random_model(std::filesystem::u8path(m_model.toStdString()), core::small_config(int(vocab.size())), vocab,
+                           3);
   m_db = m_dir.filePath(QStringLiteral("data/history.sqlite"));
   m_imgA = m_dir.filePath(QStringLiteral("red.png"));
   m_imgB = m_dir.filePath(QStringLiteral("blue.png"));
@@ -130,8 +130,10 @@ std::unique_ptr<ui::MainWindow> TstHistoryUi::newWindow() {
 
 bool TstHistoryUi::ask(ui::MainWindow* w, const QString& q) {
   QSignalSpy shown(w, &ui::MainWindow::answerShown);
-  if (q.isEmpty()) w->describeImage();
-  else w->askQuestion(q);
+  if (q.isEmpty())
+    w->describeImage();
+  else
+    w->askQuestion(q);
   return shown.wait(60000);
 }
 

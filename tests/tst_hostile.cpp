@@ -47,7 +47,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kCliTimeoutMs = 60000;   // one run takes about a second; a hang is a failure, not a stall
+constexpr int kCliTimeoutMs = 60000;  // one run takes about a second; a hang is a failure, not a stall
 constexpr int kWorkerTimeoutMs = 60000;
 constexpr long kMaxRefusedRssMb = 400;  // the CLI with the model loaded is ~170 MB; a 30000x30000 decode is 2.7 GB
 // Address space of a CLI run (it needs about 1 GB): should a check regress, a
@@ -57,7 +57,7 @@ constexpr long kCliAddressSpaceMb = 4096;
 // ---- the command line as a subprocess ---------------------------------------
 
 struct CliRun {
-  int code = -1;  // exit status; -1 when it did not exit normally
+  int code = -1;   // exit status; -1 when it did not exit normally
   int signal = 0;  // the signal that ended it, if one did
   bool timedOut = false;
   QByteArray out, err;
@@ -121,8 +121,10 @@ CliRun runCli(const QList<QByteArray>& args, int timeoutMs = kCliTimeoutMs) {
   const int status = done.get();
   waiter.join();
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (code >= 128) r.signal = code - 128;  // tst_peak_rss: the CLI was ended by a signal
-  else r.code = code;
+  if (code >= 128)
+    r.signal = code - 128;  // tst_peak_rss: the CLI was ended by a signal
+  else
+    r.code = code;
   r.maxRssKb = report.readAll().trimmed().toLong();  // kilobytes on Linux; 0 when not written
   out.seek(0);
   err.seek(0);
@@ -162,8 +164,10 @@ cv::Mat quadrants(int w, int h, int depth = CV_8U, int channels = 3) {  // TL re
   const double top = depth == CV_16U ? 65535 : 255;
   cv::Mat m(h, w, CV_MAKETYPE(depth, channels), cv::Scalar::all(top));
   auto fill = [&](cv::Rect r, double bl, double g, double rd) {
-    if (channels == 1) m(r).setTo(cv::Scalar(0.3 * rd + 0.59 * g + 0.11 * bl));
-    else m(r).setTo(cv::Scalar(bl, g, rd, top * (r.x ? 0.5 : 1.0)));  // some transparency on the right
+    if (channels == 1)
+      m(r).setTo(cv::Scalar(0.3 * rd + 0.59 * g + 0.11 * bl));
+    else
+      m(r).setTo(cv::Scalar(bl, g, rd, top * (r.x ? 0.5 : 1.0)));  // some transparency on the right
   };
   fill(cv::Rect(0, 0, w / 2, h / 2), 0, 0, top);
   fill(cv::Rect(w / 2, 0, w - w / 2, h / 2), 0, top, 0);
@@ -277,7 +281,7 @@ class TstHostile : public QObject {
   bool waitForRequest(QSignalSpy& ready, QSignalSpy& failed, quint64 id, bool* ok, QString* message,
                       ui::ResultPtr* result = nullptr);
   ui::ResultPtr askWorker(const QString& image, const QString& question);  // null unless answered
-  bool loadWorker(const QString& dir, QString* error);                    // false: failed (error set) or timeout
+  bool loadWorker(const QString& dir, QString* error);                     // false: failed (error set) or timeout
 
   QTemporaryDir m_tmp;
   QString m_model, m_good, m_chinese, m_marker;
@@ -405,34 +409,57 @@ void TstHostile::imageTable() {
   QTest::addColumn<QString>("message");  // part of the message when refused
   QTest::addColumn<bool>("checkMemory");
   // Refused, each with a message that names the problem.
-  QTest::newRow("zero bytes") << "zero.png" << false << "bad_image" << "empty file (0 bytes)" << false;
-  QTest::newRow("truncated png") << "truncated.png" << false << "bad_image" << "not an image or corrupt" << false;
-  QTest::newRow("truncated jpeg") << "truncated.jpg" << false << "bad_image" << "truncated JPEG" << false;
-  QTest::newRow("text with an image name") << "notes.png" << false << "bad_image" << "unrecognised format" << false;
-  QTest::newRow("garbage") << "garbage.jpg" << false << "bad_image" << "not an image or corrupt" << false;
-  QTest::newRow("decompression bomb 30000x30000")
-      << "bomb.png" << false << "image_too_large" << "30000x30000 pixels" << true;
-  QTest::newRow("directory") << "folder.png" << false << "io" << "is a directory" << false;
-  QTest::newRow("missing, Chinese name") << "不存在 的 图片.png" << false << "io" << "no such file" << false;
+  QTest::newRow("zero bytes") << "zero.png" << false << "bad_image"
+                              << "empty file (0 bytes)" << false;
+  QTest::newRow("truncated png") << "truncated.png" << false << "bad_image"
+                                 << "not an image or corrupt" << false;
+  QTest::newRow("truncated jpeg") << "truncated.jpg" << false << "bad_image"
+                                  << "truncated JPEG" << false;
+  QTest::newRow("text with an image name") << "notes.png" << false << "bad_image"
+                                           << "unrecognised format" << false;
+  QTest::newRow("garbage") << "garbage.jpg" << false << "bad_image"
+                           << "not an image or corrupt" << false;
+  QTest::newRow("decompression bomb 30000x30000") << "bomb.png" << false << "image_too_large"
+                                                  << "30000x30000 pixels" << true;
+  QTest::newRow("directory") << "folder.png" << false << "io"
+                             << "is a directory" << false;
+  QTest::newRow("missing, Chinese name") << "不存在 的 图片.png" << false << "io"
+                                         << "no such file" << false;
 #ifdef Q_OS_UNIX
-  QTest::newRow("named pipe") << "pipe.png" << false << "io" << "not a regular file" << false;
+  QTest::newRow("named pipe") << "pipe.png" << false << "io"
+                              << "not a regular file" << false;
 #endif
   // Answered.
-  QTest::newRow("16-bit png") << "deep16.png" << true << "" << "" << false;
-  QTest::newRow("16-bit png with alpha") << "deep16-alpha.png" << true << "" << "" << false;
-  QTest::newRow("grey png") << "grey.png" << true << "" << "" << false;
-  QTest::newRow("alpha png") << "alpha.png" << true << "" << "" << false;
-  QTest::newRow("cmyk jpeg (ImageMagick)") << "cmyk.jpg" << true << "" << "" << false;
-  QTest::newRow("cmyk jpeg (libjpeg)") << "cmyk-libjpeg.jpg" << true << "" << "" << false;
-  QTest::newRow("exif-rotated jpeg") << "exif-rotated.jpg" << true << "" << "" << false;
-  QTest::newRow("bmp") << "image.bmp" << true << "" << "" << false;
-  QTest::newRow("gif 1x1") << "tiny.gif" << true << "" << "" << false;
-  QTest::newRow("gif animated") << "im_animated.gif" << true << "" << "" << false;
-  QTest::newRow("gif interlaced, transparent") << "im_interlaced_transparent.gif" << true << "" << "" << false;
-  QTest::newRow("webp") << "image.webp" << true << "" << "" << false;
-  QTest::newRow("tiff") << "image.tiff" << true << "" << "" << false;
-  QTest::newRow("png named .jpg") << "png-named.jpg" << true << "" << "" << false;
-  QTest::newRow("spaces and Chinese in the name") << "测试 图片 1.png" << true << "" << "" << false;
+  QTest::newRow("16-bit png") << "deep16.png" << true << ""
+                              << "" << false;
+  QTest::newRow("16-bit png with alpha") << "deep16-alpha.png" << true << ""
+                                         << "" << false;
+  QTest::newRow("grey png") << "grey.png" << true << ""
+                            << "" << false;
+  QTest::newRow("alpha png") << "alpha.png" << true << ""
+                             << "" << false;
+  QTest::newRow("cmyk jpeg (ImageMagick)") << "cmyk.jpg" << true << ""
+                                           << "" << false;
+  QTest::newRow("cmyk jpeg (libjpeg)") << "cmyk-libjpeg.jpg" << true << ""
+                                       << "" << false;
+  QTest::newRow("exif-rotated jpeg") << "exif-rotated.jpg" << true << ""
+                                     << "" << false;
+  QTest::newRow("bmp") << "image.bmp" << true << ""
+                       << "" << false;
+  QTest::newRow("gif 1x1") << "tiny.gif" << true << ""
+                           << "" << false;
+  QTest::newRow("gif animated") << "im_animated.gif" << true << ""
+                                << "" << false;
+  QTest::newRow("gif interlaced, transparent") << "im_interlaced_transparent.gif" << true << ""
+                                               << "" << false;
+  QTest::newRow("webp") << "image.webp" << true << ""
+                        << "" << false;
+  QTest::newRow("tiff") << "image.tiff" << true << ""
+                        << "" << false;
+  QTest::newRow("png named .jpg") << "png-named.jpg" << true << ""
+                                  << "" << false;
+  QTest::newRow("spaces and Chinese in the name") << "测试 图片 1.png" << true << ""
+                                                  << "" << false;
 }
 
 void TstHostile::cliImages() {
@@ -448,10 +475,10 @@ void TstHostile::cliImages() {
       m_batchRan = true;
       QFile f(img(QStringLiteral("good.jsonl")));
       QVERIFY(f.open(QIODevice::WriteOnly));
-      for (const QString& name : {"deep16.png", "deep16-alpha.png", "grey.png", "alpha.png", "cmyk.jpg",
-                                  "cmyk-libjpeg.jpg", "exif-rotated.jpg", "image.bmp", "tiny.gif", "im_animated.gif",
-                                  "im_interlaced_transparent.gif", "image.webp", "image.tiff", "png-named.jpg",
-                                  "测试 图片 1.png"})
+      for (const QString& name :
+           {"deep16.png", "deep16-alpha.png", "grey.png", "alpha.png", "cmyk.jpg", "cmyk-libjpeg.jpg",
+            "exif-rotated.jpg", "image.bmp", "tiny.gif", "im_animated.gif", "im_interlaced_transparent.gif",
+            "image.webp", "image.tiff", "png-named.jpg", "测试 图片 1.png"})
         f.write(json{{"image", img(name).toStdString()}, {"question", "what color is the star?"}}.dump().c_str() +
                 QByteArray("\n"));
       f.close();
@@ -527,9 +554,9 @@ void TstHostile::workerImages() {
 void TstHostile::questionTable() {
   QTest::addColumn<QByteArray>("cliQuestion");  // bytes for argv; empty row name skip below
   QTest::addColumn<bool>("viaCli");
-  QTest::addColumn<QString>("cliMessage");      // empty: answered
+  QTest::addColumn<QString>("cliMessage");  // empty: answered
   QTest::addColumn<QString>("workerQuestion");
-  QTest::addColumn<QString>("workerMessage");   // empty: answered
+  QTest::addColumn<QString>("workerMessage");  // empty: answered
   const QByteArray longQ = longQuestion();
   QString cjk;
   for (int i = 0; i < 10000; ++i) cjk += QChar(0x4E00 + i % 100);  // 10,000 characters, 30,000 bytes
@@ -548,8 +575,8 @@ void TstHostile::questionTable() {
                                       << QStringLiteral("what color\nis the\r\nstar?") << QString();
   QTest::newRow("10000 characters") << longQ << true << "the question is too long" << QString::fromLatin1(longQ)
                                     << "the question is too long";
-  QTest::newRow("10000 Chinese characters") << b(cjk) << true << "the question is too long" << cjk
-                                            << "the question is too long";
+  QTest::newRow("10000 Chinese characters")
+      << b(cjk) << true << "the question is too long" << cjk << "the question is too long";
   // QString cannot hold invalid UTF-8: text reaching the worker was decoded
   // with U+FFFD in place of the bad bytes, which the tokenizer drops.
   QTest::newRow("invalid UTF-8 inside") << badUtf8 << true << "not valid UTF-8" << QString::fromUtf8(badUtf8)
@@ -718,7 +745,9 @@ void TstHostile::windowFailedRequestKeepsWorking() {
 
   QSignalSpy failed(win.controller(), &ui::InferenceController::requestFailed);
   QSignalSpy shown(&win, &ui::MainWindow::answerShown);
-  auto state = [&](int row) { return ui::RowState(win.answerList()->item(row)->data(ui::AnswerList::StateRole).toInt()); };
+  auto state = [&](int row) {
+    return ui::RowState(win.answerList()->item(row)->data(ui::AnswerList::StateRole).toInt());
+  };
 
   // 1. A question the engine refuses (the window passes it on).
   const int rows = win.answerList()->count();

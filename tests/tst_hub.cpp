@@ -116,10 +116,12 @@ class TstHub : public QObject {
     QVERIFY(!log.filter("REQ api GET /api/models/Salesforce/blip-vqa-base/revision/main").filter("auth=yes").isEmpty());
 
     auto by_repo = run({"ask", "--model", kRepo, "--image", image_path(), "--question", "what is in the picture?",
-                        "--json", "--device", "cpu"}, env);
+                        "--json", "--device", "cpu"},
+                       env);
     QVERIFY2(by_repo.code == 0, qPrintable(by_repo.err + by_repo.out));
     auto by_folder = run({"ask", "--model", QString::fromStdString(vqa_folder().string()), "--image", image_path(),
-                          "--question", "what is in the picture?", "--json", "--device", "cpu"}, env);
+                          "--question", "what is in the picture?", "--json", "--device", "cpu"},
+                         env);
     QVERIFY2(by_folder.code == 0, qPrintable(by_folder.err));
     QCOMPARE(by_repo.last()["answer"], by_folder.last()["answer"]);
     QCOMPARE(by_repo.last()["confidence"], by_folder.last()["confidence"]);
@@ -204,7 +206,8 @@ class TstHub : public QObject {
     QCOMPARE(ranged.size(), 1);
     const qint64 from = ranged[0].section("range=bytes=", 1).section('-', 0, 0).toLongLong();
     QVERIFY2(from >= killed_at, qPrintable(ranged[0]));
-    QVERIFY(r.last()["downloaded"].get<qint64>() < static_cast<qint64>(fs::file_size(vqa_folder() / "model.safetensors")));
+    QVERIFY(r.last()["downloaded"].get<qint64>() <
+            static_cast<qint64>(fs::file_size(vqa_folder() / "model.safetensors")));
     const fs::path snap = fs::u8path(r.last()["path"].get<std::string>());
     QCOMPARE(fs::file_size(snap / "model.safetensors"), fs::file_size(vqa_folder() / "model.safetensors"));
   }
@@ -267,11 +270,18 @@ class TstHub : public QObject {
     QTest::addColumn<QString>("repo");
     QTest::addColumn<QString>("code");
     QTest::addColumn<QString>("says");
-    QTest::newRow("404") << QStringList{} << "nobody/no-such-model" << "not_found" << "not found";
-    QTest::newRow("revision") << QStringList{} << QString(kRepo) + "@v9" << "not_found" << "revision 'v9'";
-    QTest::newRow("401") << QStringList{"--token", "hf_right"} << QString(kRepo) << "unauthorized" << "HF_TOKEN";
-    QTest::newRow("403") << QStringList{"--status", "403"} << QString(kRepo) << "unauthorized" << "conditions";
-    QTest::newRow("500") << QStringList{"--status", "500"} << QString(kRepo) << "network" << "HTTP 500";
+    QTest::newRow("404") << QStringList{} << "nobody/no-such-model"
+                         << "not_found"
+                         << "not found";
+    QTest::newRow("revision") << QStringList{} << QString(kRepo) + "@v9"
+                              << "not_found"
+                              << "revision 'v9'";
+    QTest::newRow("401") << QStringList{"--token", "hf_right"} << QString(kRepo) << "unauthorized"
+                         << "HF_TOKEN";
+    QTest::newRow("403") << QStringList{"--status", "403"} << QString(kRepo) << "unauthorized"
+                         << "conditions";
+    QTest::newRow("500") << QStringList{"--status", "500"} << QString(kRepo) << "network"
+                         << "HTTP 500";
   }
 
   // A family this build cannot run is named right after config.json, and no
@@ -296,8 +306,10 @@ class TstHub : public QObject {
   // Sharded safetensors: the index and exactly the shards it names; a repository
   // with only PyTorch weights gets its .bin, and both load.
   void weights_are_chosen_as_the_model_needs() {
-    Server hub({"--repo", "org/sharded=" + QString::fromStdString((testutil::golden_dir() / "pickle" / "caption_st_sharded").string()),
-                "--repo", "org/bin-only=" + QString::fromStdString((testutil::golden_dir() / "pickle" / "vqa_bin").string())});
+    Server hub(
+        {"--repo",
+         "org/sharded=" + QString::fromStdString((testutil::golden_dir() / "pickle" / "caption_st_sharded").string()),
+         "--repo", "org/bin-only=" + QString::fromStdString((testutil::golden_dir() / "pickle" / "vqa_bin").string())});
     fs::path cache;
     auto env = env_for(hub.endpoint(), &cache);
     auto sharded = run({"pull", "org/sharded", "--json"}, env);
@@ -314,13 +326,16 @@ class TstHub : public QObject {
     QCOMPARE(models.lines().size(), size_t(2));
     for (const auto& m : models.lines()) {
       QVERIFY(m["loads"].is_boolean());
-      QCOMPARE(m["family"].get<std::string>(), std::string(m["repo"] == "org/sharded" ? "blip (BlipForConditionalGeneration)"
-                                                                                      : "blip (BlipForQuestionAnswering)"));
+      QCOMPARE(m["family"].get<std::string>(),
+               std::string(m["repo"] == "org/sharded" ? "blip (BlipForConditionalGeneration)"
+                                                      : "blip (BlipForQuestionAnswering)"));
       QVERIFY2(m["loads"].get<bool>(), m.dump().c_str());
     }
     // The .bin-only model answers through --model REPO (read by the weights-only machine).
-    auto ask = run({"ask", "--model", "org/bin-only", "--image", QString::fromStdString((testutil::blip_dir() / "images" / "grad_37x53.png").string()),
-                    "--question", "what is this?", "--json"}, env);
+    auto ask = run({"ask", "--model", "org/bin-only", "--image",
+                    QString::fromStdString((testutil::blip_dir() / "images" / "grad_37x53.png").string()), "--question",
+                    "what is this?", "--json"},
+                   env);
     QVERIFY2(ask.code == 0, qPrintable(ask.err + ask.out));
   }
 
@@ -364,7 +379,8 @@ class TstHub : public QObject {
     std::ofstream(dir / "refs" / "main") << commit;
     for (const QString& m : {QString::fromStdString(repo), QString::fromStdString(repo + "@" + commit)}) {
       auto r = run({"ask", "--model", m, "--image", image_path(), "--question", "what is in the picture?", "--json",
-                    "--device", "cpu"}, env);
+                    "--device", "cpu"},
+                   env);
       QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
       QVERIFY(r.last()["error"].is_null());
     }

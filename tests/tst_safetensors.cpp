@@ -119,7 +119,10 @@ class TstSafetensors : public QObject {
     add("short", std::string(5, '\0'), "too short");
     {
       std::string s(8, '\0');
-      s[0] = char(0xff); s[1] = char(0xff); s[2] = char(0xff); s[3] = char(0x7f);
+      s[0] = char(0xff);
+      s[1] = char(0xff);
+      s[2] = char(0xff);
+      s[3] = char(0x7f);
       add("header-over-100MiB", s + "{}", "exceeds the 100 MiB limit");
     }
     {
@@ -134,24 +137,22 @@ class TstSafetensors : public QObject {
     add("no-dtype", make_file(R"({"a":{"shape":[1],"data_offsets":[0,4]}})", one), "has no dtype");
     add("negative-shape", make_file(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", one),
         "non-negative integer");
-    add("huge-shape",
-        make_file(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})", one),
+    add("huge-shape", make_file(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})", one),
         "absurd shape");
-    add("out-of-bounds", make_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", one),
-        "out of bounds");
-    add("begin-after-end", make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}})", one),
-        "begin > end");
-    add("bad-offsets", make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0]}})", one),
-        "data_offsets");
+    add("out-of-bounds", make_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", one), "out of bounds");
+    add("begin-after-end", make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}})", one), "begin > end");
+    add("bad-offsets", make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0]}})", one), "data_offsets");
     add("size-mismatch", make_file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", one + one),
         "does not match shape x item size");
     add("overlap",
-        make_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                  one + one + one),
+        make_file(
+            R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+            one + one + one),
         "overlaps");
     add("gap",
-        make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
-                  one + one + one),
+        make_file(
+            R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+            one + one + one),
         "gap in the data section");
     add("trailing-bytes", make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", one + one),
         "not covered by any tensor");
@@ -161,12 +162,14 @@ class TstSafetensors : public QObject {
     add("nested-too-deep", make_file("{\"a\":{\"dtype\":\"F32\",\"shape\":[[1]],\"data_offsets\":[0,4]}}", one),
         "nested deeper than a safetensors header");
     // Brackets and escaped quotes inside names do not count: this header gets as far as its shape check.
-    add("brackets-in-a-name", make_file("{\"[[[[\\\"{{\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", one),
+    add("brackets-in-a-name",
+        make_file("{\"[[[[\\\"{{\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", one),
         "tensor '[[[[\"{{' byte length 4 does not match");
     {
       std::string shape = "[1";
       for (int i = 0; i < 64; ++i) shape += ",1";
-      add("shape-too-long", make_file("{\"a\":{\"dtype\":\"F32\",\"shape\":" + shape + "],\"data_offsets\":[0,4]}}", one),
+      add("shape-too-long",
+          make_file("{\"a\":{\"dtype\":\"F32\",\"shape\":" + shape + "],\"data_offsets\":[0,4]}}", one),
           "longer than 64 entries");
     }
     {
@@ -200,7 +203,8 @@ class TstSafetensors : public QObject {
     // JSON order does not matter; offsets must tile the data section.
     const std::string two = f32_bytes({1.f, 2.f});
     auto bytes = make_file(
-        R"({"z":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", two);
+        R"({"z":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+        two);
     auto st = SafeTensors::parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "x");
     float v;
     std::memcpy(&v, st.data("a"), 4);

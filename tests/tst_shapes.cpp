@@ -33,10 +33,9 @@ const std::vector<std::string> kShapes{"circle", "square", "triangle", "star", "
 const std::vector<std::string> kColors{"red", "green", "blue", "yellow", "purple", "orange", "gray", "black"};
 const std::vector<std::string> kSizes{"small", "large"};
 const std::vector<std::string> kNumbers{"zero", "one", "two", "three", "four", "five"};
-const std::map<std::string, cv::Vec3i> kRgb{{"red", {220, 40, 40}},     {"green", {40, 170, 60}},
-                                            {"blue", {40, 80, 220}},    {"yellow", {235, 200, 30}},
-                                            {"purple", {140, 60, 180}}, {"orange", {245, 130, 20}},
-                                            {"gray", {120, 120, 120}},  {"black", {20, 20, 20}}};
+const std::map<std::string, cv::Vec3i> kRgb{
+    {"red", {220, 40, 40}},     {"green", {40, 170, 60}},   {"blue", {40, 80, 220}},   {"yellow", {235, 200, 30}},
+    {"purple", {140, 60, 180}}, {"orange", {245, 130, 20}}, {"gray", {120, 120, 120}}, {"black", {20, 20, 20}}};
 
 bool in(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
@@ -85,9 +84,12 @@ class Oracle {
     if (w.size() < 2 || w.size() > 4 || w[0] != "the" || !in(kShapes, w.back())) return fail(why, "bad ref " + text);
     r.shape = w.back();
     for (size_t k = 1; k + 1 < w.size(); ++k) {
-      if (in(kSizes, w[k]) && r.size.empty() && r.color.empty()) r.size = w[k];
-      else if (in(kColors, w[k]) && r.color.empty()) r.color = w[k];
-      else return fail(why, "bad ref word " + w[k]);
+      if (in(kSizes, w[k]) && r.size.empty() && r.color.empty())
+        r.size = w[k];
+      else if (in(kColors, w[k]) && r.color.empty())
+        r.color = w[k];
+      else
+        return fail(why, "bad ref word " + w[k]);
     }
     int hits = 0;
     for (int i = 0; i < int(s_.objects.size()); ++i) {
@@ -345,8 +347,8 @@ std::string check_scene(const sh::Scene& sc) {
     if (b.x < 0 || b.y < 0 || b.x + b.width > W || b.y + b.height > H) return "outside canvas";
     const double lo = (o.size == "small" ? 0.10 : 0.24) * S, hi = (o.size == "small" ? 0.16 : 0.34) * S;
     if (b.width < lo || b.width > hi || b.height < lo || b.height > hi)
-      return "size rule: " + o.size + " " + o.shape + " " + std::to_string(b.width) + "x" +
-             std::to_string(b.height) + " on side " + std::to_string(S);
+      return "size rule: " + o.size + " " + o.shape + " " + std::to_string(b.width) + "x" + std::to_string(b.height) +
+             " on side " + std::to_string(S);
     if (std::abs(o.cx - (b.x + b.width / 2.0)) > 1e-3 || std::abs(o.cy - (b.y + b.height / 2.0)) > 1e-3)
       return "centre";
     if (o.shape == "circle" && o.rotation != 0) return "rotated circle";
@@ -482,7 +484,7 @@ class TestShapes : public QObject {
       const int W = sc.width(), H = sc.height();
       QVERIFY(W >= 64 && W <= 1024 && H >= 64 && H <= 1024);
       QVERIFY(W <= 2 * H && H <= 2 * W);
-      w_small += W < 200, w_big += W > 900, tall += H > 1.5 * W, wide += W > 1.5 * H;
+      w_small += W<200, w_big += W> 900, tall += H > 1.5 * W, wide += W > 1.5 * H;
     }
     QVERIFY(w_small > 0 && w_big > 0 && tall > 0 && wide > 0);  // the range is actually covered
     opt.fixed_w = 320, opt.fixed_h = 200;
@@ -585,7 +587,8 @@ class TestShapes : public QObject {
         const auto& s = group[k];
         shared += s.scene.rgb.data == group[0].scene.rgb.data;
         const std::string e = check_question(s.scene, s);
-        if (!e.empty()) QFAIL(qPrintable(QString("group %1, question %2: %3").arg(i).arg(k).arg(QString::fromStdString(e))));
+        if (!e.empty())
+          QFAIL(qPrintable(QString("group %1, question %2: %3").arg(i).arg(k).arg(QString::fromStdString(e))));
         if (present.count(ts[k])) {
           QCOMPARE(s.type, ts[k]);
         } else {
@@ -646,10 +649,12 @@ class TestShapes : public QObject {
       QCOMPARE(count_type("exist"), 40 + 5 + 8);
       QCOMPARE(count_type("describe"), 2);
     }
-    for (const char* t : {"color", "shape_color", "shape_size", "size_what", "size_or", "count_all", "count_shape",
-                          "count_color", "count_color_shape", "exist_color_shape", "exist_shape", "exist_color",
-                          "position", "relation_left", "relation_right", "relation_above", "relation_below",
-                          "compare_larger", "compare_color", "compare_shape", "describe_image", "describe_picture"})
+    for (const char* t :
+         {"color",          "shape_color",     "shape_size",     "size_what",         "size_or",
+          "count_all",      "count_shape",     "count_color",    "count_color_shape", "exist_color_shape",
+          "exist_shape",    "exist_color",     "position",       "relation_left",     "relation_right",
+          "relation_above", "relation_below",  "compare_larger", "compare_color",     "compare_shape",
+          "describe_image", "describe_picture"})
       QVERIFY2(templates[t] > 0, t);
   }
 
@@ -664,18 +669,21 @@ class TestShapes : public QObject {
     QTest::newRow("trailing period") << base << base + "." << true;
     QTest::newRow("changed colour") << base << "a large red circle, a small green square and a small yellow star"
                                     << false;
-    QTest::newRow("changed size") << base << "a large red circle, a large blue square and a small yellow star"
-                                  << false;
+    QTest::newRow("changed size") << base << "a large red circle, a large blue square and a small yellow star" << false;
     QTest::newRow("changed shape") << base << "a large red circle, a small blue hexagon and a small yellow star"
                                    << false;
     QTest::newRow("missing object") << base << "a large red circle and a small blue square" << false;
     QTest::newRow("extra object") << base << base + " and a small black star" << false;
-    QTest::newRow("duplicate vs single") << "a small red star and a small red star" << "a small red star" << false;
+    QTest::newRow("duplicate vs single") << "a small red star and a small red star"
+                                         << "a small red star" << false;
     QTest::newRow("duplicates reordered") << "a small red star, a large red star and a small red star"
                                           << "a large red star, a small red star and a small red star" << true;
-    QTest::newRow("missing size") << "a red circle" << "a large red circle" << false;
-    QTest::newRow("unknown word") << "a large red circle" << "a large red ball" << false;
-    QTest::newRow("empty") << "" << "" << false;
+    QTest::newRow("missing size") << "a red circle"
+                                  << "a large red circle" << false;
+    QTest::newRow("unknown word") << "a large red circle"
+                                  << "a large red ball" << false;
+    QTest::newRow("empty") << ""
+                           << "" << false;
   }
   void captionMatches() {
     QFETCH(QString, a);
@@ -742,8 +750,9 @@ class TestShapes : public QObject {
         QCOMPARE(covers.front().cols, cols);
         const auto reused = sh::patch_labels(sc, covers, rows, cols);  // the trainer's path: coverages made once
         for (size_t c = 0; c < labels.size(); ++c)
-          QVERIFY(reused[c].color == labels[c].color && reused[c].shape == labels[c].shape && reused[c].size == labels[c].size &&
-                  reused[c].column == labels[c].column && reused[c].row == labels[c].row);
+          QVERIFY(reused[c].color == labels[c].color && reused[c].shape == labels[c].shape &&
+                  reused[c].size == labels[c].size && reused[c].column == labels[c].column &&
+                  reused[c].row == labels[c].row);
         std::vector<bool> labelled(sc.objects.size(), false);
         for (int cell = 0; cell < rows * cols; ++cell) {
           const int gx = cell % cols, gy = cell / cols;
@@ -759,7 +768,9 @@ class TestShapes : public QObject {
           const auto& l = labels[size_t(cell)];
           if (best > 0.25) {
             const auto& obj = sc.objects[size_t(who)];
-            auto at = [](const std::vector<std::string>& v, const std::string& w) { return int(std::find(v.begin(), v.end(), w) - v.begin()); };
+            auto at = [](const std::vector<std::string>& v, const std::string& w) {
+              return int(std::find(v.begin(), v.end(), w) - v.begin());
+            };
             QCOMPARE(l.color, at(kColors, obj.color));
             QCOMPARE(l.shape, at(kShapes, obj.shape));
             QCOMPARE(l.size, at(kSizes, obj.size));

@@ -37,9 +37,8 @@ QString show(const std::vector<int64_t>& v) {
 
 }  // namespace
 
-#define COMPARE_VEC(actual, expected)                                                                  \
-  QVERIFY2((actual) == (expected),                                                                     \
-           qPrintable(QString("got %1, want %2").arg(show(actual), show(expected))))
+#define COMPARE_VEC(actual, expected) \
+  QVERIFY2((actual) == (expected), qPrintable(QString("got %1, want %2").arg(show(actual), show(expected))))
 
 class TstTokenizer : public QObject {
   Q_OBJECT
@@ -138,8 +137,7 @@ class TstTokenizer : public QObject {
   void golden_decode_examples_data() {
     REQUIRE_GOLDEN();
     QTest::addColumn<std::string>("ids");
-    for (const auto& [ids, _] : golden_.at("decode_examples").items())
-      QTest::newRow(ids.c_str()) << ids;
+    for (const auto& [ids, _] : golden_.at("decode_examples").items()) QTest::newRow(ids.c_str()) << ids;
   }
 
   void golden_decode_examples() {
@@ -154,8 +152,7 @@ class TstTokenizer : public QObject {
   void special_tokens_in_text() {
     REQUIRE_GOLDEN();
     COMPARE_VEC(tok_.tokenize("y[SEP]z"), (std::vector<std::string>{"y", "[SEP]", "z"}));
-    COMPARE_VEC(tok_.tokenize("[cls] [Mask]"),
-                (std::vector<std::string>{"[", "cl", "##s", "]", "[", "mask", "]"}));
+    COMPARE_VEC(tok_.tokenize("[cls] [Mask]"), (std::vector<std::string>{"[", "cl", "##s", "]", "[", "mask", "]"}));
     COMPARE_VEC(tok_.tokenize("a  [MASK]\t b"), (std::vector<std::string>{"a", "[MASK]", "b"}));
     COMPARE_VEC(tok_.tokenize("[[CLS]]"), (std::vector<std::string>{"[", "[CLS]", "]"}));
   }
@@ -194,7 +191,9 @@ class TstTokenizer : public QObject {
   void invalid_utf8_is_dropped_not_fatal() {
     auto t = core::Tokenizer::from_tokens(minimal_vocab());
     // Invalid bytes decode to U+FFFD, which the cleaning step removes.
-    COMPARE_VEC(t.tokenize("a\xFF" "b \xC3"), (std::vector<std::string>{"a", "##b"}));
+    COMPARE_VEC(t.tokenize("a\xFF"
+                           "b \xC3"),
+                (std::vector<std::string>{"a", "##b"}));
   }
 
   void missing_vocab_file() {
@@ -314,7 +313,8 @@ class TstTokenizer : public QObject {
     QTest::newRow("mixed scripts") << mixed;
     QTest::newRow("one long word") << std::string(10000, 'x');
     std::string words;
-    while (words.size() < 10000) words += "zqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqx ";
+    while (words.size() < 10000)
+      words += "zqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqxjzqx ";
     QTest::newRow("hundred-char words") << words.substr(0, 10000);
   }
 

@@ -41,32 +41,31 @@ void copy_bytes(const std::filesystem::path& from, const std::filesystem::path& 
 
 }  // namespace
 
-#define COMPARE_VEC(actual, expected)                                                                  \
-  QVERIFY2((actual) == (expected),                                                                     \
-           qPrintable(QString("got %1, want %2").arg(show(actual), show(expected))))
+#define COMPARE_VEC(actual, expected) \
+  QVERIFY2((actual) == (expected), qPrintable(QString("got %1, want %2").arg(show(actual), show(expected))))
 
-#define REQUIRE_BLIP2_GOLDEN()                                                                         \
-  do {                                                                                                 \
-    if (!have_blip2_golden())                                                                          \
-      QSKIP(qPrintable(QString("BLIP-2 golden data not found at %1 (set AUTOGLM_GOLDEN_DIR)")          \
-                           .arg(QString::fromStdString(blip2_dir().string()))));                       \
+#define REQUIRE_BLIP2_GOLDEN()                                                                \
+  do {                                                                                        \
+    if (!have_blip2_golden())                                                                 \
+      QSKIP(qPrintable(QString("BLIP-2 golden data not found at %1 (set AUTOGLM_GOLDEN_DIR)") \
+                           .arg(QString::fromStdString(blip2_dir().string()))));              \
   } while (0)
 
 // Asserts that `expr` throws core::Error with code BadVocab and `needle` in its message.
-#define VERIFY_BAD_VOCAB(expr, needle)                                                                 \
-  do {                                                                                                 \
-    bool thrown_ = false;                                                                              \
-    try {                                                                                              \
-      expr;                                                                                            \
-    } catch (const core::Error& e_) {                                                                  \
-      thrown_ = true;                                                                                  \
-      QCOMPARE(e_.code(), core::ErrorCode::BadVocab);                                                  \
-      const std::string msg_ = e_.what();                                                              \
-      QVERIFY2(msg_.find(needle) != std::string::npos,                                                 \
-               qPrintable(QString("message \"%1\" lacks \"%2\"")                                       \
-                              .arg(QString::fromStdString(msg_), QString::fromStdString(needle))));    \
-    }                                                                                                  \
-    QVERIFY2(thrown_, "no core::Error thrown");                                                        \
+#define VERIFY_BAD_VOCAB(expr, needle)                                                              \
+  do {                                                                                              \
+    bool thrown_ = false;                                                                           \
+    try {                                                                                           \
+      expr;                                                                                         \
+    } catch (const core::Error& e_) {                                                               \
+      thrown_ = true;                                                                               \
+      QCOMPARE(e_.code(), core::ErrorCode::BadVocab);                                               \
+      const std::string msg_ = e_.what();                                                           \
+      QVERIFY2(msg_.find(needle) != std::string::npos,                                              \
+               qPrintable(QString("message \"%1\" lacks \"%2\"")                                    \
+                              .arg(QString::fromStdString(msg_), QString::fromStdString(needle)))); \
+    }                                                                                               \
+    QVERIFY2(thrown_, "no core::Error thrown");                                                     \
   } while (0)
 
 class TstTokenizerBlip2 : public QObject {
@@ -205,8 +204,18 @@ class TstTokenizerBlip2 : public QObject {
 
   void invalid_utf8_input_is_replaced() {
     REQUIRE_BLIP2_GOLDEN();
-    COMPARE_VEC(opt_->encode("a\xFF" "b", false), opt_->encode("a\xEF\xBF\xBD" "b", false));
-    COMPARE_VEC(t5_->encode("a\xFF" "b", false), t5_->encode("a\xEF\xBF\xBD" "b", false));
+    COMPARE_VEC(opt_->encode("a\xFF"
+                             "b",
+                             false),
+                opt_->encode("a\xEF\xBF\xBD"
+                             "b",
+                             false));
+    COMPARE_VEC(t5_->encode("a\xFF"
+                            "b",
+                            false),
+                t5_->encode("a\xEF\xBF\xBD"
+                            "b",
+                            false));
   }
 
   // Byte-level BPE loses nothing: without clean-up, decode gives back the text.
@@ -216,7 +225,13 @@ class TstTokenizerBlip2 : public QObject {
     while (english.size() < 10000) english += "What is the colour of the small round object, near the table? ";
     QTest::newRow("english") << english.substr(0, 10000);
     std::string mixed;
-    const char* parts[] = {"Cr\xC3\xA8me ", "br\xC3\xBBl\xC3\xA9" "e ", "\xE9\x80\x99\xE5\xBC\xB5 ", "\xF0\x9F\x98\x80 ", "it's\t", "\n\n  "};
+    const char* parts[] = {"Cr\xC3\xA8me ",
+                           "br\xC3\xBBl\xC3\xA9"
+                           "e ",
+                           "\xE9\x80\x99\xE5\xBC\xB5 ",
+                           "\xF0\x9F\x98\x80 ",
+                           "it's\t",
+                           "\n\n  "};
     for (size_t k = 0; mixed.size() < 10000; ++k) mixed += parts[k % 6];
     QTest::newRow("mixed scripts") << mixed;
     QTest::newRow("one long word") << std::string(10000, 'x');
@@ -243,7 +258,10 @@ class TstTokenizerBlip2 : public QObject {
     QTest::newRow("digits apart from letters") << std::string("abc123 45x") << V{"abc", "123", " 45", "x"};
     QTest::newRow("whitespace runs") << std::string("a   b  ") << V{"a", "  ", " b", "  "};
     QTest::newRow("newline before word") << std::string("a\nb") << V{"a", "\n", "b"};
-    QTest::newRow("nbsp is whitespace") << std::string("a\xC2\xA0" "b") << V{"a", "\xC2\xA0", "b"};
+    QTest::newRow("nbsp is whitespace") << std::string(
+                                               "a\xC2\xA0"
+                                               "b")
+                                        << V{"a", "\xC2\xA0", "b"};
     QTest::newRow("space then newline") << std::string("a \n") << V{"a", " \n"};
   }
 
@@ -259,12 +277,16 @@ class TstTokenizerBlip2 : public QObject {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const auto d = temp_path(dir);
-    testutil::write_file(d / "vocab.json",
-                         R"({"<s>": 0, "</s>": 1, "a": 2, "b": 3, "ab": 4, "\u0120": 5, "\u0120ab": 6, "ba": 7, "c": 8})");
+    testutil::write_file(
+        d / "vocab.json",
+        R"({"<s>": 0, "</s>": 1, "a": 2, "b": 3, "ab": 4, "\u0120": 5, "\u0120ab": 6, "ba": 7, "c": 8})");
     testutil::write_file(d / "merges.txt", "#version: 0.2\na b\n\xC4\xA0 ab\nb a\n");
-    testutil::write_file(d / "special_tokens_map.json", R"({"bos_token": "<s>", "eos_token": "</s>", "unk_token": "c"})");
+    testutil::write_file(d / "special_tokens_map.json",
+                         R"({"bos_token": "<s>", "eos_token": "</s>", "unk_token": "c"})");
     auto t = core::BpeTokenizer::from_folder(d);
-    COMPARE_VEC(t->tokenize("ab ab"), (std::vector<std::string>{"ab", "\xC4\xA0" "ab"}));
+    COMPARE_VEC(t->tokenize("ab ab"), (std::vector<std::string>{"ab",
+                                                                "\xC4\xA0"
+                                                                "ab"}));
     COMPARE_VEC(t->tokenize("bab"), (std::vector<std::string>{"b", "ab"}));  // "a b" outranks "b a"
     COMPARE_VEC(t->encode("ab </s> ab"), (std::vector<int64_t>{4, 1, 4}));
     COMPARE_VEC(t->encode("x"), (std::vector<int64_t>{8}));
@@ -366,7 +388,8 @@ class TstTokenizerBlip2 : public QObject {
     copy_bytes(blip2_dir() / "t5_model" / "spiece.model", d / "spiece.model");
     testutil::write_file(d / "tokenizer_config.json", "{not json");
     VERIFY_BAD_VOCAB(core::load_tokenizer(d), (d / "tokenizer_config.json").string());
-    testutil::write_file(d / "tokenizer_config.json", R"({"extra_ids": 2, "additional_special_tokens": ["<extra_id_0>"]})");
+    testutil::write_file(d / "tokenizer_config.json",
+                         R"({"extra_ids": 2, "additional_special_tokens": ["<extra_id_0>"]})");
     VERIFY_BAD_VOCAB(core::load_tokenizer(d), "extra_ids");
     testutil::write_file(d / "tokenizer_config.json", R"({"extra_ids": 0})");
     auto t = core::load_tokenizer(d);

@@ -71,9 +71,7 @@ double relative_change(const std::vector<float>& before, const std::vector<float
   return std::sqrt(diff / norm);
 }
 
-fs::path shipped_model() {
-  return fs::path(AUTOGLM_SOURCE_DIR) / "resources" / "models" / "default";
-}
+fs::path shipped_model() { return fs::path(AUTOGLM_SOURCE_DIR) / "resources" / "models" / "default"; }
 
 }  // namespace
 
@@ -103,7 +101,8 @@ class TstTraining : public QObject {
     // the per-patch attribute head learns too (its weights are kept for resuming, not in the model)
     const double first_patch = meta["first_patch_loss"], last_patch = meta["patch_loss"];
     qInfo("patch loss %.3f -> %.3f", first_patch, last_patch);
-    QVERIFY2(last_patch < 0.6 * first_patch, qPrintable(QString("patch loss %1 -> %2").arg(first_patch).arg(last_patch)));
+    QVERIFY2(last_patch < 0.6 * first_patch,
+             qPrintable(QString("patch loss %1 -> %2").arg(first_patch).arg(last_patch)));
     QVERIFY(fs::exists(out / "checkpoint" / "heads.safetensors"));
     // and the fusion layers' heatmap moves toward the object asked about (uniform: about 4.2)
     const double first_ground = meta["first_grounding_loss"], last_ground = meta["grounding_loss"];
@@ -147,7 +146,8 @@ class TstTraining : public QObject {
     const auto head_after = head_weights(out / "checkpoint"), refer_after = head_weights(out / "checkpoint", "refer");
     QCOMPARE(head_after.size(), head_before.size());
     QCOMPARE(refer_after.size(), refer_before.size());
-    const double drift = relative_change(head_before, head_after), refer_drift = relative_change(refer_before, refer_after);
+    const double drift = relative_change(head_before, head_after),
+                 refer_drift = relative_change(refer_before, refer_after);
     qInfo("head drift over 40 resumed steps: patches %.3f, referred object %.3f", drift, refer_drift);
     QVERIFY2(drift < 0.3 && refer_drift < 0.3, qPrintable(QString("drift %1, %2").arg(drift).arg(refer_drift)));
     // and AdamW's second moments came back: 40 steps at beta2 0.999 keep 96% of them (lost, they would be 4%)
@@ -181,7 +181,7 @@ class TstTraining : public QObject {
     auto o = tiny(out);
     o.keep_aspect = true;
     o.steps = 300;
-    o.curriculum = "error";  // types drawn by their running share of wrong answers
+    o.curriculum = "error";      // types drawn by their running share of wrong answers
     o.curriculum_objects = 0.6;  // ... and within a type, scenes by object count
     core::train::train(o, nullptr);
     QVERIFY(read_json(out / "config.json")["preprocess"]["keep_aspect"].get<bool>());
@@ -208,7 +208,8 @@ class TstTraining : public QObject {
     QVERIFY2(last < 0.8 * first, qPrintable(QString("answer loss %1 -> %2").arg(first).arg(last)));
     const double first_patch = meta["first_patch_loss"], last_patch = meta["patch_loss"];
     qInfo("patch loss %.3f -> %.3f", first_patch, last_patch);
-    QVERIFY2(last_patch < 0.9 * first_patch, qPrintable(QString("patch loss %1 -> %2").arg(first_patch).arg(last_patch)));
+    QVERIFY2(last_patch < 0.9 * first_patch,
+             qPrintable(QString("patch loss %1 -> %2").arg(first_patch).arg(last_patch)));
 
     auto engine = core::Engine::load(out, core::Options{core::Device::Cpu});
     core::shapes::GenOptions wide;
@@ -363,7 +364,8 @@ class TstTraining : public QObject {
       auto sc = core::shapes::render_scene(core::shapes::mix_seed(31, i));
       if (sc.objects.size() != 5) continue;
       ++n;
-      const auto r = engine->ask(engine->encode(core::image_from_mat(sc.rgb)), "describe the image.", core::AskOptions{});
+      const auto r =
+          engine->ask(engine->encode(core::image_from_mat(sc.rgb)), "describe the image.", core::AskOptions{});
       QVERIFY(!r.answers.empty());
       const std::string a = r.answers[0].text;
       const std::string last = a.substr(a.find_last_of(' ') + 1);

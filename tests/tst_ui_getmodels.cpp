@@ -291,7 +291,8 @@ class TstUiGetModels : public QObject {
     catalogue->setCurrentItem(findItem(catalogue, kRepo));
     HubDownload* d = dlg.startDownload(kRepo);
     QTRY_VERIFY_WITH_TIMEOUT(d->total() > 0 && d->done() > d->total() * 2 / 5, 120000);
-    QTRY_VERIFY_WITH_TIMEOUT(!dlg.findChild<QFrame*>("download:" + kRepo)->findChild<QLabel*>("detail")->text().contains("--:--"), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !dlg.findChild<QFrame*>("download:" + kRepo)->findChild<QLabel*>("detail")->text().contains("--:--"), 30000);
     QVERIFY(dlg.grab().save(out));
     d->pause();
     QTRY_VERIFY_WITH_TIMEOUT(!d->active(), 60000);

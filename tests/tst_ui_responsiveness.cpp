@@ -23,7 +23,8 @@ void TstUiResponsiveness::fiftyQuestions() {
   QTemporaryDir dir;
   const QString model = dir.filePath(QStringLiteral("model"));
   const auto vocab = core::make_vocab({"what", "color", "is", "the", "circle", "red", "blue", "green", "?"});
-  core::write_random_model(std::filesystem::u8path(model.toStdString()), core::small_config(int(vocab.size())), vocab, 1);
+  core::write_random_model(std::filesystem::u8path(model.toStdString()), core::small_config(int(vocab.size())), vocab,
+                           1);
   const QString image = dir.filePath(QStringLiteral("scene.png"));
   QImage img(256, 192, QImage::Format_RGB888);
   img.fill(Qt::white);
@@ -71,9 +72,10 @@ void TstUiResponsiveness::fiftyQuestions() {
   QTRY_VERIFY_WITH_TIMEOUT(answered == total, 600000);
   tick.stop();
   const double seconds = clock.nsecsElapsed() / 1e9;
-  qInfo("%d questions in %.1f s (%.0f ms each); 10 ms timer: %lld ticks, worst lateness %.1f ms, mean %.2f ms "
-        "(target: worst < 30 ms)",
-        total, seconds, seconds * 1000 / total, ticks, worst / 1e6, ticks ? sum / 1e6 / double(ticks) : 0.0);
+  qInfo(
+      "%d questions in %.1f s (%.0f ms each); 10 ms timer: %lld ticks, worst lateness %.1f ms, mean %.2f ms "
+      "(target: worst < 30 ms)",
+      total, seconds, seconds * 1000 / total, ticks, worst / 1e6, ticks ? sum / 1e6 / double(ticks) : 0.0);
 }
 
 QTEST_MAIN(TstUiResponsiveness)

@@ -34,12 +34,18 @@ void TstUiTranslation::knownStrings_data() {
   QTest::addColumn<QString>("context");
   QTest::addColumn<QString>("source");
   QTest::addColumn<QString>("expected");
-  QTest::newRow("ask button") << "ui::MainWindow" << "Ask" << QStringLiteral("提问");
-  QTest::newRow("answers") << "ui::MainWindow" << "Answers" << QStringLiteral("回答");
-  QTest::newRow("not sure") << "ui::AnswerDelegate" << "not sure" << QStringLiteral("不确定");
-  QTest::newRow("uncalibrated") << "ui::AnswerDelegate" << "uncalibrated" << QStringLiteral("未校准");
-  QTest::newRow("learned gates") << "ui::GatesPanel" << "Learned gates" << QStringLiteral("学习门控");
-  QTest::newRow("error") << "ErrorText" << "This file is not an image that can be opened"
+  QTest::newRow("ask button") << "ui::MainWindow"
+                              << "Ask" << QStringLiteral("提问");
+  QTest::newRow("answers") << "ui::MainWindow"
+                           << "Answers" << QStringLiteral("回答");
+  QTest::newRow("not sure") << "ui::AnswerDelegate"
+                            << "not sure" << QStringLiteral("不确定");
+  QTest::newRow("uncalibrated") << "ui::AnswerDelegate"
+                                << "uncalibrated" << QStringLiteral("未校准");
+  QTest::newRow("learned gates") << "ui::GatesPanel"
+                                 << "Learned gates" << QStringLiteral("学习门控");
+  QTest::newRow("error") << "ErrorText"
+                         << "This file is not an image that can be opened"
                          << QStringLiteral("此文件不是可以打开的图像");
 }
 

@@ -20,9 +20,9 @@
 namespace {
 
 const std::vector<std::string> kWords = {
-    "what", "color", "colour", "is", "the", "circle", "square", "triangle", "star", "red", "green", "blue",
-    "yellow", "how", "many", "shapes", "are", "there", "left", "right", "of", "a", "one", "two", "three",
-    "yes", "no", "describe", "image", ".", "?"};
+    "what", "color",  "colour", "is",   "the",    "circle",   "square", "triangle", "star",  "red", "green",
+    "blue", "yellow", "how",    "many", "shapes", "are",      "there",  "left",     "right", "of",  "a",
+    "one",  "two",    "three",  "yes",  "no",     "describe", "image",  ".",        "?"};
 
 QImage sceneImage(int w, int h) {
   QImage img(w, h, QImage::Format_RGB888);
@@ -70,8 +70,8 @@ void TstUiWorker::initTestCase() {
   QVERIFY(m_dir.isValid());
   m_model = m_dir.filePath(QStringLiteral("model"));
   const auto vocab = core::make_vocab(kWords);
-  core::write_random_model(std::filesystem::u8path(m_model.toStdString()), core::small_config(int(vocab.size())),
-                           vocab, 11);
+  core::write_random_model(std::filesystem::u8path(m_model.toStdString()), core::small_config(int(vocab.size())), vocab,
+                           11);
   m_image = m_dir.filePath(QStringLiteral("scene.png"));
   QVERIFY(sceneImage(96, 80).save(m_image));
   m_text = m_dir.filePath(QStringLiteral("notes.png"));  // an image name, but text inside

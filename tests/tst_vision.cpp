@@ -72,8 +72,7 @@ Image from_bgr(const cv::Mat& bgr) {
 }
 
 std::array<int, 3> colormap_rgb(Colormap c, uint8_t v) {
-  static const int ids[] = {cv::COLORMAP_TURBO, cv::COLORMAP_JET, cv::COLORMAP_VIRIDIS,
-                            cv::COLORMAP_INFERNO};
+  static const int ids[] = {cv::COLORMAP_TURBO, cv::COLORMAP_JET, cv::COLORMAP_VIRIDIS, cv::COLORMAP_INFERNO};
   cv::Mat in(1, 1, CV_8U, cv::Scalar(v)), out;
   cv::applyColorMap(in, out, ids[int(c)]);
   const cv::Vec3b b = out.at<cv::Vec3b>(0, 0);
@@ -122,9 +121,8 @@ Image reference_resize(const Image& src, int out_w, int out_h) {
   std::vector<uint8_t> cur = src.rgb;
   int w = src.width;
   if (out_w != w) {  // horizontal: position x, value j = (row, channel)
-    std::vector<uint8_t> t = pass(cur, w, out_w, src.height * 3, [&](int x, int j) {
-      return (size_t(j / 3) * w + x) * 3 + j % 3;
-    });
+    std::vector<uint8_t> t =
+        pass(cur, w, out_w, src.height * 3, [&](int x, int j) { return (size_t(j / 3) * w + x) * 3 + j % 3; });
     cur.assign(t.size(), 0);
     for (int x = 0; x < out_w; ++x)
       for (int j = 0; j < src.height * 3; ++j)
@@ -180,8 +178,7 @@ std::string png_raw(uint32_t w, uint32_t h, int depth, int colour_type, const st
   }
   z += be32(adler32(raw));
   const std::string ihdr = be32(w) + be32(h) + char(depth) + char(colour_type) + std::string(3, '\0');
-  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", z) +
-         png_chunk("IEND", "");
+  return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", z) + png_chunk("IEND", "");
 }
 
 // ---- a small GIF encoder: real LZW, so that the decoder's string table, code
@@ -194,9 +191,9 @@ struct GifSpec {
   int colours;          // table size: a power of two, 2 to 256
   bool global, local;   // which colour tables are present (the frame uses the local one if any)
   bool interlaced;
-  int transparent;      // -1: none
+  int transparent;  // -1: none
   int background;
-  bool defer_clear;     // no clear code when the string table is full
+  bool defer_clear;  // no clear code when the string table is full
 };
 
 const GifSpec kGifSpecs[] = {
@@ -228,8 +225,7 @@ std::array<int, 3> gif_colour(int i, bool local) {
 std::vector<uint8_t> gif_indices(const GifSpec& s) {
   std::mt19937 rng(uint32_t(s.w * 131 + s.h));
   std::vector<uint8_t> idx(size_t(s.w) * s.h);
-  for (size_t i = 0; i < idx.size(); ++i)
-    idx[i] = uint8_t(i > 0 && rng() % 3 == 0 ? idx[i - 1] : rng() % s.colours);
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = uint8_t(i > 0 && rng() % 3 == 0 ? idx[i - 1] : rng() % s.colours);
   return idx;
 }
 
@@ -303,8 +299,7 @@ std::string make_gif(const GifSpec& s) {
   if (s.global) g += table(false);
   g += std::string("\x21\xFE", 2) + gif_sub_blocks("made by tst_vision");
   g += std::string("\x21\xFF\x0BNETSCAPE2.0\x03\x01\x00\x00\x00", 19);
-  if (s.transparent >= 0)
-    g += std::string("\x21\xF9\x04\x01\x00\x00", 6) + char(s.transparent) + '\0';
+  if (s.transparent >= 0) g += std::string("\x21\xF9\x04\x01\x00\x00", 6) + char(s.transparent) + '\0';
   g += ',' + le16(s.left) + le16(s.top) + le16(s.w) + le16(s.h);
   g += char((s.local ? 0x80 | (bits - 1) : 0) | (s.interlaced ? 0x40 : 0));
   if (s.local) g += table(true);
@@ -404,8 +399,7 @@ class TstVision : public QObject {
     REQUIRE_GOLDEN();
     QFETCH(QString, name);
     QFETCH(int, size);
-    const auto st =
-        core::SafeTensors::open(testutil::blip_dir() / "image_preprocess.safetensors");
+    const auto st = core::SafeTensors::open(testutil::blip_dir() / "image_preprocess.safetensors");
     const std::string prefix = name.toStdString() + ".size" + std::to_string(size);
     const Image src = golden_rgb(st, name.toStdString());
 
@@ -467,7 +461,7 @@ class TstVision : public QObject {
     };
     QCOMPARE(size_of(200, 100), (std::array<int, 2>{96, 96}));
     spec.keep_aspect = true;
-    const int cases[][4] = {{500, 500, 96, 96},  {200, 100, 132, 72}, {100, 200, 72, 132}, {801, 506, 120, 72},
+    const int cases[][4] = {{500, 500, 96, 96},   {200, 100, 132, 72}, {100, 200, 72, 132}, {801, 506, 120, 72},
                             {3000, 100, 192, 48}, {1, 1000, 48, 192},  {65, 64, 96, 96}};
     for (const auto& c : cases) QCOMPARE(size_of(c[0], c[1]), (std::array<int, 2>{c[2], c[3]}));
     for (int w = 1; w <= 400; w += 7)
@@ -488,9 +482,9 @@ class TstVision : public QObject {
 
   void resize_random_sizes() {
     std::mt19937 rng(3);
-    const int sizes[][4] = {{5000, 7, 3, 7},   {7, 5000, 7, 2},  {1, 1, 384, 384}, {3, 2, 1, 1},
-                            {640, 480, 384, 384}, {37, 53, 32, 32}, {100, 100, 99, 101},
-                            {2, 300, 300, 2},  {1200, 900, 31, 17}, {30000, 2, 1, 1}};
+    const int sizes[][4] = {{5000, 7, 3, 7},      {7, 5000, 7, 2},  {1, 1, 384, 384},    {3, 2, 1, 1},
+                            {640, 480, 384, 384}, {37, 53, 32, 32}, {100, 100, 99, 101}, {2, 300, 300, 2},
+                            {1200, 900, 31, 17},  {30000, 2, 1, 1}};
     for (const auto& sz : sizes) {
       Image src;
       src.width = sz[0];
@@ -556,9 +550,9 @@ class TstVision : public QObject {
     }
     for (int y : {2, 7, 17, 21})  // away from the quadrant edges that JPEG blurs
       for (int x : {2, 8, 14, 24, 30, 35})
-        QVERIFY2(near(pixel(img, x, y), pixel(want, x, y), tolerance),
-                 qPrintable(QString("at %1,%2: %3 vs %4").arg(x).arg(y).arg(str(pixel(img, x, y)),
-                                                                           str(pixel(want, x, y)))));
+        QVERIFY2(
+            near(pixel(img, x, y), pixel(want, x, y), tolerance),
+            qPrintable(QString("at %1,%2: %3 vs %4").arg(x).arg(y).arg(str(pixel(img, x, y)), str(pixel(want, x, y)))));
   }
 
   void png_16bit() {
@@ -591,9 +585,9 @@ class TstVision : public QObject {
 
   void png_alpha_on_white() {
     cv::Mat m(1, 4, CV_8UC4);
-    m.at<cv::Vec4b>(0, 0) = {10, 20, 30, 0};      // fully transparent
-    m.at<cv::Vec4b>(0, 1) = {0, 0, 200, 255};     // opaque red
-    m.at<cv::Vec4b>(0, 2) = {0, 0, 0, 128};       // half black
+    m.at<cv::Vec4b>(0, 0) = {10, 20, 30, 0};   // fully transparent
+    m.at<cv::Vec4b>(0, 1) = {0, 0, 200, 255};  // opaque red
+    m.at<cv::Vec4b>(0, 2) = {0, 0, 0, 128};    // half black
     m.at<cv::Vec4b>(0, 3) = {255, 0, 100, 51};
     const Image img = core::decode_image_file(write("alpha.png", encode(m, ".png")));
     QCOMPARE(img.width, 4);
@@ -651,22 +645,28 @@ class TstVision : public QObject {
     QFETCH(bool, little_endian);
     QFETCH(bool, swapped);
     QFETCH(QString, corners);
-    const std::string jpeg =
-        with_exif_orientation(encode(quadrants(40, 20), ".jpg", {cv::IMWRITE_JPEG_QUALITY, 95}),
-                              orientation, little_endian);
+    const std::string jpeg = with_exif_orientation(encode(quadrants(40, 20), ".jpg", {cv::IMWRITE_JPEG_QUALITY, 95}),
+                                                   orientation, little_endian);
     const Image img = core::decode_image_file(write("exif.jpg", jpeg));
     QCOMPARE(img.width, swapped ? 20 : 40);
     QCOMPARE(img.height, swapped ? 40 : 20);
     const int qx = img.width / 4, qy = img.height / 4;
-    const std::array<int, 3> pts[4] = {pixel(img, qx, qy), pixel(img, 3 * qx, qy),
-                                       pixel(img, qx, 3 * qy), pixel(img, 3 * qx, 3 * qy)};
+    const std::array<int, 3> pts[4] = {pixel(img, qx, qy), pixel(img, 3 * qx, qy), pixel(img, qx, 3 * qy),
+                                       pixel(img, 3 * qx, 3 * qy)};
     for (int i = 0; i < 4; ++i) {
       std::array<int, 3> want{};
       switch (corners[i].toLatin1()) {
-        case 'r': want = {255, 0, 0}; break;
-        case 'g': want = {0, 255, 0}; break;
-        case 'b': want = {0, 0, 255}; break;
-        default: want = {255, 255, 255};
+        case 'r':
+          want = {255, 0, 0};
+          break;
+        case 'g':
+          want = {0, 255, 0};
+          break;
+        case 'b':
+          want = {0, 0, 255};
+          break;
+        default:
+          want = {255, 255, 255};
       }
       QVERIFY2(near(pts[i], want, 30), qPrintable(QString("corner %1: %2").arg(i).arg(str(pts[i]))));
     }
@@ -704,8 +704,8 @@ class TstVision : public QObject {
     const std::string png = encode(quadrants(300, 200), ".png", {cv::IMWRITE_PNG_COMPRESSION, 0});
     QTest::newRow("truncated png") << QByteArray::fromStdString(png.substr(0, png.size() / 2))
                                    << int(ErrorCode::BadImage) << "not an image or corrupt";
-    QTest::newRow("png signature only") << QByteArray::fromStdString(png.substr(0, 12))
-                                        << int(ErrorCode::BadImage) << "unreadable PNG header";
+    QTest::newRow("png signature only") << QByteArray::fromStdString(png.substr(0, 12)) << int(ErrorCode::BadImage)
+                                        << "unreadable PNG header";
     const std::string jpg = encode(quadrants(300, 200), ".jpg");
     QTest::newRow("truncated jpeg") << QByteArray::fromStdString(jpg.substr(0, jpg.size() * 2 / 3))
                                     << int(ErrorCode::BadImage) << "truncated JPEG";
@@ -719,8 +719,8 @@ class TstVision : public QObject {
     const size_t sof = jbomb.find("\xFF\xC0");
     QVERIFY(sof != std::string::npos);
     jbomb.replace(sof + 5, 4, "\xFF\xFF\xFF\xFF");
-    QTest::newRow("jpeg 65535x65535") << QByteArray::fromStdString(jbomb)
-                                      << int(ErrorCode::ImageTooLarge) << "65535x65535";
+    QTest::newRow("jpeg 65535x65535") << QByteArray::fromStdString(jbomb) << int(ErrorCode::ImageTooLarge)
+                                      << "65535x65535";
 
     QByteArray gif("GIF89a\x30\x75\x30\x75\x00\x00\x00", 13);  // 30000 x 30000
     QTest::newRow("gif 30000x30000") << gif << int(ErrorCode::ImageTooLarge) << "30000x30000";
@@ -746,8 +746,7 @@ class TstVision : public QObject {
     QVERIFY(thrown);
     // The same bytes from memory behave the same.
     try {
-      core::decode_image_memory(reinterpret_cast<const uint8_t*>(bytes.constData()),
-                                size_t(bytes.size()), "mem", {});
+      core::decode_image_memory(reinterpret_cast<const uint8_t*>(bytes.constData()), size_t(bytes.size()), "mem", {});
       QFAIL("decode_image_memory accepted it");
     } catch (const core::Error& e) {
       QCOMPARE(int(e.code()), code);
@@ -773,7 +772,8 @@ class TstVision : public QObject {
     const std::string header("P6\n1#6\n3 ", 9);
     QCOMPARE(probed_and_decoded(header + std::string(1 * 6 * 3, '\x02'), "hash.ppm"), (QList<int>{1, 6, 1, 6}));
     // A comment where a number may start is still skipped, up to the end of its line.
-    const std::string commented = std::string("P6\n# made by hand\n2 # width\n3\n255\n") + std::string(2 * 3 * 3, '\x40');
+    const std::string commented =
+        std::string("P6\n# made by hand\n2 # width\n3\n255\n") + std::string(2 * 3 * 3, '\x40');
     QCOMPARE(probed_and_decoded(commented, "c.ppm"), (QList<int>{2, 3, 2, 3}));
   }
 
@@ -786,9 +786,9 @@ class TstVision : public QObject {
     core::DecodeLimits lim;
     lim.max_pixels = 100;
     const std::string small = encode(quadrants(20, 10), ".png");
-    VERIFY_THROWS_MSG(core::decode_image_memory(reinterpret_cast<const uint8_t*>(small.data()),
-                                                small.size(), "small.png", lim),
-                      "20x10 pixels (200), above the limit of 100 pixels");
+    VERIFY_THROWS_MSG(
+        core::decode_image_memory(reinterpret_cast<const uint8_t*>(small.data()), small.size(), "small.png", lim),
+        "20x10 pixels (200), above the limit of 100 pixels");
   }
 
   void file_limits() {
@@ -809,12 +809,15 @@ class TstVision : public QObject {
     QTest::addColumn<int>("rgb");
     // 1x1, global table {red, black}, the pixel index 0; a Graphic Control
     // Extension with and without the transparent flag.
-    QTest::newRow("GIF89a") << QByteArray("47494638396101000100800000ff000000000021f90400000000002c00000000010001000002024401003b")
-                            << 0xFF0000;
+    QTest::newRow("GIF89a")
+        << QByteArray("47494638396101000100800000ff000000000021f90400000000002c00000000010001000002024401003b")
+        << 0xFF0000;
     QTest::newRow("GIF89a, index 0 transparent")
         << QByteArray("47494638396101000100800000ff000000000021f90401000000002c00000000010001000002024401003b")
         << 0xFFFFFF;
-    QTest::newRow("GIF87a") << QByteArray("47494638376101000100800000ff0000000000" "2c00000000010001000002024401003b")
+    QTest::newRow("GIF87a") << QByteArray(
+                                   "47494638376101000100800000ff0000000000"
+                                   "2c00000000010001000002024401003b")
                             << 0xFF0000;
   }
   void gif_pixel() {
@@ -845,8 +848,8 @@ class TstVision : public QObject {
     for (int y = 0; y < want.height; ++y)
       for (int x = 0; x < want.width; ++x)
         if (pixel(got, x, y) != pixel(want, x, y))
-          QFAIL(qPrintable(QString("at %1,%2: %3, expected %4").arg(x).arg(y).arg(str(pixel(got, x, y)),
-                                                                             str(pixel(want, x, y)))));
+          QFAIL(qPrintable(
+              QString("at %1,%2: %3, expected %4").arg(x).arg(y).arg(str(pixel(got, x, y)), str(pixel(want, x, y)))));
   }
 
   // Files written by ImageMagick (tests/data/README.md says how).
@@ -957,15 +960,22 @@ class TstVision : public QObject {
         << QByteArray::fromStdString(make_gif(tall)) << "corrupt GIF (frame of 4x5 pixels larger than the 4x4 screen)";
     // 1x1, table {red, black}; then what follows.
     const QByteArray head = QByteArray::fromHex("47494638396101000100800000ff0000000000");
-    const QByteArray desc = QByteArray::fromHex("2c0000000001000100" "00");
-    QTest::newRow("code above the next free code") << head + desc + QByteArray::fromHex("02013c003b")
-                                                   << "corrupt GIF (bad LZW code)";
-    QTest::newRow("LZW code size 12") << head + desc + QByteArray::fromHex("0c024401003b") << "corrupt GIF (LZW code size 12)";
-    QTest::newRow("LZW code size 0") << head + desc + QByteArray::fromHex("00024401003b") << "corrupt GIF (LZW code size 0)";
-    QTest::newRow("trailer before any image") << head + ";" << "corrupt GIF (no image)";
-    QTest::newRow("unknown block") << head + "\x99" << "corrupt GIF (unknown block type 153)";
-    QTest::newRow("no colour table")
-        << QByteArray::fromHex("474946383961010001000000002c00000000010001000002024401003b") << "corrupt GIF (no colour table)";
+    const QByteArray desc = QByteArray::fromHex(
+        "2c0000000001000100"
+        "00");
+    QTest::newRow("code above the next free code")
+        << head + desc + QByteArray::fromHex("02013c003b") << "corrupt GIF (bad LZW code)";
+    QTest::newRow("LZW code size 12") << head + desc + QByteArray::fromHex("0c024401003b")
+                                      << "corrupt GIF (LZW code size 12)";
+    QTest::newRow("LZW code size 0") << head + desc + QByteArray::fromHex("00024401003b")
+                                     << "corrupt GIF (LZW code size 0)";
+    QTest::newRow("trailer before any image") << head + ";"
+                                              << "corrupt GIF (no image)";
+    QTest::newRow("unknown block") << head + "\x99"
+                                   << "corrupt GIF (unknown block type 153)";
+    QTest::newRow("no colour table") << QByteArray::fromHex(
+                                            "474946383961010001000000002c00000000010001000002024401003b")
+                                     << "corrupt GIF (no colour table)";
   }
   void gif_corrupt() {
     QFETCH(QByteArray, bytes);
@@ -1067,8 +1077,7 @@ class TstVision : public QObject {
     VERIFY_THROWS_MSG(core::render_heatmap(make_map(0, 3), 4, 4, Colormap::Turbo), "[h, w] map");
     core::Array short_data = make_map(3, 3);
     short_data.data.pop_back();
-    VERIFY_THROWS_MSG(core::render_heatmap(short_data, 4, 4, Colormap::Turbo),
-                      "8 values for a map of shape [3, 3]");
+    VERIFY_THROWS_MSG(core::render_heatmap(short_data, 4, 4, Colormap::Turbo), "8 values for a map of shape [3, 3]");
     VERIFY_THROWS_MSG(core::render_heatmap(make_map(2, 2), 0, 4, Colormap::Turbo), "bad output size");
     VERIFY_THROWS_MSG(core::render_overlay(Image{}, make_map(2, 2), Colormap::Turbo, 0.5f), "empty image");
     try {

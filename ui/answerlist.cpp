@@ -79,11 +79,11 @@ QColor AnswerDelegate::confidenceColor(double c) {
 namespace {
 // Geometry of one row, shared by sizeHint() and paint().
 struct RowLayout {
-  int width = 0;        // inner width (text area)
-  int answerW = 0;      // width of the answer text (left of the confidence)
+  int width = 0;    // inner width (text area)
+  int answerW = 0;  // width of the answer text (left of the confidence)
   int questionH = 0;
-  int answerH = 0;      // the answer (wrapped, up to 3 lines) or the status text
-  int extraH = 0;       // tags and other candidates
+  int answerH = 0;  // the answer (wrapped, up to 3 lines) or the status text
+  int extraH = 0;   // tags and other candidates
   int height = 0;
 };
 
@@ -109,8 +109,8 @@ RowLayout layoutRow(const QFont& base, const QModelIndex& index, int rowWidth, d
     l.answerH = afm.height() + (lines - 1) * afm.lineSpacing();
     if (hasExtraLine(index, threshold)) l.extraH = sfm.height() + 6;
   } else if (state == RowState::Failed) {
-    const QRect br = sfm.boundingRect(QRect(0, 0, l.width, 10000), Qt::TextWordWrap,
-                                      index.data(AnswerList::MessageRole).toString());
+    const QRect br =
+        sfm.boundingRect(QRect(0, 0, l.width, 10000), Qt::TextWordWrap, index.data(AnswerList::MessageRole).toString());
     l.answerH = std::min(br.height(), 4 * sfm.lineSpacing());
   } else {
     l.answerH = fm.height();
@@ -209,8 +209,8 @@ void AnswerDelegate::paint(QPainter* p, const QStyleOptionViewItem& option, cons
     numFont.setBold(true);
     p->setFont(numFont);
     p->setPen(text);
-    p->drawText(QRect(barX - kConfWidth + kBarWidth, y, kConfWidth - kBarWidth - 8, lineH), Qt::AlignRight | Qt::AlignVCenter,
-                pct(conf));
+    p->drawText(QRect(barX - kConfWidth + kBarWidth, y, kConfWidth - kBarWidth - 8, lineH),
+                Qt::AlignRight | Qt::AlignVCenter, pct(conf));
     // left: the answer, wrapped
     const QString answer = index.data(AnswerList::AnswerRole).toString();
     p->setFont(af);
@@ -218,7 +218,8 @@ void AnswerDelegate::paint(QPainter* p, const QStyleOptionViewItem& option, cons
     const int answerW = l.answerW;
     const QStringList lines = wrapLines(answer.isEmpty() ? tr("(empty answer)") : answer, af, answerW, 3);
     for (int i = 0; i < lines.size(); ++i)
-      p->drawText(QRect(x, y + i * afm.lineSpacing(), answerW, afm.height()), Qt::AlignLeft | Qt::AlignVCenter, lines[i]);
+      p->drawText(QRect(x, y + i * afm.lineSpacing(), answerW, afm.height()), Qt::AlignLeft | Qt::AlignVCenter,
+                  lines[i]);
     y += l.answerH + 6;
     // the other candidates (left) and the tags, under the confidence (right)
     if (l.extraH > 0) {
@@ -303,9 +304,11 @@ void AnswerList::setResult(QListWidgetItem* item, const core::Result& r) {
                .arg(displayToken(t.text).toHtmlEscaped(), pct(t.p), alts.join(QStringLiteral(", ")));
   }
   tip += QStringLiteral("</table>");
-  tip += QStringLiteral("<p>%1</p>").arg(tr("Confidence %1 (sequence score %2, heuristic %3)")
-                                              .arg(pct(best.confidence), pct(best.raw_score), pct(best.heuristic)));
-  if (!r.calibrated) tip += QStringLiteral("<p>%1</p>").arg(tr("This model has no calibration; the confidence is not calibrated."));
+  tip += QStringLiteral("<p>%1</p>")
+             .arg(tr("Confidence %1 (sequence score %2, heuristic %3)")
+                      .arg(pct(best.confidence), pct(best.raw_score), pct(best.heuristic)));
+  if (!r.calibrated)
+    tip += QStringLiteral("<p>%1</p>").arg(tr("This model has no calibration; the confidence is not calibrated."));
   item->setToolTip(tip);
 }
 

@@ -19,32 +19,52 @@ class ErrorText {
   static QString stage(core::LoadStage stage);
   static QString cpuFallback() { return tr("Out of GPU memory: running on the CPU"); }
   static QString lowerPrecision() {
-    return tr("The model does not fit in the free memory in float32, so it runs in bfloat16 (answers may differ slightly)");
+    return tr(
+        "The model does not fit in the free memory in float32, so it runs in bfloat16 (answers may differ slightly)");
   }
 };
 }  // namespace
 
 QString ErrorText::summary(core::ErrorCode code) {
   switch (code) {
-    case core::ErrorCode::Io: return tr("The file could not be read");
-    case core::ErrorCode::BadSafetensors: return tr("The model's weight file is damaged");
-    case core::ErrorCode::PickleRefused: return tr("The weights file holds more than tensors and was refused: no code from a model file is ever run");
-    case core::ErrorCode::BadConfig: return tr("The model's configuration is not valid");
-    case core::ErrorCode::BadWeights: return tr("The model's weights are damaged or do not match its configuration");
-    case core::ErrorCode::BadVocab: return tr("The model's vocabulary is missing or damaged");
-    case core::ErrorCode::BadImage: return tr("This file is not an image that can be opened");
-    case core::ErrorCode::ImageTooLarge: return tr("This image is too large");
-    case core::ErrorCode::BadQuestion: return tr("The question cannot be asked");
-    case core::ErrorCode::BadArgument: return tr("The request is not valid");
-    case core::ErrorCode::Cancelled: return tr("Cancelled");
-    case core::ErrorCode::Device: return tr("The compute device is not available");
-    case core::ErrorCode::Network: return tr("The model hub could not be reached");
-    case core::ErrorCode::NotFound: return tr("The model was not found on the hub");
-    case core::ErrorCode::Unauthorized: return tr("The model needs an access token");
-    case core::ErrorCode::Offline: return tr("Offline, and the model is not on this computer");
-    case core::ErrorCode::Checksum: return tr("A downloaded file was damaged and has been deleted");
-    case core::ErrorCode::UnsupportedModel: return tr("This app cannot run this kind of model");
-    case core::ErrorCode::Internal: return tr("Internal error");
+    case core::ErrorCode::Io:
+      return tr("The file could not be read");
+    case core::ErrorCode::BadSafetensors:
+      return tr("The model's weight file is damaged");
+    case core::ErrorCode::PickleRefused:
+      return tr("The weights file holds more than tensors and was refused: no code from a model file is ever run");
+    case core::ErrorCode::BadConfig:
+      return tr("The model's configuration is not valid");
+    case core::ErrorCode::BadWeights:
+      return tr("The model's weights are damaged or do not match its configuration");
+    case core::ErrorCode::BadVocab:
+      return tr("The model's vocabulary is missing or damaged");
+    case core::ErrorCode::BadImage:
+      return tr("This file is not an image that can be opened");
+    case core::ErrorCode::ImageTooLarge:
+      return tr("This image is too large");
+    case core::ErrorCode::BadQuestion:
+      return tr("The question cannot be asked");
+    case core::ErrorCode::BadArgument:
+      return tr("The request is not valid");
+    case core::ErrorCode::Cancelled:
+      return tr("Cancelled");
+    case core::ErrorCode::Device:
+      return tr("The compute device is not available");
+    case core::ErrorCode::Network:
+      return tr("The model hub could not be reached");
+    case core::ErrorCode::NotFound:
+      return tr("The model was not found on the hub");
+    case core::ErrorCode::Unauthorized:
+      return tr("The model needs an access token");
+    case core::ErrorCode::Offline:
+      return tr("Offline, and the model is not on this computer");
+    case core::ErrorCode::Checksum:
+      return tr("A downloaded file was damaged and has been deleted");
+    case core::ErrorCode::UnsupportedModel:
+      return tr("This app cannot run this kind of model");
+    case core::ErrorCode::Internal:
+      return tr("Internal error");
   }
   return tr("Internal error");
 }
@@ -63,12 +83,18 @@ QString ErrorText::other(const std::exception& e) {
 // build (-Werror=switch), so no English word reaches a translated interface.
 QString ErrorText::stage(core::LoadStage stage) {
   switch (stage) {
-    case core::LoadStage::Config: return tr("Reading the configuration");
-    case core::LoadStage::Vocabulary: return tr("Reading the vocabulary");
-    case core::LoadStage::Building: return tr("Building the model");
-    case core::LoadStage::Weights: return tr("Reading the weights");
-    case core::LoadStage::Threads: return tr("Measuring the best thread count");
-    case core::LoadStage::Ready: return tr("Ready");
+    case core::LoadStage::Config:
+      return tr("Reading the configuration");
+    case core::LoadStage::Vocabulary:
+      return tr("Reading the vocabulary");
+    case core::LoadStage::Building:
+      return tr("Building the model");
+    case core::LoadStage::Weights:
+      return tr("Reading the weights");
+    case core::LoadStage::Threads:
+      return tr("Measuring the best thread count");
+    case core::LoadStage::Ready:
+      return tr("Ready");
   }
   return {};
 }
@@ -93,8 +119,12 @@ QString cpuFallbackText() { return ErrorText::cpuFallback(); }
 QString warningText(const core::Warning& w) {
   QString text;
   switch (w.code) {
-    case core::Warning::Code::CpuFallback: text = ErrorText::cpuFallback(); break;
-    case core::Warning::Code::LowerPrecision: text = ErrorText::lowerPrecision(); break;
+    case core::Warning::Code::CpuFallback:
+      text = ErrorText::cpuFallback();
+      break;
+    case core::Warning::Code::LowerPrecision:
+      text = ErrorText::lowerPrecision();
+      break;
   }
   return w.detail.empty() ? text : text + QStringLiteral(" (") + QString::fromStdString(w.detail) + QLatin1Char(')');
 }

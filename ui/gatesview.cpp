@@ -53,7 +53,7 @@ QSize BarChart::minimumSizeHint() const { return {120, 100}; }
 QRectF BarChart::plotRect() const {
   const QFontMetrics fm(font());
   const double top = fm.height() + 8 + fm.height();  // title, value labels
-  const double bottom = fm.height() + 6;            // axis labels
+  const double bottom = fm.height() + 6;             // axis labels
   return QRectF(4, top, width() - 8, height() - top - bottom);
 }
 
@@ -81,7 +81,8 @@ void BarChart::paintEvent(QPaintEvent*) {
   const QRectF pr = plotRect();
   // grid lines at 0, 0.5, 1 of the maximum
   p.setPen(QPen(palette().color(QPalette::Mid), 1, Qt::DotLine));
-  for (double f : {0.5, 1.0}) p.drawLine(QPointF(pr.left(), pr.bottom() - f * pr.height()), QPointF(pr.right(), pr.bottom() - f * pr.height()));
+  for (double f : {0.5, 1.0})
+    p.drawLine(QPointF(pr.left(), pr.bottom() - f * pr.height()), QPointF(pr.right(), pr.bottom() - f * pr.height()));
   p.setPen(QPen(palette().color(QPalette::Mid), 1));
   p.drawLine(pr.bottomLeft(), pr.bottomRight());
   const int n = int(m_values.size());
@@ -147,7 +148,8 @@ QColor GateGrid::colorFor(double v) {
   v = std::clamp(v, 0.0, 1.0);
   const QColor lo(0xf1, 0xf5, 0xf9), mid(0x5e, 0xa8, 0xd6), hi(0x1e, 0x3a, 0x8a);
   auto mix = [](const QColor& a, const QColor& b, double t) {
-    return QColor::fromRgbF(float(a.redF() + (b.redF() - a.redF()) * t), float(a.greenF() + (b.greenF() - a.greenF()) * t),
+    return QColor::fromRgbF(float(a.redF() + (b.redF() - a.redF()) * t),
+                            float(a.greenF() + (b.greenF() - a.greenF()) * t),
                             float(a.blueF() + (b.blueF() - a.blueF()) * t));
   };
   return v < 0.5 ? mix(lo, mid, v * 2) : mix(mid, hi, (v - 0.5) * 2);
@@ -255,7 +257,8 @@ void GateLegend::paintEvent(QPaintEvent*) {
   p.setPen(palette().color(QPalette::PlaceholderText));
   p.drawText(QRect(0, 0, x - fm.horizontalAdvance(lo) - 12, h), Qt::AlignLeft | Qt::AlignVCenter,
              fm.elidedText(m_caption, Qt::ElideRight, x - fm.horizontalAdvance(lo) - 12));
-  p.drawText(QRect(x - fm.horizontalAdvance(lo) - 6, 0, fm.horizontalAdvance(lo), h), Qt::AlignRight | Qt::AlignVCenter, lo);
+  p.drawText(QRect(x - fm.horizontalAdvance(lo) - 6, 0, fm.horizontalAdvance(lo), h), Qt::AlignRight | Qt::AlignVCenter,
+             lo);
   QLinearGradient g(x, 0, x + barW, 0);
   for (double t : {0.0, 0.25, 0.5, 0.75, 1.0}) g.setColorAt(t, GateGrid::colorFor(t));
   p.setPen(Qt::NoPen);
@@ -402,7 +405,7 @@ void GatesPanel::changeEvent(QEvent* e) {
 
 void GatesPanel::updateTexts() {
   m_empty->setText(tr("Ask a question to see how much each layer and word relied on the image."));
-  m_meanChart->setTitle(m_learned     ? tr("Mean gate per layer")
+  m_meanChart->setTitle(m_learned    ? tr("Mean gate per layer")
                         : m_reliance ? tr("Mean image reliance per layer")
                                      : tr("Mean image share per layer"));
   m_routingChart->setTitle(tr("Routing weights"));
@@ -418,16 +421,18 @@ void GatesPanel::updateTexts() {
   m_hint->show();
   if (m_reliance) {
     m_kind->setText(tr("Image reliance (no learned gates)"));
-    m_hint->setText(tr("The language model's share of attention on the image queries rather than the text, "
-                       "per layer and generated word."));
+    m_hint->setText(
+        tr("The language model's share of attention on the image queries rather than the text, "
+           "per layer and generated word."));
   } else if (m_learned) {
     m_kind->setText(tr("Learned gates"));
     m_hint->setText(tr("Mean gate value over channels: how much each word took from the image in each fusion layer."));
   } else {
     m_kind->setText(tr("Effective image share (no learned gates)"));
-    m_hint->setText(m_answerRows
-                        ? tr("This model has no learned gates; shown is |c| / (|c| + |s|) per generated word and decoder layer.")
-                        : tr("This model has no learned gates; shown is |c| / (|c| + |s|) per word and fusion layer."));
+    m_hint->setText(
+        m_answerRows
+            ? tr("This model has no learned gates; shown is |c| / (|c| + |s|) per generated word and decoder layer.")
+            : tr("This model has no learned gates; shown is |c| / (|c| + |s|) per word and fusion layer."));
   }
 }
 

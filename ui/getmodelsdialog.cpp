@@ -38,8 +38,10 @@ QString timeText(double s) {
   if (!std::isfinite(s) || s < 0) return QStringLiteral("--:--");
   const long t = std::lround(s);
   if (t >= 3600)
-    return QStringLiteral("%1:%2:%3").arg(t / 3600).arg(t / 60 % 60, 2, 10, QLatin1Char('0')).arg(t % 60, 2, 10,
-                                                                                                   QLatin1Char('0'));
+    return QStringLiteral("%1:%2:%3")
+        .arg(t / 3600)
+        .arg(t / 60 % 60, 2, 10, QLatin1Char('0'))
+        .arg(t % 60, 2, 10, QLatin1Char('0'));
   return QStringLiteral("%1:%2").arg(t / 60).arg(t % 60, 2, 10, QLatin1Char('0'));
 }
 
@@ -88,8 +90,10 @@ class DownloadRow : public QFrame {
     v->addWidget(m_bar);
     v->addWidget(m_detail);
     connect(m_pause, &QPushButton::clicked, this, [this] {
-      if (m_d->active()) m_d->pause();
-      else m_d->start();
+      if (m_d->active())
+        m_d->pause();
+      else
+        m_d->start();
     });
     connect(m_cancel, &QPushButton::clicked, d, &HubDownload::cancel);
     connect(d, &HubDownload::progress, this, &DownloadRow::render);
@@ -117,9 +121,12 @@ class DownloadRow : public QFrame {
     m_dismiss->setVisible(s == S::Finished || s == S::Cancelled);
     m_dismiss->setText(tr("Remove from List"));
     switch (s) {
-      case S::Idle: m_detail->setText(tr("Waiting…")); break;
+      case S::Idle:
+        m_detail->setText(tr("Waiting…"));
+        break;
       case S::Running:
-        if (total == 0) m_detail->setText(tr("Asking the Hub for the file list…"));
+        if (total == 0)
+          m_detail->setText(tr("Asking the Hub for the file list…"));
         else
           //: %1 and %2 are sizes, %3 a rate (size per second), %4 the time left (m:ss)
           m_detail->setText(tr("%1 of %2 · %3/s · %4 left")
@@ -127,10 +134,18 @@ class DownloadRow : public QFrame {
                                      timeText(m_d->secondsLeft())) +
                             (m_d->resumed() ? tr(" · resumed") : QString()));
         break;
-      case S::Paused: m_detail->setText(tr("Paused at %1 of %2").arg(bytesText(done), bytesText(total))); break;
-      case S::Cancelled: m_detail->setText(tr("Cancelled; the partial download was deleted")); break;
-      case S::Finished: m_detail->setText(tr("Ready: %1").arg(QDir::toNativeSeparators(m_d->snapshot()))); break;
-      case S::Failed: m_detail->setText(errorText(m_d->errorCode(), m_d->errorDetail())); break;
+      case S::Paused:
+        m_detail->setText(tr("Paused at %1 of %2").arg(bytesText(done), bytesText(total)));
+        break;
+      case S::Cancelled:
+        m_detail->setText(tr("Cancelled; the partial download was deleted"));
+        break;
+      case S::Finished:
+        m_detail->setText(tr("Ready: %1").arg(QDir::toNativeSeparators(m_d->snapshot())));
+        break;
+      case S::Failed:
+        m_detail->setText(errorText(m_d->errorCode(), m_d->errorDetail()));
+        break;
     }
   }
 
@@ -286,14 +301,15 @@ GetModelsDialog::GetModelsDialog(QWidget* parent) : QDialog(parent) {
   });
   connect(m_catalogue, &QTreeWidget::itemActivated, this,
           [this](QTreeWidgetItem* item) { startDownload(item->data(0, Qt::UserRole).toString()); });
-  connect(m_repo, &QLineEdit::textChanged, this,
-          [this](const QString& t) { m_get->setEnabled(core::hub::parse_repo_ref(t.trimmed().toStdString()).has_value()); });
+  connect(m_repo, &QLineEdit::textChanged, this, [this](const QString& t) {
+    m_get->setEnabled(core::hub::parse_repo_ref(t.trimmed().toStdString()).has_value());
+  });
   connect(m_repo, &QLineEdit::returnPressed, m_get, &QPushButton::click);
   connect(m_get, &QPushButton::clicked, this, [this] { startDownload(m_repo->text()); });
-  connect(m_models, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) { m_open->setEnabled(item); });
-  connect(m_models, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item) {
-    Q_EMIT openModelRequested(item->data(0, Qt::UserRole).toString());
-  });
+  connect(m_models, &QTreeWidget::currentItemChanged, this,
+          [this](QTreeWidgetItem* item) { m_open->setEnabled(item); });
+  connect(m_models, &QTreeWidget::itemActivated, this,
+          [this](QTreeWidgetItem* item) { Q_EMIT openModelRequested(item->data(0, Qt::UserRole).toString()); });
   connect(m_open, &QPushButton::clicked, this, [this] {
     if (auto* item = m_models->currentItem()) Q_EMIT openModelRequested(item->data(0, Qt::UserRole).toString());
   });
@@ -350,14 +366,19 @@ HubDownload* GetModelsDialog::startDownload(const QString& repoRef) {
 void GetModelsDialog::onStateChanged(HubDownload* d) {
   using S = HubDownload::State;
   switch (d->state()) {
-    case S::Running: remember(d->repoRef(), true); break;
-    case S::Paused: break;  // stays remembered: offered again next time
+    case S::Running:
+      remember(d->repoRef(), true);
+      break;
+    case S::Paused:
+      break;  // stays remembered: offered again next time
     case S::Finished:
       remember(d->repoRef(), false);
       refreshModels();
       Q_EMIT downloadFinished(d->repoRef(), d->snapshot());
       break;
-    case S::Cancelled: remember(d->repoRef(), false); break;
+    case S::Cancelled:
+      remember(d->repoRef(), false);
+      break;
     case S::Failed: {
       // Only a failure that another try may cure stays remembered.
       const auto c = d->errorCode();
@@ -365,7 +386,8 @@ void GetModelsDialog::onStateChanged(HubDownload* d) {
       Q_EMIT downloadFailed(d->repoRef(), errorText(c, d->errorDetail()));
       break;
     }
-    case S::Idle: break;
+    case S::Idle:
+      break;
   }
   updateResumeBar();
 }
@@ -375,8 +397,10 @@ void GetModelsDialog::remember(const QString& repoRef, bool unfinished) {
   QStringList list = s.value(QLatin1String(kUnfinishedKey)).toStringList();
   list.removeAll(repoRef);
   if (unfinished) list << repoRef;
-  if (list.isEmpty()) s.remove(QLatin1String(kUnfinishedKey));
-  else s.setValue(QLatin1String(kUnfinishedKey), list);
+  if (list.isEmpty())
+    s.remove(QLatin1String(kUnfinishedKey));
+  else
+    s.setValue(QLatin1String(kUnfinishedKey), list);
 }
 
 void GetModelsDialog::resumeUnfinished() {
@@ -386,8 +410,10 @@ void GetModelsDialog::resumeUnfinished() {
 
 void GetModelsDialog::discardUnfinished() {
   for (const QString& ref : unfinished()) {
-    if (HubDownload* d = download(ref)) d->cancel();
-    else HubDownload::removePartialFiles(ref.section(QLatin1Char('@'), 0, 0));
+    if (HubDownload* d = download(ref))
+      d->cancel();
+    else
+      HubDownload::removePartialFiles(ref.section(QLatin1Char('@'), 0, 0));
     remember(ref, false);
   }
   updateResumeBar();
@@ -400,9 +426,9 @@ void GetModelsDialog::updateResumeBar() {
   for (const QString& r : refs)
     if (!download(r)) notHere << r;
   m_resumeBar->setVisible(!notHere.isEmpty());
-  m_resumeText->setText(tr("%n download(s) did not finish: %1. They continue from where they stopped.", "",
-                           int(notHere.size()))
-                            .arg(notHere.join(QStringLiteral(", "))));
+  m_resumeText->setText(
+      tr("%n download(s) did not finish: %1. They continue from where they stopped.", "", int(notHere.size()))
+          .arg(notHere.join(QStringLiteral(", "))));
 }
 
 void GetModelsDialog::refreshModels() {

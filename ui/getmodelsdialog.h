@@ -31,9 +31,9 @@ class GetModelsDialog : public QDialog {
  public:
   struct CatalogueEntry {
     QString repo;
-    qint64 bytes;        // download size, roughly
-    QString licence;     // SPDX id
-    const char* what;    // QT_TR_NOOP: what it does
+    qint64 bytes;      // download size, roughly
+    QString licence;   // SPDX id
+    const char* what;  // QT_TR_NOOP: what it does
   };
   static const QList<CatalogueEntry>& catalogue();
 

@@ -225,8 +225,8 @@ void HistoryPanel::refresh() {
   if (on) {
     for (const HistorySession& s : m_store->sessions(m_search->text())) {
       //: History panel, under a session's title: date, number of images and of answers
-      const QString meta = tr("%1 · %n image(s)", "", s.images).arg(shortWhen(s.updated)) +
-                           tr(" · %n answer(s)", "", s.answers);
+      const QString meta =
+          tr("%1 · %n image(s)", "", s.images).arg(shortWhen(s.updated)) + tr(" · %n answer(s)", "", s.answers);
       auto* item = new QListWidgetItem(m_list);
       fillItem(item, s.id, s.displayTitle(), meta, s.match);
     }
@@ -285,12 +285,13 @@ bool HistoryPanel::deleteSession(qint64 id, bool confirm) {
   const auto s = m_store->session(id);
   if (!s) return false;
   if (confirm) {
-    QMessageBox box(QMessageBox::Question, tr("Delete Session"),
-                    tr("Delete the session “%1”?").arg(s->displayTitle()), QMessageBox::Yes | QMessageBox::No, this);
+    QMessageBox box(QMessageBox::Question, tr("Delete Session"), tr("Delete the session “%1”?").arg(s->displayTitle()),
+                    QMessageBox::Yes | QMessageBox::No, this);
     box.setObjectName(QStringLiteral("confirmDeleteSession"));
-    box.setInformativeText(tr("Its %n answer(s) and the list of its images are removed from the history. "
-                              "The image files stay where they are.",
-                              "", s->answers));
+    box.setInformativeText(
+        tr("Its %n answer(s) and the list of its images are removed from the history. "
+           "The image files stay where they are.",
+           "", s->answers));
     box.setDefaultButton(QMessageBox::No);
     box.button(QMessageBox::Yes)->setText(tr("Delete"));
     box.button(QMessageBox::No)->setText(tr("Keep"));

@@ -46,9 +46,7 @@ json parse(const QVariant& v) {
   return json::parse(b.constData(), b.constData() + b.size(), nullptr, false);  // discarded on error
 }
 
-json arrayJson(const core::Array& a) {
-  return json{{"shape", a.shape}, {"values", a.data}};
-}
+json arrayJson(const core::Array& a) { return json{{"shape", a.shape}, {"values", a.data}}; }
 
 core::Array arrayFrom(const json& j) {
   core::Array a;
@@ -57,8 +55,7 @@ core::Array arrayFrom(const json& j) {
     for (const auto& d : j["shape"])
       if (d.is_number_integer()) a.shape.push_back(d.get<int64_t>());
   if (j.contains("values") && j["values"].is_array())
-    for (const auto& v : j["values"])
-      a.data.push_back(v.is_number() ? v.get<float>() : 0.f);
+    for (const auto& v : j["values"]) a.data.push_back(v.is_number() ? v.get<float>() : 0.f);
   if (int64_t(a.data.size()) != a.numel()) return {};
   return a;
 }
@@ -138,10 +135,14 @@ namespace historyjson {
 
 const char* methodName(core::HeatmapMethod m) {
   switch (m) {
-    case core::HeatmapMethod::LayerAttention: return "layer";
-    case core::HeatmapMethod::AllLayers: return "all_layers";
-    case core::HeatmapMethod::Rollout: return "rollout";
-    case core::HeatmapMethod::GradWeighted: return "grad";
+    case core::HeatmapMethod::LayerAttention:
+      return "layer";
+    case core::HeatmapMethod::AllLayers:
+      return "all_layers";
+    case core::HeatmapMethod::Rollout:
+      return "rollout";
+    case core::HeatmapMethod::GradWeighted:
+      return "grad";
   }
   return "all_layers";
 }
@@ -366,8 +367,9 @@ qint64 HistoryStore::newSession() {
   QSqlQuery q(db);
   if (m_current > 0) {
     // The session being left behind is dropped if it never got an image.
-    q.prepare(QStringLiteral("DELETE FROM sessions WHERE id = ? AND NOT EXISTS "
-                             "(SELECT 1 FROM images WHERE images.session_id = sessions.id)"));
+    q.prepare(
+        QStringLiteral("DELETE FROM sessions WHERE id = ? AND NOT EXISTS "
+                       "(SELECT 1 FROM images WHERE images.session_id = sessions.id)"));
     q.addBindValue(m_current);
     if (!q.exec()) fail(QStringLiteral("cannot drop the empty session"), q.lastError().text());
   }
@@ -579,7 +581,8 @@ qint64 HistoryStore::addAnswer(qint64 imageId, const QString& question, bool des
   q.addBindValue(describe ? QStringLiteral("describe") : QStringLiteral("ask"));
   q.addBindValue(text(question));
   q.addBindValue(r.answers.empty() ? QString() : QString::fromStdString(r.answers.front().text));
-  q.addBindValue(r.answers.empty() ? QVariant(QMetaType::fromType<double>()) : QVariant(double(r.answers.front().confidence)));
+  q.addBindValue(r.answers.empty() ? QVariant(QMetaType::fromType<double>())
+                                   : QVariant(double(r.answers.front().confidence)));
   q.addBindValue(r.calibrated ? 1 : 0);
   q.addBindValue(QString::fromUtf8(historyjson::candidates(r)));
   q.addBindValue(QString::fromUtf8(historyjson::tokens(r)));
@@ -590,12 +593,13 @@ qint64 HistoryStore::addAnswer(qint64 imageId, const QString& question, bool des
   q.addBindValue(now());
   q.addBindValue(imageId);
   bool ok = q.exec() && q.numRowsAffected() == 1;
-  if (!ok) fail(QStringLiteral("cannot store the answer"), q.lastError().text().isEmpty()
-                                                              ? QStringLiteral("no image %1").arg(imageId)
-                                                              : q.lastError().text());
+  if (!ok)
+    fail(QStringLiteral("cannot store the answer"),
+         q.lastError().text().isEmpty() ? QStringLiteral("no image %1").arg(imageId) : q.lastError().text());
   const qint64 id = ok ? q.lastInsertId().toLongLong() : 0;
   if (ok) {
-    q.prepare(QStringLiteral("UPDATE sessions SET updated_at = ? WHERE id = (SELECT session_id FROM images WHERE id = ?)"));
+    q.prepare(
+        QStringLiteral("UPDATE sessions SET updated_at = ? WHERE id = (SELECT session_id FROM images WHERE id = ?)"));
     q.addBindValue(now());
     q.addBindValue(imageId);
     ok = q.exec();
@@ -641,7 +645,8 @@ void fillResult(HistoryAnswer& a, const json& cands, const json& toks, const jso
           ti.id = get<int64_t>(t, "id", 0);
           ti.p = get<float>(t, "p", 0.f);
           if (t.contains("top") && t["top"].is_array())
-            for (const json& alt : t["top"]) ti.top.push_back({get<std::string>(alt, "text", ""), get<float>(alt, "p", 0.f)});
+            for (const json& alt : t["top"])
+              ti.top.push_back({get<std::string>(alt, "text", ""), get<float>(alt, "p", 0.f)});
           ans.tokens.push_back(std::move(ti));
         }
       r.answers.push_back(std::move(ans));
@@ -677,8 +682,9 @@ std::optional<HistorySessionData> HistoryStore::loadSession(qint64 id) const {
   data.session = *s;
   QSqlQuery q(QSqlDatabase::database(m_connection, false));
   q.setForwardOnly(true);
-  q.prepare(QStringLiteral("SELECT id, path, sha256, width, height, thumbnail, added_at FROM images "
-                           "WHERE session_id = ? ORDER BY id"));
+  q.prepare(
+      QStringLiteral("SELECT id, path, sha256, width, height, thumbnail, added_at FROM images "
+                     "WHERE session_id = ? ORDER BY id"));
   q.addBindValue(id);
   if (!q.exec()) {
     fail(QStringLiteral("cannot load the images"), q.lastError().text());
@@ -698,8 +704,9 @@ std::optional<HistorySessionData> HistoryStore::loadSession(qint64 id) const {
     paths.insert(im.id, im.path);
     data.images.push_back(std::move(im));
   }
-  q.prepare(QStringLiteral("SELECT id, image_id, kind, question, calibrated, candidates, tokens, model, settings,"
-                           " timings, inspection, heatmap, created_at FROM answers WHERE session_id = ? ORDER BY id"));
+  q.prepare(
+      QStringLiteral("SELECT id, image_id, kind, question, calibrated, candidates, tokens, model, settings,"
+                     " timings, inspection, heatmap, created_at FROM answers WHERE session_id = ? ORDER BY id"));
   q.addBindValue(id);
   if (!q.exec()) {
     fail(QStringLiteral("cannot load the answers"), q.lastError().text());

@@ -29,8 +29,8 @@ namespace ui {
 
 struct HistorySession {
   qint64 id = 0;
-  QString title;          // set by the user (renameSession); empty: untitled
-  QString firstQuestion;  // the first question (or "" when only captions)
+  QString title;               // set by the user (renameSession); empty: untitled
+  QString firstQuestion;       // the first question (or "" when only captions)
   QDateTime created, updated;  // UTC
   int images = 0, answers = 0;
   QString match;  // with a search: the question or answer that matched
@@ -53,8 +53,8 @@ struct HistoryAnswer {
   qint64 id = 0, sessionId = 0, imageId = 0;
   QString imagePath;
   bool describe = false;
-  QString question;  // the question, or the caption prompt
-  QString model;     // model name
+  QString question;         // the question, or the caption prompt
+  QString model;            // model name
   QByteArray settingsJson;  // {"beams":..,"max_new_tokens":..,"device":..,...}
   // The answers (with tokens), timings and the inspection without attention
   // (gates, routing, tokens, grid): what the answer list and gates panel show.
@@ -104,9 +104,9 @@ class HistoryStore {
   bool isOpen() const;
   QString path() const { return m_path; }
   QString lastError() const { return m_error; }
-  int schemaVersion() const;      // PRAGMA user_version
-  QString journalMode() const;    // "wal" (or "memory")
-  QString integrityCheck() const; // PRAGMA integrity_check: "ok" when sound
+  int schemaVersion() const;       // PRAGMA user_version
+  QString journalMode() const;     // "wal" (or "memory")
+  QString integrityCheck() const;  // PRAGMA integrity_check: "ok" when sound
 
   // The session new images and answers go to. 0 until newSession() or
   // setCurrentSession(); addImage() starts one when there is none.
@@ -119,7 +119,7 @@ class HistoryStore {
   // Adds an image to the current session (an image already there keeps its
   // id; its hash and thumbnail are refreshed). Returns its id, 0 on error.
   qint64 addImage(const QString& path, const QImage& thumbnail, const QSize& size = {});
-  bool removeImage(qint64 imageId);  // with its answers
+  bool removeImage(qint64 imageId);           // with its answers
   qint64 imageId(const QString& path) const;  // in the current session; 0: none
 
   // One answer (or caption) to an image of the current session, committed

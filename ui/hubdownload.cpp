@@ -64,17 +64,20 @@ void HubDownload::start() {
       const QString file = QString::fromStdString(p.file);
       const quint64 done = p.done, total = p.total;
       const bool resumed = p.resumed;
-      QMetaObject::invokeMethod(this, [this, done, total, file, resumed] {
-        if (!m_haveFirst) {
-          m_haveFirst = true;
-          m_firstDone = done;  // bytes already on disk do not count towards the rate
-          m_clock.start();
-        }
-        m_resumed = m_resumed || resumed;
-        m_done = done;
-        m_total = total;
-        Q_EMIT progress(done, total, file);
-      }, Qt::QueuedConnection);
+      QMetaObject::invokeMethod(
+          this,
+          [this, done, total, file, resumed] {
+            if (!m_haveFirst) {
+              m_haveFirst = true;
+              m_firstDone = done;  // bytes already on disk do not count towards the rate
+              m_clock.start();
+            }
+            m_resumed = m_resumed || resumed;
+            m_done = done;
+            m_total = total;
+            Q_EMIT progress(done, total, file);
+          },
+          Qt::QueuedConnection);
     };
     State end = State::Finished;
     QString snapshot, detail;
@@ -89,12 +92,15 @@ void HubDownload::start() {
       end = State::Failed;
       detail = QString::fromLocal8Bit(e.what());
     }
-    QMetaObject::invokeMethod(this, [this, end, snapshot, code, detail] {
-      m_snapshot = snapshot;
-      m_errorCode = code;
-      m_errorDetail = detail;
-      ended(end);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, end, snapshot, code, detail] {
+          m_snapshot = snapshot;
+          m_errorCode = code;
+          m_errorDetail = detail;
+          ended(end);
+        },
+        Qt::QueuedConnection);
   });
   setState(State::Running);
   m_thread->start();
@@ -106,8 +112,10 @@ void HubDownload::pause() {
 
 void HubDownload::cancel() {
   m_cancelAsked = true;
-  if (m_thread) m_stop->store(true);
-  else if (m_state != State::Finished) ended(State::Paused);  // nothing runs: drop the partial files now
+  if (m_thread)
+    m_stop->store(true);
+  else if (m_state != State::Finished)
+    ended(State::Paused);  // nothing runs: drop the partial files now
 }
 
 void HubDownload::ended(State s) {

@@ -35,19 +35,19 @@ class HubDownload : public QObject {
 
   quint64 done() const { return m_done; }
   quint64 total() const { return m_total; }
-  double bytesPerSecond() const;   // over this run; 0 until known
-  double secondsLeft() const;      // negative while unknown
+  double bytesPerSecond() const;  // over this run; 0 until known
+  double secondsLeft() const;     // negative while unknown
   bool resumed() const { return m_resumed; }
 
-  QString snapshot() const { return m_snapshot; }          // once Finished
-  core::ErrorCode errorCode() const { return m_errorCode; } // once Failed
+  QString snapshot() const { return m_snapshot; }            // once Finished
+  core::ErrorCode errorCode() const { return m_errorCode; }  // once Failed
   QString errorDetail() const { return m_errorDetail; }
 
   // Partial blobs of `repo` in the cache, deleted (what cancel leaves behind).
   static void removePartialFiles(const QString& repo);
 
  public Q_SLOTS:
-  void start();   // also resumes after pause or failure
+  void start();  // also resumes after pause or failure
   void pause();
   void cancel();
 

@@ -7,12 +7,10 @@
 namespace ui {
 
 QImage toQImage(const core::Image& img) {
-  if (img.empty() || img.rgb.size() < static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3)
-    return {};
+  if (img.empty() || img.rgb.size() < static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3) return {};
   QImage out(img.width, img.height, QImage::Format_RGB888);
   const size_t row = static_cast<size_t>(img.width) * 3;
-  for (int y = 0; y < img.height; ++y)
-    std::memcpy(out.scanLine(y), img.rgb.data() + static_cast<size_t>(y) * row, row);
+  for (int y = 0; y < img.height; ++y) std::memcpy(out.scanLine(y), img.rgb.data() + static_cast<size_t>(y) * row, row);
   return out;
 }
 

@@ -21,8 +21,7 @@ constexpr double kMinZoom = 0.02, kMaxZoom = 32.0, kStep = 1.25;
 constexpr int kMaxOverlaySide = 1024;
 }  // namespace
 
-ImageView::ImageView(QWidget* parent)
-    : QGraphicsView(parent), m_scene(new QGraphicsScene(this)) {
+ImageView::ImageView(QWidget* parent) : QGraphicsView(parent), m_scene(new QGraphicsScene(this)) {
   setScene(m_scene);
   m_imageItem = m_scene->addPixmap(QPixmap());
   m_imageItem->setTransformationMode(Qt::SmoothTransformation);

@@ -51,8 +51,10 @@ InferenceController::InferenceController(QObject* parent)
     if (!m_outstanding.contains(id)) return;
     const bool latest = id == m_shared->latestAsk.load();
     finishAnswerRequest(id);
-    if (latest) Q_EMIT answerReady(id, r);
-    else Q_EMIT requestCancelled(id);
+    if (latest)
+      Q_EMIT answerReady(id, r);
+    else
+      Q_EMIT requestCancelled(id);
   });
   connect(m_worker, &InferenceWorker::answerPartial, this, [this](quint64 id, const QString& text) {
     if (m_outstanding.contains(id) && id == m_shared->latestAsk.load()) Q_EMIT answerPartial(id, text);
@@ -61,8 +63,10 @@ InferenceController::InferenceController(QObject* parent)
     if (!m_outstanding.contains(id)) return;
     const bool latest = id == m_shared->latestAsk.load();
     finishAnswerRequest(id);
-    if (latest) Q_EMIT requestFailed(id, error);
-    else Q_EMIT requestCancelled(id);
+    if (latest)
+      Q_EMIT requestFailed(id, error);
+    else
+      Q_EMIT requestCancelled(id);
   });
   connect(m_worker, &InferenceWorker::requestDropped, this, [this](quint64 id) {
     if (!m_outstanding.contains(id)) return;  // a heatmap or a model load
@@ -86,8 +90,10 @@ InferenceController::InferenceController(QObject* parent)
   connect(m_worker, &InferenceWorker::alignFailed, this, [this](quint64 id, const QString& error) {
     if (id != m_pendingAlign) return;
     m_pendingAlign = 0;
-    if (error.isEmpty()) Q_EMIT alignCancelled(id);
-    else Q_EMIT alignFailed(id, error);
+    if (error.isEmpty())
+      Q_EMIT alignCancelled(id);
+    else
+      Q_EMIT alignFailed(id, error);
   });
   m_thread.start();
 }

@@ -115,7 +115,9 @@ void InferenceWorker::encodeAndAsk(quint64 requestId, const QString& imagePath, 
     if (q.empty()) throw core::Error(core::ErrorCode::BadQuestion, "the question is empty");
     const core::ImageId id = imageFor(imagePath, cancel);
     core::AskOptions o = options;
-    o.on_partial = [this, requestId](const std::string& t) { Q_EMIT answerPartial(requestId, QString::fromStdString(t)); };
+    o.on_partial = [this, requestId](const std::string& t) {
+      Q_EMIT answerPartial(requestId, QString::fromStdString(t));
+    };
     return m_engine->ask(id, q, o, cancel);
   });
 }
@@ -125,7 +127,9 @@ void InferenceWorker::describe(quint64 requestId, const QString& imagePath, cons
   runAnswer(requestId, cancel, [&] {
     const core::ImageId id = imageFor(imagePath, cancel);
     core::DescribeOptions o = options;
-    o.on_partial = [this, requestId](const std::string& t) { Q_EMIT answerPartial(requestId, QString::fromStdString(t)); };
+    o.on_partial = [this, requestId](const std::string& t) {
+      Q_EMIT answerPartial(requestId, QString::fromStdString(t));
+    };
     return m_engine->describe(id, o, cancel);
   });
 }
@@ -217,7 +221,8 @@ void InferenceWorker::align(quint64 requestId, const QStringList& images, const 
       for (int i = 0; i < out->images.size(); ++i) out->search.insert(out->images[i], scores[size_t(i)]);
     }
     if (!labelVecs.empty())
-      for (int i = 0; i < out->images.size(); ++i) out->labelScores.insert(out->images[i], m_engine->rank(vectors[size_t(i)], labelVecs));
+      for (int i = 0; i < out->images.size(); ++i)
+        out->labelScores.insert(out->images[i], m_engine->rank(vectors[size_t(i)], labelVecs));
     if (m_engine->info().matching_head) {
       // The matching head re-reads each image (its vision features), so only the best K.
       QStringList best = out->images;
@@ -231,7 +236,8 @@ void InferenceWorker::align(quint64 requestId, const QStringList& images, const 
             return;
           }
           const core::ImageId id = imageFor(best[i], cancel);
-          out->searchMatch.insert(best[i], m_engine->match_probabilities(text.trimmed().toStdString(), {id}, cancel).front());
+          out->searchMatch.insert(best[i],
+                                  m_engine->match_probabilities(text.trimmed().toStdString(), {id}, cancel).front());
         }
       for (const QString& path : out->images) {
         if (labels.isEmpty()) break;
@@ -241,7 +247,8 @@ void InferenceWorker::align(quint64 requestId, const QStringList& images, const 
         }
         const core::ImageId id = imageFor(path, cancel);
         QList<float> p;
-        for (const QString& l : labels) p << m_engine->match_probabilities(l.trimmed().toStdString(), {id}, cancel).front();
+        for (const QString& l : labels)
+          p << m_engine->match_probabilities(l.trimmed().toStdString(), {id}, cancel).front();
         out->labelMatch.insert(path, p);
       }
     }

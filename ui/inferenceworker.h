@@ -22,7 +22,7 @@ class InferenceWorker : public QObject {
  public:
   // Written by the GUI thread when it sends a request, read by the worker.
   struct Shared {
-    std::atomic<quint64> latestAsk{0};      // ask and describe
+    std::atomic<quint64> latestAsk{0};  // ask and describe
     std::atomic<quint64> latestHeatmap{0};
     std::atomic<quint64> latestLoad{0};
     std::atomic<quint64> latestAlign{0};
@@ -94,13 +94,13 @@ class InferenceWorker : public QObject {
     qint64 mtime = 0, size = 0;
     core::ImageId id = 0;
   };
-  QHash<QString, CachedImage> m_images;     // file path -> engine image id
-  QHash<core::ImageId, QString> m_paths;    // engine image id -> file path
+  QHash<QString, CachedImage> m_images;   // file path -> engine image id
+  QHash<core::ImageId, QString> m_paths;  // engine image id -> file path
   struct CachedVector {
     qint64 mtime = 0, size = 0;
     std::vector<float> v;
   };
-  QHash<QString, CachedVector> m_vectors;   // file path -> alignment-space vector
+  QHash<QString, CachedVector> m_vectors;  // file path -> alignment-space vector
 };
 
 }  // namespace ui

@@ -209,8 +209,10 @@ void MainWindow::recordAnswer(Entry& e) {
   const qint64 imageId = m_imageIds.value(e.imagePath);
   if (!imageId) return;  // removed from the list while it was asked about
   e.historyId = m_store->addAnswer(imageId, e.question, e.describe, *e.result, e.model, e.settingsJson);
-  if (!e.historyId) historyFailed();
-  else m_historyPanel->scheduleRefresh();
+  if (!e.historyId)
+    historyFailed();
+  else
+    m_historyPanel->scheduleRefresh();
 }
 
 QByteArray MainWindow::requestSettingsJson(bool describe) const {

@@ -67,8 +67,10 @@ void MessageBar::showMessage(const QString& text, Kind kind) {
   m_icon->setPixmap(style()->standardIcon(icon, nullptr, this).pixmap(s, s));
   show();
   // Information goes away by itself; problems stay until closed or replaced.
-  if (kind == Kind::Info) m_timer->start(6000);
-  else m_timer->start(20000);
+  if (kind == Kind::Info)
+    m_timer->start(6000);
+  else
+    m_timer->start(20000);
 }
 
 QString MessageBar::text() const { return isHidden() ? QString() : m_text->text(); }

@@ -18,12 +18,12 @@ using ResultPtr = std::shared_ptr<const core::Result>;
 
 // Search and zero-shot labels over a set of images (alignment heads).
 struct AlignResult {
-  QString text;                                        // search text ("" when only labels)
-  QStringList labels;                                  // zero-shot labels (may be empty)
-  QStringList images;                                  // the images that were scored, in request order
-  QHash<QString, core::Match> search;                  // image -> match with `text` (softmax over images)
+  QString text;                                          // search text ("" when only labels)
+  QStringList labels;                                    // zero-shot labels (may be empty)
+  QStringList images;                                    // the images that were scored, in request order
+  QHash<QString, core::Match> search;                    // image -> match with `text` (softmax over images)
   QHash<QString, std::vector<core::Match>> labelScores;  // image -> one per label (softmax over labels)
-  QHash<QString, QString> failed;                      // image -> why it could not be read
+  QHash<QString, QString> failed;                        // image -> why it could not be read
   // A model with a matching head: P(match) of the best images by similarity (re-ranked)
   // and of each image with each label.
   QHash<QString, float> searchMatch;

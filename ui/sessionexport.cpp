@@ -36,10 +36,14 @@ class SessionExport {
  public:
   static QString methodName(core::HeatmapMethod m) {
     switch (m) {
-      case core::HeatmapMethod::LayerAttention: return tr("Layer attention");
-      case core::HeatmapMethod::AllLayers: return tr("All layers");
-      case core::HeatmapMethod::Rollout: return tr("Attention rollout");
-      case core::HeatmapMethod::GradWeighted: return tr("Gradient-weighted");
+      case core::HeatmapMethod::LayerAttention:
+        return tr("Layer attention");
+      case core::HeatmapMethod::AllLayers:
+        return tr("All layers");
+      case core::HeatmapMethod::Rollout:
+        return tr("Attention rollout");
+      case core::HeatmapMethod::GradWeighted:
+        return tr("Gradient-weighted");
     }
     return {};
   }
@@ -139,8 +143,7 @@ QString candidatesText(const core::Result& r) {
 QString tokensText(const core::Result& r) {
   if (r.answers.empty()) return {};
   QStringList out;
-  for (const auto& t : r.answers.front().tokens)
-    out << QStringLiteral("%1 %2").arg(displayTokenText(t.text), num(t.p));
+  for (const auto& t : r.answers.front().tokens) out << QStringLiteral("%1 %2").arg(displayTokenText(t.text), num(t.p));
   return out.join(QStringLiteral(", "));
 }
 
@@ -154,10 +157,12 @@ QString settingsText(const HistoryAnswer& a) {
   const json s = parse(a.settingsJson);
   QStringList parts;
   if (s.is_object()) {
-    if (s.contains("beams") && s["beams"].is_number()) parts << SessionExport::tr("beams %1").arg(s["beams"].get<int>());
+    if (s.contains("beams") && s["beams"].is_number())
+      parts << SessionExport::tr("beams %1").arg(s["beams"].get<int>());
     if (s.contains("max_new_tokens") && s["max_new_tokens"].is_number())
       parts << SessionExport::tr("at most %1 tokens").arg(s["max_new_tokens"].get<int>());
-    if (s.contains("device") && s["device"].is_string()) parts << QString::fromStdString(s["device"].get<std::string>());
+    if (s.contains("device") && s["device"].is_string())
+      parts << QString::fromStdString(s["device"].get<std::string>());
   }
   return parts.join(QStringLiteral(", "));
 }
@@ -167,7 +172,8 @@ QString heatmapText(const HistoryAnswer& a) {
   QString t = SessionExport::methodName(r.method);
   if (r.method == core::HeatmapMethod::LayerAttention && r.layer >= 0) {
     const auto& fl = a.result.inspection.fusion_layers;
-    t += QStringLiteral(", ") + SessionExport::tr("layer %1").arg(r.layer < int(fl.size()) ? fl[size_t(r.layer)] + 1 : r.layer + 1);
+    t += QStringLiteral(", ") +
+         SessionExport::tr("layer %1").arg(r.layer < int(fl.size()) ? fl[size_t(r.layer)] + 1 : r.layer + 1);
   }
   if (r.head >= 0) t += QStringLiteral(", ") + SessionExport::tr("head %1").arg(r.head + 1);
   const auto& toks = a.result.inspection.question_tokens;
@@ -178,7 +184,8 @@ QString heatmapText(const HistoryAnswer& a) {
 
 QString questionText(const HistoryAnswer& a) {
   if (!a.describe) return a.question;
-  return a.question.isEmpty() ? SessionExport::tr("Caption") : SessionExport::tr("Caption (prompt “%1”)").arg(a.question);
+  return a.question.isEmpty() ? SessionExport::tr("Caption")
+                              : SessionExport::tr("Caption (prompt “%1”)").arg(a.question);
 }
 
 QStringList tags(const HistoryAnswer& a, const ExportOptions& o) {
@@ -213,13 +220,15 @@ QString buildHtml(const HistorySessionData& s, const Prepared& p, const ExportOp
       "</style>\n</head>\n<body>\n");
   h += QStringLiteral("<h1>%1</h1>\n").arg(esc(sessionTitle(s)));
   h += QStringLiteral("<p class=\"meta\">%1</p>\n")
-           .arg(esc(SessionExport::tr("Open-AutoGLM Studio session of %1, last used %2; %n image(s)", "", int(s.images.size()))
+           .arg(esc(SessionExport::tr("Open-AutoGLM Studio session of %1, last used %2; %n image(s)", "",
+                                      int(s.images.size()))
                         .arg(when(s.session.created), when(s.session.updated)) +
                     SessionExport::tr(", %n answer(s). Exported %1.", "", int(s.answers.size()))
                         .arg(when(QDateTime::currentDateTimeUtc()))));
   for (size_t i = 0; i < s.images.size(); ++i) {
     const HistoryImage& im = s.images[i];
-    h += QStringLiteral("<h2>%1</h2>\n").arg(esc(SessionExport::tr("Image %1: %2").arg(i + 1).arg(QFileInfo(im.path).fileName())));
+    h += QStringLiteral("<h2>%1</h2>\n")
+             .arg(esc(SessionExport::tr("Image %1: %2").arg(i + 1).arg(QFileInfo(im.path).fileName())));
     QStringList meta;
     meta << esc(QDir::toNativeSeparators(im.path));
     if (im.size.isValid()) meta << QStringLiteral("%1 × %2").arg(im.size.width()).arg(im.size.height());
@@ -227,7 +236,8 @@ QString buildHtml(const HistorySessionData& s, const Prepared& p, const ExportOp
     h += QStringLiteral("<p class=\"meta\">%1</p>\n").arg(meta.join(QStringLiteral(" · ")));
     if (im.missing)
       h += QStringLiteral("<p class=\"missing\">%1</p>\n")
-               .arg(esc(SessionExport::tr("The file was moved or deleted; the picture below is the thumbnail kept in the history.")));
+               .arg(esc(SessionExport::tr(
+                   "The file was moved or deleted; the picture below is the thumbnail kept in the history.")));
     if (!p.images[i].image.isEmpty())
       h += QStringLiteral("<p><img src=\"%1\" width=\"%2\" alt=\"%3\"></p>\n")
                .arg(src(p.images[i].image), width(p.images[i].image, imgW), esc(QFileInfo(im.path).fileName()));
@@ -241,11 +251,16 @@ QString buildHtml(const HistorySessionData& s, const Prepared& p, const ExportOp
       h += QStringLiteral("<p><span class=\"answer\">%1</span> &nbsp; %2 %3</p>\n")
                .arg(esc(a.answerText().isEmpty() ? SessionExport::tr("(no answer)") : a.answerText()),
                     esc(SessionExport::tr("confidence %1").arg(num(a.confidence()))),
-                    tg.isEmpty() ? QString() : QStringLiteral("<span class=\"tag\">%1</span>").arg(esc(tg.join(QStringLiteral(", ")))));
+                    tg.isEmpty()
+                        ? QString()
+                        : QStringLiteral("<span class=\"tag\">%1</span>").arg(esc(tg.join(QStringLiteral(", ")))));
       const QString cands = candidatesText(a.result);
-      if (!cands.isEmpty()) h += QStringLiteral("<p>%1</p>\n").arg(esc(SessionExport::tr("Other candidates: %1").arg(cands)));
+      if (!cands.isEmpty())
+        h += QStringLiteral("<p>%1</p>\n").arg(esc(SessionExport::tr("Other candidates: %1").arg(cands)));
       const QString toks = tokensText(a.result);
-      if (!toks.isEmpty()) h += QStringLiteral("<p class=\"meta\">%1</p>\n").arg(esc(SessionExport::tr("Token probabilities: %1").arg(toks)));
+      if (!toks.isEmpty())
+        h += QStringLiteral("<p class=\"meta\">%1</p>\n")
+                 .arg(esc(SessionExport::tr("Token probabilities: %1").arg(toks)));
       const AnswerAssets& aa = p.answers[n];
       if (!aa.heatmap.isEmpty() || !aa.gates.isEmpty()) {
         h += QStringLiteral("<table><tr>");
@@ -256,9 +271,10 @@ QString buildHtml(const HistorySessionData& s, const Prepared& p, const ExportOp
         if (!aa.gates.isEmpty())
           h += QStringLiteral("<td><img src=\"%1\" width=\"%2\" alt=\"%3\"><br><span class=\"meta\">%4</span></td>")
                    .arg(src(aa.gates), width(aa.gates, chartW), esc(SessionExport::tr("gates")),
-                        esc(a.result.inspection.learned_gates    ? SessionExport::tr("Fusion gates (learned)")
-                            : a.result.inspection.image_reliance ? SessionExport::tr("Image reliance of the language model")
-                                                                 : SessionExport::tr("Effective image share (no learned gates)")));
+                        esc(a.result.inspection.learned_gates ? SessionExport::tr("Fusion gates (learned)")
+                            : a.result.inspection.image_reliance
+                                ? SessionExport::tr("Image reliance of the language model")
+                                : SessionExport::tr("Effective image share (no learned gates)")));
         h += QStringLiteral("</tr></table>\n");
       }
       QStringList facts;
@@ -269,7 +285,9 @@ QString buildHtml(const HistorySessionData& s, const Prepared& p, const ExportOp
       facts << when(a.created);
       h += QStringLiteral("<p class=\"meta\">%1</p>\n").arg(esc(facts.join(QStringLiteral(" · "))));
     }
-    if (shown == 0) h += QStringLiteral("<p class=\"meta\">%1</p>\n").arg(esc(SessionExport::tr("No questions were asked about this image.")));
+    if (shown == 0)
+      h += QStringLiteral("<p class=\"meta\">%1</p>\n")
+               .arg(esc(SessionExport::tr("No questions were asked about this image.")));
   }
   h += QStringLiteral("</body>\n</html>\n");
   return h;
@@ -291,13 +309,15 @@ QString buildMarkdown(const HistorySessionData& s, const Prepared& p, const Expo
   QString m;
   m += QStringLiteral("# %1\n\n").arg(mdEscape(sessionTitle(s)));
   m += QStringLiteral("*%1*\n\n")
-           .arg(mdEscape(SessionExport::tr("Open-AutoGLM Studio session of %1, last used %2; %n image(s)", "", int(s.images.size()))
+           .arg(mdEscape(SessionExport::tr("Open-AutoGLM Studio session of %1, last used %2; %n image(s)", "",
+                                           int(s.images.size()))
                              .arg(when(s.session.created), when(s.session.updated)) +
                          SessionExport::tr(", %n answer(s). Exported %1.", "", int(s.answers.size()))
                              .arg(when(QDateTime::currentDateTimeUtc()))));
   for (size_t i = 0; i < s.images.size(); ++i) {
     const HistoryImage& im = s.images[i];
-    m += QStringLiteral("## %1\n\n").arg(mdEscape(SessionExport::tr("Image %1: %2").arg(i + 1).arg(QFileInfo(im.path).fileName())));
+    m += QStringLiteral("## %1\n\n")
+             .arg(mdEscape(SessionExport::tr("Image %1: %2").arg(i + 1).arg(QFileInfo(im.path).fileName())));
     QStringList meta;
     meta << QStringLiteral("`%1`").arg(QDir::toNativeSeparators(im.path).replace(QLatin1Char('`'), QLatin1Char('\'')));
     if (im.size.isValid()) meta << QStringLiteral("%1 × %2").arg(im.size.width()).arg(im.size.height());
@@ -305,7 +325,8 @@ QString buildMarkdown(const HistorySessionData& s, const Prepared& p, const Expo
     m += meta.join(QStringLiteral(" · ")) + QStringLiteral("\n\n");
     if (im.missing)
       m += QStringLiteral("> %1\n\n")
-               .arg(mdEscape(SessionExport::tr("The file was moved or deleted; the picture below is the thumbnail kept in the history.")));
+               .arg(mdEscape(SessionExport::tr(
+                   "The file was moved or deleted; the picture below is the thumbnail kept in the history.")));
     if (!p.images[i].image.isEmpty())
       m += QStringLiteral("![%1](%2)\n\n").arg(mdEscape(QFileInfo(im.path).fileName()), link(p.images[i].image));
     int shown = 0;
@@ -320,21 +341,27 @@ QString buildMarkdown(const HistorySessionData& s, const Prepared& p, const Expo
                     mdEscape(SessionExport::tr("confidence %1").arg(num(a.confidence()))),
                     tg.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(mdEscape(tg.join(QStringLiteral(", ")))));
       const QString cands = candidatesText(a.result);
-      if (!cands.isEmpty()) m += QStringLiteral("- %1\n").arg(mdEscape(SessionExport::tr("Other candidates: %1").arg(cands)));
+      if (!cands.isEmpty())
+        m += QStringLiteral("- %1\n").arg(mdEscape(SessionExport::tr("Other candidates: %1").arg(cands)));
       const QString toks = tokensText(a.result);
-      if (!toks.isEmpty()) m += QStringLiteral("- %1\n").arg(mdEscape(SessionExport::tr("Token probabilities: %1").arg(toks)));
+      if (!toks.isEmpty())
+        m += QStringLiteral("- %1\n").arg(mdEscape(SessionExport::tr("Token probabilities: %1").arg(toks)));
       if (!a.model.isEmpty()) m += QStringLiteral("- %1\n").arg(mdEscape(SessionExport::tr("Model %1").arg(a.model)));
       const QString st = settingsText(a);
       if (!st.isEmpty()) m += QStringLiteral("- %1\n").arg(mdEscape(st));
       m += QStringLiteral("- %1\n").arg(mdEscape(timingsText(a.result.timings)));
       const AnswerAssets& aa = p.answers[n];
-      if (a.hasHeatmap) m += QStringLiteral("- %1\n").arg(mdEscape(SessionExport::tr("Heatmap: %1").arg(heatmapText(a))));
+      if (a.hasHeatmap)
+        m += QStringLiteral("- %1\n").arg(mdEscape(SessionExport::tr("Heatmap: %1").arg(heatmapText(a))));
       m += QLatin1Char('\n');
-      if (!aa.heatmap.isEmpty()) m += QStringLiteral("![%1](%2) ").arg(mdEscape(SessionExport::tr("heatmap")), link(aa.heatmap));
-      if (!aa.gates.isEmpty()) m += QStringLiteral("![%1](%2)").arg(mdEscape(SessionExport::tr("gates")), link(aa.gates));
+      if (!aa.heatmap.isEmpty())
+        m += QStringLiteral("![%1](%2) ").arg(mdEscape(SessionExport::tr("heatmap")), link(aa.heatmap));
+      if (!aa.gates.isEmpty())
+        m += QStringLiteral("![%1](%2)").arg(mdEscape(SessionExport::tr("gates")), link(aa.gates));
       if (!aa.heatmap.isEmpty() || !aa.gates.isEmpty()) m += QStringLiteral("\n\n");
     }
-    if (shown == 0) m += QStringLiteral("*%1*\n\n").arg(mdEscape(SessionExport::tr("No questions were asked about this image.")));
+    if (shown == 0)
+      m += QStringLiteral("*%1*\n\n").arg(mdEscape(SessionExport::tr("No questions were asked about this image.")));
   }
   return m;
 }
@@ -360,12 +387,9 @@ QByteArray buildJson(const HistorySessionData& s, const ExportOptions& o) {
   json answers = json::array();
   for (const HistoryAnswer& a : s.answers) {
     const auto& in = a.result.inspection;
-    json gates{{"learned", in.learned_gates},
-               {"image_reliance", in.image_reliance},
-               {"fusion_layers", in.fusion_layers},
-               {"question_tokens", in.question_tokens},
-               {"values", arrayJson(in.gates)},
-               {"routing", in.routing.data}};
+    json gates{{"learned", in.learned_gates},       {"image_reliance", in.image_reliance},
+               {"fusion_layers", in.fusion_layers}, {"question_tokens", in.question_tokens},
+               {"values", arrayJson(in.gates)},     {"routing", in.routing.data}};
     // Mean per layer over the words, as charted and as the CLI prints it.
     gates["per_layer"] = core::gate_means(in);
     gates["kind"] = core::gate_kind(in);
@@ -412,7 +436,8 @@ QByteArray buildJson(const HistorySessionData& s, const ExportOptions& o) {
 bool writeFile(const QString& path, const QByteArray& bytes, QString* error) {
   QSaveFile f(path);
   if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit()) {
-    if (error) *error = SessionExport::tr("%1 could not be written: %2").arg(QDir::toNativeSeparators(path), f.errorString());
+    if (error)
+      *error = SessionExport::tr("%1 could not be written: %2").arg(QDir::toNativeSeparators(path), f.errorString());
     return false;
   }
   return true;
@@ -507,8 +532,8 @@ bool exportSession(const HistorySessionData& s, const QString& path, ExportForma
       QPrinter printer(QPrinter::HighResolution);
       printer.setOutputFormat(QPrinter::PdfFormat);
       printer.setOutputFileName(path);
-      printer.setPageSize(QPageSize(QLocale().measurementSystem() == QLocale::ImperialUSSystem ? QPageSize::Letter
-                                                                                               : QPageSize::A4));
+      printer.setPageSize(
+          QPageSize(QLocale().measurementSystem() == QLocale::ImperialUSSystem ? QPageSize::Letter : QPageSize::A4));
       printer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
       printer.setDocName(sessionTitle(s));
       printer.setCreator(QStringLiteral("Open-AutoGLM Studio"));

@@ -24,9 +24,9 @@ enum class ExportFormat { Html, Markdown, Json, Pdf };
 
 struct ExportOptions {
   core::Colormap colormap = core::Colormap::Turbo;
-  double opacity = 0.5;      // of the heatmap over the image
-  double threshold = 0.5;    // answers below are marked "not sure"
-  int maxImageSide = 900;    // images in the report are scaled down to this
+  double opacity = 0.5;    // of the heatmap over the image
+  double threshold = 0.5;  // answers below are marked "not sure"
+  int maxImageSide = 900;  // images in the report are scaled down to this
 };
 
 // By the file's suffix (.html/.htm, .md/.markdown, .json, .pdf).
@@ -38,8 +38,8 @@ QString exportAssetsDir(const QString& path);
 // every file written, the report first.
 bool exportSession(const HistorySessionData& session, const QString& path, ExportFormat format,
                    const ExportOptions& options, QString* error, QStringList* files = nullptr);
-bool exportSession(const HistorySessionData& session, const QString& path, const ExportOptions& options,
-                   QString* error, QStringList* files = nullptr);
+bool exportSession(const HistorySessionData& session, const QString& path, const ExportOptions& options, QString* error,
+                   QStringList* files = nullptr);
 
 // The pictures of one answer, as they appear in the reports.
 QImage exportHeatmapOverlay(const HistoryAnswer& a, const QImage& image, const ExportOptions& options);

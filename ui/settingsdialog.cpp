@@ -32,7 +32,8 @@ AppSettings AppSettings::load() {
   s.dtype = core::Precision(std::clamp(q.value(QStringLiteral("model/dtype"), 0).toInt(), 0, 3));
   s.threads = std::clamp(q.value(QStringLiteral("model/threads"), 0).toInt(), 0, 256);
   s.beams = std::clamp(q.value(QStringLiteral("ask/beams"), AppSettings{}.beams).toInt(), 1, 16);
-  s.maxAnswerTokens = std::clamp(q.value(QStringLiteral("ask/maxAnswerTokens"), AppSettings{}.maxAnswerTokens).toInt(), 0, 256);
+  s.maxAnswerTokens =
+      std::clamp(q.value(QStringLiteral("ask/maxAnswerTokens"), AppSettings{}.maxAnswerTokens).toInt(), 0, 256);
   s.threshold = std::clamp(q.value(QStringLiteral("ask/threshold"), 0.5).toDouble(), 0.0, 1.0);
   s.rerankTop = std::clamp(q.value(QStringLiteral("search/rerankTop"), AppSettings{}.rerankTop).toInt(), 0, 1000);
   s.language = q.value(QStringLiteral("ui/language")).toString();
@@ -181,8 +182,9 @@ void SettingsDialog::retranslate() {
   m_threadsLabel->setText(tr("CPU threads:"));
   m_threads->setSpecialValueText(tr("Automatic"));
   m_beamsLabel->setText(tr("Beams:"));
-  m_beams->setToolTip(tr("Beam search width for questions; 1 is greedy decoding. Descriptions use greedy decoding, "
-                         "as autoglm describe does."));
+  m_beams->setToolTip(
+      tr("Beam search width for questions; 1 is greedy decoding. Descriptions use greedy decoding, "
+         "as autoglm describe does."));
   m_lengthLabel->setText(tr("Maximum answer length:"));
   m_maxTokens->setSuffix(tr(" tokens"));
   m_maxTokens->setSpecialValueText(tr("The model's default"));
@@ -190,8 +192,9 @@ void SettingsDialog::retranslate() {
   m_rerank->setPrefix(tr("best "));
   m_rerank->setSuffix(tr(" images"));
   m_rerank->setSpecialValueText(tr("Off"));
-  m_rerank->setToolTip(tr("With an image-text matching model (BLIP ITM), its matching head re-scores this many of the "
-                          "best search results; each costs about one more pass over the image."));
+  m_rerank->setToolTip(
+      tr("With an image-text matching model (BLIP ITM), its matching head re-scores this many of the "
+         "best search results; each costs about one more pass over the image."));
   m_languageLabel->setText(tr("Language:"));
   m_language->setItemText(0, tr("System default"));
   m_tokenLabel->setText(tr("Hub token:"));

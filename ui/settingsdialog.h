@@ -19,10 +19,10 @@ struct AppSettings {
   QString modelDir;  // empty: the embedded default model
   core::Device device = core::Device::Auto;
   core::Precision dtype = core::Precision::Auto;
-  int threads = 0;   // 0: automatic
+  int threads = 0;                       // 0: automatic
   int beams = core::AskOptions{}.beams;  // questions; descriptions use DescribeOptions' default
-  int maxAnswerTokens = 0;  // 0: the model's default
-  int rerankTop = 16;       // search: the best N by similarity re-ranked by a matching head (0: off)
+  int maxAnswerTokens = 0;               // 0: the model's default
+  int rerankTop = 16;                    // search: the best N by similarity re-ranked by a matching head (0: off)
   double threshold = 0.5;
   QString language;  // empty: the system's
   core::HeatmapMethod heatmapMethod = core::HeatmapRequest{}.method;

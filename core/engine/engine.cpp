@@ -4,20 +4,28 @@ namespace core {
 
 const char* heatmap_method_name(HeatmapMethod m) {
   switch (m) {
-    case HeatmapMethod::LayerAttention: return "layer";
-    case HeatmapMethod::AllLayers: return "all-layers";
-    case HeatmapMethod::Rollout: return "rollout";
-    case HeatmapMethod::GradWeighted: return "grad-weighted";
+    case HeatmapMethod::LayerAttention:
+      return "layer";
+    case HeatmapMethod::AllLayers:
+      return "all-layers";
+    case HeatmapMethod::Rollout:
+      return "rollout";
+    case HeatmapMethod::GradWeighted:
+      return "grad-weighted";
   }
   return "?";
 }
 
 const char* precision_name(Precision p) {
   switch (p) {
-    case Precision::Auto: return "auto";
-    case Precision::Float32: return "float32";
-    case Precision::BFloat16: return "bfloat16";
-    case Precision::Float16: return "float16";
+    case Precision::Auto:
+      return "auto";
+    case Precision::Float32:
+      return "float32";
+    case Precision::BFloat16:
+      return "bfloat16";
+    case Precision::Float16:
+      return "float16";
   }
   return "?";
 }
@@ -60,14 +68,15 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   if (d.cfg.family == ModelFamily::Blip2) {
     d.lm_tok = load_tokenizer(dir);
     if (d.lm_tok->vocab_size() > d.cfg.text.vocab_size)
-      throw Error(ErrorCode::BadVocab, dir.u8string() + ": the tokenizer has " + std::to_string(d.lm_tok->vocab_size()) +
-                                           " tokens, more than the language model's vocab_size " +
-                                           std::to_string(d.cfg.text.vocab_size));
+      throw Error(ErrorCode::BadVocab,
+                  dir.u8string() + ": the tokenizer has " + std::to_string(d.lm_tok->vocab_size()) +
+                      " tokens, more than the language model's vocab_size " + std::to_string(d.cfg.text.vocab_size));
   } else {
     d.tok = Tokenizer::from_folder(dir);
     if (d.tok.vocab_size() > d.cfg.text.vocab_size)
       throw Error(ErrorCode::BadVocab, (dir / "vocab.txt").u8string() + ": " + std::to_string(d.tok.vocab_size()) +
-                                           " tokens, more than the model's vocab_size " + std::to_string(d.cfg.text.vocab_size));
+                                           " tokens, more than the model's vocab_size " +
+                                           std::to_string(d.cfg.text.vocab_size));
   }
   d.calib = read_calibration(dir);
   configure_compute_threads(opt.threads);
@@ -79,12 +88,16 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
     case Precision::Auto:
       if (d.device.is_cuda()) d.dtype = stored_dtype == DType::BF16 ? torch::kBFloat16 : torch::kFloat16;
       break;
-    case Precision::Float32: break;
-    case Precision::BFloat16: d.dtype = torch::kBFloat16; break;
+    case Precision::Float32:
+      break;
+    case Precision::BFloat16:
+      d.dtype = torch::kBFloat16;
+      break;
     case Precision::Float16:
       if (!d.device.is_cuda())
-        throw Error(ErrorCode::Device, "float16 runs only on a CUDA GPU (the CPU has no float16 arithmetic); "
-                                       "on the CPU choose bfloat16 or float32");
+        throw Error(ErrorCode::Device,
+                    "float16 runs only on a CUDA GPU (the CPU has no float16 arithmetic); "
+                    "on the CPU choose bfloat16 or float32");
       d.dtype = torch::kFloat16;
       break;
   }
@@ -108,9 +121,10 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
           opt.on_warning(Warning{Warning::Code::LowerPrecision, "float32 needs " + gib(need) + ", " + gib(free) +
                                                                     " free: loaded in bfloat16 (" + gib(half) + ")"});
       } else {
-        throw Error(ErrorCode::Device, dir.u8string() + ": the weights need " + gib(need) + " in " + scalar_name(d.dtype) +
-                                           (d.dtype == torch::kFloat32 ? " (" + gib(half) + " in bfloat16)" : std::string()) +
-                                           ", but only " + gib(free) + " of memory is free");
+        throw Error(ErrorCode::Device,
+                    dir.u8string() + ": the weights need " + gib(need) + " in " + scalar_name(d.dtype) +
+                        (d.dtype == torch::kFloat32 ? " (" + gib(half) + " in bfloat16)" : std::string()) +
+                        ", but only " + gib(free) + " of memory is free");
       }
     }
   }
@@ -291,15 +305,16 @@ ImageId Engine::encode(const Image& rgb, const CancelToken& cancel) {
 Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt, const CancelToken& cancel) {
   std::lock_guard<std::mutex> lock(d->mu);
   if (!d->family->can(Capability::Ask))
-    throw Error(ErrorCode::BadArgument, "this model (" + d->info.name + ") " +
-                                            (d->family->can(Capability::Describe) ? "describes images" : "matches images with text") +
-                                            "; it does not answer questions");
+    throw Error(ErrorCode::BadArgument,
+                "this model (" + d->info.name + ") " +
+                    (d->family->can(Capability::Describe) ? "describes images" : "matches images with text") +
+                    "; it does not answer questions");
   if (d->family->decodes_itself()) {
     if (!opt.answers.empty())
       throw Error(ErrorCode::BadArgument, "this model (" + d->info.name + ") cannot rank a closed list of answers");
-    return d->run_language_model(id, Task::Ask, question, d->lm_prompt(Task::Ask, question, opt.prompt_template), opt.beams,
-                                 opt.max_new_tokens, opt.min_new_tokens, opt.top_alternatives, opt.confidence,
-                                 opt.on_partial, cancel);
+    return d->run_language_model(id, Task::Ask, question, d->lm_prompt(Task::Ask, question, opt.prompt_template),
+                                 opt.beams, opt.max_new_tokens, opt.min_new_tokens, opt.top_alternatives,
+                                 opt.confidence, opt.on_partial, cancel);
   }
   if (opt.beams < 1 || opt.beams > 16) throw Error(ErrorCode::BadArgument, "beams must be between 1 and 16");
   int max_new = 0, min_new = 0;
@@ -328,8 +343,7 @@ Result Engine::ask(ImageId id, std::string_view question, const AskOptions& opt,
     if (!opt.answers.empty()) {
       answers = d->rank(fused, mm, opt.answers, {d->cfg.bos_id}, &r.timings);
     } else {
-      auto hyps = d->generate(fused, mm, {d->cfg.bos_id}, opt.beams, max_new, min_new,
-                              opt.top_alternatives,
+      auto hyps = d->generate(fused, mm, {d->cfg.bos_id}, opt.beams, max_new, min_new, opt.top_alternatives,
                               d->calib.temperature, cancel, &r.timings);
       answers = d->to_answers(hyps);
     }
@@ -353,11 +367,12 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
   }
   std::lock_guard<std::mutex> lock(d->mu);
   if (!d->family->can(Capability::Describe))
-    throw Error(ErrorCode::BadArgument, "this model (" + d->info.name + ") matches images with text; it does not describe them");
+    throw Error(ErrorCode::BadArgument,
+                "this model (" + d->info.name + ") matches images with text; it does not describe them");
   if (d->family->decodes_itself())
-    return d->run_language_model(id, Task::Describe, opt.prompt, d->lm_prompt(Task::Describe, opt.prompt, {}), opt.beams,
-                                 opt.max_new_tokens, opt.min_new_tokens, opt.top_alternatives, opt.confidence,
-                                 opt.on_partial, cancel);
+    return d->run_language_model(id, Task::Describe, opt.prompt, d->lm_prompt(Task::Describe, opt.prompt, {}),
+                                 opt.beams, opt.max_new_tokens, opt.min_new_tokens, opt.top_alternatives,
+                                 opt.confidence, opt.on_partial, cancel);
   if (opt.beams < 1 || opt.beams > 16) throw Error(ErrorCode::BadArgument, "beams must be between 1 and 16");
   const auto& entry = d->entry(id);
   compat::InferenceGuard guard;
@@ -380,17 +395,17 @@ Result Engine::describe(ImageId id, const DescribeOptions& opt, const CancelToke
     r.timings.vision_ms = entry.vision_ms;
     r.timings.vision_cached = true;
     at::set_num_threads(d->text_threads);
-    auto hyps = d->generate(entry.embeds, {}, prefix, opt.beams, max_new, min_new,
-                            opt.top_alternatives,
+    auto hyps = d->generate(entry.embeds, {}, prefix, opt.beams, max_new, min_new, opt.top_alternatives,
                             d->calib.temperature, cancel, &r.timings);
     auto answers = d->to_answers(hyps);
     // Prompted captions include the prompt, as the reference returns them.
     if (!opt.prompt.empty())
-      for (auto& a : answers) a.text = d->answer_text([&] {
-        std::vector<int64_t> all(prefix.begin() + 1, prefix.end());
-        all.insert(all.end(), a.ids.begin(), a.ids.end());
-        return all;
-      }());
+      for (auto& a : answers)
+        a.text = d->answer_text([&] {
+          std::vector<int64_t> all(prefix.begin() + 1, prefix.end());
+          all.insert(all.end(), a.ids.begin(), a.ids.end());
+          return all;
+        }());
     // Inspection: one teacher-forced pass over the best caption, recording the
     // decoder's cross-attention per generated token.
     if (!answers.empty()) {

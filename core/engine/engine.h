@@ -24,8 +24,8 @@ struct TokenAlt {
 struct TokenInfo {
   std::string text;  // WordPiece piece as in the vocabulary ("##s" etc.)
   int64_t id = 0;
-  float p = 0.f;               // probability of this token at its step
-  std::vector<TokenAlt> top;   // top alternatives at that step, best first
+  float p = 0.f;              // probability of this token at its step
+  std::vector<TokenAlt> top;  // top alternatives at that step, best first
 };
 
 struct Answer {  // one candidate
@@ -37,7 +37,7 @@ struct Answer {  // one candidate
   std::vector<int64_t> ids;  // generated token ids, without start/end tokens
 };
 
-struct Inspection {  // everything the UI draws
+struct Inspection {                          // everything the UI draws
   std::vector<std::string> question_tokens;  // including [CLS]/[SEP]
   std::vector<uint8_t> special;              // per row: 1 where it is not a word ([CLS], [SEP], [PAD], the end token)
   Array cross_attention;                     // [L, H, T, N] over fusion layers
@@ -47,11 +47,11 @@ struct Inspection {  // everything the UI draws
   int grid_h = 0, grid_w = 0;                // visual token grid (N = 1 + gh*gw with a class token)
   bool learned_gates = false;                // false: effective shares |c|/(|c|+|s|) (BLIP)
   bool has_class_token = true;
-  bool tokens_are_answer = false;            // caption models: rows are generated tokens
+  bool tokens_are_answer = false;  // caption models: rows are generated tokens
   // gates hold, per language-model layer and answer token, the share of attention
   // that went to the image queries rather than the text (BLIP-2), not learned gates
   bool image_reliance = false;
-  Array self_attention;                      // [layers, T, T], mean over heads (for rollout)
+  Array self_attention;  // [layers, T, T], mean over heads (for rollout)
 };
 
 struct Timings {
@@ -66,7 +66,7 @@ struct Result {
   Task task = Task::Ask;
   ImageId image = 0;
   std::string question;
-  std::string prompt;  // what a language model that continues text was given (BLIP-2); empty otherwise
+  std::string prompt;           // what a language model that continues text was given (BLIP-2); empty otherwise
   std::vector<Answer> answers;  // best first, filtered by mean + 0.5 std
   Inspection inspection;
   Timings timings;
@@ -92,7 +92,7 @@ enum class ConfidenceMethod { Auto, Calibrated, Heuristic };
 // Something the user should be told that did not stop the request.
 struct Warning {
   enum class Code {
-    CpuFallback,  // the GPU ran out of memory: the model moved to the CPU and the request was run again there
+    CpuFallback,     // the GPU ran out of memory: the model moved to the CPU and the request was run again there
     LowerPrecision,  // float32 weights would not fit in the free memory: loaded in bfloat16 (detail: the sizes)
   };
   Code code = Code::CpuFallback;
@@ -103,18 +103,18 @@ using WarningHandler = std::function<void(const Warning&)>;
 // The arithmetic the model runs in. Auto: float32 on the CPU; on a CUDA GPU
 // bfloat16 for weights stored in bfloat16, else float16. float16 needs a GPU.
 enum class Precision { Auto, Float32, BFloat16, Float16 };
-const char* precision_name(Precision p);                 // "auto", "float32", ...
+const char* precision_name(Precision p);  // "auto", "float32", ...
 bool precision_from_name(std::string_view s, Precision* out);
 
 struct Options {
   Device device = Device::Auto;
-  int threads = 0;               // 0: decided at load time (see engine.cpp)
+  int threads = 0;  // 0: decided at load time (see engine.cpp)
   Precision dtype = Precision::Auto;
   size_t image_cache_size = 16;  // LRU entries of visual features
   // Bytes the weights may take; 0: the memory free when the model loads. With the
   // precision left to auto, a model that does not fit in float32 loads in bfloat16.
   uint64_t memory_budget = 0;
-  WarningHandler on_warning;     // called on the thread that called the engine
+  WarningHandler on_warning;  // called on the thread that called the engine
 };
 
 // Answer lengths left to the model (0 and -1 below): the checkpoint's generation
@@ -125,9 +125,9 @@ struct Options {
 using PartialHandler = std::function<void(const std::string& text)>;
 
 struct AskOptions {
-  int beams = 3;                 // 1: greedy
-  int max_new_tokens = 0;        // 0: the model's default
-  int min_new_tokens = -1;       // the end token is barred before this many; -1: the model's default (1 unless it says)
+  int beams = 3;            // 1: greedy
+  int max_new_tokens = 0;   // 0: the model's default
+  int min_new_tokens = -1;  // the end token is barred before this many; -1: the model's default (1 unless it says)
   int top_alternatives = 5;
   std::vector<std::string> answers;  // non-empty: rank this closed list instead of generating
   ConfidenceMethod confidence = ConfidenceMethod::Auto;
@@ -149,14 +149,14 @@ struct DescribeOptions {
 
 // Where a text matches an image, by a model with a matching head (BLIP ITM).
 struct TextMatch {
-  float similarity = 0.f;         // contrastive cosine of the two unit vectors, -1..1
-  float probability = -1.f;       // the matching head's P(match); -1 where the model has none
+  float similarity = 0.f;           // contrastive cosine of the two unit vectors, -1..1
+  float probability = -1.f;         // the matching head's P(match); -1 where the model has none
   std::vector<std::string> tokens;  // the text as the model read it, [CLS] and [SEP] included
-  Array heatmap;                  // [gh, gw]: where the words match, sums to 1 (empty without a matching head)
-  std::vector<Array> token_maps;  // one [gh, gw] per token, each summing to 1 (or all 0)
+  Array heatmap;                    // [gh, gw]: where the words match, sums to 1 (empty without a matching head)
+  std::vector<Array> token_maps;    // one [gh, gw] per token, each summing to 1 (or all 0)
 };
 
-struct Match {  // one image-text pair in the alignment space
+struct Match {              // one image-text pair in the alignment space
   float similarity = 0.f;   // cosine of the two unit vectors, -1..1
   float probability = 0.f;  // softmax of similarity / learned temperature over the candidates
 };
@@ -166,38 +166,38 @@ const char* heatmap_method_name(HeatmapMethod m);
 
 struct HeatmapRequest {
   HeatmapMethod method = HeatmapMethod::AllLayers;
-  int layer = -1;   // index into the fusion layers (LayerAttention); -1: last
-  int head = -1;    // -1: mean over heads
-  int token = -1;   // question token index; -1: whole question
-  int answer = 0;   // which candidate (GradWeighted)
+  int layer = -1;  // index into the fusion layers (LayerAttention); -1: last
+  int head = -1;   // -1: mean over heads
+  int token = -1;  // question token index; -1: whole question
+  int answer = 0;  // which candidate (GradWeighted)
 };
 
 struct ModelInfo {
-  std::string name;        // folder name
+  std::string name;  // folder name
   ModelFamily family = ModelFamily::AutoGLM;
   ModelTask task = ModelTask::Vqa;
-  std::string device;      // "cpu", "cuda:0"
-  std::string dtype;       // running: "float32", "bfloat16", "float16"
-  std::string stored_dtype;   // of most weights in the files: "F32", "F16", "BF16"
-  std::string weights_format; // "safetensors" or "pytorch" (read by the weights-only pickle machine)
-  int weight_files = 0;       // shards
-  uint64_t weight_bytes = 0;  // as stored
-  uint64_t running_bytes = 0; // of the parameters in the running dtype
+  std::string device;          // "cpu", "cuda:0"
+  std::string dtype;           // running: "float32", "bfloat16", "float16"
+  std::string stored_dtype;    // of most weights in the files: "F32", "F16", "BF16"
+  std::string weights_format;  // "safetensors" or "pytorch" (read by the weights-only pickle machine)
+  int weight_files = 0;        // shards
+  uint64_t weight_bytes = 0;   // as stored
+  uint64_t running_bytes = 0;  // of the parameters in the running dtype
   int64_t parameters = 0;
   int image_size = 0, patch_size = 0, grid = 0;
   bool keep_aspect = false;  // the grid is shaped like each image, about grid x grid patches
   int vision_layers = 0, text_layers = 0, decoder_layers = 0, hidden = 0, vision_hidden = 0;
   std::vector<int> fusion_layers;
-  int queries = 0;           // learned query tokens after the question (the decoder reads them too)
+  int queries = 0;  // learned query tokens after the question (the decoder reads them too)
   bool learned_gates = false, routing = false, calibrated = false;
-  int align_dim = 0;         // 0: no alignment heads (no search or zero-shot labels)
+  int align_dim = 0;           // 0: no alignment heads (no search or zero-shot labels)
   bool matching_head = false;  // scores image-text pairs and shows where a text matches (BLIP ITM)
   float align_temperature = 0.f;
   float temperature = 1.f;
-  float length_exponent = 1.f;  // generated answers: log-probability / words^this (calibration.json)
+  float length_exponent = 1.f;                    // generated answers: log-probability / words^this (calibration.json)
   std::string default_confidence = "calibrated";  // or "heuristic"
-  int threads = 0;                         // the larger of the two below
-  int vision_threads = 0, text_threads = 0;  // chosen per stage by measurement at load
+  int threads = 0;                                // the larger of the two below
+  int vision_threads = 0, text_threads = 0;       // chosen per stage by measurement at load
   int64_t vocab_size = 0;
   std::string torch_version;
   double load_ms = 0;

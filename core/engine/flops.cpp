@@ -50,7 +50,7 @@ StageFlops stage_flops(const ModelConfig& c, int question_tokens, int step) {
   f.decode_setup = c.text.decoder_layers * mm(memory, memory_dim, 2 * D);
   const double t = step + 1;  // keys so far, the fed token included
   for (int l = 0; l < c.text.decoder_layers; ++l) {
-    f.decode_step += mm(1, D, 3 * D) + mm(1, D, t) + mm(1, t, D) + mm(1, D, D);  // self-attention
+    f.decode_step += mm(1, D, 3 * D) + mm(1, D, t) + mm(1, t, D) + mm(1, D, D);        // self-attention
     f.decode_step += mm(1, D, D) + mm(1, D, memory) + mm(1, memory, D) + mm(1, D, D);  // cross-attention
     f.decode_step += mm(1, D, I) + mm(1, I, D);
   }

@@ -99,8 +99,8 @@ inline Calibration read_calibration(const fs::path& dir) {
   if (!fs::exists(path, ec)) return c;
   // A few hundred bytes; a hostile file is refused by size before its DOM is built.
   if (const uintmax_t n = fs::file_size(path, ec); !ec && n > (1u << 20))
-    throw Error(ErrorCode::BadConfig, path.u8string() + ": " + std::to_string(n) +
-                                          " bytes, too large for a calibration file (limit 1 MiB)");
+    throw Error(ErrorCode::BadConfig,
+                path.u8string() + ": " + std::to_string(n) + " bytes, too large for a calibration file (limit 1 MiB)");
   std::ifstream f(path);
   nlohmann::json j;
   try {
@@ -144,8 +144,8 @@ struct Engine::Impl {
   ModelInfo info;
   Calibration calib;
   struct Entry {
-    Tensor embeds;  // [1, N+1, Dv]
-    int grid_h = 0, grid_w = 0;  // its patch grid: N = grid_h * grid_w
+    Tensor embeds;                       // [1, N+1, Dv]
+    int grid_h = 0, grid_w = 0;          // its patch grid: N = grid_h * grid_w
     mutable std::vector<float> aligned;  // alignment-space vector, computed on first use
     // The question encoder's cross-attention keys and values of this image, kept
     // for the most recently asked image only (BLIP-base: 42 MB an image).
@@ -195,7 +195,8 @@ struct Engine::Impl {
   // Answer lengths the caller left to the model (0 and -1), for a decoder that
   // starts from `prefix` tokens (HuggingFace's max_length counts them).
   std::pair<int, int> lengths(int max_new, int min_new, size_t prefix) const {
-    if (max_new < 0 || max_new > 256) throw Error(ErrorCode::BadArgument, "max_new_tokens must be between 1 and 256 (0: the model's default)");
+    if (max_new < 0 || max_new > 256)
+      throw Error(ErrorCode::BadArgument, "max_new_tokens must be between 1 and 256 (0: the model's default)");
     const int p = static_cast<int>(prefix);
     if (max_new == 0) max_new = cfg.gen_max_length > 0 ? std::max(1, cfg.gen_max_length - p) : cfg.gen_max_new_tokens;
     if (min_new < 0) min_new = cfg.gen_min_length > 0 ? std::max(0, cfg.gen_min_length - p) : cfg.gen_min_new_tokens;
@@ -216,7 +217,8 @@ struct Engine::Impl {
 
   const Entry& entry(ImageId id) {
     if (const Entry* e = touch(id)) return *e;
-    throw Error(ErrorCode::BadArgument, "image " + std::to_string(id) + " is not encoded (or was evicted from the cache)");
+    throw Error(ErrorCode::BadArgument,
+                "image " + std::to_string(id) + " is not encoded (or was evicted from the cache)");
   }
 
   // Intra-op threads per stage, by measurement: the model's own vision pass
@@ -274,7 +276,8 @@ struct Engine::Impl {
       at::set_num_threads(all);
       return;
     }
-    Tensor memory = family->can(Capability::Ask) ? family->fuse(ids, torch::ones_like(ids), image, nullptr, nullptr) : image;
+    Tensor memory =
+        family->can(Capability::Ask) ? family->fuse(ids, torch::ones_like(ids), image, nullptr, nullptr) : image;
     text_threads = pick([&] {
       std::vector<LayerCache> cache;
       auto bos = torch::full({1, 1}, cfg.bos_id, torch::TensorOptions().dtype(torch::kLong).device(device));
@@ -288,8 +291,8 @@ struct Engine::Impl {
 
   void require_alignment() const {
     if (!family->can(Capability::MatchText))
-      throw Error(ErrorCode::BadArgument, "this model (" + info.name +
-                                              ") has no alignment heads, so it cannot match images with text");
+      throw Error(ErrorCode::BadArgument,
+                  "this model (" + info.name + ") has no alignment heads, so it cannot match images with text");
   }
 
   static std::vector<float> to_vector(const Tensor& t) {
@@ -308,8 +311,8 @@ struct Engine::Impl {
   // A search or label text as the matching model reads it.
   Encoding matching_encoding(std::string_view text) const {
     auto enc = checked_encoding(text, "text");
-    const auto limit = static_cast<size_t>(cfg.match_max_tokens > 0 ? std::min(cfg.match_max_tokens, cfg.text.max_positions)
-                                                                     : cfg.text.max_positions);
+    const auto limit = static_cast<size_t>(
+        cfg.match_max_tokens > 0 ? std::min(cfg.match_max_tokens, cfg.text.max_positions) : cfg.text.max_positions);
     if (enc.ids.size() > limit) {  // search text: keep the start, as BLIP's retrieval does
       enc.ids.resize(limit);
       enc.ids.back() = cfg.sep_id;
@@ -359,7 +362,8 @@ struct Engine::Impl {
   // UTF-8, has no words or is absurdly long; `what` names it in the message.
   Encoding checked_encoding(std::string_view q, const std::string& what) const {
     if (!is_valid_utf8(q)) throw Error(ErrorCode::BadQuestion, "the " + what + " is not valid UTF-8");
-    const bool blank = std::all_of(q.begin(), q.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+    const bool blank =
+        std::all_of(q.begin(), q.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
     if (q.empty() || blank) throw Error(ErrorCode::BadQuestion, "the " + what + " is empty");
     if (q.size() > 16384)
       throw Error(ErrorCode::BadQuestion, "the " + what + " is too long (" + std::to_string(q.size()) + " bytes)");
@@ -424,7 +428,10 @@ struct Engine::Impl {
                                           std::vector<double> v;
                                           for (auto& h : alive) v.push_back(h.logp);
                                           return v;
-                                        }()), torch::kFloat32).unsqueeze(1).to(logp.device());
+                                        }()),
+                                        torch::kFloat32)
+                              .unsqueeze(1)
+                              .to(logp.device());
       const int64_t V = logp.size(1);
       const int64_t want = std::min<int64_t>(2 * beams, total.numel());
       auto top = std::get<1>(total.flatten().topk(want)).to(torch::kCPU);
@@ -529,7 +536,8 @@ struct Engine::Impl {
     const int64_t L = cross.size(0);
     auto heads = [&](const Tensor& a) {  // [H,T,N] -> [T,N]
       if (req.head >= 0) {
-        if (req.head >= a.size(0)) throw Error(ErrorCode::BadArgument, "head " + std::to_string(req.head) + " does not exist");
+        if (req.head >= a.size(0))
+          throw Error(ErrorCode::BadArgument, "head " + std::to_string(req.head) + " does not exist");
         return a[req.head];
       }
       return a.mean(0);
@@ -547,7 +555,8 @@ struct Engine::Impl {
       }
       case HeatmapMethod::Rollout: {
         if (in.self_attention.data.empty())
-          throw Error(ErrorCode::BadArgument, "this model records no text self-attention, so it has no rollout heatmap");
+          throw Error(ErrorCode::BadArgument,
+                      "this model records no text self-attention, so it has no rollout heatmap");
         // Image relevance of each text token, carried through the text
         // self-attention (with the residual as 0.5 I) and added at each fusion layer.
         auto self = from_array(in.self_attention);  // [Lt,T,T]
@@ -565,7 +574,8 @@ struct Engine::Impl {
         }
         return rel;
       }
-      case HeatmapMethod::GradWeighted: break;
+      case HeatmapMethod::GradWeighted:
+        break;
     }
     throw Error(ErrorCode::Internal, "unreachable");
   }
@@ -579,11 +589,14 @@ struct Engine::Impl {
     } else {
       std::vector<int64_t> keep;
       for (int64_t t = 0; t < T; ++t) {
-        const auto& s = t < static_cast<int64_t>(in.question_tokens.size()) ? in.question_tokens[static_cast<size_t>(t)] : "";
+        const auto& s =
+            t < static_cast<int64_t>(in.question_tokens.size()) ? in.question_tokens[static_cast<size_t>(t)] : "";
         if (s != "[CLS]" && s != "[SEP]" && s != "[PAD]") keep.push_back(t);
       }
-      if (keep.empty()) row = rel_tn.mean(0);
-      else row = rel_tn.index_select(0, torch::tensor(keep, torch::kLong)).mean(0);
+      if (keep.empty())
+        row = rel_tn.mean(0);
+      else
+        row = rel_tn.index_select(0, torch::tensor(keep, torch::kLong)).mean(0);
     }
     if (in.has_class_token) row = row.slice(0, 1);
     row = row.clamp_min(0);
@@ -619,11 +632,13 @@ struct Engine::Impl {
       method = calib.default_method == "heuristic" ? ConfidenceMethod::Heuristic : ConfidenceMethod::Calibrated;
     if (method == ConfidenceMethod::Heuristic) {
       for (auto& a : answers) a.confidence = a.heuristic;
-      std::stable_sort(answers.begin(), answers.end(), [](const Answer& a, const Answer& b) { return a.confidence > b.confidence; });
+      std::stable_sort(answers.begin(), answers.end(),
+                       [](const Answer& a, const Answer& b) { return a.confidence > b.confidence; });
     } else {
       // The model's own length-normalised score orders the candidates; the calibrated
       // confidence (which may weigh length differently) says how likely each is right.
-      std::stable_sort(answers.begin(), answers.end(), [](const Answer& a, const Answer& b) { return a.raw_score > b.raw_score; });
+      std::stable_sort(answers.begin(), answers.end(),
+                       [](const Answer& a, const Answer& b) { return a.raw_score > b.raw_score; });
     }
     // Hide candidates below mean + 0.5 std of the candidates' scores (the best stays).
     if (answers.size() > 1) {

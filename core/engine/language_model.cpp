@@ -47,7 +47,8 @@ Result Engine::Impl::run_language_model(ImageId id, Task task, std::string_view 
   const int64_t need = cfg.queries + static_cast<int64_t>(ids.size()) + max_new;
   if (need > cfg.text.max_positions)
     throw Error(ErrorCode::BadQuestion, "the " + std::string(task == Task::Ask ? "question" : "prompt") +
-                                            " is too long: " + std::to_string(ids.size()) + " tokens, this model reads at most " +
+                                            " is too long: " + std::to_string(ids.size()) +
+                                            " tokens, this model reads at most " +
                                             std::to_string(cfg.text.max_positions - cfg.queries - max_new));
   const auto& image = entry(id);
   compat::InferenceGuard guard;

@@ -36,8 +36,8 @@ const char* gate_kind(const Inspection& in) {
 }
 
 nlohmann::json timings_json(const Timings& t) {
-  return {{"preprocess", t.preprocess_ms}, {"vision", t.vision_ms},          {"fusion", t.fusion_ms},
-          {"decode", t.decode_ms},         {"vision_cached", t.vision_cached}, {"steps", t.step_ms}};
+  return {{"preprocess", t.preprocess_ms},    {"vision", t.vision_ms}, {"fusion", t.fusion_ms}, {"decode", t.decode_ms},
+          {"vision_cached", t.vision_cached}, {"steps", t.step_ms}};
 }
 
 Timings timings_from_json(const nlohmann::json& j) {

@@ -43,8 +43,7 @@ std::string read_first_line(const fs::path& p) {
 }
 
 bool valid_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 }
 
 }  // namespace
@@ -67,8 +66,7 @@ void save_token(const std::string& token) {
     if (ec) throw Error(ErrorCode::Io, p.u8string() + ": cannot remove the token file: " + ec.message());
     return;
   }
-  if (token.find_first_of("\r\n") != std::string::npos)
-    throw Error(ErrorCode::BadArgument, "a Hub token is one line");
+  if (token.find_first_of("\r\n") != std::string::npos) throw Error(ErrorCode::BadArgument, "a Hub token is one line");
   fs::create_directories(p.parent_path(), ec);
   const fs::path tmp = p.u8string() + ".tmp";
 #ifndef _WIN32
@@ -133,8 +131,10 @@ std::optional<RepoRef> parse_repo_ref(const std::string& s) {
 std::string repo_folder_name(const std::string& repo) {
   std::string out = "models--";
   for (char c : repo) {
-    if (c == '/') out += "--";
-    else out += c;
+    if (c == '/')
+      out += "--";
+    else
+      out += c;
   }
   return out;
 }
@@ -142,9 +142,8 @@ std::string repo_folder_name(const std::string& repo) {
 fs::path repo_dir(const fs::path& cache, const std::string& repo) { return cache / repo_folder_name(repo); }
 
 bool is_commit_hash(const std::string& s) {
-  return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return s.size() == 40 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::optional<fs::path> find_snapshot(const fs::path& cache, const RepoRef& ref) {
@@ -167,7 +166,8 @@ fs::path resolve_model(const std::string& folder_or_repo) {
   if (fs::exists(as_path, ec)) return as_path;
   auto ref = parse_repo_ref(folder_or_repo);
   if (!ref || folder_or_repo.find('/') == std::string::npos)
-    throw Error(ErrorCode::Io, folder_or_repo + ": not a model folder (no such folder, and not a repository id org/name[@revision])");
+    throw Error(ErrorCode::Io,
+                folder_or_repo + ": not a model folder (no such folder, and not a repository id org/name[@revision])");
   const fs::path cache = cache_dir();
   if (auto snap = find_snapshot(cache, *ref)) return *snap;
   throw Error(ErrorCode::Io, ref->repo + (ref->revision == "main" ? "" : "@" + ref->revision) +
@@ -184,7 +184,8 @@ void link_blob(const fs::path& blob, const fs::path& link) {
   fs::create_symlink(target.empty() ? blob : target, link, ec);
   if (!ec) return;
   fs::copy_file(blob, link, fs::copy_options::overwrite_existing, ec);
-  if (ec) throw Error(ErrorCode::Io, link.u8string() + ": cannot link or copy " + blob.u8string() + ": " + ec.message());
+  if (ec)
+    throw Error(ErrorCode::Io, link.u8string() + ": cannot link or copy " + blob.u8string() + ": " + ec.message());
 }
 
 std::vector<CachedModel> list_models(const fs::path& cache) {
@@ -199,7 +200,8 @@ std::vector<CachedModel> list_models(const fs::path& cache) {
     std::map<std::string, std::vector<std::string>> refs;
     for (const auto& r : fs::recursive_directory_iterator(entry.path() / "refs", ec))
       if (r.is_regular_file(ec))
-        refs[read_first_line(r.path())].push_back(r.path().lexically_relative(entry.path() / "refs").generic_u8string());
+        refs[read_first_line(r.path())].push_back(
+            r.path().lexically_relative(entry.path() / "refs").generic_u8string());
     for (const auto& snap : fs::directory_iterator(entry.path() / "snapshots", ec)) {
       if (!snap.is_directory(ec)) continue;
       CachedModel m;

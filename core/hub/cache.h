@@ -21,14 +21,14 @@ std::filesystem::path hf_home();
 // the file. A keyring would be better, but Debian offers none to us without
 // extra packages (libsecret, QtKeychain), so the file is what we use.
 std::filesystem::path token_file();
-std::string read_token_file();            // empty when there is none
+std::string read_token_file();              // empty when there is none
 void save_token(const std::string& token);  // throws core::Error (Io)
 
 // HF_HUB_OFFLINE set to 1, true, yes or on.
 bool offline_mode();
 
 struct RepoRef {
-  std::string repo;                 // "org/name" (or "name")
+  std::string repo;  // "org/name" (or "name")
   std::string revision = "main";
 };
 // "org/name[@rev]"; nullopt when `s` is not shaped like a repository id.
@@ -54,9 +54,9 @@ void link_blob(const std::filesystem::path& blob, const std::filesystem::path& l
 struct CachedModel {
   std::string repo;
   std::string commit;
-  std::vector<std::string> revisions;   // refs naming this commit
+  std::vector<std::string> revisions;  // refs naming this commit
   std::filesystem::path snapshot;
-  std::uint64_t size = 0;               // bytes of the files in the snapshot
+  std::uint64_t size = 0;  // bytes of the files in the snapshot
 };
 // Every snapshot in the cache, ordered by repository.
 std::vector<CachedModel> list_models(const std::filesystem::path& cache);

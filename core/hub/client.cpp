@@ -153,8 +153,10 @@ class Session {
           return;
         }
         const QByteArray chunk = reply->readAll();
-        if (sink && a.status >= 200 && a.status < 300) sink(chunk);
-        else a.body += chunk;
+        if (sink && a.status >= 200 && a.status < 300)
+          sink(chunk);
+        else
+          a.body += chunk;
       });
       QEventLoop loop;
       QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
@@ -169,13 +171,14 @@ class Session {
       if (!reply->isFinished()) loop.exec();
       take_meta();
       const QByteArray rest = reply->isOpen() ? reply->readAll() : QByteArray();  // closed once aborted
-      if (sink && a.status >= 200 && a.status < 300) sink(rest);
-      else a.body += rest;
+      if (sink && a.status >= 200 && a.status < 300)
+        sink(rest);
+      else
+        a.body += rest;
       a.error = reply->error();
       a.error_text = reply->errorString();
       reply->deleteLater();
-      if (opt_.cancel && opt_.cancel->load())
-        throw Error(ErrorCode::Cancelled, ref_.repo + ": download cancelled");
+      if (opt_.cancel && opt_.cancel->load()) throw Error(ErrorCode::Cancelled, ref_.repo + ": download cancelled");
       if (follow && a.status >= 300 && a.status < 400 && !a.header("Location").isEmpty()) {
         url = url.resolved(QUrl::fromEncoded(a.header("Location")));
         continue;
@@ -194,14 +197,14 @@ class Session {
       throw Error(ErrorCode::Unauthorized,
                   repo + ": the Hub at " + ep + " refused " + what + " (HTTP " + std::to_string(a.status) +
                       "): the repository is private or gated, or does not exist. Set a token with read access in "
-                      "HF_TOKEN or in " + (hf_home() / "token").u8string() +
+                      "HF_TOKEN or in " +
+                      (hf_home() / "token").u8string() +
                       (a.status == 403 ? ", and accept the model's conditions on its page" : ""));
     if (a.status == 404) {
       const std::string code = a.header("X-Error-Code").toStdString();
       if (code == "RevisionNotFound")
         throw Error(ErrorCode::NotFound, repo + ": revision '" + ref_.revision + "' not found on " + ep);
-      if (code == "EntryNotFound")
-        throw Error(ErrorCode::NotFound, repo + ": " + what + " not found on " + ep);
+      if (code == "EntryNotFound") throw Error(ErrorCode::NotFound, repo + ": " + what + " not found on " + ep);
       throw Error(ErrorCode::NotFound, repo + ": repository not found on " + ep + " (check the name)");
     }
     if (a.status >= 500) throw Transient{"HTTP " + std::to_string(a.status) + " for " + what};
@@ -215,16 +218,16 @@ class Session {
           throw Error(ErrorCode::Network, repo + ": cannot reach " + ep + " (" + ss(a.error_text) +
                                               "); no network? Models already downloaded work with HF_HUB_OFFLINE=1");
         case QNetworkReply::SslHandshakeFailedError:
-          throw Error(ErrorCode::Network, repo + ": TLS verification failed for " + ss(a.url.host()) + ": " +
-                                              ss(a.error_text));
+          throw Error(ErrorCode::Network,
+                      repo + ": TLS verification failed for " + ss(a.url.host()) + ": " + ss(a.error_text));
         default:
           throw Transient{ss(a.error_text) + " (" + what + ")"};
       }
     }
     if (a.error != QNetworkReply::NoError && a.status >= 200 && a.status < 300)
       throw Transient{ss(a.error_text) + " (" + what + ")"};
-    throw Error(ErrorCode::Network, repo + ": the Hub at " + ep + " answered HTTP " + std::to_string(a.status) +
-                                        " for " + what);
+    throw Error(ErrorCode::Network,
+                repo + ": the Hub at " + ep + " answered HTTP " + std::to_string(a.status) + " for " + what);
   }
 
   template <class F>
@@ -235,12 +238,11 @@ class Session {
         return f();
       } catch (const Transient& t) {
         if (attempt >= opt_.retries)
-          throw Error(ErrorCode::Network, ref_.repo + ": " + what + " failed after " + std::to_string(attempt + 1) +
-                                              " tries: " + t.what);
+          throw Error(ErrorCode::Network,
+                      ref_.repo + ": " + what + " failed after " + std::to_string(attempt + 1) + " tries: " + t.what);
         note("retrying " + what + " in " + std::to_string(wait) + " ms: " + t.what);
         for (int slept = 0; slept < wait; slept += 50) {
-          if (opt_.cancel && opt_.cancel->load())
-            throw Error(ErrorCode::Cancelled, ref_.repo + ": download cancelled");
+          if (opt_.cancel && opt_.cancel->load()) throw Error(ErrorCode::Cancelled, ref_.repo + ": download cancelled");
           QThread::msleep(50);
         }
         wait *= 2;
@@ -315,8 +317,9 @@ class Puller {
     if (files.front().path != "config.json") {
       auto cfg = std::find_if(files.begin(), files.end(), [](const RemoteFile& f) { return f.path == "config.json"; });
       if (cfg == files.end())
-        throw Error(ErrorCode::UnsupportedModel, repo_ + ": the repository has no config.json, so it is not a model "
-                                                         "this app can run");
+        throw Error(ErrorCode::UnsupportedModel, repo_ +
+                                                     ": the repository has no config.json, so it is not a model "
+                                                     "this app can run");
       std::rotate(files.begin(), cfg, cfg + 1);  // the family is known before any weights are fetched
     }
     for (const auto& f : files) total_ += f.size;
@@ -331,7 +334,8 @@ class Puller {
         for (const auto& shard : shards_named_by(blobs.back().second, repo_)) {
           auto it = std::find_if(all.begin(), all.end(), [&](const RemoteFile& x) { return x.path == shard; });
           if (it == all.end())
-            throw Error(ErrorCode::NotFound, repo_ + ": " + f.path + " names " + shard + ", which the repository lacks");
+            throw Error(ErrorCode::NotFound,
+                        repo_ + ": " + f.path + " names " + shard + ", which the repository lacks");
           files.push_back(*it);
           total_ += it->size;
         }
@@ -453,7 +457,8 @@ class Puller {
   void head(const RemoteFile& f, const std::string& commit, std::string* etag, std::uint64_t* size) {
     s_.with_retries(f.path, [&] {
       Answer a = s_.request("HEAD", s_.resolve_url(commit, f.path), {}, false);
-      if (a.status >= 300 && a.status < 400 && s_.same_origin(a.url.resolved(QUrl::fromEncoded(a.header("Location")))) &&
+      if (a.status >= 300 && a.status < 400 &&
+          s_.same_origin(a.url.resolved(QUrl::fromEncoded(a.header("Location")))) &&
           a.header("X-Linked-Etag").isEmpty())
         a = s_.request("HEAD", a.url.resolved(QUrl::fromEncoded(a.header("Location"))), {}, false);
       s_.check(a, f.path);
@@ -574,8 +579,7 @@ class Puller {
 }  // namespace
 
 PullResult pull(const RepoRef& ref, const PullOptions& options) {
-  if (!QCoreApplication::instance())
-    throw Error(ErrorCode::Internal, "core::hub::pull needs a QCoreApplication");
+  if (!QCoreApplication::instance()) throw Error(ErrorCode::Internal, "core::hub::pull needs a QCoreApplication");
   static const bool proxies = [] {
     QNetworkProxyFactory::setUseSystemConfiguration(true);
     return true;

@@ -19,8 +19,8 @@ namespace core::hub {
 struct RemoteFile {
   std::string path;
   std::uint64_t size = 0;
-  std::string blob_id;   // git blob sha1
-  std::string sha256;    // LFS files only
+  std::string blob_id;  // git blob sha1
+  std::string sha256;   // LFS files only
   bool lfs() const { return !sha256.empty(); }
 };
 
@@ -31,28 +31,28 @@ std::vector<RemoteFile> choose_files(const std::vector<RemoteFile>& all);
 struct Progress {
   std::string file;
   std::uint64_t file_done = 0, file_total = 0;
-  std::uint64_t done = 0, total = 0;   // all files chosen
-  bool resumed = false;                // this file continues a partial download
+  std::uint64_t done = 0, total = 0;  // all files chosen
+  bool resumed = false;               // this file continues a partial download
 };
 
 struct PullOptions {
-  std::string endpoint;                // empty: $HF_ENDPOINT, else https://huggingface.co
-  std::string token;                   // empty: $HF_TOKEN, else $HF_HOME/token
-  std::filesystem::path cache;         // empty: cache_dir()
-  int retries = 5;                     // per request, on dropped connections and 5xx
-  int backoff_ms = 500;                // doubled each retry
-  int timeout_ms = 30000;              // without a byte received
+  std::string endpoint;         // empty: $HF_ENDPOINT, else https://huggingface.co
+  std::string token;            // empty: $HF_TOKEN, else $HF_HOME/token
+  std::filesystem::path cache;  // empty: cache_dir()
+  int retries = 5;              // per request, on dropped connections and 5xx
+  int backoff_ms = 500;         // doubled each retry
+  int timeout_ms = 30000;       // without a byte received
   const std::atomic_bool* cancel = nullptr;
   std::function<void(const Progress&)> on_progress;
-  std::function<void(const std::string&)> on_note;   // retries, restarts, resumes
+  std::function<void(const std::string&)> on_note;  // retries, restarts, resumes
 };
 
 struct PullResult {
   std::string repo, revision, commit;
   std::filesystem::path snapshot;
   std::vector<RemoteFile> files;
-  std::uint64_t downloaded = 0;        // bytes fetched by this call
-  bool from_cache = false;             // offline: answered from the cache
+  std::uint64_t downloaded = 0;  // bytes fetched by this call
+  bool from_cache = false;       // offline: answered from the cache
 };
 
 // Throws core::Error naming the repository (NotFound, Unauthorized, Network,

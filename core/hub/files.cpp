@@ -48,11 +48,21 @@ std::string default_token() {
 }
 
 std::vector<RemoteFile> choose_files(const std::vector<RemoteFile>& all) {
-  static const std::set<std::string> small = {
-      "config.json",           "generation_config.json", "preprocessor_config.json", "processor_config.json",
-      "tokenizer.json",        "tokenizer_config.json",  "special_tokens_map.json",  "added_tokens.json",
-      "vocab.txt",             "vocab.json",             "merges.txt",               "spiece.model",
-      "sentencepiece.bpe.model", "tokenizer.model",      "calibration.json"};
+  static const std::set<std::string> small = {"config.json",
+                                              "generation_config.json",
+                                              "preprocessor_config.json",
+                                              "processor_config.json",
+                                              "tokenizer.json",
+                                              "tokenizer_config.json",
+                                              "special_tokens_map.json",
+                                              "added_tokens.json",
+                                              "vocab.txt",
+                                              "vocab.json",
+                                              "merges.txt",
+                                              "spiece.model",
+                                              "sentencepiece.bpe.model",
+                                              "tokenizer.model",
+                                              "calibration.json"};
   auto has = [&](const std::string& p) {
     return std::any_of(all.begin(), all.end(), [&](const RemoteFile& f) { return f.path == p; });
   };

@@ -70,7 +70,8 @@ DType Checkpoint::stored_dtype() const {
   std::map<DType, uint64_t> by;
   for (const auto& kv : tensors_) {
     const DType t = kv.second.dtype;
-    if (t == DType::F32 || t == DType::F16 || t == DType::BF16 || t == DType::F64) by[t] += static_cast<uint64_t>(kv.second.numel());
+    if (t == DType::F32 || t == DType::F16 || t == DType::BF16 || t == DType::F64)
+      by[t] += static_cast<uint64_t>(kv.second.numel());
   }
   DType best = DType::F32;
   uint64_t most = 0;
@@ -137,25 +138,28 @@ Checkpoint Checkpoint::open(const fs::path& file) {
   if (!fs::is_regular_file(file, ec)) throw Error(ErrorCode::Io, c.label_ + ": no such file");
   if (ends_with(fname, ".index.json")) {
     c.format_ = fname.find("safetensors") != std::string::npos ? "safetensors" : "pytorch";
-    if (fs::file_size(file, ec) > (64u << 20)) throw Error(ErrorCode::BadWeights, c.label_ + ": index file larger than 64 MB");
+    if (fs::file_size(file, ec) > (64u << 20))
+      throw Error(ErrorCode::BadWeights, c.label_ + ": index file larger than 64 MB");
     std::ifstream in(file, std::ios::binary);
     nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
       throw Error(ErrorCode::BadWeights, c.label_ + ": not a shard index (a JSON object with a \"weight_map\")");
     std::map<std::string, std::vector<std::string>> by_shard;
     for (const auto& [name, shard] : j["weight_map"].items()) {
-      if (!shard.is_string()) throw Error(ErrorCode::BadWeights, c.label_ + ": shard of '" + name + "' is not a file name");
+      if (!shard.is_string())
+        throw Error(ErrorCode::BadWeights, c.label_ + ": shard of '" + name + "' is not a file name");
       const std::string s = shard.get<std::string>();
       if (s.empty() || s.find('/') != std::string::npos || s.find('\\') != std::string::npos || s == "." || s == "..")
-        throw Error(ErrorCode::BadWeights, c.label_ + ": shard '" + s + "' of '" + name +
-                                               "' is not a plain file name in the model folder");
+        throw Error(ErrorCode::BadWeights,
+                    c.label_ + ": shard '" + s + "' of '" + name + "' is not a plain file name in the model folder");
       by_shard[s].push_back(name);
     }
     if (by_shard.empty()) throw Error(ErrorCode::BadWeights, c.label_ + ": the index lists no tensors");
     for (const auto& [shard, names] : by_shard) {
       const fs::path p = file.parent_path() / fs::u8path(shard);
       if (!fs::is_regular_file(p, ec))
-        throw Error(ErrorCode::BadWeights, c.label_ + ": shard " + shard + " is missing (it holds '" + names.front() + "')");
+        throw Error(ErrorCode::BadWeights,
+                    c.label_ + ": shard " + shard + " is missing (it holds '" + names.front() + "')");
     }
     for (const auto& [shard, names] : by_shard) c.add_file(file.parent_path() / fs::u8path(shard), &names);
     for (const auto& [shard, names] : by_shard)
@@ -172,8 +176,8 @@ Checkpoint Checkpoint::open(const fs::path& file) {
 
 Checkpoint Checkpoint::from_folder(const fs::path& dir) {
   std::error_code ec;
-  for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                           "pytorch_model.bin.index.json"}) {
+  for (const char* name :
+       {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"}) {
     if (fs::is_regular_file(dir / name, ec)) return open(dir / name);
   }
   std::vector<fs::path> st, pt;
@@ -181,9 +185,12 @@ Checkpoint Checkpoint::from_folder(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string n = e.path().filename().u8string();
     if (!e.is_regular_file(ec)) continue;
-    if (ends_with(n, ".safetensors")) st.push_back(e.path());
-    else if (is_torch_file(n)) pt.push_back(e.path());
-    else if (ends_with(n, ".h5") || ends_with(n, ".msgpack") || ends_with(n, ".onnx") || ends_with(n, ".gguf")) other = n;
+    if (ends_with(n, ".safetensors"))
+      st.push_back(e.path());
+    else if (is_torch_file(n))
+      pt.push_back(e.path());
+    else if (ends_with(n, ".h5") || ends_with(n, ".msgpack") || ends_with(n, ".onnx") || ends_with(n, ".gguf"))
+      other = n;
   }
   if (st.size() == 1) return open(st.front());
   if (st.empty() && pt.size() == 1) return open(pt.front());
@@ -193,9 +200,11 @@ Checkpoint Checkpoint::from_folder(const fs::path& dir) {
                                            ", ...) and no model.safetensors.index.json or pytorch_model.bin.index.json "
                                            "saying which tensor is where");
   if (!other.empty())
-    throw Error(ErrorCode::BadWeights, dir.u8string() + ": only " + other +
-                                           " found; this app reads PyTorch weights (model.safetensors or pytorch_model.bin)");
-  throw Error(ErrorCode::BadWeights, dir.u8string() + ": no weights in the model folder (model.safetensors or pytorch_model.bin)");
+    throw Error(ErrorCode::BadWeights,
+                dir.u8string() + ": only " + other +
+                    " found; this app reads PyTorch weights (model.safetensors or pytorch_model.bin)");
+  throw Error(ErrorCode::BadWeights,
+              dir.u8string() + ": no weights in the model folder (model.safetensors or pytorch_model.bin)");
 }
 
 }  // namespace core

@@ -23,7 +23,7 @@ struct StoredTensor {
   int64_t offset = 0;                  // elements from the start of the storage
   const uint8_t* storage = nullptr;
   uint64_t storage_bytes = 0;
-  std::string file;                    // the file that holds it, for messages
+  std::string file;  // the file that holds it, for messages
   int64_t numel() const;
   bool contiguous() const;
 };
@@ -42,12 +42,12 @@ class Checkpoint {
   const StoredTensor& info(const std::string& name) const;  // throws if absent
   std::vector<std::string> names() const;                   // sorted
   size_t size() const { return tensors_.size(); }
-  const std::string& label() const { return label_; }        // the file or index, for messages
-  const std::string& format() const { return format_; }      // "safetensors" or "pytorch"
+  const std::string& label() const { return label_; }    // the file or index, for messages
+  const std::string& format() const { return format_; }  // "safetensors" or "pytorch"
   size_t files() const { return maps_.size(); }
   uint64_t stored_values() const;  // numel summed over the tensors (a tied alias counts again)
   uint64_t stored_bytes() const;
-  DType stored_dtype() const;      // the floating-point type most of the values have
+  DType stored_dtype() const;  // the floating-point type most of the values have
   // Keeps every mapping alive for views handed out elsewhere.
   std::shared_ptr<const void> keep_alive() const { return keep_; }
 

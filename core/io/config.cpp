@@ -28,7 +28,8 @@ std::vector<int> VisionConfig::stem_strides() const {
 std::vector<int> VisionConfig::stem_channels() const {
   const int steps = static_cast<int>(stem_strides().size());
   std::vector<int> out;
-  for (int i = 0; i < steps; ++i) out.push_back(i + 1 == steps ? hidden : std::max(16, hidden / (1 << (steps - 1 - i))));
+  for (int i = 0; i < steps; ++i)
+    out.push_back(i + 1 == steps ? hidden : std::max(16, hidden / (1 << (steps - 1 - i))));
   return out;
 }
 
@@ -56,8 +57,8 @@ json read_json(const fs::path& path) {
   constexpr uintmax_t kMaxBytes = 4u << 20;
   std::error_code ec;
   if (const uintmax_t n = fs::file_size(path, ec); !ec && n > kMaxBytes)
-    throw Error(ErrorCode::BadConfig, path.u8string() + ": " + std::to_string(n) +
-                                          " bytes, too large for a config file (limit 4 MiB)");
+    throw Error(ErrorCode::BadConfig,
+                path.u8string() + ": " + std::to_string(n) + " bytes, too large for a config file (limit 4 MiB)");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error(ErrorCode::BadConfig, path.u8string() + ": missing or unreadable");
   try {
@@ -133,8 +134,10 @@ void read_preprocess(const json& p, PreprocessSpec* spec, const std::string& lab
     if (sz->is_number_integer()) {
       spec->size = get<int>(p, "size", spec->size, label);
     } else if (sz->is_object()) {
-      const int h = get<int>(*sz, "height", spec->size, label, "size."), w = get<int>(*sz, "width", spec->size, label, "size.");
-      if (h != w) bad(label, "only square input sizes are supported (size " + std::to_string(w) + "x" + std::to_string(h) + ")");
+      const int h = get<int>(*sz, "height", spec->size, label, "size."),
+                w = get<int>(*sz, "width", spec->size, label, "size.");
+      if (h != w)
+        bad(label, "only square input sizes are supported (size " + std::to_string(w) + "x" + std::to_string(h) + ")");
       spec->size = h;
     } else {
       bad(label, "'size' must be an integer or {height, width}");
@@ -310,7 +313,8 @@ int ModelConfig::fusion_index(int layer) const {
 void ModelConfig::validate() const {
   const std::string label = "config.json";
   auto positive = [&](int v, const char* name, int max = 1 << 20) {
-    if (v <= 0 || v > max) bad(label, std::string(name) + " = " + std::to_string(v) + " is out of range (1.." + std::to_string(max) + ")");
+    if (v <= 0 || v > max)
+      bad(label, std::string(name) + " = " + std::to_string(v) + " is out of range (1.." + std::to_string(max) + ")");
   };
   const bool encoder = task == ModelTask::Vqa || task == ModelTask::Match;
   positive(vision.image_size, "vision image_size", 4096);
@@ -320,9 +324,11 @@ void ModelConfig::validate() const {
   positive(vision.heads, "vision num_heads", 1024);
   positive(vision.intermediate, "vision intermediate_size", 65536);
   if (vision.image_size % vision.patch_size)
-    bad(label, "image_size " + std::to_string(vision.image_size) + " is not a multiple of patch_size " + std::to_string(vision.patch_size));
+    bad(label, "image_size " + std::to_string(vision.image_size) + " is not a multiple of patch_size " +
+                   std::to_string(vision.patch_size));
   if (vision.hidden % vision.heads) bad(label, "vision hidden_size is not divisible by num_heads");
-  if (vision.stem != "patch" && vision.stem != "conv") bad(label, "vision stem must be \"patch\" or \"conv\", not \"" + vision.stem + "\"");
+  if (vision.stem != "patch" && vision.stem != "conv")
+    bad(label, "vision stem must be \"patch\" or \"conv\", not \"" + vision.stem + "\"");
   if (vision.stem == "conv" && vision.stem_strides().empty())
     bad(label, "a conv stem needs a patch_size >= 2 made of factors 2 and 3 (such as 8 or 12), not " +
                    std::to_string(vision.patch_size));
@@ -343,16 +349,19 @@ void ModelConfig::validate() const {
   if (task == ModelTask::Match && align_dim <= 0) bad(label, "image_text_hidden_size must be positive");
   std::set<int> seen;
   for (int l : fusion_layers) {
-    if (l < 0 || l >= text.layers) bad(label, "fusion layer " + std::to_string(l) + " is outside 0.." + std::to_string(text.layers - 1));
+    if (l < 0 || l >= text.layers)
+      bad(label, "fusion layer " + std::to_string(l) + " is outside 0.." + std::to_string(text.layers - 1));
     if (!seen.insert(l).second) bad(label, "fusion layer " + std::to_string(l) + " is listed twice");
   }
-  if (!std::is_sorted(fusion_layers.begin(), fusion_layers.end())) bad(label, "fusion layers must be in increasing order");
+  if (!std::is_sorted(fusion_layers.begin(), fusion_layers.end()))
+    bad(label, "fusion layers must be in increasing order");
   if (!(routing_tau > 0)) bad(label, "routing_tau must be positive");
   if (queries < 0 || queries > 64) bad(label, "fusion.queries must be 0 to 64");
   if (queries > 0 && task != ModelTask::Vqa) bad(label, "fusion.queries needs a VQA model (a question encoder)");
   if (queries > 0 && !decoder_masks_question) bad(label, "fusion.queries needs a decoder that masks the question");
   if (align_dim < 0 || align_dim > 16384) bad(label, "align_dim out of range");
-  for (auto [id, name] : {std::pair{pad_id, "pad"}, {cls_id, "cls"}, {sep_id, "sep"}, {bos_id, "bos"}, {eos_id, "eos"}}) {
+  for (auto [id, name] :
+       {std::pair{pad_id, "pad"}, {cls_id, "cls"}, {sep_id, "sep"}, {bos_id, "bos"}, {eos_id, "eos"}}) {
     if (id < 0 || id >= text.vocab_size)
       bad(label, std::string("token id ") + name + " = " + std::to_string(id) + " is outside the vocabulary (" +
                      std::to_string(text.vocab_size) + ")");
@@ -373,8 +382,8 @@ uint64_t ModelConfig::min_parameters() const {
   // A transformer block holds at least its four attention projections and its two MLP matrices.
   auto block = [&](int hidden, int inter) { return 4 * u(hidden) * u(hidden) + 2 * u(hidden) * u(inter); };
   uint64_t n = u(vision.layers) * block(vision.hidden, vision.intermediate);
-  const int text_blocks = task == ModelTask::Match ? text.layers
-                                                  : text.decoder_layers + (task == ModelTask::Vqa ? text.layers : 0);
+  const int text_blocks =
+      task == ModelTask::Match ? text.layers : text.decoder_layers + (task == ModelTask::Vqa ? text.layers : 0);
   n += u(text_blocks) * block(text.hidden, text.intermediate);
   n += u(text.vocab_size) * u(text.hidden);  // word embeddings (the LM head is tied to them)
   return n;
@@ -441,7 +450,8 @@ ModelConfig load_config(const fs::path& dir) {
   if (!fs::exists(path, ec)) throw Error(ErrorCode::BadConfig, dir.u8string() + ": no config.json in the model folder");
   const std::string label = path.u8string();
   const json j = read_json(path);
-  if (j.is_object() && j.contains("model_type") && j["model_type"] == "blip-2") return summarise(blip2::load_config(dir));
+  if (j.is_object() && j.contains("model_type") && j["model_type"] == "blip-2")
+    return summarise(blip2::load_config(dir));
   ModelConfig c = parse_config(j, label);
   if (c.family != ModelFamily::AutoGLM) {  // HuggingFace folders
     const fs::path pp = dir / "preprocessor_config.json";
@@ -464,22 +474,33 @@ json config_to_json(const ModelConfig& c) {
   json j;
   j["model_type"] = "open-autoglm";
   j["task"] = task_name(c.task);
-  j["vision"] = {{"image_size", c.vision.image_size}, {"patch_size", c.vision.patch_size}, {"hidden_size", c.vision.hidden},
-                 {"num_layers", c.vision.layers}, {"num_heads", c.vision.heads}, {"intermediate_size", c.vision.intermediate},
+  j["vision"] = {{"image_size", c.vision.image_size}, {"patch_size", c.vision.patch_size},
+                 {"hidden_size", c.vision.hidden},    {"num_layers", c.vision.layers},
+                 {"num_heads", c.vision.heads},       {"intermediate_size", c.vision.intermediate},
                  {"layer_norm_eps", c.vision.ln_eps}, {"stem", c.vision.stem}};
-  if (c.vision.stem == "conv" && c.vision.stem_tile_kernel != 3) j["vision"]["stem_tile_kernel"] = c.vision.stem_tile_kernel;
-  j["text"] = {{"vocab_size", c.text.vocab_size}, {"hidden_size", c.text.hidden}, {"num_layers", c.text.layers},
-               {"num_decoder_layers", c.text.decoder_layers}, {"num_heads", c.text.heads},
-               {"intermediate_size", c.text.intermediate}, {"max_position_embeddings", c.text.max_positions},
-               {"layer_norm_eps", c.text.ln_eps}, {"norm", c.text.pre_norm ? "pre" : "post"}};
-  j["fusion"] = {{"layers", c.fusion_layers}, {"gates", c.gates}, {"routing", c.routing}, {"routing_tau", c.routing_tau}};
+  if (c.vision.stem == "conv" && c.vision.stem_tile_kernel != 3)
+    j["vision"]["stem_tile_kernel"] = c.vision.stem_tile_kernel;
+  j["text"] = {{"vocab_size", c.text.vocab_size},
+               {"hidden_size", c.text.hidden},
+               {"num_layers", c.text.layers},
+               {"num_decoder_layers", c.text.decoder_layers},
+               {"num_heads", c.text.heads},
+               {"intermediate_size", c.text.intermediate},
+               {"max_position_embeddings", c.text.max_positions},
+               {"layer_norm_eps", c.text.ln_eps},
+               {"norm", c.text.pre_norm ? "pre" : "post"}};
+  j["fusion"] = {
+      {"layers", c.fusion_layers}, {"gates", c.gates}, {"routing", c.routing}, {"routing_tau", c.routing_tau}};
   if (c.queries > 0) j["fusion"]["queries"] = c.queries;
   j["align_dim"] = c.align_dim;
   j["tie_lm_head"] = c.tie_lm_head;
-  j["preprocess"] = {{"size", c.preprocess.size}, {"mean", c.preprocess.mean}, {"std", c.preprocess.std},
+  j["preprocess"] = {{"size", c.preprocess.size},
+                     {"mean", c.preprocess.mean},
+                     {"std", c.preprocess.std},
                      {"rescale_factor", c.preprocess.rescale}};
   if (c.preprocess.keep_aspect) j["preprocess"]["keep_aspect"] = true;
-  j["tokens"] = {{"pad", c.pad_id}, {"unk", c.unk_id}, {"cls", c.cls_id}, {"sep", c.sep_id}, {"bos", c.bos_id}, {"eos", c.eos_id}};
+  j["tokens"] = {{"pad", c.pad_id}, {"unk", c.unk_id}, {"cls", c.cls_id},
+                 {"sep", c.sep_id}, {"bos", c.bos_id}, {"eos", c.eos_id}};
   j["describe_question"] = c.describe_question;
   if (!c.answer_list.empty()) j["answers"] = c.answer_list;
   return j;

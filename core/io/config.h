@@ -44,35 +44,35 @@ struct VisionConfig {
 struct TextConfig {  // shared by the question encoder and the decoder
   int vocab_size = 0;
   int hidden = 64;
-  int layers = 2;          // encoder layers
+  int layers = 2;  // encoder layers
   int decoder_layers = 2;
   int heads = 2;
   int intermediate = 128;
   int max_positions = 64;
   double ln_eps = 1e-12;
-  bool pre_norm = false;   // false: post-LN (BERT/BLIP)
+  bool pre_norm = false;  // false: post-LN (BERT/BLIP)
 };
 
 struct ModelConfig {
   ModelFamily family = ModelFamily::AutoGLM;
-  ModelTask task = ModelTask::Vqa;      // Vqa: question encoder + decoder; Caption: decoder on the image;
-                                        // Match: image-text matching (core/model/blip_itm), no decoder
+  ModelTask task = ModelTask::Vqa;  // Vqa: question encoder + decoder; Caption: decoder on the image;
+                                    // Match: image-text matching (core/model/blip_itm), no decoder
   VisionConfig vision;
   TextConfig text;
-  std::vector<int> fusion_layers;       // encoder layers with cross-attention to the image
-  bool gates = true;                    // learned feedback gates on the cross-attention
-  bool routing = true;                  // dynamic routing over the fusion layers
+  std::vector<int> fusion_layers;  // encoder layers with cross-attention to the image
+  bool gates = true;               // learned feedback gates on the cross-attention
+  bool routing = true;             // dynamic routing over the fusion layers
   double routing_tau = 1.0;
-  int queries = 0;                      // learned query tokens appended to each question (read by the decoder)
-  int align_dim = 0;                    // 0: no alignment heads; "itm": image_text_hidden_size
-  bool tie_lm_head = true;              // LM head weight = decoder word embeddings
-  bool decoder_masks_question = true;   // BLIP: false (padded question states are attended)
+  int queries = 0;                     // learned query tokens appended to each question (read by the decoder)
+  int align_dim = 0;                   // 0: no alignment heads; "itm": image_text_hidden_size
+  bool tie_lm_head = true;             // LM head weight = decoder word embeddings
+  bool decoder_masks_question = true;  // BLIP: false (padded question states are attended)
   PreprocessSpec preprocess;
   // token ids
   int64_t pad_id = 0, unk_id = 100, cls_id = 101, sep_id = 102, bos_id = 30522, eos_id = 102;
   std::string describe_question = "describe the image.";  // VQA models answer it as a caption
-  std::vector<std::string> answer_list;  // optional closed list (ranking mode)
-  int match_max_tokens = 0;              // search and label texts are cut to this many tokens (0: max_positions)
+  std::vector<std::string> answer_list;                   // optional closed list (ranking mode)
+  int match_max_tokens = 0;  // search and label texts are cut to this many tokens (0: max_positions)
   // Generation lengths when the caller leaves them to the model. HuggingFace counts
   // max_length/min_length over the whole sequence (start token and prompt included);
   // 0 there means the *_new_tokens value applies.
@@ -99,6 +99,5 @@ ModelConfig parse_config(const nlohmann::json& j, const std::string& label);
 // Writes our own schema.
 nlohmann::json config_to_json(const ModelConfig& c);
 void save_config(const ModelConfig& c, const std::filesystem::path& dir);
-
 
 }  // namespace core

@@ -27,16 +27,14 @@ struct MappedFile::Impl {
   void* addr = nullptr;
 };
 
-MappedFile::MappedFile(const std::filesystem::path& path)
-    : path_(path), d_(std::make_unique<Impl>()) {
+MappedFile::MappedFile(const std::filesystem::path& path) : path_(path), d_(std::make_unique<Impl>()) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     throw Error(ErrorCode::Io, path.u8string() + ": not a regular file or does not exist");
 #ifdef _WIN32
-  d_->file = CreateFileW(path.wstring().c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr,
-                         OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
-  if (d_->file == INVALID_HANDLE_VALUE)
-    throw Error(ErrorCode::Io, path.u8string() + ": cannot open");
+  d_->file = CreateFileW(path.wstring().c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
+                         FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (d_->file == INVALID_HANDLE_VALUE) throw Error(ErrorCode::Io, path.u8string() + ": cannot open");
   LARGE_INTEGER sz;
   GetFileSizeEx(d_->file, &sz);
   size_ = static_cast<size_t>(sz.QuadPart);
@@ -48,8 +46,7 @@ MappedFile::MappedFile(const std::filesystem::path& path)
   }
 #else
   d_->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (d_->fd < 0)
-    throw Error(ErrorCode::Io, path.u8string() + ": cannot open (" + std::strerror(errno) + ")");
+  if (d_->fd < 0) throw Error(ErrorCode::Io, path.u8string() + ": cannot open (" + std::strerror(errno) + ")");
   struct stat st {};
   if (fstat(d_->fd, &st) != 0) {
     ::close(d_->fd);

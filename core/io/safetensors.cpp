@@ -14,12 +14,15 @@ namespace core {
 
 namespace {
 
-struct DTypeRow { DType t; const char* name; size_t size; };
+struct DTypeRow {
+  DType t;
+  const char* name;
+  size_t size;
+};
 constexpr DTypeRow kDTypes[] = {
-    {DType::F64, "F64", 8}, {DType::F32, "F32", 4}, {DType::F16, "F16", 2},
-    {DType::BF16, "BF16", 2}, {DType::I64, "I64", 8}, {DType::I32, "I32", 4},
-    {DType::I16, "I16", 2}, {DType::I8, "I8", 1}, {DType::U8, "U8", 1},
-    {DType::BOOL, "BOOL", 1},
+    {DType::F64, "F64", 8}, {DType::F32, "F32", 4},   {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
+    {DType::I64, "I64", 8}, {DType::I32, "I32", 4},   {DType::I16, "I16", 2}, {DType::I8, "I8", 1},
+    {DType::U8, "U8", 1},   {DType::BOOL, "BOOL", 1},
 };
 
 [[noreturn]] void fail(const std::string& label, const std::string& what) {
@@ -45,13 +48,18 @@ void check_header_shape(const char* s, size_t n, const std::string& label) {
   for (size_t i = 0; i < n; ++i) {
     const char c = s[i];
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     switch (c) {
-      case '"': in_string = true; break;
+      case '"':
+        in_string = true;
+        break;
       case '{':
       case '[':
         if (++depth > kMaxDepth) fail(label, "header is nested deeper than a safetensors header");
@@ -59,7 +67,9 @@ void check_header_shape(const char* s, size_t n, const std::string& label) {
         ++values;
         break;
       case '}':
-      case ']': --depth; break;
+      case ']':
+        --depth;
+        break;
       case ',':
         if (depth == kMaxDepth && ++inner > kMaxInner)
           fail(label, "header has a shape or offset list longer than " + std::to_string(kMaxInner) + " entries");
@@ -70,7 +80,8 @@ void check_header_shape(const char* s, size_t n, const std::string& label) {
           fail(label, "header lists more than " + std::to_string(kMaxTensors) + " tensors");
         ++values;
         break;
-      default: break;
+      default:
+        break;
     }
     if (values > kMaxValues)
       fail(label, "header has more than " + std::to_string(kMaxValues) + " entries, far more than a model's");
@@ -80,16 +91,21 @@ void check_header_shape(const char* s, size_t n, const std::string& label) {
 }  // namespace
 
 const char* dtype_name(DType t) {
-  for (const auto& r : kDTypes) if (r.t == t) return r.name;
+  for (const auto& r : kDTypes)
+    if (r.t == t) return r.name;
   return "?";
 }
 size_t dtype_size(DType t) {
-  for (const auto& r : kDTypes) if (r.t == t) return r.size;
+  for (const auto& r : kDTypes)
+    if (r.t == t) return r.size;
   return 0;
 }
 bool dtype_from_name(const std::string& s, DType* out) {
   for (const auto& r : kDTypes)
-    if (s == r.name) { *out = r.t; return true; }
+    if (s == r.name) {
+      *out = r.t;
+      return true;
+    }
   return false;
 }
 
@@ -112,11 +128,10 @@ SafeTensors SafeTensors::parse(const uint8_t* data, size_t size, const std::stri
   if (size < 8) fail(label, "file too short for a safetensors header (" + std::to_string(size) + " bytes)");
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | data[i];
-  if (n > kMaxHeaderBytes)
-    fail(label, "header length " + std::to_string(n) + " exceeds the 100 MiB limit");
+  if (n > kMaxHeaderBytes) fail(label, "header length " + std::to_string(n) + " exceeds the 100 MiB limit");
   if (n > size - 8)
-    fail(label, "header length " + std::to_string(n) + " is larger than the file (" +
-                    std::to_string(size) + " bytes): truncated or not a safetensors file");
+    fail(label, "header length " + std::to_string(n) + " is larger than the file (" + std::to_string(size) +
+                    " bytes): truncated or not a safetensors file");
   if (n < 2) fail(label, "header too short to be JSON");
   const char* hbeg = reinterpret_cast<const char*>(data + 8);
   check_header_shape(hbeg, static_cast<size_t>(n), label);
@@ -176,13 +191,12 @@ SafeTensors SafeTensors::parse(const uint8_t* data, size_t size, const std::stri
     ti.end = static_cast<size_t>(e);
     entries.emplace_back(name, std::move(ti));
   }
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.second.begin < b.second.begin ||
-                                                      (a.second.begin == b.second.begin && a.second.end < b.second.end); });
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return a.second.begin < b.second.begin || (a.second.begin == b.second.begin && a.second.end < b.second.end);
+  });
   size_t expected = 0;
   for (const auto& [name, ti] : entries) {
-    if (ti.begin < expected)
-      fail(label, "tensor '" + name + "' overlaps the previous tensor's data");
+    if (ti.begin < expected) fail(label, "tensor '" + name + "' overlaps the previous tensor's data");
     if (ti.begin > expected)
       fail(label, "gap in the data section before tensor '" + name + "' (unsorted or padded offsets)");
     expected = ti.end;
@@ -203,9 +217,7 @@ const TensorInfo& SafeTensors::info(const std::string& name) const {
   return it->second;
 }
 
-const uint8_t* SafeTensors::data(const std::string& name) const {
-  return data_section_ + info(name).begin;
-}
+const uint8_t* SafeTensors::data(const std::string& name) const { return data_section_ + info(name).begin; }
 
 std::vector<std::string> SafeTensors::names() const { return order_; }
 
@@ -222,7 +234,8 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
     int64_t numel = 1;
     for (auto d : t->shape) numel *= d;
     const size_t bytes = static_cast<size_t>(numel) * dtype_size(t->dtype);
-    header[t->name] = {{"dtype", dtype_name(t->dtype)}, {"shape", t->shape}, {"data_offsets", {offset, offset + bytes}}};
+    header[t->name] = {
+        {"dtype", dtype_name(t->dtype)}, {"shape", t->shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string h = header.dump();

@@ -17,7 +17,7 @@ class MappedFile;
 
 enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL };
 
-const char* dtype_name(DType t);   // "F32", ...
+const char* dtype_name(DType t);  // "F32", ...
 size_t dtype_size(DType t);
 bool dtype_from_name(const std::string& s, DType* out);
 
@@ -38,9 +38,9 @@ class SafeTensors {
   static SafeTensors parse(const uint8_t* data, size_t size, const std::string& label);
 
   bool contains(const std::string& name) const { return index_.count(name) != 0; }
-  const TensorInfo& info(const std::string& name) const;   // throws if absent
-  const uint8_t* data(const std::string& name) const;      // start of the bytes
-  std::vector<std::string> names() const;                  // in offset order
+  const TensorInfo& info(const std::string& name) const;  // throws if absent
+  const uint8_t* data(const std::string& name) const;     // start of the bytes
+  std::vector<std::string> names() const;                 // in offset order
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const std::string& label() const { return label_; }
   size_t size() const { return index_.size(); }

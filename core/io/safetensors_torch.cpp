@@ -9,33 +9,54 @@ namespace core {
 
 torch::ScalarType to_torch(DType t) {
   switch (t) {
-    case DType::F64: return torch::kFloat64;
-    case DType::F32: return torch::kFloat32;
-    case DType::F16: return torch::kFloat16;
-    case DType::BF16: return torch::kBFloat16;
-    case DType::I64: return torch::kInt64;
-    case DType::I32: return torch::kInt32;
-    case DType::I16: return torch::kInt16;
-    case DType::I8: return torch::kInt8;
-    case DType::U8: return torch::kUInt8;
-    case DType::BOOL: return torch::kBool;
+    case DType::F64:
+      return torch::kFloat64;
+    case DType::F32:
+      return torch::kFloat32;
+    case DType::F16:
+      return torch::kFloat16;
+    case DType::BF16:
+      return torch::kBFloat16;
+    case DType::I64:
+      return torch::kInt64;
+    case DType::I32:
+      return torch::kInt32;
+    case DType::I16:
+      return torch::kInt16;
+    case DType::I8:
+      return torch::kInt8;
+    case DType::U8:
+      return torch::kUInt8;
+    case DType::BOOL:
+      return torch::kBool;
   }
   return torch::kFloat32;
 }
 
 DType from_torch(torch::ScalarType t) {
   switch (t) {
-    case torch::kFloat64: return DType::F64;
-    case torch::kFloat32: return DType::F32;
-    case torch::kFloat16: return DType::F16;
-    case torch::kBFloat16: return DType::BF16;
-    case torch::kInt64: return DType::I64;
-    case torch::kInt32: return DType::I32;
-    case torch::kInt16: return DType::I16;
-    case torch::kInt8: return DType::I8;
-    case torch::kUInt8: return DType::U8;
-    case torch::kBool: return DType::BOOL;
-    default: break;
+    case torch::kFloat64:
+      return DType::F64;
+    case torch::kFloat32:
+      return DType::F32;
+    case torch::kFloat16:
+      return DType::F16;
+    case torch::kBFloat16:
+      return DType::BF16;
+    case torch::kInt64:
+      return DType::I64;
+    case torch::kInt32:
+      return DType::I32;
+    case torch::kInt16:
+      return DType::I16;
+    case torch::kInt8:
+      return DType::I8;
+    case torch::kUInt8:
+      return DType::U8;
+    case torch::kBool:
+      return DType::BOOL;
+    default:
+      break;
   }
   throw Error(ErrorCode::BadArgument, std::string("cannot store dtype ") + c10::toString(t) + " in safetensors");
 }
@@ -54,8 +75,7 @@ torch::Tensor tensor_view(const SafeTensors& st, const std::string& name) {
     return t;
   }
   return torch::from_blob(
-      ptr, ti.shape, [keep](void*) mutable { keep.reset(); },
-      torch::TensorOptions().dtype(to_torch(ti.dtype)));
+      ptr, ti.shape, [keep](void*) mutable { keep.reset(); }, torch::TensorOptions().dtype(to_torch(ti.dtype)));
 }
 
 torch::Tensor tensor_as(const SafeTensors& st, const std::string& name, torch::ScalarType as) {
@@ -77,7 +97,8 @@ torch::Tensor tensor_view(const Checkpoint& ck, const std::string& name) {
     return s.as_strided(t.shape, t.stride, t.offset);
   }
   auto keep = ck.keep_alive();
-  auto storage = torch::from_blob(base, {storage_numel}, [keep](void*) mutable { keep.reset(); }, opts);
+  auto storage = torch::from_blob(
+      base, {storage_numel}, [keep](void*) mutable { keep.reset(); }, opts);
   return storage.as_strided(t.shape, t.stride, t.offset);
 }
 

@@ -23,8 +23,7 @@ torch::Tensor tensor_as(const SafeTensors& st, const std::string& name, torch::S
 torch::Tensor tensor_view(const Checkpoint& ck, const std::string& name);
 
 // Saves contiguous CPU copies of the tensors.
-void save_tensors(const std::filesystem::path& path,
-                  const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+void save_tensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                   const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
 
 }  // namespace core

@@ -35,23 +35,44 @@ constexpr size_t kMaxMemo = 1u << 22;
 
 const char* kind_name(Value::Kind k) {
   switch (k) {
-    case Value::Kind::None: return "None";
-    case Value::Kind::Bool: return "bool";
-    case Value::Kind::Int: return "int";
-    case Value::Kind::Float: return "float";
-    case Value::Kind::Str: return "str";
-    case Value::Kind::Tuple: return "tuple";
-    case Value::Kind::List: return "list";
-    case Value::Kind::Dict: return "dict";
-    case Value::Kind::Global: return "global";
-    case Value::Kind::Storage: return "storage";
-    case Value::Kind::Tensor: return "tensor";
+    case Value::Kind::None:
+      return "None";
+    case Value::Kind::Bool:
+      return "bool";
+    case Value::Kind::Int:
+      return "int";
+    case Value::Kind::Float:
+      return "float";
+    case Value::Kind::Str:
+      return "str";
+    case Value::Kind::Tuple:
+      return "tuple";
+    case Value::Kind::List:
+      return "list";
+    case Value::Kind::Dict:
+      return "dict";
+    case Value::Kind::Global:
+      return "global";
+    case Value::Kind::Storage:
+      return "storage";
+    case Value::Kind::Tensor:
+      return "tensor";
   }
   return "?";
 }
 
 // torch.load(weights_only=True)'s allow-list, by exact name (never by prefix).
-enum class Allowed { Container, RebuildTensorV2, RebuildTensor, RebuildParameter, RebuildParameterState, Parameter, Size, Storage, DType };
+enum class Allowed {
+  Container,
+  RebuildTensorV2,
+  RebuildTensor,
+  RebuildParameter,
+  RebuildParameterState,
+  Parameter,
+  Size,
+  Storage,
+  DType
+};
 
 const std::map<std::string, Allowed>& allowed_globals() {
   static const std::map<std::string, Allowed> m = [] {
@@ -64,10 +85,11 @@ const std::map<std::string, Allowed>& allowed_globals() {
         {"torch.nn.parameter.Parameter", Allowed::Parameter},
         {"torch.Size", Allowed::Size},
     };
-    for (const char* s : {"DoubleStorage", "FloatStorage", "HalfStorage", "BFloat16Storage", "LongStorage", "IntStorage",
-                          "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage"})
+    for (const char* s : {"DoubleStorage", "FloatStorage", "HalfStorage", "BFloat16Storage", "LongStorage",
+                          "IntStorage", "ShortStorage", "CharStorage", "ByteStorage", "BoolStorage"})
       r[std::string("torch.") + s] = Allowed::Storage;
-    for (const char* s : {"float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool"})
+    for (const char* s :
+         {"float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool"})
       r[std::string("torch.") + s] = Allowed::DType;
     return r;
   }();
@@ -76,9 +98,9 @@ const std::map<std::string, Allowed>& allowed_globals() {
 
 bool storage_dtype(const std::string& global, DType* out) {
   static const std::map<std::string, DType> m = {
-      {"torch.DoubleStorage", DType::F64}, {"torch.FloatStorage", DType::F32}, {"torch.HalfStorage", DType::F16},
-      {"torch.BFloat16Storage", DType::BF16}, {"torch.LongStorage", DType::I64}, {"torch.IntStorage", DType::I32},
-      {"torch.ShortStorage", DType::I16}, {"torch.CharStorage", DType::I8}, {"torch.ByteStorage", DType::U8},
+      {"torch.DoubleStorage", DType::F64},    {"torch.FloatStorage", DType::F32}, {"torch.HalfStorage", DType::F16},
+      {"torch.BFloat16Storage", DType::BF16}, {"torch.LongStorage", DType::I64},  {"torch.IntStorage", DType::I32},
+      {"torch.ShortStorage", DType::I16},     {"torch.CharStorage", DType::I8},   {"torch.ByteStorage", DType::U8},
       {"torch.BoolStorage", DType::BOOL}};
   auto it = m.find(global);
   if (it == m.end()) return false;
@@ -155,7 +177,8 @@ class Machine {
   void adopt(Value& parent, const ValuePtr& child) {
     child->sealed = true;
     parent.depth = std::max(parent.depth, child->depth + 1);
-    if (parent.depth > kMaxDepth) refuse("containers nested deeper than " + std::to_string(kMaxDepth) + " levels", op_at_);
+    if (parent.depth > kMaxDepth)
+      refuse("containers nested deeper than " + std::to_string(kMaxDepth) + " levels", op_at_);
   }
   ValuePtr tuple(std::vector<ValuePtr> items) {
     auto t = make(Value::Kind::Tuple);
@@ -165,7 +188,8 @@ class Machine {
   }
   void mutate(Value& container, Value::Kind want, const char* op) {
     if (container.kind != want) refuse(std::string(op) + " on a " + kind_name(container.kind), op_at_);
-    if (container.sealed) refuse(std::string(op) + " on a container that is already nested (a recursive structure)", op_at_);
+    if (container.sealed)
+      refuse(std::string(op) + " on a container that is already nested (a recursive structure)", op_at_);
   }
   std::string name_hint() const {
     for (auto it = stack_.rbegin(); it != stack_.rend(); ++it)
@@ -250,23 +274,28 @@ ValuePtr Machine::rebuild(const std::vector<ValuePtr>& a) {
   r.t.storage = s.data;
   r.t.storage_bytes = s.numel * dtype_size(s.dtype);
   r.t.storage_key = s.key;
-  if (r.t.shape.size() != r.t.stride.size()) malformed("rebuilding " + who + ": size and stride differ in length", op_at_);
+  if (r.t.shape.size() != r.t.stride.size())
+    malformed("rebuilding " + who + ": size and stride differ in length", op_at_);
   // The last element the view reaches, with overflow-safe arithmetic.
   bool empty = false;
   unsigned __int128 last = 0;
   bool ok = r.t.offset >= 0;
   for (size_t d = 0; d < r.t.shape.size() && ok; ++d) {
-    if (r.t.shape[d] < 0 || r.t.stride[d] < 0) ok = false;
-    else if (r.t.shape[d] == 0) empty = true;
-    else last += static_cast<unsigned __int128>(r.t.shape[d] - 1) * static_cast<uint64_t>(r.t.stride[d]);
+    if (r.t.shape[d] < 0 || r.t.stride[d] < 0)
+      ok = false;
+    else if (r.t.shape[d] == 0)
+      empty = true;
+    else
+      last += static_cast<unsigned __int128>(r.t.shape[d] - 1) * static_cast<uint64_t>(r.t.stride[d]);
   }
   if (ok && !empty) {
     last += static_cast<uint64_t>(r.t.offset);
     ok = last < s.numel;
   }
   if (!ok)
-    refuse("REDUCE torch._utils._rebuild_tensor_v2 of " + who + ": its offset, size and stride reach past the end of its storage of " +
-               std::to_string(s.numel) + " elements",
+    refuse("REDUCE torch._utils._rebuild_tensor_v2 of " + who +
+               ": its offset, size and stride reach past the end of its storage of " + std::to_string(s.numel) +
+               " elements",
            op_at_);
   tensors_.push_back(std::move(r));
   auto v = make(Value::Kind::Tensor);
@@ -276,7 +305,8 @@ ValuePtr Machine::rebuild(const std::vector<ValuePtr>& a) {
 
 ValuePtr Machine::call(const ValuePtr& fn, const ValuePtr& args, bool newobj) {
   const char* op = newobj ? "NEWOBJ" : "REDUCE";
-  if (fn->kind != Value::Kind::Global) refuse(std::string(op) + " on a " + kind_name(fn->kind) + ", not a global", op_at_);
+  if (fn->kind != Value::Kind::Global)
+    refuse(std::string(op) + " on a " + kind_name(fn->kind) + ", not a global", op_at_);
   if (args->kind != Value::Kind::Tuple) malformed(std::string(op) + " arguments are not a tuple", op_at_);
   const auto& a = args->items;
   const Allowed what = allowed_globals().at(fn->s);
@@ -288,7 +318,8 @@ ValuePtr Machine::call(const ValuePtr& fn, const ValuePtr& args, bool newobj) {
       if (a.empty()) return d;
       if (a.size() == 1 && a[0]->kind == Value::Kind::List) {  // OrderedDict([(k, v), ...])
         for (const auto& kv : a[0]->items) {
-          if (kv->kind != Value::Kind::Tuple || kv->items.size() != 2) malformed("OrderedDict item is not a pair", op_at_);
+          if (kv->kind != Value::Kind::Tuple || kv->items.size() != 2)
+            malformed("OrderedDict item is not a pair", op_at_);
           d->items.push_back(kv->items[0]);
           d->items.push_back(kv->items[1]);
           adopt(*d, kv);
@@ -298,18 +329,21 @@ ValuePtr Machine::call(const ValuePtr& fn, const ValuePtr& args, bool newobj) {
       malformed("OrderedDict with unexpected arguments", op_at_);
     }
     case Allowed::RebuildTensorV2:
-    case Allowed::RebuildTensor: return rebuild(a);
+    case Allowed::RebuildTensor:
+      return rebuild(a);
     case Allowed::RebuildParameter:
     case Allowed::RebuildParameterState:
     case Allowed::Parameter:
-      if (a.empty() || a[0]->kind != Value::Kind::Tensor) malformed(fn->s + " of something that is not a tensor", op_at_);
+      if (a.empty() || a[0]->kind != Value::Kind::Tensor)
+        malformed(fn->s + " of something that is not a tensor", op_at_);
       return a[0];
     case Allowed::Size: {
       if (a.size() != 1) malformed("torch.Size with unexpected arguments", op_at_);
       return a[0];
     }
     case Allowed::Storage:
-    case Allowed::DType: break;
+    case Allowed::DType:
+      break;
   }
   refuse(std::string(op) + " calling " + fn->s + ", which is a type, not a tensor rebuilder", op_at_);
 }
@@ -325,11 +359,16 @@ ValuePtr Machine::run() {
         break;
       }
       case '.': {  // STOP
-        if (stack_.size() != 1 || !marks_.empty()) malformed("STOP with " + std::to_string(stack_.size()) + " values left", op_at_);
+        if (stack_.size() != 1 || !marks_.empty())
+          malformed("STOP with " + std::to_string(stack_.size()) + " values left", op_at_);
         return stack_.back();
       }
-      case '(': marks_.push_back(stack_.size()); break;  // MARK
-      case 'N': push(make(Value::Kind::None)); break;
+      case '(':
+        marks_.push_back(stack_.size());
+        break;  // MARK
+      case 'N':
+        push(make(Value::Kind::None));
+        break;
       case 0x88:
       case 0x89: {  // NEWTRUE, NEWFALSE
         auto v = make(Value::Kind::Bool);
@@ -341,8 +380,12 @@ ValuePtr Machine::run() {
         push(make_int(static_cast<int32_t>(le32(take(4)))));
         break;
       }
-      case 'K': push(make_int(*take(1))); break;        // BININT1
-      case 'M': push(make_int(le16(take(2)))); break;   // BININT2
+      case 'K':
+        push(make_int(*take(1)));
+        break;  // BININT1
+      case 'M':
+        push(make_int(le16(take(2))));
+        break;      // BININT2
       case 0x8a: {  // LONG1
         const uint8_t k = *take(1);
         if (k > 8) refuse("LONG1 of " + std::to_string(k) + " bytes (larger than 64 bits)", op_at_);
@@ -370,10 +413,18 @@ ValuePtr Machine::run() {
         push(v);
         break;
       }
-      case ')': push(make(Value::Kind::Tuple)); break;  // EMPTY_TUPLE
-      case ']': push(make(Value::Kind::List)); break;   // EMPTY_LIST
-      case '}': push(make(Value::Kind::Dict)); break;   // EMPTY_DICT
-      case 't': push(tuple(pop_mark())); break;         // TUPLE
+      case ')':
+        push(make(Value::Kind::Tuple));
+        break;  // EMPTY_TUPLE
+      case ']':
+        push(make(Value::Kind::List));
+        break;  // EMPTY_LIST
+      case '}':
+        push(make(Value::Kind::Dict));
+        break;  // EMPTY_DICT
+      case 't':
+        push(tuple(pop_mark()));
+        break;  // TUPLE
       case 0x85:
       case 0x86:
       case 0x87: {  // TUPLE1..3
@@ -445,7 +496,8 @@ ValuePtr Machine::run() {
       case 'c': {  // GLOBAL "module\nname\n"
         std::string parts[2];
         for (auto& part : parts) {
-          const uint8_t* nl = static_cast<const uint8_t*>(std::memchr(p_ + pos_, '\n', std::min<size_t>(n_ - pos_, 256)));
+          const uint8_t* nl =
+              static_cast<const uint8_t*>(std::memchr(p_ + pos_, '\n', std::min<size_t>(n_ - pos_, 256)));
           if (!nl) malformed("GLOBAL without a newline-terminated name", op_at_);
           part.assign(reinterpret_cast<const char*>(p_ + pos_), static_cast<size_t>(nl - (p_ + pos_)));
           pos_ = static_cast<size_t>(nl - p_) + 1;
@@ -473,7 +525,8 @@ ValuePtr Machine::run() {
         auto state = pop();
         auto obj = pop();
         if (obj->kind != Value::Kind::Dict && obj->kind != Value::Kind::Tensor)
-          refuse(std::string("BUILD on a ") + kind_name(obj->kind) + " (only tensors and OrderedDicts take state)", op_at_);
+          refuse(std::string("BUILD on a ") + kind_name(obj->kind) + " (only tensors and OrderedDicts take state)",
+                 op_at_);
         push(obj);
         break;
       }
@@ -485,7 +538,8 @@ ValuePtr Machine::run() {
       default: {
         char hex[8];
         std::snprintf(hex, sizeof hex, "0x%02x", op);
-        refuse(std::string("opcode ") + hex + (op >= 0x20 && op < 0x7f ? std::string(" '") + static_cast<char>(op) + "'" : "") +
+        refuse(std::string("opcode ") + hex +
+                   (op >= 0x20 && op < 0x7f ? std::string(" '") + static_cast<char>(op) + "'" : "") +
                    " (outside what weights-only loading allows)",
                op_at_);
       }
@@ -503,7 +557,8 @@ void flatten(const Value& d, const std::string& prefix, std::vector<Rebuilt>& te
     if (v.kind == Value::Kind::Dict) {
       flatten(v, name + ".", tensors, out, seen, label);
     } else if (v.kind == Value::Kind::Tensor) {
-      if (!seen.insert(name).second) throw Error(ErrorCode::BadWeights, label + ": tensor '" + name + "' is stored twice");
+      if (!seen.insert(name).second)
+        throw Error(ErrorCode::BadWeights, label + ": tensor '" + name + "' is stored twice");
       PickledTensor t = tensors[static_cast<size_t>(v.index)].t;
       t.name = name;
       out.push_back(std::move(t));
@@ -528,7 +583,8 @@ std::vector<PickledTensor> read_torch_zip(const uint8_t* data, size_t size, cons
   std::map<std::string, const ZipEntry*> storages;
   for (const auto& e : entries) {
     if (e.name == folder + "byteorder") {
-      const std::string order(reinterpret_cast<const char*>(data + e.data_offset), static_cast<size_t>(std::min<uint64_t>(e.size, 16)));
+      const std::string order(reinterpret_cast<const char*>(data + e.data_offset),
+                              static_cast<size_t>(std::min<uint64_t>(e.size, 16)));
       if (order != "little")
         throw Error(ErrorCode::BadWeights, label + ": entry " + e.name + " says the byte order is '" + order +
                                                "'; big-endian checkpoints are not supported (only little-endian)");
@@ -539,8 +595,8 @@ std::vector<PickledTensor> read_torch_zip(const uint8_t* data, size_t size, cons
   Machine m(data + pkl->data_offset, static_cast<size_t>(pkl->size), label, std::move(storages), data);
   auto top = m.run();
   if (top->kind != Value::Kind::Dict)
-    throw Error(ErrorCode::PickleRefused, label + ": the pickled object is a " + kind_name(top->kind) +
-                                              ", not a dict of tensors (a state_dict)");
+    throw Error(ErrorCode::PickleRefused,
+                label + ": the pickled object is a " + kind_name(top->kind) + ", not a dict of tensors (a state_dict)");
   std::vector<PickledTensor> out;
   std::set<std::string> seen;
   flatten(*top, "", m.tensors(), out, seen, label);

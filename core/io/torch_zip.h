@@ -34,7 +34,7 @@ struct PickledTensor {
   int64_t offset = 0;
   const uint8_t* storage = nullptr;  // inside the caller's buffer
   uint64_t storage_bytes = 0;
-  std::string storage_key;           // tensors on one storage share it
+  std::string storage_key;  // tensors on one storage share it
 };
 
 // Reads a torch zip checkpoint whose bytes the caller keeps alive. The top-level

@@ -16,24 +16,32 @@ namespace {
 
 std::string method_name(uint16_t m) {
   switch (m) {
-    case 8: return "method 8, deflate";
-    case 9: return "method 9, deflate64";
-    case 12: return "method 12, bzip2";
-    case 14: return "method 14, lzma";
-    case 93: return "method 93, zstd";
-    default: return "method " + std::to_string(m);
+    case 8:
+      return "method 8, deflate";
+    case 9:
+      return "method 9, deflate64";
+    case 12:
+      return "method 12, bzip2";
+    case 14:
+      return "method 14, lzma";
+    case 93:
+      return "method 93, zstd";
+    default:
+      return "method " + std::to_string(m);
   }
 }
 
 // The oldest torch.save wrote a tar archive; 1.0-1.5 a bare pickle stream.
 void refuse_legacy(const uint8_t* data, size_t size, const std::string& label) {
   if (size >= 262 && std::memcmp(data + 257, "ustar", 5) == 0)
-    throw Error(ErrorCode::PickleRefused, label + ": a legacy tar checkpoint (torch.save before PyTorch 1.0) is not "
-                                                  "supported; re-save it with a current torch.save or convert it to "
-                                                  "safetensors");
+    throw Error(ErrorCode::PickleRefused, label +
+                                              ": a legacy tar checkpoint (torch.save before PyTorch 1.0) is not "
+                                              "supported; re-save it with a current torch.save or convert it to "
+                                              "safetensors");
   if (size >= 2 && data[0] == 0x80)
-    throw Error(ErrorCode::PickleRefused, label + ": legacy (pre-1.6, non-zip) PyTorch format is not supported; re-save "
-                                                  "it with a current torch.save or convert it to safetensors");
+    throw Error(ErrorCode::PickleRefused, label +
+                                              ": legacy (pre-1.6, non-zip) PyTorch format is not supported; re-save "
+                                              "it with a current torch.save or convert it to safetensors");
 }
 
 }  // namespace
@@ -54,8 +62,7 @@ std::vector<ZipEntry> read_zip_directory(const uint8_t* data, size_t size, const
       break;
     }
   }
-  if (eocd == std::string::npos)
-    bad_container(label, "truncated or corrupt zip: no end of central directory record");
+  if (eocd == std::string::npos) bad_container(label, "truncated or corrupt zip: no end of central directory record");
   uint64_t count = le16(data + eocd + 10);
   uint64_t cd_size = le32(data + eocd + 12);
   uint64_t cd_offset = le32(data + eocd + 16);
@@ -80,7 +87,8 @@ std::vector<ZipEntry> read_zip_directory(const uint8_t* data, size_t size, const
     const uint16_t flags = le16(p + 8), method = le16(p + 10);
     uint64_t csize = le32(p + 20), usize = le32(p + 24), local = le32(p + 42);
     const size_t nlen = le16(p + 28), elen = le16(p + 30), clen = le16(p + 32);
-    if (static_cast<size_t>(end - p) < 46 + nlen + elen + clen) bad_container(label, "corrupt zip: entry name past the directory");
+    if (static_cast<size_t>(end - p) < 46 + nlen + elen + clen)
+      bad_container(label, "corrupt zip: entry name past the directory");
     ZipEntry e;
     e.name.assign(reinterpret_cast<const char*>(p + 46), nlen);
     // ZIP64 sizes and offsets replace the 32-bit fields that hold 0xFFFFFFFF, in this order.

@@ -36,10 +36,10 @@ struct GenerationRequest {
 };
 
 struct Candidate {
-  std::vector<int64_t> ids;   // new tokens, the end token included where the model chose it
-  std::vector<float> logp;    // the model's log-probability of each token at its step (unprocessed logits)
+  std::vector<int64_t> ids;  // new tokens, the end token included where the model chose it
+  std::vector<float> logp;   // the model's log-probability of each token at its step (unprocessed logits)
   std::vector<std::vector<std::pair<int64_t, float>>> top;  // the likeliest tokens of each step, probabilities
-  double score = 0;           // the family's own ranking score (beam search's length-penalised score)
+  double score = 0;  // the family's own ranking score (beam search's length-penalised score)
 };
 
 struct Generation {
@@ -67,8 +67,8 @@ class Family {
   virtual torch::Tensor encode_image(const torch::Tensor& pixels, Record* rec = nullptr) = 0;
   // Ask: the question over the image -> what the decoder cross-attends to. image_kv
   // caches the image's side of the fusion layers across questions about one image.
-  virtual torch::Tensor fuse(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& image, Record* rec,
-                             std::vector<LayerCache>* image_kv) = 0;
+  virtual torch::Tensor fuse(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& image,
+                             Record* rec, std::vector<LayerCache>* image_kv) = 0;
   // The decoder's 0/1 mask over fuse()'s output for a question mask [B,T]; undefined
   // when the decoder reads every position.
   virtual torch::Tensor memory_mask(const torch::Tensor& mask01) const = 0;
@@ -86,7 +86,8 @@ class Family {
   // per pair [B], and where the text matches: LAVIS's gradient-weighted cross-attention
   // per token [T,gh,gw] and over the words [gh,gw], with the probability [1].
   virtual bool has_matching_head() const { return false; }
-  virtual torch::Tensor match_probability(const torch::Tensor& image, const torch::Tensor& ids, const torch::Tensor& mask);
+  virtual torch::Tensor match_probability(const torch::Tensor& image, const torch::Tensor& ids,
+                                          const torch::Tensor& mask);
   struct MatchMaps {
     torch::Tensor probability, per_token, whole;
   };

@@ -44,10 +44,15 @@ enum class CharClass { Letter, Number, Space, Other };
 CharClass classify(char32_t c) {
   if (u_isUWhiteSpace(static_cast<UChar32>(c))) return CharClass::Space;
   switch (u_charType(static_cast<UChar32>(c))) {
-    case U_UPPERCASE_LETTER: case U_LOWERCASE_LETTER: case U_TITLECASE_LETTER:
-    case U_MODIFIER_LETTER: case U_OTHER_LETTER:
+    case U_UPPERCASE_LETTER:
+    case U_LOWERCASE_LETTER:
+    case U_TITLECASE_LETTER:
+    case U_MODIFIER_LETTER:
+    case U_OTHER_LETTER:
       return CharClass::Letter;
-    case U_DECIMAL_DIGIT_NUMBER: case U_LETTER_NUMBER: case U_OTHER_NUMBER:
+    case U_DECIMAL_DIGIT_NUMBER:
+    case U_LETTER_NUMBER:
+    case U_OTHER_NUMBER:
       return CharClass::Number;
     default:
       return CharClass::Other;
@@ -130,9 +135,12 @@ std::vector<std::string> BpeTokenizer::pretokenize(std::string_view text) {
     if (cp[i] == '\'' && i + 1 < n) {
       const char32_t a = cp[i + 1], b = i + 2 < n ? cp[i + 2] : 0;
       size_t len = 0;
-      if (a == 's' || a == 't' || a == 'm' || a == 'd') len = 2;
-      else if ((a == 'r' || a == 'v') && b == 'e') len = 3;
-      else if (a == 'l' && b == 'l') len = 3;
+      if (a == 's' || a == 't' || a == 'm' || a == 'd')
+        len = 2;
+      else if ((a == 'r' || a == 'v') && b == 'e')
+        len = 3;
+      else if (a == 'l' && b == 'l')
+        len = 3;
       if (len) {
         emit(i, i + len);
         i += len;
@@ -206,8 +214,8 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_folder(const std::filesystem::p
     const auto parts = split_ws(lines[k]);
     if (parts.empty()) continue;
     if (parts.size() != 2)
-      throw Error(ErrorCode::BadVocab, merges_path.string() + ": line " + std::to_string(k + 1) +
-                                           " is not a pair of symbols");
+      throw Error(ErrorCode::BadVocab,
+                  merges_path.string() + ": line " + std::to_string(k + 1) + " is not a pair of symbols");
     t->ranks_[parts[0] + " " + parts[1]] = k - 1;
   }
 

@@ -46,7 +46,7 @@ class BpeTokenizer final : public TextTokenizer {
 
   std::unordered_map<std::string, int64_t> encoder_;
   std::unordered_map<int64_t, std::string> decoder_;
-  std::unordered_map<std::string, size_t> ranks_;  // "first second" -> rank
+  std::unordered_map<std::string, size_t> ranks_;   // "first second" -> rank
   std::unordered_map<std::string, int64_t> added_;  // special tokens missing from vocab.json
   std::unordered_map<int64_t, std::string> added_decoder_;
   std::vector<slow::SpecialToken> specials_;

@@ -1,6 +1,5 @@
 #include "core/text/sentencepiece_tokenizer.h"
 
-
 #include <algorithm>
 
 #include "core/error.h"
@@ -37,7 +36,8 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_folder(cons
   const auto cfg = slow::Config::read(dir);
   const auto config_file = (dir / "tokenizer_config.json").string();
   if (!cfg.flag("legacy", true))
-    throw Error(ErrorCode::BadVocab, config_file + ": \"legacy\": false is not supported (only T5Tokenizer's legacy behaviour)");
+    throw Error(ErrorCode::BadVocab,
+                config_file + ": \"legacy\": false is not supported (only T5Tokenizer's legacy behaviour)");
   t->extra_ids_ = cfg.integer("extra_ids", 100);
   if (t->extra_ids_ < 0 || t->extra_ids_ > 100000)
     throw Error(ErrorCode::BadVocab, config_file + ": \"extra_ids\" must be in 0..100000");
@@ -66,8 +66,8 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_folder(cons
     sentinels.erase(std::unique(sentinels.begin(), sentinels.end()), sentinels.end());
     if (static_cast<int64_t>(sentinels.size()) != t->extra_ids_)
       throw Error(ErrorCode::BadVocab, dir.string() + ": \"additional_special_tokens\" has " +
-                                           std::to_string(sentinels.size()) + " <extra_id_N> tokens, \"extra_ids\" says " +
-                                           std::to_string(t->extra_ids_));
+                                           std::to_string(sentinels.size()) +
+                                           " <extra_id_N> tokens, \"extra_ids\" says " + std::to_string(t->extra_ids_));
   }
   all.insert(all.end(), extra->begin(), extra->end());
 
@@ -129,7 +129,8 @@ std::vector<int64_t> SentencePieceTokenizer::encode(std::string_view utf8, bool 
 
 std::string SentencePieceTokenizer::tokens_to_string(const std::vector<std::string>& tokens) const {
   const auto is_special = [&](const std::string& tok) {
-    return std::any_of(specials_.begin(), specials_.end(), [&](const slow::SpecialToken& s) { return s.content == tok; });
+    return std::any_of(specials_.begin(), specials_.end(),
+                       [&](const slow::SpecialToken& s) { return s.content == tok; });
   };
   const auto sp_decode = [&](const std::vector<std::string>& pieces) { return sp_->decode(pieces); };
   std::vector<std::string> current;

@@ -22,7 +22,6 @@ std::optional<SpecialToken> parse_token(const nlohmann::json& v, bool wrap_strin
   throw Error(ErrorCode::BadVocab, where + " must be a string or an object with \"content\"");
 }
 
-
 }  // namespace
 
 std::string read_file(const std::filesystem::path& p, const char* what, std::uintmax_t max_bytes) {
@@ -51,7 +50,6 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
   out.append(s, i, std::string::npos);
   s.swap(out);
 }
-
 
 nlohmann::json read_json_object(const std::filesystem::path& p) {
   std::error_code ec;
@@ -99,7 +97,8 @@ bool Config::flag(const char* key, bool fallback) const {
   if (!tokenizer_config.contains(key) || tokenizer_config.at(key).is_null()) return fallback;
   const auto& v = tokenizer_config.at(key);
   if (!v.is_boolean())
-    throw Error(ErrorCode::BadVocab, (dir / "tokenizer_config.json").string() + ": \"" + key + "\" must be true or false");
+    throw Error(ErrorCode::BadVocab,
+                (dir / "tokenizer_config.json").string() + ": \"" + key + "\" must be true or false");
   return v.get<bool>();
 }
 
@@ -146,8 +145,8 @@ std::vector<Piece> split_on_special(std::string_view text, const std::vector<Spe
 
 std::string clean_up_tokenization(std::string s) {
   static constexpr std::pair<std::string_view, std::string_view> kRules[] = {
-      {" .", "."},     {" ?", "?"},     {" !", "!"},     {" ,", ","},     {" ' ", "'"},
-      {" n't", "n't"}, {" 'm", "'m"},   {" 's", "'s"},   {" 've", "'ve"}, {" 're", "'re"},
+      {" .", "."},     {" ?", "?"},   {" !", "!"},   {" ,", ","},     {" ' ", "'"},
+      {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"},
   };
   for (const auto& [from, to] : kRules) replace_all(s, from, to);
   return s;

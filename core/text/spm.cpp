@@ -100,7 +100,9 @@ const Api& api() {
 #endif
         continue;
       }
-      auto get = [&](auto& fn, const char* name) { fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(symbol(h, name)); };
+      auto get = [&](auto& fn, const char* name) {
+        fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(symbol(h, name));
+      };
       get(a.abi, "autoglm_spm_abi");
       get(a.load, "autoglm_spm_load");
       get(a.free, "autoglm_spm_free");
@@ -121,7 +123,9 @@ const Api& api() {
 }
 
 void append(void* ctx, const char* data, size_t size) { static_cast<std::string*>(ctx)->append(data, size); }
-void push(void* ctx, const char* data, size_t size) { static_cast<std::vector<std::string>*>(ctx)->emplace_back(data, size); }
+void push(void* ctx, const char* data, size_t size) {
+  static_cast<std::vector<std::string>*>(ctx)->emplace_back(data, size);
+}
 
 }  // namespace
 
@@ -151,7 +155,9 @@ SpmProcessor::~SpmProcessor() {
 
 int SpmProcessor::size() const { return api().size(sp_); }
 
-int SpmProcessor::piece_to_id(std::string_view piece) const { return api().piece_to_id(sp_, piece.data(), piece.size()); }
+int SpmProcessor::piece_to_id(std::string_view piece) const {
+  return api().piece_to_id(sp_, piece.data(), piece.size());
+}
 
 std::string SpmProcessor::id_to_piece(int id) const {
   std::string s;

@@ -34,7 +34,9 @@ AUTOGLM_SPM_API void* autoglm_spm_load(const char* proto, size_t size, Sink erro
 
 AUTOGLM_SPM_API void autoglm_spm_free(void* sp) { delete static_cast<sentencepiece::SentencePieceProcessor*>(sp); }
 
-AUTOGLM_SPM_API int autoglm_spm_size(void* sp) { return static_cast<sentencepiece::SentencePieceProcessor*>(sp)->GetPieceSize(); }
+AUTOGLM_SPM_API int autoglm_spm_size(void* sp) {
+  return static_cast<sentencepiece::SentencePieceProcessor*>(sp)->GetPieceSize();
+}
 
 AUTOGLM_SPM_API int autoglm_spm_piece_to_id(void* sp, const char* piece, size_t size) {
   return static_cast<sentencepiece::SentencePieceProcessor*>(sp)->PieceToId(std::string(piece, size));

@@ -17,8 +17,8 @@ std::unique_ptr<TextTokenizer> load_tokenizer(const std::filesystem::path& dir) 
   if (has("vocab.txt")) return std::make_unique<WordPieceTokenizer>(Tokenizer::from_folder(dir));
   if (has("vocab.json") || has("merges.txt")) return BpeTokenizer::from_folder(dir);
   if (has("spiece.model")) return SentencePieceTokenizer::from_folder(dir);
-  throw Error(ErrorCode::BadVocab, dir.string() +
-                                       ": no tokenizer files (vocab.txt; vocab.json and merges.txt; spiece.model)");
+  throw Error(ErrorCode::BadVocab,
+              dir.string() + ": no tokenizer files (vocab.txt; vocab.json and merges.txt; spiece.model)");
 }
 
 }  // namespace core

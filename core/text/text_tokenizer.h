@@ -30,8 +30,8 @@ class TextTokenizer {
   virtual std::string decode(const std::vector<int64_t>& ids, bool skip_special = false) const = 0;
 
   virtual int64_t token_to_id(const std::string& token) const = 0;  // unk_id() when absent
-  virtual std::string id_to_token(int64_t id) const = 0;           // "" when out of range
-  virtual int64_t vocab_size() const = 0;                          // len(tokenizer)
+  virtual std::string id_to_token(int64_t id) const = 0;            // "" when out of range
+  virtual int64_t vocab_size() const = 0;                           // len(tokenizer)
   // -1 where the tokenizer has none.
   virtual int64_t bos_id() const = 0;
   virtual int64_t eos_id() const = 0;

@@ -43,7 +43,6 @@ std::u32string utf8_to_u32(std::string_view s) {
   return out;
 }
 
-
 std::string u32_to_utf8(const std::u32string& s) {
   std::string out;
   out.reserve(s.size());
@@ -75,8 +74,11 @@ bool is_control(char32_t c) {
   if (c == '\t' || c == '\n' || c == '\r') return false;
   if (c < 0x80) return c < 0x20 || c == 0x7F;
   switch (category(c)) {
-    case U_UNASSIGNED: case U_CONTROL_CHAR: case U_FORMAT_CHAR:
-    case U_PRIVATE_USE_CHAR: case U_SURROGATE:
+    case U_UNASSIGNED:
+    case U_CONTROL_CHAR:
+    case U_FORMAT_CHAR:
+    case U_PRIVATE_USE_CHAR:
+    case U_SURROGATE:
       return true;
     default:
       return false;
@@ -85,12 +87,15 @@ bool is_control(char32_t c) {
 
 // BasicTokenizer._is_punctuation: ASCII non-alphanumerics or any category P*.
 bool is_punctuation(char32_t c) {
-  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126))
-    return true;
+  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) return true;
   if (c < 0x80) return false;
   switch (category(c)) {
-    case U_DASH_PUNCTUATION: case U_START_PUNCTUATION: case U_END_PUNCTUATION:
-    case U_CONNECTOR_PUNCTUATION: case U_OTHER_PUNCTUATION: case U_INITIAL_PUNCTUATION:
+    case U_DASH_PUNCTUATION:
+    case U_START_PUNCTUATION:
+    case U_END_PUNCTUATION:
+    case U_CONNECTOR_PUNCTUATION:
+    case U_OTHER_PUNCTUATION:
+    case U_INITIAL_PUNCTUATION:
     case U_FINAL_PUNCTUATION:
       return true;
     default:
@@ -261,8 +266,8 @@ Tokenizer Tokenizer::from_vocab_file(const std::filesystem::path& vocab_txt, boo
     size_t stop = end;
     if (stop > start && bytes[stop - 1] == '\r') --stop;
     if (tokens.size() == kMaxVocabTokens)
-      throw Error(ErrorCode::BadVocab, vocab_txt.string() + ": more than " +
-                                           std::to_string(kMaxVocabTokens) + " tokens");
+      throw Error(ErrorCode::BadVocab,
+                  vocab_txt.string() + ": more than " + std::to_string(kMaxVocabTokens) + " tokens");
     tokens.emplace_back(bytes, start, stop - start);
     if (!is_valid_utf8(tokens.back()))
       throw Error(ErrorCode::BadVocab,
@@ -551,8 +556,7 @@ std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special
   std::string s;
   bool first = true;
   for (int64_t id : ids) {
-    if (skip_special && (id == pad_ || id == unk_ || id == cls_ || id == sep_ || (mask_ >= 0 && id == mask_)))
-      continue;
+    if (skip_special && (id == pad_ || id == unk_ || id == cls_ || id == sep_ || (mask_ >= 0 && id == mask_))) continue;
     if (!first) s.push_back(' ');
     first = false;
     s += id_to_token(id);
@@ -563,7 +567,7 @@ std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special
   lstrip(u);
   s = u32_to_utf8(u);
   static constexpr std::string_view kCleanup[][2] = {
-      {" .", "."},   {" ?", "?"},     {" !", "!"},     {" ,", ","},     {" ' ", "'"},
+      {" .", "."},     {" ?", "?"},   {" !", "!"},   {" ,", ","},     {" ' ", "'"},
       {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"},
   };
   for (const auto& r : kCleanup) slow::replace_all(s, r[0], r[1]);

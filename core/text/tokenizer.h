@@ -33,9 +33,9 @@ class Tokenizer {
   std::string decode(const std::vector<int64_t>& ids, bool skip_special = false) const;
 
   int64_t token_to_id(const std::string& token) const;  // unk_id() if absent
-  std::string id_to_token(int64_t id) const;           // "[UNK]" if out of range
+  std::string id_to_token(int64_t id) const;            // "[UNK]" if out of range
   bool contains(const std::string& token) const { return vocab_.count(token) != 0; }
-  int64_t add_token(const std::string& token);          // appends; returns its id
+  int64_t add_token(const std::string& token);  // appends; returns its id
   const std::vector<std::string>& vocabulary() const { return inv_; }
   void save_vocab(const std::filesystem::path& vocab_txt) const;
 
@@ -59,9 +59,9 @@ class Tokenizer {
   bool lower_ = true;
   int model_max_length_ = 512;
   int64_t pad_ = 0, unk_ = 100, cls_ = 101, sep_ = 102, mask_ = 103;  // mask_ = -1 when absent
-  int strip_accents_ = -1;         // tokenizer_config "strip_accents": -1 null (follow lower_), 0 false, 1 true
-  bool split_cjk_ = true;          // "tokenize_chinese_chars"
-  size_t max_token_bytes_ = 0;     // longest vocabulary entry, bounds the WordPiece search
+  int strip_accents_ = -1;      // tokenizer_config "strip_accents": -1 null (follow lower_), 0 false, 1 true
+  bool split_cjk_ = true;       // "tokenize_chinese_chars"
+  size_t max_token_bytes_ = 0;  // longest vocabulary entry, bounds the WordPiece search
 };
 
 // Whether s is valid UTF-8 (questions are checked before tokenizing).

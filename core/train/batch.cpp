@@ -101,7 +101,8 @@ shapes::GenOptions train_gen(int max_side) {
 
 std::vector<std::string> scene_key(const shapes::Scene& sc, bool sizes) {
   std::vector<std::string> k;
-  for (const auto& o : sc.objects) k.push_back(sizes ? o.size + " " + o.color + " " + o.shape : o.color + " " + o.shape);
+  for (const auto& o : sc.objects)
+    k.push_back(sizes ? o.size + " " + o.color + " " + o.shape : o.color + " " + o.shape);
   std::sort(k.begin(), k.end());
   return k;
 }
@@ -155,7 +156,8 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
     const uint64_t sseed = shapes::mix_seed(seed, static_cast<uint64_t>(first + g));
     const std::vector<std::string> group(types.begin() + g * per_image, types.begin() + (g + 1) * per_image);
     auto image_gen = gen;
-    if (!parts.object_odds.empty()) image_gen.object_odds = parts.object_odds.at(static_cast<size_t>(type_index(group[0])));
+    if (!parts.object_odds.empty())
+      image_gen.object_odds = parts.object_odds.at(static_cast<size_t>(type_index(group[0])));
     auto samples = shapes::make_samples_of_types(sseed, group, image_gen);
     const shapes::Scene& scene = samples[0].scene;
     shapes::Rng rng(sseed ^ 0x9E3779B97F4A7C15ull);
@@ -182,8 +184,10 @@ Batch make_batch(const ModelConfig& cfg, const Tokenizer& tok, uint64_t seed, in
       b.type.push_back(type_index(s.type));
       b.objects.push_back(static_cast<int>(scene.objects.size()));
       if (parts.ground) {
-        const auto target = shapes::grounding_target(
-            s, covers, s.type == "relation" ? parts.relation_share : s.type == "compare" ? parts.compare_share : 0);
+        const auto target = shapes::grounding_target(s, covers,
+                                                     s.type == "relation"  ? parts.relation_share
+                                                     : s.type == "compare" ? parts.compare_share
+                                                                           : 0);
         if (!target.empty()) std::memcpy(b.ground[i].data_ptr<float>(), target.data(), sizeof(float) * target.size());
       }
       if (parts.refer && s.referred >= 0) {

@@ -35,7 +35,8 @@ void fit_calibration(const fs::path& model, int count, const std::function<CalIt
     double top1 = 0;
     for (const auto& l : ls) top1 += torch::softmax(l, -1).max().item<double>();
     correct.push_back(item.correct(answer_text(tok, cfg, out)) ? 1 : 0);
-    heur.push_back(top1 / static_cast<double>(out.size()) / (1.0 + 0.1 * std::max<double>(0, static_cast<double>(out.size()) - 2)));
+    heur.push_back(top1 / static_cast<double>(out.size()) /
+                   (1.0 + 0.1 * std::max<double>(0, static_cast<double>(out.size()) - 2)));
     step_logits.push_back(std::move(ls));
     chosen.push_back(std::move(out));
   }
@@ -51,7 +52,8 @@ void fit_calibration(const fs::path& model, int count, const std::function<CalIt
     auto ids = torch::tensor(chosen[i], torch::kLong).unsqueeze(1);
     for (size_t k = 0; k < temps.size(); ++k)
       sum_logp[k].push_back(torch::log_softmax(logits / temps[k], -1).gather(1, ids).sum().item<double>());
-    words.push_back(static_cast<double>(std::max<size_t>(1, chosen[i].size() - (chosen[i].back() == cfg.eos_id ? 1 : 0))));
+    words.push_back(
+        static_cast<double>(std::max<size_t>(1, chosen[i].size() - (chosen[i].back() == cfg.eos_id ? 1 : 0))));
   }
   auto conf_at = [&](size_t k, double beta) {
     std::vector<double> c;
@@ -87,21 +89,25 @@ void fit_calibration(const fs::path& model, int count, const std::function<CalIt
   std::ofstream(model / "calibration.json") << j.dump(2) << "\n";
   if (log) {
     char buf[200];
-    std::snprintf(buf, sizeof buf,
-                  "calibration: T=%.2f length exponent %.2f  ECE %.3f (T=1: %.3f, heuristic %.3f)  held-out accuracy %.3f",
-                  best_t, best_beta, best_e, ece_raw, ece_h, acc);
+    std::snprintf(
+        buf, sizeof buf,
+        "calibration: T=%.2f length exponent %.2f  ECE %.3f (T=1: %.3f, heuristic %.3f)  held-out accuracy %.3f",
+        best_t, best_beta, best_e, ece_raw, ece_h, acc);
     log(buf);
   }
 }
 
 void calibrate(const fs::path& model, uint64_t seed, int count, const Log& log) {
-  fit_calibration(model, count, [seed](int i) {
-    // The spec's canvas sizes (64 to 1024 pixels), as users' images and the evaluation.
-    auto s = std::make_shared<shapes::Sample>(
-        shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), shapes::GenOptions{}));
-    return CalItem{image_from_mat(s->scene.rgb), s->question,
-                   [s](const std::string& answer) { return answer_correct(*s, answer); }};
-  }, log);
+  fit_calibration(
+      model, count,
+      [seed](int i) {
+        // The spec's canvas sizes (64 to 1024 pixels), as users' images and the evaluation.
+        auto s = std::make_shared<shapes::Sample>(
+            shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), shapes::GenOptions{}));
+        return CalItem{image_from_mat(s->scene.rgb), s->question,
+                       [s](const std::string& answer) { return answer_correct(*s, answer); }};
+      },
+      log);
 }
 
 }  // namespace core::train

@@ -21,8 +21,8 @@ Named named_for_checkpoint(Model& m, const Heads& heads) {
   return out;
 }
 
-void save_checkpoint(const fs::path& dir, Model& m, const Heads& extra, FlatAdamW& optim,
-                     const ModelConfig& cfg, const Tokenizer& tok, const nlohmann::json& state) {
+void save_checkpoint(const fs::path& dir, Model& m, const Heads& extra, FlatAdamW& optim, const ModelConfig& cfg,
+                     const Tokenizer& tok, const nlohmann::json& state) {
   const fs::path tmp = dir.string() + ".tmp";
   fs::remove_all(tmp);
   fs::create_directories(tmp);

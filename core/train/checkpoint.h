@@ -21,7 +21,6 @@ using Named = std::vector<std::pair<std::string, Tensor>>;
 // Training-only heads by name ("dense", "refer"); empty ones are left out.
 using Heads = std::vector<std::pair<std::string, torch::nn::Linear>>;
 
-
 Named named_for_checkpoint(Model& m, const Heads& heads);
 
 // Checkpoint: weights, AdamW moments (safetensors, like every model file) and the loop's state.

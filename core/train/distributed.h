@@ -24,8 +24,8 @@ class DataParallel {
   // In place, summed over ranks. Any failure (a rank died, the timeout passed)
   // throws core::Error naming the operation.
   virtual void sum(std::vector<torch::Tensor>& tensors) = 0;
-  virtual void broadcast(std::vector<torch::Tensor>& tensors) = 0;       // from rank 0
-  virtual torch::Tensor all_gather(const torch::Tensor& local) = 0;      // cat along dim 0, rank order
+  virtual void broadcast(std::vector<torch::Tensor>& tensors) = 0;   // from rank 0
+  virtual torch::Tensor all_gather(const torch::Tensor& local) = 0;  // cat along dim 0, rank order
 };
 
 // All-gather along dim 0 whose backward sums the gradient over the ranks and

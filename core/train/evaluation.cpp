@@ -127,12 +127,15 @@ EvalReport evaluate_items(const fs::path& model, int count, const std::function<
 }  // namespace
 
 EvalReport evaluate(const fs::path& model, uint64_t seed, int count, const Log& log, int beams) {
-  return evaluate_items(model, count, [seed](int i) {
-    auto s = shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), shapes::GenOptions{});
-    EvalItem it{image_from_mat(s.scene.rgb), s.question, s.type, s.answer, {}};
-    if (s.referred >= 0) it.referred_mask = s.scene.objects[static_cast<size_t>(s.referred)].mask;
-    return it;
-  }, log, beams);
+  return evaluate_items(
+      model, count,
+      [seed](int i) {
+        auto s = shapes::make_sample(shapes::mix_seed(seed, static_cast<uint64_t>(i)), shapes::GenOptions{});
+        EvalItem it{image_from_mat(s.scene.rgb), s.question, s.type, s.answer, {}};
+        if (s.referred >= 0) it.referred_mask = s.scene.objects[static_cast<size_t>(s.referred)].mask;
+        return it;
+      },
+      log, beams);
 }
 
 EvalReport evaluate_set(const fs::path& dir, const fs::path& model, int limit, const Log& log, int beams) {
@@ -146,48 +149,63 @@ EvalReport evaluate_set(const fs::path& dir, const fs::path& model, int limit, c
   };
   // The set is read and checked first, so that a bad line stops it before any model time.
   std::vector<Row> rows;
-  read_json_lines(file, "the set (a folder written by `autoglm-train generate`, or its requests.jsonl)",
-                  [&](const nlohmann::json& j, const std::string& where) {
-    for (const char* key : {"image", "question", "answer"})
-      if (!j.contains(key) || !j[key].is_string()) throw Error(ErrorCode::BadArgument, where + ": needs \"" + key + "\" (a string)");
-    if (j.contains("type") && !j["type"].is_string()) throw Error(ErrorCode::BadArgument, where + ": \"type\" must be a string");
-    Row row{where, j["question"], j["answer"], j.value("type", std::string("unknown")), image_path(file, j["image"]), {}, {}};
-    const int ref = j.contains("referred") && j["referred"].is_number_integer() ? j["referred"].get<int>() : -1;
-    if (ref >= 0) {
-      const auto r = static_cast<size_t>(ref);
-      static const nlohmann::json none;
-      const auto& masks = j.contains("masks") ? j["masks"] : none;
-      const auto& objects = j.contains("objects") ? j["objects"] : none;
-      if (masks.is_array() && r < masks.size() && masks[r].is_string()) {
-        row.mask = image_path(file, masks[r]);
-      } else if (objects.is_array() && r < objects.size() && objects[r].is_object() && objects[r].contains("bbox") &&
-                 objects[r]["bbox"].is_array() && objects[r]["bbox"].size() == 4) {
-        const auto& b = objects[r]["bbox"];
-        row.box = cv::Rect(static_cast<int>(b[0].get<double>()), static_cast<int>(b[1].get<double>()),
-                           static_cast<int>(b[2].get<double>()), static_cast<int>(b[3].get<double>()));
-      } else {
-        throw Error(ErrorCode::BadArgument, where + ": \"referred\" is " + std::to_string(ref) +
-                                                " but there is no such entry in \"masks\" or \"objects\" (with a \"bbox\")");
-      }
-    }
-    rows.push_back(std::move(row));
-    return limit <= 0 || static_cast<int>(rows.size()) < limit;
-  });
+  read_json_lines(
+      file, "the set (a folder written by `autoglm-train generate`, or its requests.jsonl)",
+      [&](const nlohmann::json& j, const std::string& where) {
+        for (const char* key : {"image", "question", "answer"})
+          if (!j.contains(key) || !j[key].is_string())
+            throw Error(ErrorCode::BadArgument, where + ": needs \"" + key + "\" (a string)");
+        if (j.contains("type") && !j["type"].is_string())
+          throw Error(ErrorCode::BadArgument, where + ": \"type\" must be a string");
+        Row row{where,
+                j["question"],
+                j["answer"],
+                j.value("type", std::string("unknown")),
+                image_path(file, j["image"]),
+                {},
+                {}};
+        const int ref = j.contains("referred") && j["referred"].is_number_integer() ? j["referred"].get<int>() : -1;
+        if (ref >= 0) {
+          const auto r = static_cast<size_t>(ref);
+          static const nlohmann::json none;
+          const auto& masks = j.contains("masks") ? j["masks"] : none;
+          const auto& objects = j.contains("objects") ? j["objects"] : none;
+          if (masks.is_array() && r < masks.size() && masks[r].is_string()) {
+            row.mask = image_path(file, masks[r]);
+          } else if (objects.is_array() && r < objects.size() && objects[r].is_object() &&
+                     objects[r].contains("bbox") && objects[r]["bbox"].is_array() && objects[r]["bbox"].size() == 4) {
+            const auto& b = objects[r]["bbox"];
+            row.box = cv::Rect(static_cast<int>(b[0].get<double>()), static_cast<int>(b[1].get<double>()),
+                               static_cast<int>(b[2].get<double>()), static_cast<int>(b[3].get<double>()));
+          } else {
+            throw Error(ErrorCode::BadArgument,
+                        where + ": \"referred\" is " + std::to_string(ref) +
+                            " but there is no such entry in \"masks\" or \"objects\" (with a \"bbox\")");
+          }
+        }
+        rows.push_back(std::move(row));
+        return limit <= 0 || static_cast<int>(rows.size()) < limit;
+      });
   if (rows.empty()) throw Error(ErrorCode::BadArgument, file.string() + " has no questions");
-  return evaluate_items(model, static_cast<int>(rows.size()), [&](int i) {
-    const Row& row = rows[static_cast<size_t>(i)];
-    EvalItem it{decode_image_file(row.image), row.question, row.type, row.answer, {}};
-    if (!row.mask.empty()) {
-      it.referred_mask = cv::imread(row.mask.string(), cv::IMREAD_GRAYSCALE);
-      if (it.referred_mask.empty()) throw Error(ErrorCode::Io, row.where + ": cannot read the mask " + row.mask.string());
-      if (it.referred_mask.cols != it.image.width || it.referred_mask.rows != it.image.height)
-        throw Error(ErrorCode::BadArgument, row.where + ": the mask " + row.mask.string() + " is not the image's size");
-    } else if (row.box) {  // a set without masks: the referred object's box stands in for its pixels
-      it.referred_mask = cv::Mat::zeros(it.image.height, it.image.width, CV_8U);
-      it.referred_mask(*row.box & cv::Rect(0, 0, it.image.width, it.image.height)).setTo(255);
-    }
-    return it;
-  }, log, beams);
+  return evaluate_items(
+      model, static_cast<int>(rows.size()),
+      [&](int i) {
+        const Row& row = rows[static_cast<size_t>(i)];
+        EvalItem it{decode_image_file(row.image), row.question, row.type, row.answer, {}};
+        if (!row.mask.empty()) {
+          it.referred_mask = cv::imread(row.mask.string(), cv::IMREAD_GRAYSCALE);
+          if (it.referred_mask.empty())
+            throw Error(ErrorCode::Io, row.where + ": cannot read the mask " + row.mask.string());
+          if (it.referred_mask.cols != it.image.width || it.referred_mask.rows != it.image.height)
+            throw Error(ErrorCode::BadArgument,
+                        row.where + ": the mask " + row.mask.string() + " is not the image's size");
+        } else if (row.box) {  // a set without masks: the referred object's box stands in for its pixels
+          it.referred_mask = cv::Mat::zeros(it.image.height, it.image.width, CV_8U);
+          it.referred_mask(*row.box & cv::Rect(0, 0, it.image.width, it.image.height)).setTo(255);
+        }
+        return it;
+      },
+      log, beams);
 }
 
 }  // namespace core::train

@@ -82,8 +82,10 @@ std::vector<std::string> unknown_words(const Tokenizer& tok, const std::vector<E
         }
       };
       for (char c : text) {
-        if (std::isspace(static_cast<unsigned char>(c)) || std::ispunct(static_cast<unsigned char>(c))) flush();
-        else word += c;
+        if (std::isspace(static_cast<unsigned char>(c)) || std::ispunct(static_cast<unsigned char>(c)))
+          flush();
+        else
+          word += c;
       }
       flush();
     }
@@ -122,7 +124,8 @@ std::pair<std::vector<size_t>, std::vector<size_t>> split_examples(const Finetun
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   shapes::Rng rng(opt.seed ^ 0xF17E7u);
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(rng.below(static_cast<int>(i)))]);
+  for (size_t i = order.size(); i > 1; --i)
+    std::swap(order[i - 1], order[static_cast<size_t>(rng.below(static_cast<int>(i)))]);
   size_t nval = static_cast<size_t>(std::ceil(opt.val_split * static_cast<double>(n)));
   if (opt.val_split > 0) nval = std::clamp<size_t>(nval, 1, n - 1);
   return {std::vector<size_t>(order.begin() + static_cast<std::ptrdiff_t>(nval), order.end()),
@@ -135,7 +138,8 @@ ModelConfig grown_config(const ModelConfig& base_cfg, const Tokenizer& tok, cons
   cfg.text.vocab_size = std::max<int>(cfg.text.vocab_size, static_cast<int>(tok.vocab_size()));
   for (const auto& e : ex) {
     const std::string a = normalise(e.answer);
-    if (!cfg.answer_list.empty() && std::find(cfg.answer_list.begin(), cfg.answer_list.end(), a) == cfg.answer_list.end())
+    if (!cfg.answer_list.empty() &&
+        std::find(cfg.answer_list.begin(), cfg.answer_list.end(), a) == cfg.answer_list.end())
       cfg.answer_list.push_back(a);
   }
   cfg.validate();
@@ -190,9 +194,11 @@ std::unique_ptr<torch::optim::AdamW> optimiser(Model& m, const FinetuneOptions& 
     (opt.freeze_text && p.is_same(words) ? rows_only : decayed).push_back(p);
   }
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decayed, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(opt.lr).weight_decay(0.01)));
+  groups.emplace_back(
+      decayed, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(opt.lr).weight_decay(0.01)));
   if (!rows_only.empty())
-    groups.emplace_back(rows_only, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(opt.lr).weight_decay(0)));
+    groups.emplace_back(
+        rows_only, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(opt.lr).weight_decay(0)));
   return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(opt.lr).weight_decay(0.01));
 }
 
@@ -251,7 +257,8 @@ class Epochs {
                      const std::vector<Tensor>& trainable) {
     std::vector<size_t> perm = trn;
     shapes::Rng er(shapes::mix_seed(opt_.seed, static_cast<uint64_t>(epoch)));
-    for (size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[static_cast<size_t>(er.below(static_cast<int>(i)))]);
+    for (size_t i = perm.size(); i > 1; --i)
+      std::swap(perm[i - 1], perm[static_cast<size_t>(er.below(static_cast<int>(i)))]);
     double loss_sum = 0;
     for (int st = 0; st < steps; ++st) {
       std::vector<size_t> idx;
@@ -353,16 +360,20 @@ void write_finetuned(const FinetuneOptions& opt, const Log& log, const ModelConf
   save_config(cfg, opt.out);
   tok.save_vocab(opt.out / "vocab.txt");
   if (fs::exists(opt.model / "tokenizer_config.json"))
-    fs::copy_file(opt.model / "tokenizer_config.json", opt.out / "tokenizer_config.json", fs::copy_options::overwrite_existing);
+    fs::copy_file(opt.model / "tokenizer_config.json", opt.out / "tokenizer_config.json",
+                  fs::copy_options::overwrite_existing);
   m->save_weights(opt.out / "model.safetensors");
   std::ofstream(opt.out / "finetune.json") << rep.to_json() << "\n";
   if (!val.empty()) {
-    fit_calibration(opt.out, static_cast<int>(val.size()), [&](int k) {
-      const auto& e = ex[val[static_cast<size_t>(k)]];
-      const std::string want = normalise(e.answer);
-      return CalItem{decode_image_file(fs::u8path(e.image)), e.question,
-                     [want](const std::string& a) { return normalise(a) == want; }};
-    }, log);
+    fit_calibration(
+        opt.out, static_cast<int>(val.size()),
+        [&](int k) {
+          const auto& e = ex[val[static_cast<size_t>(k)]];
+          const std::string want = normalise(e.answer);
+          return CalItem{decode_image_file(fs::u8path(e.image)), e.question,
+                         [want](const std::string& a) { return normalise(a) == want; }};
+        },
+        log);
   }
 }
 
@@ -375,7 +386,8 @@ FinetuneReport finetune(const FinetuneOptions& opt, const Log& log) {
   configure_compute_threads(opt.threads);
   torch::manual_seed(opt.seed);
   auto base_cfg = load_config(opt.model);
-  if (base_cfg.task != ModelTask::Vqa) throw Error(ErrorCode::BadArgument, "finetune works on question-answering models");
+  if (base_cfg.task != ModelTask::Vqa)
+    throw Error(ErrorCode::BadArgument, "finetune works on question-answering models");
   auto tok = Tokenizer::from_folder(opt.model);
   auto ex = read_examples(opt.data);
   const auto pixels = load_pixels(opt, ex, base_cfg);
@@ -440,7 +452,8 @@ int write_new_color_set(const fs::path& dir, uint64_t seed, int count, const std
   if (!out) throw Error(ErrorCode::Io, (dir / "data.jsonl").string() + ": cannot write");
   int painted = 0;
   for (int i = 0; i < count; ++i) {
-    auto s = shapes::make_sample_of_type(shapes::mix_seed(seed, static_cast<uint64_t>(i)), "color", shapes::GenOptions{});
+    auto s =
+        shapes::make_sample_of_type(shapes::mix_seed(seed, static_cast<uint64_t>(i)), "color", shapes::GenOptions{});
     shapes::Rng r(shapes::mix_seed(seed ^ 0xC0105ull, static_cast<uint64_t>(i)));
     std::string answer = s.answer;
     if (r.chance(0.5) && s.referred >= 0) {

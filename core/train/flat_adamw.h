@@ -59,8 +59,10 @@ class FlatAdamW {
   // The moments of one parameter (a view of the buffer): for checkpoints.
   std::pair<Tensor, Tensor> moments(const Tensor& p) {
     const int64_t off = p.data_ptr<float>() - data_.data_ptr<float>();
-    if (off < 0 || off + p.numel() > data_.numel()) throw Error(ErrorCode::Internal, "FlatAdamW: not one of its parameters");
-    return {avg_.slice(0, off, off + p.numel()).view(p.sizes()), avg_sq_.slice(0, off, off + p.numel()).view(p.sizes())};
+    if (off < 0 || off + p.numel() > data_.numel())
+      throw Error(ErrorCode::Internal, "FlatAdamW: not one of its parameters");
+    return {avg_.slice(0, off, off + p.numel()).view(p.sizes()),
+            avg_sq_.slice(0, off, off + p.numel()).view(p.sizes())};
   }
   void set_steps(int64_t n) { steps_ = n; }
 

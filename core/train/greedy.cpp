@@ -4,8 +4,8 @@
 
 namespace core::train {
 
-std::vector<int64_t> greedy_ids(Model& m, const ModelConfig& cfg, const Tensor& pixels, const std::vector<int64_t>& question,
-                                int max_steps, std::vector<Tensor>* step_logits) {
+std::vector<int64_t> greedy_ids(Model& m, const ModelConfig& cfg, const Tensor& pixels,
+                                const std::vector<int64_t>& question, int max_steps, std::vector<Tensor>* step_logits) {
   auto image = m->vision_model->forward(pixels);
   auto ids = torch::tensor(question, torch::kLong).unsqueeze(0);
   auto f = m->text_encoder->forward(ids, torch::ones_like(ids), image);
@@ -36,7 +36,8 @@ Tensor pixel_batch(const Image& img, const ModelConfig& cfg) {
 }
 
 std::string greedy(Model& m, const ModelConfig& cfg, const Tokenizer& tok, const shapes::Sample& s) {
-  return answer_text(tok, cfg, greedy_ids(m, cfg, pixel_batch(image_from_mat(s.scene.rgb), cfg), tok.encode(s.question).ids, 30));
+  return answer_text(tok, cfg,
+                     greedy_ids(m, cfg, pixel_batch(image_from_mat(s.scene.rgb), cfg), tok.encode(s.question).ids, 30));
 }
 
 }  // namespace core::train

@@ -19,8 +19,9 @@ using torch::Tensor;
 
 // Greedy decoding of one question about one preprocessed image [1,3,S,S]: the
 // chosen ids, EOS included when reached, and on request each step's logits.
-std::vector<int64_t> greedy_ids(Model& m, const ModelConfig& cfg, const Tensor& pixels, const std::vector<int64_t>& question,
-                                int max_steps, std::vector<Tensor>* step_logits = nullptr);
+std::vector<int64_t> greedy_ids(Model& m, const ModelConfig& cfg, const Tensor& pixels,
+                                const std::vector<int64_t>& question, int max_steps,
+                                std::vector<Tensor>* step_logits = nullptr);
 
 std::string answer_text(const Tokenizer& tok, const ModelConfig& cfg, std::vector<int64_t> ids);
 

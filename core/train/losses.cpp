@@ -35,7 +35,8 @@ Tensor grouped_cross_entropy(const Tensor& logits, const Tensor& labels, double 
     auto ce = F::cross_entropy(logits.slice(-1, from, from + n).reshape({-1, n}), y.clamp_min(0),
                                F::CrossEntropyFuncOptions().reduction(torch::kNone));
     auto mean_over = [&](const Tensor& w) { return (ce * w).sum() / w.sum().clamp_min(1); };
-    auto part = object_share > 0 ? object_share * mean_over(valid * on_object) + (1 - object_share) * mean_over(valid * on_background)
+    auto part = object_share > 0 ? object_share * mean_over(valid * on_object) +
+                                       (1 - object_share) * mean_over(valid * on_background)
                                  : mean_over(valid);
     sum = sum.defined() ? sum + part : part;
     from += n, ++col;
@@ -46,8 +47,9 @@ Tensor grouped_cross_entropy(const Tensor& logits, const Tensor& labels, double 
 }  // namespace
 
 std::vector<int64_t> dense_classes() {
-  return {static_cast<int64_t>(shapes::color_names().size()) + 1, static_cast<int64_t>(shapes::shape_names().size()) + 1,
-          static_cast<int64_t>(shapes::size_names().size()) + 1, 4, 4};
+  return {static_cast<int64_t>(shapes::color_names().size()) + 1,
+          static_cast<int64_t>(shapes::shape_names().size()) + 1, static_cast<int64_t>(shapes::size_names().size()) + 1,
+          4, 4};
 }
 
 Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux) {
@@ -79,13 +81,16 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux) {
   Tensor ce_total, row_ce = torch::zeros({lengths.size(0)}), row_wrong = torch::zeros({lengths.size(0)});
   for (const auto& rows : groups) {
     const int64_t width = lengths.index_select(0, rows).max().item<int64_t>();
-    auto in = b.dec_in.index_select(0, rows).slice(1, 0, width), tgt = b.dec_tgt.index_select(0, rows).slice(1, 0, width);
+    auto in = b.dec_in.index_select(0, rows).slice(1, 0, width),
+         tgt = b.dec_tgt.index_select(0, rows).slice(1, 0, width);
     auto logits = m->text_decoder->forward(in, fused.index_select(0, rows),
                                            additive_mask(m->text_encoder->memory_mask(b.q_mask.index_select(0, rows))),
                                            nullptr, 0);
-    auto ce = F::cross_entropy(logits.reshape({-1, logits.size(-1)}), tgt.reshape({-1}),
-                               F::CrossEntropyFuncOptions().ignore_index(-100).label_smoothing(kLabelSmoothing).reduction(torch::kNone))
-                  .reshape(tgt.sizes());
+    auto ce =
+        F::cross_entropy(
+            logits.reshape({-1, logits.size(-1)}), tgt.reshape({-1}),
+            F::CrossEntropyFuncOptions().ignore_index(-100).label_smoothing(kLabelSmoothing).reduction(torch::kNone))
+            .reshape(tgt.sizes());
     row_ce.index_copy_(0, rows, ce.sum(1).detach());
     row_wrong.index_copy_(0, rows, ((logits.detach().argmax(-1) != tgt) & (tgt != -100)).any(1).to(torch::kFloat32));
     ce_total = ce_total.defined() ? ce_total + ce.sum() : ce.sum();
@@ -140,7 +145,8 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux) {
     auto match = match_matrix(keys);
     auto sim = torch::matmul(img, txt.t()) / m->align_temperature();
     auto i2t = match / match.sum(1, true), t2i = match.t() / match.t().sum(1, true);
-    auto itc = -((i2t * torch::log_softmax(sim, 1)).sum(1).mean() + (t2i * torch::log_softmax(sim.t(), 1)).sum(1).mean()) / 2;
+    auto itc =
+        -((i2t * torch::log_softmax(sim, 1)).sum(1).mean() + (t2i * torch::log_softmax(sim.t(), 1)).sum(1).mean()) / 2;
     if (dp) itc = itc / dp->world();  // every rank computes it whole (see gather_with_grad)
     out.itc = itc.item<double>() * (dp ? dp->world() : 1);
     out.total = out.total + itc;

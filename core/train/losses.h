@@ -14,8 +14,8 @@ namespace core::train {
 constexpr double kLabelSmoothing = 0.05;  // on every answer token
 
 struct Losses {
-  Tensor total;       // this rank's share: its summed answer loss / all ranks' tokens, plus the contrastive loss
-  Tensor per_sample;  // answer loss of each local sample (for the curriculum)
+  Tensor total;             // this rank's share: its summed answer loss / all ranks' tokens, plus the contrastive loss
+  Tensor per_sample;        // answer loss of each local sample (for the curriculum)
   Tensor per_sample_wrong;  // 1 where a local sample's answer has a token whose argmax is not the target's
   double lm_part = 0, itc = 0, dense = 0, ground = 0, refer = 0;
   int ground_n = 0;  // samples of this rank with a referred object

@@ -46,7 +46,9 @@ RetrievalReport evaluate_retrieval(const fs::path& model, uint64_t seed, int zer
     auto s = engine->rank(q, c);
     std::vector<int> order(static_cast<size_t>(pool));
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return s[static_cast<size_t>(a)].similarity > s[static_cast<size_t>(b)].similarity; });
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      return s[static_cast<size_t>(a)].similarity > s[static_cast<size_t>(b)].similarity;
+    });
     for (int r = 0; r < pool; ++r)
       if (keys[static_cast<size_t>(order[static_cast<size_t>(r)])] == key) return r;
     return pool;
@@ -62,7 +64,8 @@ RetrievalReport evaluate_retrieval(const fs::path& model, uint64_t seed, int zer
     (pool == 100 ? rep.t2i_r5_100 : rep.t2i_r5_1000) = static_cast<double>(r5) / pool;
   }
   int i2t = 0;
-  for (int i = 0; i < 100; ++i) i2t += hit_rank(img[static_cast<size_t>(i)], txt, 100, keys[static_cast<size_t>(i)]) < 1;
+  for (int i = 0; i < 100; ++i)
+    i2t += hit_rank(img[static_cast<size_t>(i)], txt, 100, keys[static_cast<size_t>(i)]) < 1;
   rep.i2t_r1_100 = i2t / 100.0;
   // zero-shot: every "a {color} {shape}" label against one-object scenes
   std::vector<std::string> labels, truth_of_label;
@@ -75,7 +78,9 @@ RetrievalReport evaluate_retrieval(const fs::path& model, uint64_t seed, int zer
     auto sc = shapes::render_scene(shapes::mix_seed(seed + 7919, i), shapes::GenOptions{});
     if (sc.objects.size() != 1) continue;
     auto s = engine->rank(engine->embed_image(engine->encode(image_from_mat(sc.rgb))), lv);
-    const auto best = std::max_element(s.begin(), s.end(), [](const Match& a, const Match& b) { return a.similarity < b.similarity; }) - s.begin();
+    const auto best = std::max_element(s.begin(), s.end(),
+                                       [](const Match& a, const Match& b) { return a.similarity < b.similarity; }) -
+                      s.begin();
     right += labels[static_cast<size_t>(best)] == "a " + sc.objects[0].color + " " + sc.objects[0].shape;
     ++count;
   }

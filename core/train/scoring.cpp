@@ -24,6 +24,8 @@ bool judged_correct(const std::string& type, const std::string& truth, const std
   return type == "describe" ? shapes::caption_matches(answer, truth) : answer == truth;
 }
 
-bool answer_correct(const shapes::Sample& s, const std::string& answer) { return judged_correct(s.type, s.answer, answer); }
+bool answer_correct(const shapes::Sample& s, const std::string& answer) {
+  return judged_correct(s.type, s.answer, answer);
+}
 
 }  // namespace core::train

@@ -80,7 +80,7 @@ const std::vector<std::string>& size_names() {
   return v;
 }
 const std::vector<std::string>& question_types() {
-  static const std::vector<std::string> v{"color", "shape",    "size",    "count",   "exist",
+  static const std::vector<std::string> v{"color",    "shape",    "size",    "count",   "exist",
                                           "position", "relation", "compare", "describe"};
   return v;
 }
@@ -92,10 +92,10 @@ const char* kPositions[] = {"center",   "left",      "right",       "top",      
                             "top left", "top right", "bottom left", "bottom right"};
 
 constexpr double kSmallLo = 0.10, kSmallHi = 0.16, kLargeLo = 0.24, kLargeHi = 0.34;
-constexpr double kGapFrac = 0.02;     // bbox gap, fraction of the canvas
-constexpr double kRobust = 0.03;      // position / relation robustness, fraction of the axis
-constexpr double kCloser = 0.88;      // nearest <= 0.88 * next
-constexpr int kShift = 8;             // fixed-point bits for cv::fillPoly
+constexpr double kGapFrac = 0.02;  // bbox gap, fraction of the canvas
+constexpr double kRobust = 0.03;   // position / relation robustness, fraction of the axis
+constexpr double kCloser = 0.88;   // nearest <= 0.88 * next
+constexpr int kShift = 8;          // fixed-point bits for cv::fillPoly
 constexpr double kPi = 3.14159265358979323846;
 
 std::string plural(const std::string& shape) { return shape + "s"; }
@@ -181,9 +181,8 @@ void make_proto(Rng& rng, Proto& pr, int S) {
       return;
     }
   }
-  throw core::Error(core::ErrorCode::Internal,
-                    "shapes: cannot draw a " + size_names()[pr.size] + " " + shape + " on a canvas of side " +
-                        std::to_string(S));
+  throw core::Error(core::ErrorCode::Internal, "shapes: cannot draw a " + size_names()[pr.size] + " " + shape +
+                                                   " on a canvas of side " + std::to_string(S));
 }
 
 bool apart(const cv::Rect& a, const cv::Rect& b, int gap) {
@@ -269,8 +268,7 @@ CanvasSize canvas_size(Rng& rng, const GenOptions& opt) {
     W = H = opt.min_side;
   } else {
     for (int tries = 0;; ++tries) {
-      if (tries == 100000)
-        throw core::Error(core::ErrorCode::BadArgument, "shapes: no canvas size is accepted");
+      if (tries == 100000) throw core::Error(core::ErrorCode::BadArgument, "shapes: no canvas size is accepted");
       W = rng.range(opt.min_side, opt.max_side);
       const int hlo = std::max(opt.min_side, (W + 1) / 2), hhi = std::min(opt.max_side, 2 * W);
       H = rng.range(hlo, hhi);
@@ -286,7 +284,8 @@ Scene render_scene(uint64_t seed, const GenOptions& opt) {
       (opt.fixed_w > 0 && (std::min(opt.fixed_w, opt.fixed_h) < 32 || std::max(opt.fixed_w, opt.fixed_h) > 8192)))
     throw core::Error(core::ErrorCode::BadArgument, "shapes: canvas sides must be 32..8192 with min_side <= max_side");
   for (double o : opt.object_odds)
-    if (!(o >= 0 && std::isfinite(o))) throw core::Error(core::ErrorCode::BadArgument, "shapes: object odds must be finite and >= 0");
+    if (!(o >= 0 && std::isfinite(o)))
+      throw core::Error(core::ErrorCode::BadArgument, "shapes: object odds must be finite and >= 0");
   Rng rng(seed);
   const CanvasSize canvas = canvas_size(rng, opt);
   const int W = canvas.width, H = canvas.height;
@@ -305,8 +304,8 @@ Scene render_scene(uint64_t seed, const GenOptions& opt) {
   std::vector<Proto> protos;
   for (int layout = 0;; ++layout) {
     if (layout > 2000)
-      throw core::Error(core::ErrorCode::Internal, "shapes: cannot lay out a " + std::to_string(W) + "x" +
-                                                       std::to_string(H) + " canvas");
+      throw core::Error(core::ErrorCode::Internal,
+                        "shapes: cannot lay out a " + std::to_string(W) + "x" + std::to_string(H) + " canvas");
     if (layout > 0 && layout % 16 == 0 && n > 1) --n;  // crowded canvas: fewer objects
     protos.assign(size_t(n), Proto{});
     for (auto& p : protos) {
@@ -323,9 +322,8 @@ Scene render_scene(uint64_t seed, const GenOptions& opt) {
     // Place the biggest first; each object gets a bounded number of tries.
     std::vector<int> order(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) order[size_t(i)] = i;
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-      return protos[size_t(a)].lb.area() > protos[size_t(b)].lb.area();
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return protos[size_t(a)].lb.area() > protos[size_t(b)].lb.area(); });
     std::vector<cv::Rect> placed;
     bool ok = true;
     for (int i : order) {
@@ -443,7 +441,8 @@ std::vector<float> grounding_target(const Sample& s, const std::vector<cv::Mat>&
   if (first_peak <= 0 || second_peak <= 0) return out;
   const double share = std::min(second_share, 0.6 * (1 - second_share) * first_peak / second_peak);
   double total = 0;
-  for (size_t i = 0; i < out.size(); ++i) total += out[i] = static_cast<float>((1 - second_share) * out[i] + share * second[i]);
+  for (size_t i = 0; i < out.size(); ++i)
+    total += out[i] = static_cast<float>((1 - second_share) * out[i] + share * second[i]);
   for (auto& x : out) x = static_cast<float>(x / total);
   return out;
 }
@@ -553,10 +552,11 @@ bool caption_matches(const std::string& a, const std::string& b) {
 }
 
 std::vector<std::string> vocabulary() {
-  std::set<std::string> v{"what", "color", "is", "the", "shape", "object", "size", "or", "how",  "many",
-                          "objects", "are", "there", "a", "any", "where", "left", "right", "of", "above",
-                          "below", "larger", "than", "and", "same", "describe", "image", "in", "picture",
-                          "top", "bottom", "center", "nothing", "yes", "no", "?", ".", ","};
+  std::set<std::string> v{"what",    "color",    "is",      "the",   "shape",   "object", "size",   "or",
+                          "how",     "many",     "objects", "are",   "there",   "a",      "any",    "where",
+                          "left",    "right",    "of",      "above", "below",   "larger", "than",   "and",
+                          "same",    "describe", "image",   "in",    "picture", "top",    "bottom", "center",
+                          "nothing", "yes",      "no",      "?",     ".",       ","};
   for (const auto& s : shape_names()) v.insert(s), v.insert(plural(s));
   for (const auto& s : color_names()) v.insert(s);
   for (const auto& s : size_names()) v.insert(s);
@@ -637,8 +637,7 @@ std::vector<Sample> questions_for(const Scene& sc) {
     add("count", "count_color", "how many " + c + " objects are there?", kNumbers[count_if(nullptr, &c)]);
   for (const auto& c : color_names())
     for (const auto& s : shape_names())
-      add("count", "count_color_shape", "how many " + c + " " + plural(s) + " are there?",
-          kNumbers[count_if(&s, &c)]);
+      add("count", "count_color_shape", "how many " + c + " " + plural(s) + " are there?", kNumbers[count_if(&s, &c)]);
   for (const auto& c : color_names())
     for (const auto& s : shape_names())
       add("exist", "exist_color_shape", "is there a " + c + " " + s + "?", count_if(&s, &c) ? "yes" : "no");
@@ -658,7 +657,12 @@ std::vector<Sample> questions_for(const Scene& sc) {
   }
 
   // relation
-  struct Dir { const char* tmpl; const char* words; bool horizontal; int sign; };
+  struct Dir {
+    const char* tmpl;
+    const char* words;
+    bool horizontal;
+    int sign;
+  };
   const Dir dirs[] = {{"relation_left", "left of", true, -1},
                       {"relation_right", "right of", true, +1},
                       {"relation_above", "above", false, -1},
@@ -695,8 +699,7 @@ std::vector<Sample> questions_for(const Scene& sc) {
         add("compare", "compare_larger", "is " + ref_ns[size_t(i)] + " larger than " + ref_ns[size_t(j)] + "?",
             a.size == "large" ? "yes" : "no", i, j);
       if (!ref_nc[size_t(i)].empty() && !ref_nc[size_t(j)].empty())
-        add("compare", "compare_color",
-            "are " + ref_nc[size_t(i)] + " and " + ref_nc[size_t(j)] + " the same color?",
+        add("compare", "compare_color", "are " + ref_nc[size_t(i)] + " and " + ref_nc[size_t(j)] + " the same color?",
             a.color == b.color ? "yes" : "no", i, j);
       if (!ref[size_t(i)].empty() && !ref[size_t(j)].empty())
         add("compare", "compare_shape", "are " + ref[size_t(i)] + " and " + ref[size_t(j)] + " the same shape?",
@@ -792,9 +795,10 @@ nlohmann::json to_json(const Sample& s) {
                     {"bbox", {o.box.x, o.box.y, o.box.width, o.box.height}},
                     {"rotation", o.rotation},
                     {"rgb", {o.rgb[0], o.rgb[1], o.rgb[2]}}});
-  return {{"question", s.question}, {"type", s.type},           {"template", s.tmpl},
-          {"answer", s.answer},     {"referred", s.referred},   {"referred2", s.referred2},
-          {"width", s.scene.width()}, {"height", s.scene.height()}, {"objects", objs}};
+  return {
+      {"question", s.question}, {"type", s.type},           {"template", s.tmpl},       {"answer", s.answer},
+      {"referred", s.referred}, {"referred2", s.referred2}, {"width", s.scene.width()}, {"height", s.scene.height()},
+      {"objects", objs}};
 }
 
 void write_dataset(const fs::path& dir, uint64_t seed, int count, const GenOptions& opt) {

@@ -23,16 +23,16 @@ class Rng {
  public:
   explicit Rng(uint64_t seed);
   uint64_t next();
-  double uniform();                        // [0, 1), 53 random bits
-  double uniform(double lo, double hi);    // [lo, hi)
-  int below(int n);                        // 0 .. n-1 (n >= 1)
-  int range(int lo, int hi);               // lo .. hi inclusive
+  double uniform();                      // [0, 1), 53 random bits
+  double uniform(double lo, double hi);  // [lo, hi)
+  int below(int n);                      // 0 .. n-1 (n >= 1)
+  int range(int lo, int hi);             // lo .. hi inclusive
   bool chance(double p) { return uniform() < p; }
 
  private:
   uint64_t s_[4];
 };
-uint64_t splitmix64(uint64_t& state);      // advances state, returns the next output
+uint64_t splitmix64(uint64_t& state);              // advances state, returns the next output
 uint64_t mix_seed(uint64_t seed, uint64_t index);  // independent sub-seed for item `index`
 
 // Vocabulary of the world, in the spec's order.
@@ -44,15 +44,15 @@ const std::vector<std::string>& question_types();  // color shape size count exi
 
 struct Object {
   std::string shape, color, size;
-  float cx = 0, cy = 0;     // centre of `box` (continuous pixel coordinates: box.x + box.width / 2)
-  cv::Rect box;             // axis-aligned bbox of the mask's non-zero pixels
-  cv::Mat mask;             // CV_8U, canvas size, 255 inside the shape (not antialiased)
-  float rotation = 0;       // degrees; 0 for circles
-  cv::Vec3b rgb;            // the jittered colour actually drawn
+  float cx = 0, cy = 0;  // centre of `box` (continuous pixel coordinates: box.x + box.width / 2)
+  cv::Rect box;          // axis-aligned bbox of the mask's non-zero pixels
+  cv::Mat mask;          // CV_8U, canvas size, 255 inside the shape (not antialiased)
+  float rotation = 0;    // degrees; 0 for circles
+  cv::Vec3b rgb;         // the jittered colour actually drawn
 };
 
 struct Scene {
-  cv::Mat rgb;              // CV_8UC3, RGB channel order
+  cv::Mat rgb;  // CV_8UC3, RGB channel order
   std::vector<Object> objects;
   int width() const { return rgb.cols; }
   int height() const { return rgb.rows; }
@@ -61,15 +61,15 @@ struct Scene {
 struct Sample {
   Scene scene;
   std::string question, type, answer;
-  std::string tmpl;         // template id, e.g. "count_color_shape", "relation_left"
-  int referred = -1;        // object asked about: color/shape/size/position, relation subject, compare first
-  int referred2 = -1;       // compare's second object, the object a relation's answer names
+  std::string tmpl;    // template id, e.g. "count_color_shape", "relation_left"
+  int referred = -1;   // object asked about: color/shape/size/position, relation subject, compare first
+  int referred2 = -1;  // compare's second object, the object a relation's answer names
 };
 
 struct GenOptions {
   int min_side = 64, max_side = 1024;  // canvas sides when vary_size (aspect 1:2 .. 2:1)
   bool vary_size = true;
-  int fixed_w = 0, fixed_h = 0;        // both > 0: always this size (overrides vary_size)
+  int fixed_w = 0, fixed_h = 0;  // both > 0: always this size (overrides vary_size)
   // When set, varied canvas sizes are drawn again until it accepts one (the trainer
   // keeps a batch's images to one patch grid).
   std::function<bool(int width, int height)> accept_canvas;

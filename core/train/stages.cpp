@@ -19,11 +19,23 @@ LoopState::LoopState(int ntypes)
       object_error(static_cast<size_t>(ntypes * kCounts), 0.0) {}
 
 nlohmann::json LoopState::to_json(double seconds, uint64_t seed) const {
-  return nlohmann::json{{"step", step}, {"samples", seen}, {"images", seen_images}, {"loss", ema}, {"first_loss", first_loss},
-                        {"answer_loss", answer_ema}, {"first_answer_loss", first_answer_loss}, {"seconds", seconds},
-                        {"type_loss", type_loss}, {"type_error", type_error}, {"object_error", object_error}, {"seed", seed}, {"patch_loss", dense_ema},
-                        {"first_patch_loss", first_dense_loss}, {"grounding_loss", ground_ema},
-                        {"refer_loss", refer_ema}, {"first_refer_loss", first_refer_loss},
+  return nlohmann::json{{"step", step},
+                        {"samples", seen},
+                        {"images", seen_images},
+                        {"loss", ema},
+                        {"first_loss", first_loss},
+                        {"answer_loss", answer_ema},
+                        {"first_answer_loss", first_answer_loss},
+                        {"seconds", seconds},
+                        {"type_loss", type_loss},
+                        {"type_error", type_error},
+                        {"object_error", object_error},
+                        {"seed", seed},
+                        {"patch_loss", dense_ema},
+                        {"first_patch_loss", first_dense_loss},
+                        {"grounding_loss", ground_ema},
+                        {"refer_loss", refer_ema},
+                        {"first_refer_loss", first_refer_loss},
                         {"first_grounding_loss", first_ground_loss}};
 }
 
@@ -104,7 +116,8 @@ std::vector<std::array<double, kCounts>> object_odds(const TrainOptions& opt, co
       double sum = 0;
       for (int c = 0; c < kCounts; ++c) sum += std::max(row[c], 1e-3);
       std::array<double, kCounts> odds{};
-      for (int c = 0; c < kCounts; ++c) odds[static_cast<size_t>(c)] = (1 - beta) / kCounts + beta * std::max(row[c], 1e-3) / sum;
+      for (int c = 0; c < kCounts; ++c)
+        odds[static_cast<size_t>(c)] = (1 - beta) / kCounts + beta * std::max(row[c], 1e-3) / sum;
       out.push_back(odds);
     }
   return out;

@@ -12,10 +12,10 @@
 namespace core::train {
 
 struct TrainOptions {
-  std::filesystem::path out;   // model folder to write
+  std::filesystem::path out;  // model folder to write
   uint64_t seed = 1;
   int batch = 32;
-  int steps = 0;               // 0: until `minutes` run out
+  int steps = 0;  // 0: until `minutes` run out
   double minutes = 10;
   double lr = 1e-3;
   int threads = 0;
@@ -24,13 +24,13 @@ struct TrainOptions {
   int text_layers = 2;
   int decoder_layers = 2;
   int heads = 4;
-  int image_size = 64;            // model input side (pixels)
-  int patch = 8;                  // pixels per vision token side
-  std::string stem = "patch";     // "patch" (one linear projection) or "conv" (stride-2 3x3 convolutions)
-  int stem_tile_kernel = 3;       // the conv stem's stride-3 kernel (3: tiling; 5: overlapping)
+  int image_size = 64;         // model input side (pixels)
+  int patch = 8;               // pixels per vision token side
+  std::string stem = "patch";  // "patch" (one linear projection) or "conv" (stride-2 3x3 convolutions)
+  int stem_tile_kernel = 3;    // the conv stem's stride-3 kernel (3: tiling; 5: overlapping)
   int calibration_samples = 600;
-  int canvas_max = 192;           // training scenes' canvases: 64 px up to this longest side (the spec: 1024)
-  bool keep_aspect = false;       // model input shaped like the image (PreprocessSpec::keep_aspect)
+  int canvas_max = 192;      // training scenes' canvases: 64 px up to this longest side (the spec: 1024)
+  bool keep_aspect = false;  // model input shaped like the image (PreprocessSpec::keep_aspect)
   // How stage 2 weighs a type: "loss" (its running answer loss), "excess" (that loss above
   // label smoothing's floor) or "error" (its running share of answers with a wrong token
   // under teacher forcing: a caption is wrong when any of its words is).
@@ -38,24 +38,25 @@ struct TrainOptions {
   // Within each type, the share of scene draws weighted by the running error at each
   // object count (1..5); 0: object counts uniform as the spec draws them.
   double curriculum_objects = 0;
-  double curriculum_alpha = 0.6;  // the curriculum's share of stage 2's draws at full strength (the rest uniform)
-  int queries = 0;                // learned query tokens the question encoder appends (ModelConfig::queries)
-  int align_dim = 64;             // alignment heads' space (0: none, no contrastive loss)
-  double stage1_fraction = 0.15;  // share of training spent on alignment and captioning
-  double dense_weight = 0;        // per-patch colour/shape/size loss on the vision tokens (a training-only head)
-  double dense_object_share = 0;  // its share on object cells, the rest on background (0: one mean over all cells)
-  double ground_weight = 0;       // cross-entropy of the all-layers heatmap against the referred object's cells
+  double curriculum_alpha = 0.6;     // the curriculum's share of stage 2's draws at full strength (the rest uniform)
+  int queries = 0;                   // learned query tokens the question encoder appends (ModelConfig::queries)
+  int align_dim = 64;                // alignment heads' space (0: none, no contrastive loss)
+  double stage1_fraction = 0.15;     // share of training spent on alignment and captioning
+  double dense_weight = 0;           // per-patch colour/shape/size loss on the vision tokens (a training-only head)
+  double dense_object_share = 0;     // its share on object cells, the rest on background (0: one mean over all cells)
+  double ground_weight = 0;          // cross-entropy of the all-layers heatmap against the referred object's cells
   double ground_relation_share = 0;  // its share on the object a relation's answer names
-  double ground_compare_share = 0; // ... and on a comparison's second object
+  double ground_compare_share = 0;   // ... and on a comparison's second object
   // Questions asked about each rendered image in stage 2 (one vision pass serves them
   // all); `batch` counts questions, so a step has batch / questions_per_image images,
   // and stage 1 (one caption an image) that many captions.
   int questions_per_image = 1;
-  double refer_weight = 0;        // the referred object's colour/shape/size/thirds from the fused question (a training-only head)
-  int checkpoint_every = 500;     // steps; OUT/checkpoint holds the latest
-  bool resume = false;            // continue from OUT/checkpoint
-  double dist_timeout_s = 120;    // data parallel: how long a rank waits for the others
-  int ranks = 1;                  // data-parallel processes that autoglm-train starts on this machine
+  double refer_weight =
+      0;  // the referred object's colour/shape/size/thirds from the fused question (a training-only head)
+  int checkpoint_every = 500;   // steps; OUT/checkpoint holds the latest
+  bool resume = false;          // continue from OUT/checkpoint
+  double dist_timeout_s = 120;  // data parallel: how long a rank waits for the others
+  int ranks = 1;                // data-parallel processes that autoglm-train starts on this machine
 };
 
 // The least cross-entropy a token can have under label smoothing eps over `vocab`
@@ -110,7 +111,8 @@ EvalReport evaluate_set(const std::filesystem::path& set, const std::filesystem:
 
 bool has_alignment(const std::filesystem::path& model);  // config's align_dim > 0
 // Throws BadArgument when the model has no alignment heads.
-RetrievalReport evaluate_retrieval(const std::filesystem::path& model, uint64_t seed, int zero_shot_count, const Log& log);
+RetrievalReport evaluate_retrieval(const std::filesystem::path& model, uint64_t seed, int zero_shot_count,
+                                   const Log& log);
 
 // Fine-tuning on a user's own (image, question, answer) set.
 struct FinetuneOptions {
@@ -121,9 +123,9 @@ struct FinetuneOptions {
   bool freeze_text = false;     // keep the question encoder but its fusion (cross-attention, gates, routing, queries)
   double lr = 1e-3;
   int epochs = 10;
-  int batch = 16;               // global batch (split over ranks)
-  double val_split = 0.15;      // share held out for validation, early stopping and calibration
-  int patience = 3;             // epochs without a better validation accuracy before stopping
+  int batch = 16;           // global batch (split over ranks)
+  double val_split = 0.15;  // share held out for validation, early stopping and calibration
+  int patience = 3;         // epochs without a better validation accuracy before stopping
   uint64_t seed = 1;
   int threads = 0;
   double dist_timeout_s = 120;

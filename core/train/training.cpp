@@ -103,7 +103,8 @@ Layout layout_of(const TrainOptions& opt, const DataParallel* dp) {
   l.rank = dp ? dp->rank() : 0;
   l.per_image = opt.questions_per_image;
   if (l.per_image < 1 || opt.batch % l.per_image != 0)
-    throw Error(ErrorCode::BadArgument, "the batch (" + std::to_string(opt.batch) + ") must be a multiple of the questions per image (" +
+    throw Error(ErrorCode::BadArgument, "the batch (" + std::to_string(opt.batch) +
+                                            ") must be a multiple of the questions per image (" +
                                             std::to_string(l.per_image) + ")");
   l.images = opt.batch / l.per_image;
   if (l.images < 2) throw Error(ErrorCode::BadArgument, "a step needs at least 2 images (contrastive loss)");
@@ -132,7 +133,8 @@ struct Setup {
 
 class Loop {
  public:
-  Loop(const Setup& s, LoopState& st) : s_(s), st_(st), t0_(Clock::now()), last_log_s_(elapsed()), last_log_seen_(st.seen) {}
+  Loop(const Setup& s, LoopState& st)
+      : s_(s), st_(st), t0_(Clock::now()), last_log_s_(elapsed()), last_log_seen_(st.seen) {}
 
   void run() {
     for (;; ++st_.step) {
@@ -166,8 +168,10 @@ class Loop {
     const int questions = lay.images * k, local = lay.local_images * k;
     const auto batch_types = step_types(s_.opt, sched, st_.step, questions, st_, s_.smoothing_floor);
     // This rank's share of the step: images seen + rank * local_images ...
-    const std::vector<std::string> mine(batch_types.begin() + lay.rank * local, batch_types.begin() + (lay.rank + 1) * local);
-    auto b = make_batch(s_.cfg, s_.tok, s_.opt.seed, st_.seen_images + lay.rank * lay.local_images, mine, parts(sched, k));
+    const std::vector<std::string> mine(batch_types.begin() + lay.rank * local,
+                                        batch_types.begin() + (lay.rank + 1) * local);
+    auto b =
+        make_batch(s_.cfg, s_.tok, s_.opt.seed, st_.seen_images + lay.rank * lay.local_images, mine, parts(sched, k));
     st_.seen += questions;
     st_.seen_images += lay.images;
     s_.optim.zero_grad();
@@ -235,7 +239,8 @@ class Loop {
     {
       torch::NoGradGuard ng;
       for (int i = 0; i < 48; ++i) {
-        auto s = shapes::make_sample(shapes::mix_seed(opt.seed + 555557, static_cast<uint64_t>(i)), train_gen(opt.canvas_max));
+        auto s = shapes::make_sample(shapes::mix_seed(opt.seed + 555557, static_cast<uint64_t>(i)),
+                                     train_gen(opt.canvas_max));
         right += answer_correct(s, greedy(s_.m, s_.cfg, s_.tok, s));
       }
     }
@@ -244,12 +249,14 @@ class Loop {
     const double rate = static_cast<double>(st_.seen - last_log_seen_) / std::max(1e-9, t - last_log_s_);
     last_log_s_ = t;
     last_log_seen_ = st_.seen;
-    const double left = opt.steps > 0 ? (opt.steps - st_.step) * opt.batch / std::max(rate, 1e-9) : opt.minutes * 60.0 - t;
+    const double left =
+        opt.steps > 0 ? (opt.steps - st_.step) * opt.batch / std::max(rate, 1e-9) : opt.minutes * 60.0 - t;
     char buf[260];
     std::snprintf(buf, sizeof buf,
-                  "step %lld %s loss %.3f (contrastive %.3f, patches %.3f, grounding %.3f, referred %.3f)  held-out acc %.2f  lr %.2e  %.0f samples/s  %.0f s left",
-                  static_cast<long long>(st_.step), sched.stage1 ? "[stage 1]" : "[stage 2]", st_.ema, st_.itc_ema, st_.dense_ema,
-                  st_.ground_ema, st_.refer_ema, right / 48.0, sched.lr, rate, left);
+                  "step %lld %s loss %.3f (contrastive %.3f, patches %.3f, grounding %.3f, referred %.3f)  held-out "
+                  "acc %.2f  lr %.2e  %.0f samples/s  %.0f s left",
+                  static_cast<long long>(st_.step), sched.stage1 ? "[stage 1]" : "[stage 2]", st_.ema, st_.itc_ema,
+                  st_.dense_ema, st_.ground_ema, st_.refer_ema, right / 48.0, sched.lr, rate, left);
     s_.log(buf);
   }
 
@@ -266,7 +273,8 @@ void write_model(const Setup& s, const Loop& loop, const LoopState& st) {
   save_config(s.cfg, opt.out);
   s.tok.save_vocab(opt.out / "vocab.txt");
   s.m->save_weights(opt.out / "model.safetensors");
-  if (opt.checkpoint_every > 0) save_checkpoint(opt.out / "checkpoint", s.m, s.heads, s.optim, s.cfg, s.tok, loop.state());
+  if (opt.checkpoint_every > 0)
+    save_checkpoint(opt.out / "checkpoint", s.m, s.heads, s.optim, s.cfg, s.tok, loop.state());
   nlohmann::json meta = loop.state();
   meta["minutes"] = loop.elapsed() / 60.0;
   meta["final_loss"] = st.ema;
@@ -325,9 +333,19 @@ void train(const TrainOptions& opt, const Log& log) {
       dp->broadcast(start);
     }
     if (log && lay.lead)
-      log("data parallel: " + std::to_string(lay.world) + " ranks, " + std::to_string(lay.local_images) + " images each per step");
+      log("data parallel: " + std::to_string(lay.world) + " ranks, " + std::to_string(lay.local_images) +
+          " images each per step");
   }
-  const Setup setup{opt, log, cfg, tok, m, heads, optim, aux, dp.get(), lay,
+  const Setup setup{opt,
+                    log,
+                    cfg,
+                    tok,
+                    m,
+                    heads,
+                    optim,
+                    aux,
+                    dp.get(),
+                    lay,
                     label_smoothing_floor(cfg.text.vocab_size, kLabelSmoothing)};
   Loop loop(setup, st);
   loop.run();

@@ -29,13 +29,9 @@ namespace fs = std::filesystem;
 // Header parsing (no pixel allocation)
 
 uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
-}
+uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
 uint16_t le16(const uint8_t* p) { return uint16_t(p[1] << 8 | p[0]); }
-uint32_t le32(const uint8_t* p) {
-  return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0];
-}
+uint32_t le32(const uint8_t* p) { return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]; }
 bool starts_with(const uint8_t* d, size_t n, const char* magic, size_t len, size_t at = 0) {
   return n >= at + len && std::memcmp(d + at, magic, len) == 0;
 }
@@ -44,15 +40,24 @@ enum class Format { Unknown, Png, Jpeg, Gif, Bmp, WebP, Tiff, Pnm, SunRaster };
 
 const char* format_name(Format f) {
   switch (f) {
-    case Format::Png: return "PNG";
-    case Format::Jpeg: return "JPEG";
-    case Format::Gif: return "GIF";
-    case Format::Bmp: return "BMP";
-    case Format::WebP: return "WebP";
-    case Format::Tiff: return "TIFF";
-    case Format::Pnm: return "PNM";
-    case Format::SunRaster: return "Sun raster";
-    case Format::Unknown: break;
+    case Format::Png:
+      return "PNG";
+    case Format::Jpeg:
+      return "JPEG";
+    case Format::Gif:
+      return "GIF";
+    case Format::Bmp:
+      return "BMP";
+    case Format::WebP:
+      return "WebP";
+    case Format::Tiff:
+      return "TIFF";
+    case Format::Pnm:
+      return "PNM";
+    case Format::SunRaster:
+      return "Sun raster";
+    case Format::Unknown:
+      break;
   }
   return "unknown";
 }
@@ -69,8 +74,7 @@ Format sniff(const uint8_t* d, size_t n) {
       if (magic == 42 || magic == 43) return Format::Tiff;
     }
   }
-  if (n >= 2 && d[0] == 'P' && ((d[1] >= '1' && d[1] <= '7') || d[1] == 'F' || d[1] == 'f'))
-    return Format::Pnm;
+  if (n >= 2 && d[0] == 'P' && ((d[1] >= '1' && d[1] <= '7') || d[1] == 'F' || d[1] == 'f')) return Format::Pnm;
   if (n >= 4 && be32(d) == 0x59A66A95u) return Format::SunRaster;
   return Format::Unknown;
 }
@@ -79,12 +83,10 @@ struct JpegInfo {
   int width = 0, height = 0;
   const uint8_t* exif = nullptr;  // TIFF structure of the first Exif APP1
   size_t exif_size = 0;
-  size_t scan = 0;                // offset of the first SOS marker, 0 if none
+  size_t scan = 0;  // offset of the first SOS marker, 0 if none
 };
 
-bool is_sof(uint8_t m) {
-  return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
-}
+bool is_sof(uint8_t m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC; }
 
 JpegInfo scan_jpeg(const uint8_t* d, size_t n) {
   JpegInfo info;
@@ -97,7 +99,7 @@ JpegInfo scan_jpeg(const uint8_t* d, size_t n) {
     while (p < n && d[p] == 0xFF) ++p;  // fill bytes
     if (p >= n) break;
     const uint8_t m = d[p++];
-    if (m == 0x00) continue;  // FF 00 is not a marker: libjpeg discards it as stray bytes
+    if (m == 0x00) continue;                              // FF 00 is not a marker: libjpeg discards it as stray bytes
     if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) continue;  // no payload
     if (m == 0xD9) break;
     if (m == 0xDA) {
@@ -146,13 +148,18 @@ bool tiff_ifd0_value(const uint8_t* d, size_t n, uint16_t wanted, uint64_t* out)
     const size_t e = size_t(ifd + count_size + i * entry_size);
     if (u16(e) != wanted) continue;
     switch (u16(e + 2)) {
-      case 3: *out = u16(e + value_at); return true;   // SHORT
-      case 4: *out = u32(e + value_at); return true;   // LONG
-      case 16:                                         // LONG8: only BigTIFF's 8-byte value fields hold one
+      case 3:
+        *out = u16(e + value_at);
+        return true;  // SHORT
+      case 4:
+        *out = u32(e + value_at);
+        return true;  // LONG
+      case 16:        // LONG8: only BigTIFF's 8-byte value fields hold one
         if (!big) return false;
         *out = u64(e + value_at);
         return true;
-      default: return false;
+      default:
+        return false;
     }
   }
   return false;
@@ -178,8 +185,7 @@ bool probe_pnm(const uint8_t* d, size_t n, int* w, int* h) {
     return !t->empty();
   };
   auto number = [](const std::string& s, int* v) {
-    if (s.empty() || s.size() > 9 ||
-        !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return false;
     *v = std::stoi(s);
     return true;
@@ -379,17 +385,30 @@ int exif_orientation(Format f, const uint8_t* d, size_t n) {
 void apply_orientation(cv::Mat& m, int orientation) {
   cv::Mat t;
   switch (orientation) {
-    case 2: cv::flip(m, t, 1); break;
-    case 3: cv::rotate(m, t, cv::ROTATE_180); break;
-    case 4: cv::flip(m, t, 0); break;
-    case 5: cv::transpose(m, t); break;
-    case 6: cv::rotate(m, t, cv::ROTATE_90_CLOCKWISE); break;
+    case 2:
+      cv::flip(m, t, 1);
+      break;
+    case 3:
+      cv::rotate(m, t, cv::ROTATE_180);
+      break;
+    case 4:
+      cv::flip(m, t, 0);
+      break;
+    case 5:
+      cv::transpose(m, t);
+      break;
+    case 6:
+      cv::rotate(m, t, cv::ROTATE_90_CLOCKWISE);
+      break;
     case 7:
       cv::transpose(m, t);
       cv::flip(t, t, -1);
       break;
-    case 8: cv::rotate(m, t, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-    default: return;
+    case 8:
+      cv::rotate(m, t, cv::ROTATE_90_COUNTERCLOCKWISE);
+      break;
+    default:
+      return;
   }
   m = t;
 }
@@ -402,16 +421,27 @@ uint8_t over_white(int v, int a) { return uint8_t((v * a + 255 * (255 - a) + 127
 cv::Mat to_rgb8(const cv::Mat& m, const std::string& label) {
   cv::Mat m8;
   switch (m.depth()) {
-    case CV_8U: m8 = m; break;
-    case CV_16U: m.convertTo(m8, CV_8U, 1.0 / 257.0); break;
+    case CV_8U:
+      m8 = m;
+      break;
+    case CV_16U:
+      m.convertTo(m8, CV_8U, 1.0 / 257.0);
+      break;
     case CV_32F:
-    case CV_64F: m.convertTo(m8, CV_8U, 255.0); break;
-    default: fail(ErrorCode::BadImage, label + ": unsupported sample format");
+    case CV_64F:
+      m.convertTo(m8, CV_8U, 255.0);
+      break;
+    default:
+      fail(ErrorCode::BadImage, label + ": unsupported sample format");
   }
   cv::Mat out(m8.rows, m8.cols, CV_8UC3);
   switch (m8.channels()) {
-    case 1: cv::cvtColor(m8, out, cv::COLOR_GRAY2RGB); break;
-    case 3: cv::cvtColor(m8, out, cv::COLOR_BGR2RGB); break;
+    case 1:
+      cv::cvtColor(m8, out, cv::COLOR_GRAY2RGB);
+      break;
+    case 3:
+      cv::cvtColor(m8, out, cv::COLOR_BGR2RGB);
+      break;
     case 2:
     case 4: {
       const int cn = m8.channels();
@@ -431,19 +461,18 @@ cv::Mat to_rgb8(const cv::Mat& m, const std::string& label) {
       }
       break;
     }
-    default: fail(ErrorCode::BadImage, label + ": unsupported number of channels");
+    default:
+      fail(ErrorCode::BadImage, label + ": unsupported number of channels");
   }
   return out;
 }
 
 void check_pixels(const std::string& label, int64_t w, int64_t h, const DecodeLimits& lim) {
   if (w * h > lim.max_pixels)
-    fail(ErrorCode::ImageTooLarge, label + ": image is " + std::to_string(w) + "x" +
-                                       std::to_string(h) + " pixels (" + std::to_string(w * h) +
-                                       "), above the limit of " + std::to_string(lim.max_pixels) +
-                                       " pixels");
+    fail(ErrorCode::ImageTooLarge, label + ": image is " + std::to_string(w) + "x" + std::to_string(h) + " pixels (" +
+                                       std::to_string(w * h) + "), above the limit of " +
+                                       std::to_string(lim.max_pixels) + " pixels");
 }
-
 
 }  // namespace
 
@@ -474,23 +503,21 @@ bool probe_image_size(const uint8_t* data, size_t size, int* width, int* height)
   return true;
 }
 
-Image decode_image_memory(const uint8_t* data, size_t size, const std::string& label,
-                          const DecodeLimits& lim) {
+Image decode_image_memory(const uint8_t* data, size_t size, const std::string& label, const DecodeLimits& lim) {
   if (size == 0) fail(ErrorCode::BadImage, label + ": empty file (0 bytes)");
   if (!data) fail(ErrorCode::BadArgument, label + ": no data");
   if (size > lim.max_file_bytes || size > size_t(INT_MAX))
-    fail(ErrorCode::ImageTooLarge, label + ": " + std::to_string(size) +
-                                       " bytes, above the limit of " +
-                                       std::to_string(std::min<uint64_t>(lim.max_file_bytes, INT_MAX)) +
-                                       " bytes");
+    fail(ErrorCode::ImageTooLarge, label + ": " + std::to_string(size) + " bytes, above the limit of " +
+                                       std::to_string(std::min<uint64_t>(lim.max_file_bytes, INT_MAX)) + " bytes");
   const std::string corrupt = label + ": not an image or corrupt";
   const Format fmt = sniff(data, size);
   // Only formats whose size is known from the header reach the decoder: OpenCV
   // also decodes others (Radiance HDR, JPEG 2000, ...) and would allocate the
   // whole image before the pixel limit could be checked (a decompression bomb).
   if (fmt == Format::Unknown)
-    fail(ErrorCode::BadImage, corrupt + " (unrecognised format; PNG, JPEG, GIF, BMP, WebP, TIFF, PNM and "
-                                        "Sun raster images are read)");
+    fail(ErrorCode::BadImage, corrupt +
+                                  " (unrecognised format; PNG, JPEG, GIF, BMP, WebP, TIFF, PNM and "
+                                  "Sun raster images are read)");
   int w = 0, h = 0;
   if (!probe(fmt, data, size, &w, &h))
     fail(ErrorCode::BadImage, corrupt + " (unreadable " + format_name(fmt) + " header)");
@@ -501,22 +528,21 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& l
   constexpr int kMaxSide = 1 << 20;
   if (w > kMaxSide || h > kMaxSide || int64_t(w) * h > (int64_t(1) << 30))
     fail(ErrorCode::ImageTooLarge, label + ": image is " + std::to_string(w) + "x" + std::to_string(h) +
-                                       " pixels, above what the decoder reads (sides up to " + std::to_string(kMaxSide) + ")");
+                                       " pixels, above what the decoder reads (sides up to " +
+                                       std::to_string(kMaxSide) + ")");
   if (fmt == Format::Gif) return decode_gif(data, size, label);
   if (fmt == Format::Jpeg) {
     // libjpeg pads a truncated scan with grey and reports success; entropy-coded
     // data cannot contain FF D9, so a missing EOI after the first scan means truncation.
     const JpegInfo j = scan_jpeg(data, size);
     bool eoi = false;
-    for (size_t p = j.scan; j.scan && p + 1 < size && !eoi; ++p)
-      eoi = data[p] == 0xFF && data[p + 1] == 0xD9;
+    for (size_t p = j.scan; j.scan && p + 1 < size && !eoi; ++p) eoi = data[p] == 0xFF && data[p + 1] == 0xD9;
     if (!eoi) fail(ErrorCode::BadImage, corrupt + " (truncated JPEG)");
   }
 
   cv::Mat raw;
   try {
-    raw = cv::imdecode(cv::Mat(1, int(size), CV_8U, const_cast<uint8_t*>(data)),
-                       cv::IMREAD_UNCHANGED);
+    raw = cv::imdecode(cv::Mat(1, int(size), CV_8U, const_cast<uint8_t*>(data)), cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception&) {
     raw.release();
   }
@@ -541,8 +567,7 @@ Image decode_image_file(const std::filesystem::path& path, const DecodeLimits& l
   if (ec) fail(ErrorCode::Io, label + ": cannot read (" + ec.message() + ")");
   if (n == 0) fail(ErrorCode::BadImage, label + ": empty file (0 bytes)");
   if (n > lim.max_file_bytes)
-    fail(ErrorCode::ImageTooLarge, label + ": file is " + std::to_string(n) +
-                                       " bytes, above the limit of " +
+    fail(ErrorCode::ImageTooLarge, label + ": file is " + std::to_string(n) + " bytes, above the limit of " +
                                        std::to_string(lim.max_file_bytes) + " bytes");
   std::ifstream f(path, std::ios::binary);
   if (!f) fail(ErrorCode::Io, label + ": cannot open for reading");

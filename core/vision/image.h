@@ -17,16 +17,15 @@ class Mat;
 namespace core {
 
 struct DecodeLimits {
-  int64_t max_pixels = 64'000'000;          // checked from the header, before decoding
-  uint64_t max_file_bytes = 1ull << 30;     // files above this are not read
+  int64_t max_pixels = 64'000'000;       // checked from the header, before decoding
+  uint64_t max_file_bytes = 1ull << 30;  // files above this are not read
 };
 
 // 8/16-bit, grey, alpha (composited on white), CMYK JPEG, GIF (first frame); EXIF
 // orientation applied.
 // Throws core::Error (BadImage, ImageTooLarge, Io) naming the file.
 Image decode_image_file(const std::filesystem::path& path, const DecodeLimits& = {});
-Image decode_image_memory(const uint8_t* data, size_t size, const std::string& label,
-                          const DecodeLimits& = {});
+Image decode_image_memory(const uint8_t* data, size_t size, const std::string& label, const DecodeLimits& = {});
 // Width and height from the header only (no pixel allocation); false if unknown format.
 bool probe_image_size(const uint8_t* data, size_t size, int* width, int* height);
 

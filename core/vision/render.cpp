@@ -28,22 +28,17 @@ namespace {
 cv::Mat heat_u8(const Array& map, int w, int h) {
   if (map.shape.size() != 2 || map.shape[0] <= 0 || map.shape[1] <= 0)
     fail(ErrorCode::BadArgument, "heatmap: expected a non-empty [h, w] map");
-  if (map.shape[0] > INT_MAX || map.shape[1] > INT_MAX ||
-      map.data.size() != size_t(map.shape[0] * map.shape[1]))
-    fail(ErrorCode::BadArgument, "heatmap: " + std::to_string(map.data.size()) +
-                                     " values for a map of shape [" +
-                                     std::to_string(map.shape[0]) + ", " +
-                                     std::to_string(map.shape[1]) + "]");
+  if (map.shape[0] > INT_MAX || map.shape[1] > INT_MAX || map.data.size() != size_t(map.shape[0] * map.shape[1]))
+    fail(ErrorCode::BadArgument, "heatmap: " + std::to_string(map.data.size()) + " values for a map of shape [" +
+                                     std::to_string(map.shape[0]) + ", " + std::to_string(map.shape[1]) + "]");
   if (w <= 0 || h <= 0)
-    fail(ErrorCode::BadArgument,
-         "heatmap: bad output size " + std::to_string(w) + "x" + std::to_string(h));
+    fail(ErrorCode::BadArgument, "heatmap: bad output size " + std::to_string(w) + "x" + std::to_string(h));
   float lo = INFINITY;
   for (float v : map.data)
     if (std::isfinite(v)) lo = std::min(lo, v);
   if (!std::isfinite(lo)) lo = 0.f;
   cv::Mat m(int(map.shape[0]), int(map.shape[1]), CV_32F);
-  std::transform(map.data.begin(), map.data.end(), m.ptr<float>(),
-                 [lo](float v) { return std::isfinite(v) ? v : lo; });
+  std::transform(map.data.begin(), map.data.end(), m.ptr<float>(), [lo](float v) { return std::isfinite(v) ? v : lo; });
   cv::Mat up;
   cv::resize(m, up, cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
   double mn = 0, mx = 0;
@@ -62,10 +57,14 @@ cv::Mat heat_u8(const Array& map, int w, int h) {
 
 int cv_colormap(Colormap c) {
   switch (c) {
-    case Colormap::Turbo: return cv::COLORMAP_TURBO;
-    case Colormap::Jet: return cv::COLORMAP_JET;
-    case Colormap::Viridis: return cv::COLORMAP_VIRIDIS;
-    case Colormap::Inferno: return cv::COLORMAP_INFERNO;
+    case Colormap::Turbo:
+      return cv::COLORMAP_TURBO;
+    case Colormap::Jet:
+      return cv::COLORMAP_JET;
+    case Colormap::Viridis:
+      return cv::COLORMAP_VIRIDIS;
+    case Colormap::Inferno:
+      return cv::COLORMAP_INFERNO;
   }
   return cv::COLORMAP_TURBO;
 }
@@ -81,18 +80,21 @@ cv::Mat heat_rgb(const Array& map, int w, int h, Colormap cmap) {
 
 const char* colormap_name(Colormap c) {
   switch (c) {
-    case Colormap::Turbo: return "turbo";
-    case Colormap::Jet: return "jet";
-    case Colormap::Viridis: return "viridis";
-    case Colormap::Inferno: return "inferno";
+    case Colormap::Turbo:
+      return "turbo";
+    case Colormap::Jet:
+      return "jet";
+    case Colormap::Viridis:
+      return "viridis";
+    case Colormap::Inferno:
+      return "inferno";
   }
   return "turbo";
 }
 
 bool colormap_from_name(const std::string& s, Colormap* out) {
   std::string lower(s);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char ch) { return char(std::tolower(ch)); });
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
   for (Colormap c : {Colormap::Turbo, Colormap::Jet, Colormap::Viridis, Colormap::Inferno}) {
     if (lower == colormap_name(c)) {
       if (out) *out = c;
@@ -120,8 +122,7 @@ void save_png(const Image& img, const std::filesystem::path& path) {
   check_image(img, "save_png");
   const std::string label = path.u8string();
   cv::Mat bgr;
-  cv::cvtColor(cv::Mat(img.height, img.width, CV_8UC3, const_cast<uint8_t*>(img.rgb.data())), bgr,
-               cv::COLOR_RGB2BGR);
+  cv::cvtColor(cv::Mat(img.height, img.width, CV_8UC3, const_cast<uint8_t*>(img.rgb.data())), bgr, cv::COLOR_RGB2BGR);
   std::vector<uchar> buf;
   bool ok = false;
   try {

@@ -67,8 +67,7 @@ Taps bicubic_taps(int in_size, int out_size) {
     int32_t* k = &t.k[size_t(i) * t.ksize];
     for (int x = 0; x < xmax; ++x) {
       const double v = ww != 0.0 ? w[x] / ww : w[x];
-      k[x] = v < 0 ? int32_t(-0.5 + v * (1 << kPrecisionBits))
-                   : int32_t(0.5 + v * (1 << kPrecisionBits));
+      k[x] = v < 0 ? int32_t(-0.5 + v * (1 << kPrecisionBits)) : int32_t(0.5 + v * (1 << kPrecisionBits));
     }
     t.first[i] = xmin;
     t.count[i] = xmax;
@@ -83,8 +82,7 @@ inline uint8_t clip8(int32_t v) {
 }
 
 // Rows [y0, y0 + rows) of src (width in_w), resampled horizontally into dst (width out_w).
-void resample_horizontal(const uint8_t* src, int in_w, int y0, int rows, uint8_t* dst, int out_w,
-                         const Taps& t) {
+void resample_horizontal(const uint8_t* src, int in_w, int y0, int rows, uint8_t* dst, int out_w, const Taps& t) {
 #if CV_SIMD128
   // Each 22-bit weight is split as k = hi * 2^11 + lo (both fit int16), so that
   // 16-bit multiply-adds give the exact integer sums. Per-lane sums may wrap;
@@ -137,8 +135,8 @@ void resample_horizontal(const uint8_t* src, int in_w, int y0, int rows, uint8_t
         bl = cv::v_dotprod(vb, wl, bl);
       }
       auto sum = [](const cv::v_int32x4& h, const cv::v_int32x4& l) {
-        const uint32_t v = (uint32_t(cv::v_reduce_sum(h)) << 11) + uint32_t(cv::v_reduce_sum(l)) +
-                           (1u << (kPrecisionBits - 1));
+        const uint32_t v =
+            (uint32_t(cv::v_reduce_sum(h)) << 11) + uint32_t(cv::v_reduce_sum(l)) + (1u << (kPrecisionBits - 1));
         return int32_t(v);
       };
       o[3 * x] = clip8(sum(rh, rl));
@@ -189,8 +187,7 @@ void resample_vertical(const uint8_t* src, int w, int y0, uint8_t* dst, int out_
 Image resize_pil_bicubic(const Image& src, int out_w, int out_h) {
   check_image(src, "resize");
   if (out_w <= 0 || out_h <= 0)
-    fail(ErrorCode::BadArgument,
-         "resize: bad output size " + std::to_string(out_w) + "x" + std::to_string(out_h));
+    fail(ErrorCode::BadArgument, "resize: bad output size " + std::to_string(out_w) + "x" + std::to_string(out_h));
   if (out_w == src.width && out_h == src.height) return src;
 
   const Taps th = bicubic_taps(src.width, out_w);
@@ -220,8 +217,8 @@ PreprocessSpec::Size PreprocessSpec::input_size(int image_width, int image_heigh
   if (size <= 0) fail(ErrorCode::BadArgument, "preprocess: bad size " + std::to_string(size));
   if (!keep_aspect) return {size, size};
   if (patch <= 0 || size % patch != 0)
-    fail(ErrorCode::BadArgument, "preprocess: size " + std::to_string(size) + " is not a multiple of the patch " +
-                                     std::to_string(patch));
+    fail(ErrorCode::BadArgument,
+         "preprocess: size " + std::to_string(size) + " is not a multiple of the patch " + std::to_string(patch));
   if (image_width <= 0 || image_height <= 0) fail(ErrorCode::BadArgument, "preprocess: empty image");
   const double grid = size / patch;
   const double aspect = std::clamp(double(image_width) / image_height, 0.25, 4.0);

@@ -31,8 +31,9 @@ torch::Tensor AutoGLMFamily::memory_mask(const torch::Tensor& mask01) const {
   return model->cfg.queries > 0 ? model->text_encoder->memory_mask(mask01) : mask01;
 }
 
-torch::Tensor AutoGLMFamily::decode(const torch::Tensor& ids, const torch::Tensor& memory, const torch::Tensor& memory_mask,
-                                    std::vector<LayerCache>* cache, int64_t past, Record* rec) {
+torch::Tensor AutoGLMFamily::decode(const torch::Tensor& ids, const torch::Tensor& memory,
+                                    const torch::Tensor& memory_mask, std::vector<LayerCache>* cache, int64_t past,
+                                    Record* rec) {
   return model->text_decoder->forward(ids, memory, memory_mask, cache, past, rec);
 }
 

@@ -21,9 +21,7 @@ std::shared_ptr<nn::Module> group(nn::Module& parent, const std::string& name) {
   return parent.register_module(name, std::make_shared<nn::Module>());
 }
 
-nn::LayerNorm layer_norm(int dim, double eps) {
-  return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps));
-}
+nn::LayerNorm layer_norm(int dim, double eps) { return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps)); }
 
 Tensor split_heads(const Tensor& x, int heads) {  // [B,T,D] -> [B,H,T,dh]
   const auto b = x.size(0), t = x.size(1), d = x.size(2);
@@ -70,8 +68,8 @@ VisionEmbeddingsImpl::VisionEmbeddingsImpl(const VisionConfig& c) : cfg(c) {
       in = channels[i];
     }
   } else {
-    patch_embedding = register_module(
-        "patch_embedding", nn::Conv2d(nn::Conv2dOptions(3, c.hidden, c.patch_size).stride(c.patch_size)));
+    patch_embedding = register_module("patch_embedding",
+                                      nn::Conv2d(nn::Conv2dOptions(3, c.hidden, c.patch_size).stride(c.patch_size)));
   }
 }
 
@@ -96,10 +94,9 @@ Tensor VisionEmbeddingsImpl::forward(const Tensor& pixels) {
     namespace F = torch::nn::functional;
     const int64_t d = pos.size(2);
     auto grid = pos.narrow(1, 1, g * g).reshape({1, g, g, d}).permute({0, 3, 1, 2});
-    grid = F::interpolate(grid, F::InterpolateFuncOptions()
-                                    .size(std::vector<int64_t>{gh, gw})
-                                    .mode(torch::kBilinear)
-                                    .align_corners(false));
+    grid = F::interpolate(
+        grid,
+        F::InterpolateFuncOptions().size(std::vector<int64_t>{gh, gw}).mode(torch::kBilinear).align_corners(false));
     pos = torch::cat({pos.narrow(1, 0, 1), grid.permute({0, 2, 3, 1}).reshape({1, gh * gw, d})}, 1);
   }
   return torch::cat({cls, x}, 1) + pos.to(x.dtype());
@@ -118,8 +115,8 @@ VisionLayerImpl::VisionLayerImpl(const VisionConfig& c) : heads(c.heads) {
 
 Tensor VisionLayerImpl::forward(Tensor x, Tensor* probs) {
   auto qkv_out = qkv(layer_norm1(x)).chunk(3, -1);
-  auto ctx = attention(split_heads(qkv_out[0], heads), split_heads(qkv_out[1], heads),
-                       split_heads(qkv_out[2], heads), {}, probs);
+  auto ctx = attention(split_heads(qkv_out[0], heads), split_heads(qkv_out[1], heads), split_heads(qkv_out[2], heads),
+                       {}, probs);
   x = x + projection(merge_heads(ctx));
   return x + fc2(torch::gelu(fc1(layer_norm2(x))));
 }
@@ -395,12 +392,15 @@ Tensor AlignHeadsImpl::text(const Tensor& cls) {
 
 ModelImpl::ModelImpl(const ModelConfig& c) : cfg(c) {
   if (c.task == ModelTask::Match)
-    throw Error(ErrorCode::BadConfig, "this is an image-text matching model (BlipForImageTextRetrieval): it matches "
-                                      "text to images and does not answer questions or describe images");
+    throw Error(ErrorCode::BadConfig,
+                "this is an image-text matching model (BlipForImageTextRetrieval): it matches "
+                "text to images and does not answer questions or describe images");
   vision_model = register_module("vision_model", VisionModel(c.vision));
   if (c.task == ModelTask::Vqa) text_encoder = register_module("text_encoder", TextEncoder(c));
-  text_decoder = register_module("text_decoder", TextDecoder(c, c.task == ModelTask::Vqa ? c.text.hidden : c.vision.hidden));
-  if (c.align_dim > 0 && text_encoder) align = register_module("align", AlignHeads(c.vision.hidden, c.text.hidden, c.align_dim));
+  text_decoder =
+      register_module("text_decoder", TextDecoder(c, c.task == ModelTask::Vqa ? c.text.hidden : c.vision.hidden));
+  if (c.align_dim > 0 && text_encoder)
+    align = register_module("align", AlignHeads(c.vision.hidden, c.text.hidden, c.align_dim));
 }
 
 void load_named_weights(nn::Module& m, const Checkpoint& st, const std::map<std::string, std::string>& aliases,
@@ -419,8 +419,9 @@ void load_named_weights(nn::Module& m, const Checkpoint& st, const std::map<std:
                                              c10::str(p.value().sizes()) + ")");
     const auto& info = st.info(name);
     if (info.shape != p.value().sizes().vec())
-      throw Error(ErrorCode::BadWeights, st.label() + ": tensor '" + name + "' has shape " + c10::str(at::IntArrayRef(info.shape)) +
-                                             ", expected " + c10::str(p.value().sizes()));
+      throw Error(ErrorCode::BadWeights, st.label() + ": tensor '" + name + "' has shape " +
+                                             c10::str(at::IntArrayRef(info.shape)) + ", expected " +
+                                             c10::str(p.value().sizes()));
     if (info.dtype != DType::F32 && info.dtype != DType::F16 && info.dtype != DType::BF16 && info.dtype != DType::F64)
       throw Error(ErrorCode::BadWeights, st.label() + ": tensor '" + name + "' has dtype " + dtype_name(info.dtype) +
                                              ", expected a floating-point type");
@@ -474,10 +475,10 @@ Tensor sincos_positions(int64_t tokens, int64_t dim) {
   if (grid * grid != tokens - 1 || quarter == 0) return out;
   auto omega = torch::pow(10000.0, -torch::arange(quarter, torch::kFloat64) / static_cast<double>(quarter));
   auto coord = torch::arange(grid, torch::kFloat64);
-  auto ang = torch::outer(coord, omega);                                   // [grid, quarter]
+  auto ang = torch::outer(coord, omega);                                              // [grid, quarter]
   auto code = torch::cat({torch::sin(ang), torch::cos(ang)}, 1).to(torch::kFloat32);  // [grid, 2*quarter]
-  auto cols = code.unsqueeze(0).expand({grid, grid, 2 * quarter});         // [row, col, .] by column
-  auto rows = code.unsqueeze(1).expand({grid, grid, 2 * quarter});         // by row
+  auto cols = code.unsqueeze(0).expand({grid, grid, 2 * quarter});                    // [row, col, .] by column
+  auto rows = code.unsqueeze(1).expand({grid, grid, 2 * quarter});                    // by row
   out.slice(0, 1).slice(1, 0, 4 * quarter).copy_(torch::cat({cols, rows}, 2).reshape({grid * grid, 4 * quarter}));
   return out;
 }
@@ -516,9 +517,7 @@ void ModelImpl::init_weights(uint64_t seed) {
   }
 }
 
-Tensor ModelImpl::image_embedding(const Tensor& vision_out) {
-  return align->image(vision_out.select(1, 0));
-}
+Tensor ModelImpl::image_embedding(const Tensor& vision_out) { return align->image(vision_out.select(1, 0)); }
 
 Tensor ModelImpl::text_embedding(const Tensor& ids, const Tensor& mask) {
   return align->text(text_encoder->forward(ids, mask, Tensor()).select(1, 0));

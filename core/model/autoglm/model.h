@@ -67,7 +67,6 @@ struct GateImpl : torch::nn::Module {  // g = sigmoid(W_t h + W_v c)
 };
 TORCH_MODULE(Gate);
 
-
 struct TextLayerImpl : torch::nn::Module {
   TextLayerImpl(const TextConfig& c, int kv_hidden, bool cross, bool gated);
   // x [B,T,D]; self_mask additive [B,1,T|1,Tk]; memory [B,M,Dkv] (if cross; undefined: text mode).
@@ -148,12 +147,12 @@ struct ModelImpl : torch::nn::Module {
   VisionModel vision_model{nullptr};
   TextEncoder text_encoder{nullptr};  // VQA only
   TextDecoder text_decoder{nullptr};
-  AlignHeads align{nullptr};          // when align_dim > 0
+  AlignHeads align{nullptr};  // when align_dim > 0
 
   // Names as saved in a checkpoint (tied weights and aliases resolved).
   void load_weights(const Checkpoint& st);  // throws BadWeights naming the tensor
   void save_weights(const std::filesystem::path& path) const;
-  void init_weights(uint64_t seed);          // random init for new models
+  void init_weights(uint64_t seed);  // random init for new models
   int64_t num_parameters() const;
 
   // Alignment space (align_dim > 0). The text side runs the question encoder in

@@ -94,7 +94,8 @@ BenchResult run_benchmark(const std::string& dtype, int runs, int steps) {
   r.qformer_gflop = (qf + 2 * Q * Dq * c.lm_hidden()) / 1e9;
   const double P = Q + double(prompt.size()), D = c.opt.hidden, F = c.opt.ffn;
   r.first_gflop = (c.opt.layers * (2 * P * (4 * D * D + 2 * D * F) + 4 * P * P * D) + 2 * D * c.opt.vocab) / 1e9;
-  r.step_bytes = double(r.lm_parameters - int64_t(c.opt.max_positions + 2) * c.opt.hidden) * double(torch::elementSize(t));
+  r.step_bytes =
+      double(r.lm_parameters - int64_t(c.opt.max_positions + 2) * c.opt.hidden) * double(torch::elementSize(t));
   return r;
 }
 

@@ -119,8 +119,9 @@ void read_opt(const Section& s, Blip2Config* c) {
   o.act = s.act("activation_function", Act::Relu);
   o.tied = s.flag("tie_word_embeddings", true);
   if (s.size("word_embed_proj_dim", o.hidden) != o.hidden)
-    bad(s.label, "field 'text_config.word_embed_proj_dim' differs from hidden_size (project_in/out, as in "
-                 "opt-350m): BLIP-2 cannot feed such a model (transformers 4.31 fails on it too)");
+    bad(s.label,
+        "field 'text_config.word_embed_proj_dim' differs from hidden_size (project_in/out, as in "
+        "opt-350m): BLIP-2 cannot feed such a model (transformers 4.31 fails on it too)");
   s.require("do_layer_norm_before", true);
   s.require("_remove_final_layer_norm", false);
   s.require("enable_bias", true);
@@ -172,7 +173,8 @@ void read_generation(const Section& s, GenerationDefaults* g) {
   if (es && !es->is_boolean()) bad(s.label, "field 'text_config.early_stopping' = " + es->dump() + " is not supported");
   g->early_stopping = s.flag("early_stopping", false);
   if (s.flag("do_sample", false)) bad(s.label, "field 'text_config.do_sample' = true is not supported");
-  if (s.integer("num_beam_groups", 1, 1, 1 << 20) != 1) bad(s.label, "field 'text_config.num_beam_groups' is not supported");
+  if (s.integer("num_beam_groups", 1, 1, 1 << 20) != 1)
+    bad(s.label, "field 'text_config.num_beam_groups' is not supported");
   if (s.integer("no_repeat_ngram_size", 0, 0, 1 << 20) != 0)
     bad(s.label, "field 'text_config.no_repeat_ngram_size' is not supported");
 }
@@ -181,9 +183,12 @@ void read_generation(const Section& s, GenerationDefaults* g) {
 
 const char* act_name(Act a) {
   switch (a) {
-    case Act::Relu: return "relu";
-    case Act::Gelu: return "gelu";
-    case Act::GeluNew: return "gelu_new";
+    case Act::Relu:
+      return "relu";
+    case Act::Gelu:
+      return "gelu";
+    case Act::GeluNew:
+      return "gelu_new";
   }
   return "?";
 }

@@ -62,7 +62,7 @@ struct Blip2Config {
   LmKind lm = LmKind::Opt;
   OptCfg opt;
   T5Cfg t5;
-  int queries = 32;  // num_query_tokens
+  int queries = 32;                                                       // num_query_tokens
   int64_t bos_id = 2, eos_id = 50118, pad_id = 1, decoder_start_id = -1;  // -1: none (OPT)
   GenerationDefaults generation;
   PreprocessSpec preprocess;  // from preprocessor_config.json when present

@@ -10,9 +10,7 @@ namespace core {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 [[noreturn]] void no_decoder() {
   throw Error(ErrorCode::Internal, "BLIP-2 decodes through its own language model (Family::generate)");
@@ -188,7 +186,7 @@ torch::Tensor Blip2Family::answer_relevance(const torch::Tensor& image, const st
   }
   total.backward();
   torch::Tensor rel;
-  for (auto& m : qrec.cross_attn) {  // [1,H,Q,N]
+  for (auto& m : qrec.cross_attn) {                                                            // [1,H,Q,N]
     auto r = (m.grad() * m.detach()).clamp_min(0).sum(1)[0].sum(0).to(torch::kFloat32).cpu();  // [N]
     rel = rel.defined() ? rel + r : r;
   }

@@ -22,8 +22,8 @@ class Blip2Family : public Family {
   torch::Tensor fuse(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&, Record*,
                      std::vector<LayerCache>*) override;
   torch::Tensor memory_mask(const torch::Tensor&) const override { return {}; }
-  torch::Tensor decode(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&, std::vector<LayerCache>*, int64_t,
-                       Record*) override;
+  torch::Tensor decode(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&, std::vector<LayerCache>*,
+                       int64_t, Record*) override;
   torch::Tensor image_vector(const torch::Tensor&) override;
   torch::Tensor text_vector(const torch::Tensor&, const torch::Tensor&) override;
   float align_temperature() const override { return 0.f; }

@@ -123,7 +123,8 @@ void finalize(GenerateResult& r, Hypotheses& hyps, const Settings& s) {
     hyps.kept.pop_back();
   }
   size_t longest = 0, shortest = SIZE_MAX;
-  for (const auto& h : best) longest = std::max(longest, h.tokens.size()), shortest = std::min(shortest, h.tokens.size());
+  for (const auto& h : best)
+    longest = std::max(longest, h.tokens.size()), shortest = std::min(shortest, h.tokens.size());
   const int64_t width = std::min<int64_t>(int64_t(longest) + 1, s.max_length);
   r.sequences = torch::full({s.returns, width}, s.pad, torch::kLong);
   r.beam_indices = torch::full({s.returns, width}, -1, torch::kLong);

@@ -30,31 +30,30 @@ class LmSession {
 };
 
 // embeds/mask from Blip2ModelImpl::lm_inputs (batch 1), repeated to `rows`.
-std::unique_ptr<LmSession> start_session(Blip2ModelImpl& model, const Tensor& embeds, const Tensor& mask,
-                                         int64_t rows, bool record_attentions = false,
-                                         bool record_hidden = false);
+std::unique_ptr<LmSession> start_session(Blip2ModelImpl& model, const Tensor& embeds, const Tensor& mask, int64_t rows,
+                                         bool record_attentions = false, bool record_hidden = false);
 
 struct GenerateOptions {
-  int num_beams = -1;           // -1: from the config (text_config.num_beams)
-  int max_length = -1;          // counts the initial placeholder token; -1: config (20)
-  int max_new_tokens = -1;      // wins over max_length when set
-  int min_length = -1;          // same counting as max_length; -1: config
+  int num_beams = -1;       // -1: from the config (text_config.num_beams)
+  int max_length = -1;      // counts the initial placeholder token; -1: config (20)
+  int max_new_tokens = -1;  // wins over max_length when set
+  int min_length = -1;      // same counting as max_length; -1: config
   int min_new_tokens = 0;
   double length_penalty = NAN;  // NAN: config
   int early_stopping = -1;      // -1: config, 0/1
   double repetition_penalty = NAN;
   int num_return_sequences = 1;
   bool record_attentions = false;
-  std::function<bool()> should_stop;  // polled before each step; true: throws Error(Cancelled)
+  std::function<bool()> should_stop;      // polled before each step; true: throws Error(Cancelled)
   std::function<void(int64_t)> on_token;  // greedy: each new token as it is chosen
 };
 
 struct GenerateResult {
-  Tensor sequences;           // [R, T] int64
-  Tensor sequences_scores;    // [R] (beam search)
-  Tensor beam_indices;        // [R, T-1] (beam search; -1 padded)
-  std::vector<Tensor> scores;  // per step [rows, V]: greedy processed logits, beam processed log-probs
-  std::vector<Tensor> logits;  // greedy: per step the unprocessed logits [1, V]
+  Tensor sequences;              // [R, T] int64
+  Tensor sequences_scores;       // [R] (beam search)
+  Tensor beam_indices;           // [R, T-1] (beam search; -1 padded)
+  std::vector<Tensor> scores;    // per step [rows, V]: greedy processed logits, beam processed log-probs
+  std::vector<Tensor> logits;    // greedy: per step the unprocessed logits [1, V]
   std::vector<Record> lm_steps;  // per step, when record_attentions
   Record encoder;                // T5 encoder pass, when record_attentions
 };

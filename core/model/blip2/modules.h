@@ -13,12 +13,16 @@ using torch::Tensor;
 
 // What a forward pass keeps, when asked (batch dimension kept).
 struct Record {
-  bool attentions = false;     // attention probabilities
-  bool hidden_states = false;  // layer outputs, in HF's convention
+  bool attentions = false;         // attention probabilities
+  bool hidden_states = false;      // layer outputs, in HF's convention
   std::vector<Tensor> hidden;      // [B,T,D] each
   std::vector<Tensor> self_attn;   // per layer [B,H,T,Tk]
   std::vector<Tensor> cross_attn;  // per cross-attention layer [B,H,T,N]
-  void clear() { hidden.clear(); self_attn.clear(); cross_attn.clear(); }
+  void clear() {
+    hidden.clear();
+    self_attn.clear();
+    cross_attn.clear();
+  }
 };
 
 struct KV {
@@ -129,8 +133,8 @@ TORCH_MODULE(T5Attention);
 
 struct T5BlockImpl : torch::nn::Module {
   T5BlockImpl(const T5Cfg& c, bool decoder, bool relative_bias);
-  Tensor forward(Tensor h, const Tensor& self_bias, const Tensor& memory, const Tensor& cross_bias,
-                 LayerCache* cache, Record* rec);
+  Tensor forward(Tensor h, const Tensor& self_bias, const Tensor& memory, const Tensor& cross_bias, LayerCache* cache,
+                 Record* rec);
   T5Cfg cfg;
   T5Attention self_attn{nullptr}, cross_attn{nullptr};
   RmsNorm self_norm{nullptr}, cross_norm{nullptr}, ff_norm{nullptr};

@@ -34,10 +34,14 @@ inline torch::Tensor merge_heads(const torch::Tensor& x) {  // [B,H,T,dh] -> [B,
 // torch.finfo(dtype).min, the value HF's masks use.
 inline double lowest(torch::ScalarType t) {
   switch (t) {
-    case torch::kHalf: return -65504.0;
-    case torch::kBFloat16: return -3.3895313892515355e38;
-    case torch::kDouble: return std::numeric_limits<double>::lowest();
-    default: return std::numeric_limits<float>::lowest();
+    case torch::kHalf:
+      return -65504.0;
+    case torch::kBFloat16:
+      return -3.3895313892515355e38;
+    case torch::kDouble:
+      return std::numeric_limits<double>::lowest();
+    default:
+      return std::numeric_limits<float>::lowest();
   }
 }
 

@@ -8,7 +8,7 @@ namespace core::blip2 {
 namespace nn = torch::nn;
 
 namespace {
-constexpr int kPositionOffset = 2;      // OPTLearnedPositionalEmbedding's offset rows
+constexpr int kPositionOffset = 2;         // OPTLearnedPositionalEmbedding's offset rows
 constexpr double kOptLayerNormEps = 1e-5;  // nn.LayerNorm's default; not in OPT configs
 }  // namespace
 
@@ -48,8 +48,7 @@ Tensor OptLayerImpl::forward(Tensor h, const Tensor& allowed, LayerCache* cache,
 OptImpl::OptImpl(const OptCfg& c) : cfg(c) {
   auto dec = ops::group(*ops::group(*this, "model"), "decoder");
   embed_tokens = dec->register_module("embed_tokens", nn::Embedding(c.vocab, c.hidden));
-  embed_positions =
-      dec->register_module("embed_positions", nn::Embedding(c.max_positions + kPositionOffset, c.hidden));
+  embed_positions = dec->register_module("embed_positions", nn::Embedding(c.max_positions + kPositionOffset, c.hidden));
   layers = dec->register_module("layers", nn::ModuleList());
   for (int i = 0; i < c.layers; ++i) layers->push_back(OptLayer(c));
   final_layer_norm = dec->register_module("final_layer_norm", ops::layer_norm(c.hidden, kOptLayerNormEps));
@@ -78,8 +77,6 @@ Tensor OptImpl::forward(const Tensor& embeds, const Tensor& mask01, Cache* cache
   return h;
 }
 
-Tensor OptImpl::logits(const Tensor& h) {
-  return lm_head ? lm_head(h) : torch::linear(h, embed_tokens->weight);
-}
+Tensor OptImpl::logits(const Tensor& h) { return lm_head ? lm_head(h) : torch::linear(h, embed_tokens->weight); }
 
 }  // namespace core::blip2

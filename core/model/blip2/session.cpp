@@ -22,8 +22,7 @@ Record make_record(bool attentions, bool hidden) {
 class OptSession : public LmSession {
  public:
   OptSession(Blip2ModelImpl& m, const Tensor& embeds, const Tensor& mask, int64_t rows, bool attn, bool hidden)
-      : opt_(m.opt), embeds_(repeat_rows(embeds, rows)), mask_(repeat_rows(mask, rows)), attn_(attn),
-        hidden_(hidden) {}
+      : opt_(m.opt), embeds_(repeat_rows(embeds, rows)), mask_(repeat_rows(mask, rows)), attn_(attn), hidden_(hidden) {}
 
   Tensor first() override { return run(embeds_); }
 
@@ -91,8 +90,8 @@ class T5Session : public LmSession {
 
 }  // namespace
 
-std::unique_ptr<LmSession> start_session(Blip2ModelImpl& model, const Tensor& embeds, const Tensor& mask,
-                                         int64_t rows, bool record_attentions, bool record_hidden) {
+std::unique_ptr<LmSession> start_session(Blip2ModelImpl& model, const Tensor& embeds, const Tensor& mask, int64_t rows,
+                                         bool record_attentions, bool record_hidden) {
   if (model.opt) return std::make_unique<OptSession>(model, embeds, mask, rows, record_attentions, record_hidden);
   return std::make_unique<T5Session>(model, embeds, mask, rows, record_attentions, record_hidden);
 }

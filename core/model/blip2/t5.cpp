@@ -22,7 +22,8 @@ T5AttentionImpl::T5AttentionImpl(const T5Cfg& c, bool relative_bias) : heads(c.h
   k = register_module("k", ops::linear(c.d_model, inner, false));
   v = register_module("v", ops::linear(c.d_model, inner, false));
   o = register_module("o", ops::linear(inner, c.d_model, false));
-  if (relative_bias) relative_attention_bias = register_module("relative_attention_bias", nn::Embedding(c.buckets, c.heads));
+  if (relative_bias)
+    relative_attention_bias = register_module("relative_attention_bias", nn::Embedding(c.buckets, c.heads));
 }
 
 Tensor T5AttentionImpl::forward(const Tensor& x, const Tensor& kv_src, const Tensor& bias, KV* cache, bool cross,

@@ -9,8 +9,10 @@ namespace nn = torch::nn;
 
 Tensor activate(Act a, const Tensor& x) {
   switch (a) {
-    case Act::Relu: return torch::relu(x);
-    case Act::Gelu: return torch::gelu(x);
+    case Act::Relu:
+      return torch::relu(x);
+    case Act::Gelu:
+      return torch::gelu(x);
     case Act::GeluNew:
       return 0.5 * x * (1.0 + torch::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * torch::pow(x, 3.0))));
   }
@@ -53,8 +55,8 @@ VisionModelImpl::VisionModelImpl(const VisionCfg& c) : cfg(c) {
   auto emb = ops::group(*this, "embeddings");
   class_embedding = emb->register_parameter("class_embedding", torch::zeros({1, 1, c.hidden}));
   position_embedding = emb->register_parameter("position_embedding", torch::zeros({1, c.tokens(), c.hidden}));
-  patch_embedding = emb->register_module(
-      "patch_embedding", nn::Conv2d(nn::Conv2dOptions(3, c.hidden, c.patch_size).stride(c.patch_size)));
+  patch_embedding = emb->register_module("patch_embedding",
+                                         nn::Conv2d(nn::Conv2dOptions(3, c.hidden, c.patch_size).stride(c.patch_size)));
   auto enc = ops::group(*this, "encoder");
   layers = enc->register_module("layers", nn::ModuleList());
   for (int i = 0; i < c.layers; ++i) layers->push_back(VisionLayer(c));

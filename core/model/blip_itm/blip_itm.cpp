@@ -30,7 +30,8 @@ Tensor to_batch(const Tensor& t, int64_t n, const char* what) {
 
 BlipItmImpl::BlipItmImpl(const ModelConfig& c) : cfg(c) {
   if (c.task != ModelTask::Match)
-    throw Error(ErrorCode::BadConfig, std::string("not an image-text matching config (task ") + task_name(c.task) + ")");
+    throw Error(ErrorCode::BadConfig,
+                std::string("not an image-text matching config (task ") + task_name(c.task) + ")");
   vision_model = register_module("vision_model", VisionModel(c.vision));
   text_encoder = register_module("text_encoder", TextEncoder(c));
   vision_proj = register_module("vision_proj", nn::Linear(c.vision.hidden, c.align_dim));
@@ -133,9 +134,9 @@ ItmGradCam BlipItmImpl::gradcam(const Tensor& embeds, const Tensor& ids, const T
   auto grads = out.gradient.narrow(3, 1, gh * gw).clamp_min(0).reshape({b, h, t, gh, gw}) * m;
   out.maps = (cams * grads).mean(1);  // [B,T,gh,gw]
   // Words are tokens 1 .. n-2 ([CLS] and [SEP] excluded), n = the row's length.
-  auto n = to_batch(mask_c, b, "mask").sum(1);  // [B]
+  auto n = to_batch(mask_c, b, "mask").sum(1);                                                              // [B]
   auto pos = torch::arange(t, torch::TensorOptions().dtype(torch::kLong).device(n.device())).unsqueeze(0);  // [1,T]
-  auto words = ((pos >= 1) & (pos <= (n - 2).unsqueeze(1))).to(out.maps.dtype());        // [B,T]
+  auto words = ((pos >= 1) & (pos <= (n - 2).unsqueeze(1))).to(out.maps.dtype());                           // [B,T]
   out.text_avg = (out.maps * words.view({b, t, 1, 1})).sum(1) / (n - 2).to(out.maps.dtype()).reshape({b, 1, 1});
   return out;
 }

@@ -34,7 +34,7 @@ struct BlipItmImpl : torch::nn::Module {
   torch::nn::Linear vision_proj{nullptr}, text_proj{nullptr}, itm_head{nullptr};
 
   void load_weights(const Checkpoint& ck);  // throws BadWeights naming the tensor
-  void init_weights(uint64_t seed);          // random weights (benchmarks)
+  void init_weights(uint64_t seed);         // random weights (benchmarks)
   int64_t num_parameters() const;
 
   // pixels [B,3,S,S] -> image embeds V [B,N,Dv] (post-LayerNorm), the input of

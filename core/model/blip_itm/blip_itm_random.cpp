@@ -18,15 +18,28 @@ nlohmann::json hf_config(const ModelConfig& c) {
           {"architectures", {"BlipForImageTextRetrieval"}},
           {"image_text_hidden_size", c.align_dim},
           {"vision_config",
-           {{"hidden_size", v.hidden}, {"num_hidden_layers", v.layers}, {"num_attention_heads", v.heads},
-            {"intermediate_size", v.intermediate}, {"image_size", v.image_size}, {"patch_size", v.patch_size},
-            {"layer_norm_eps", v.ln_eps}, {"hidden_act", "gelu"}}},
+           {{"hidden_size", v.hidden},
+            {"num_hidden_layers", v.layers},
+            {"num_attention_heads", v.heads},
+            {"intermediate_size", v.intermediate},
+            {"image_size", v.image_size},
+            {"patch_size", v.patch_size},
+            {"layer_norm_eps", v.ln_eps},
+            {"hidden_act", "gelu"}}},
           {"text_config",
-           {{"vocab_size", t.vocab_size}, {"hidden_size", t.hidden}, {"num_hidden_layers", t.layers},
-            {"num_attention_heads", t.heads}, {"intermediate_size", t.intermediate},
-            {"max_position_embeddings", t.max_positions}, {"layer_norm_eps", t.ln_eps},
-            {"encoder_hidden_size", v.hidden}, {"is_decoder", true}, {"hidden_act", "gelu"},
-            {"pad_token_id", c.pad_id}, {"sep_token_id", c.sep_id}, {"bos_token_id", c.bos_id}}}};
+           {{"vocab_size", t.vocab_size},
+            {"hidden_size", t.hidden},
+            {"num_hidden_layers", t.layers},
+            {"num_attention_heads", t.heads},
+            {"intermediate_size", t.intermediate},
+            {"max_position_embeddings", t.max_positions},
+            {"layer_norm_eps", t.ln_eps},
+            {"encoder_hidden_size", v.hidden},
+            {"is_decoder", true},
+            {"hidden_act", "gelu"},
+            {"pad_token_id", c.pad_id},
+            {"sep_token_id", c.sep_id},
+            {"bos_token_id", c.bos_id}}}};
 }
 
 void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
@@ -59,11 +72,21 @@ ModelConfig blip_itm_base_config() {
   nlohmann::json j = {{"model_type", "blip"},
                       {"architectures", {"BlipForImageTextRetrieval"}},
                       {"image_text_hidden_size", 256},
-                      {"vision_config", {{"hidden_size", 768}, {"num_hidden_layers", 12}, {"num_attention_heads", 12},
-                                         {"intermediate_size", 3072}, {"image_size", 384}, {"patch_size", 16}}},
-                      {"text_config", {{"vocab_size", 30524}, {"hidden_size", 768}, {"num_hidden_layers", 12},
-                                       {"num_attention_heads", 12}, {"intermediate_size", 3072},
-                                       {"encoder_hidden_size", 768}, {"is_decoder", true}}}};
+                      {"vision_config",
+                       {{"hidden_size", 768},
+                        {"num_hidden_layers", 12},
+                        {"num_attention_heads", 12},
+                        {"intermediate_size", 3072},
+                        {"image_size", 384},
+                        {"patch_size", 16}}},
+                      {"text_config",
+                       {{"vocab_size", 30524},
+                        {"hidden_size", 768},
+                        {"num_hidden_layers", 12},
+                        {"num_attention_heads", 12},
+                        {"intermediate_size", 3072},
+                        {"encoder_hidden_size", 768},
+                        {"is_decoder", true}}}};
   auto c = parse_config(j, "blip-itm-base-coco sizes");
   c.validate();
   return c;
@@ -73,14 +96,13 @@ void write_random_blip_itm(const std::filesystem::path& dir, const ModelConfig& 
   c.validate();
   std::filesystem::create_directories(dir);
   write_json(dir / "config.json", hf_config(c));
-  write_json(dir / "preprocessor_config.json",
-             {{"image_processor_type", "BlipImageProcessor"},
-              {"do_resize", true},
-              {"resample", 3},
-              {"size", {{"height", c.preprocess.size}, {"width", c.preprocess.size}}},
-              {"rescale_factor", c.preprocess.rescale},
-              {"image_mean", c.preprocess.mean},
-              {"image_std", c.preprocess.std}});
+  write_json(dir / "preprocessor_config.json", {{"image_processor_type", "BlipImageProcessor"},
+                                                {"do_resize", true},
+                                                {"resample", 3},
+                                                {"size", {{"height", c.preprocess.size}, {"width", c.preprocess.size}}},
+                                                {"rescale_factor", c.preprocess.rescale},
+                                                {"image_mean", c.preprocess.mean},
+                                                {"image_std", c.preprocess.std}});
   write_placeholder_vocab(dir / "vocab.txt");
   BlipItm m(c);
   m->init_weights(seed);
