@@ -46,7 +46,8 @@ class TstUiAlign : public QObject {
   }
   QStringList thumbnailOrder() const {
     QStringList out;
-    for (int i = 0; i < m_win->thumbnails()->count(); ++i) out << m_win->thumbnails()->item(i)->data(Qt::UserRole).toString();
+    for (int i = 0; i < m_win->thumbnails()->count(); ++i)
+      out << m_win->thumbnails()->item(i)->data(Qt::UserRole).toString();
     return out;
   }
 
@@ -95,7 +96,8 @@ class TstUiAlign : public QObject {
     const auto scores = engine->rank(engine->embed_text(query.toStdString()), vecs);
     std::vector<int> order(m_images.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return scores[size_t(a)].similarity > scores[size_t(b)].similarity; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return scores[size_t(a)].similarity > scores[size_t(b)].similarity; });
     QStringList expected;
     for (int i : order) expected << m_images[i];
     QVERIFY(expected != m_images);  // otherwise the test could not see a re-ordering
@@ -112,7 +114,8 @@ class TstUiAlign : public QObject {
     QCOMPARE(thumbnailOrder(), expected);
     // each thumbnail shows its score
     const QString first = m_win->thumbnails()->item(0)->text();
-    QVERIFY2(first.contains(QLocale().toString(double(scores[size_t(order[0])].similarity), 'f', 2)), qPrintable(first));
+    QVERIFY2(first.contains(QLocale().toString(double(scores[size_t(order[0])].similarity), 'f', 2)),
+             qPrintable(first));
     QVERIFY(panel->statusLabel()->text().contains(QStringLiteral("6 images")));
     QVERIFY(!panel->progressBar()->isVisible());
 
@@ -185,7 +188,8 @@ class TstUiAlign : public QObject {
     const QString query = QStringLiteral("a red square and a blue disc");
     auto engine = core::Engine::load(itm, core::Options{core::Device::Cpu});
     std::vector<core::ImageId> ids;
-    for (const QString& p : m_images) ids.push_back(engine->encode(core::decode_image_file(fs::u8path(p.toStdString()))));
+    for (const QString& p : m_images)
+      ids.push_back(engine->encode(core::decode_image_file(fs::u8path(p.toStdString()))));
     const auto p = engine->match_probabilities(query.toStdString(), ids);
     std::vector<int> order(m_images.size());
     std::iota(order.begin(), order.end(), 0);
@@ -201,17 +205,26 @@ class TstUiAlign : public QObject {
     QVERIFY(ready.wait(60000));
     QCOMPARE(thumbnailOrder(), expected);
     const QString first = m_win->thumbnails()->item(0)->text();
-    QVERIFY2(first.startsWith(QLocale().toString(100.0 * double(p[size_t(order[0])]), 'f', 0) + QLatin1Char('%')), qPrintable(first));
+    QVERIFY2(first.startsWith(QLocale().toString(100.0 * double(p[size_t(order[0])]), 'f', 0) + QLatin1Char('%')),
+             qPrintable(first));
     // the current image (a search result) shows where the text matches
     QVERIFY(shown.wait(60000));
     QVERIFY(m_win->imageView()->hasHeatmap());
-    QVERIFY2(panel->statusLabel()->text().contains(QStringLiteral("matches this image")), qPrintable(panel->statusLabel()->text()));
+    QVERIFY2(panel->statusLabel()->text().contains(QStringLiteral("matches this image")),
+             qPrintable(panel->statusLabel()->text()));
 
     // labels: the distribution and each label's matching probability
     QSignalSpy labelled(m_win->controller(), &ui::InferenceController::alignReady);
-    QVERIFY(m_win->labelImages({QStringLiteral("a red square"), QStringLiteral("a dog"), QStringLiteral("a blue disc")}));
+    QVERIFY(
+        m_win->labelImages({QStringLiteral("a red square"), QStringLiteral("a dog"), QStringLiteral("a blue disc")}));
     QVERIFY(labelled.wait(60000));
     QCOMPARE(panel->chart()->matching().size(), 3);
+    // clicking a label shows where it matches
+    shown.clear();
+    const QString top = panel->chart()->labels().front();
+    QTest::mouseClick(panel->chart(), Qt::LeftButton, {}, QPoint(10, 15));
+    QVERIFY(shown.wait(60000));
+    QVERIFY2(panel->statusLabel()->text().contains(top), qPrintable(panel->statusLabel()->text()));
 
     // Ask on a model that answers no questions: it matches the text instead
     QCOMPARE(m_win->findChild<QPushButton*>(QStringLiteral("askButton"))->text(), QStringLiteral("Match"));

@@ -22,6 +22,8 @@
 #include <QUrl>
 #include <QtTest>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <filesystem>
 #include <numeric>
@@ -50,8 +52,7 @@ QImage shapesScene(uint64_t seed, int w, int h) {
   opt.fixed_h = h;
   const auto scene = core::shapes::render_scene(seed, opt);
   QImage img(scene.rgb.cols, scene.rgb.rows, QImage::Format_RGB888);
-  for (int y = 0; y < img.height(); ++y)
-    std::memcpy(img.scanLine(y), scene.rgb.ptr(y), size_t(img.width()) * 3);
+  for (int y = 0; y < img.height(); ++y) std::memcpy(img.scanLine(y), scene.rgb.ptr(y), size_t(img.width()) * 3);
   return img;
 }
 
@@ -125,8 +126,8 @@ void TstUiMainWindow::initTestCase() {
 
   m_model = m_dir.filePath(QStringLiteral("model"));
   const auto vocab = core::make_vocab(core::shapes::vocabulary());
-  core::write_random_model(std::filesystem::u8path(m_model.toStdString()), core::small_config(int(vocab.size())),
-                           vocab, 3);
+  core::write_random_model(std::filesystem::u8path(m_model.toStdString()), core::small_config(int(vocab.size())), vocab,
+                           3);
   m_scene = m_dir.filePath(QStringLiteral("scene-1.png"));
   m_scene2 = m_dir.filePath(QStringLiteral("scene-2.png"));
   QVERIFY(shapesScene(7, 320, 240).save(m_scene));
@@ -197,7 +198,8 @@ void TstUiMainWindow::dropAddsImagesAndRejectsOthers() {
     m_win->messageBar()->dismiss();
     QCOMPARE(m_win->openFiles({huge}), 0);
     QCOMPARE(m_win->thumbnails()->count(), 1);
-    QVERIFY2(m_win->messageBar()->text().contains(QStringLiteral("too large")), qPrintable(m_win->messageBar()->text()));
+    QVERIFY2(m_win->messageBar()->text().contains(QStringLiteral("too large")),
+             qPrintable(m_win->messageBar()->text()));
   }
   // A folder with an image in it (and a text file, skipped quietly).
   {
@@ -503,7 +505,8 @@ void TstUiMainWindow::switchesLanguage() {
   QVERIFY(ui::setLanguage(QStringLiteral("zh_CN")));
   QCOMPARE(ask->text(), QStringLiteral("提问"));
   QCOMPARE(m_win->gatesPanel()->kindText(), QStringLiteral("学习门控"));
-  QVERIFY(m_win->questionEdit()->placeholderText() != QStringLiteral("Ask about the image, e.g. “what colour is the circle?”"));
+  QVERIFY(m_win->questionEdit()->placeholderText() !=
+          QStringLiteral("Ask about the image, e.g. “what colour is the circle?”"));
   QVERIFY(ui::setLanguage(QStringLiteral("en")));
   QCOMPARE(ask->text(), QStringLiteral("Ask"));
   QCOMPARE(m_win->gatesPanel()->kindText(), QStringLiteral("Learned gates"));
@@ -585,7 +588,8 @@ void TstUiMainWindow::blip2StreamsAndShowsImageReliance() {
   m_win = std::make_unique<ui::MainWindow>();
   m_win->overrideDevice(core::Device::Cpu, 0);
   m_win->show();
-  const QString image = QString::fromStdString((testutil::golden_dir() / "blip2" / "images" / "grad_640x480.png").string());
+  const QString image =
+      QString::fromStdString((testutil::golden_dir() / "blip2" / "images" / "grad_640x480.png").string());
   QCOMPARE(m_win->openFiles({image}), 1);
   QSignalSpy loaded(m_win->controller(), &ui::InferenceController::modelLoaded);
   m_win->loadModel(QString::fromStdString(dir.string()));
@@ -607,6 +611,23 @@ void TstUiMainWindow::blip2StreamsAndShowsImageReliance() {
   QCOMPARE(gates->layerCount(), int(r->inspection.gates.shape[0]));
   QVERIFY(heat.count() > 0 || heat.wait(60000));
   QVERIFY(m_win->imageView()->hasHeatmap());
+  // Flan-T5: the reference's greedy answer at the model's default length.
+  const auto t5 = testutil::golden_dir() / "blip2" / "t5_model";
+  const auto golden = nlohmann::json::parse(testutil::read_file(testutil::golden_dir() / "blip2" / "t5_golden.json"));
+  std::vector<int64_t> want;
+  for (const auto& run : golden["runs"])
+    if (run["prefix"] == "img0.q0") want = run["generate_greedy_default"].get<std::vector<int64_t>>();
+  QVERIFY(want.size() > 2);
+  want.erase(want.begin());  // the decoder's start token
+  if (want.back() == golden["token_ids"]["eos"].get<int64_t>()) want.pop_back();
+  loaded.clear();
+  m_win->loadModel(QString::fromStdString(t5.string()));
+  QVERIFY(loaded.wait(60000));
+  shown.clear();
+  m_win->askQuestion(QStringLiteral("what is in the image?"));
+  QVERIFY(shown.wait(60000));
+  QCOMPARE(m_win->shownResult()->answers.front().ids, want);
+  QCOMPARE(m_win->gatesPanel()->kindText(), QStringLiteral("Image reliance (no learned gates)"));
 }
 
 void TstUiMainWindow::getModelsOpensAModel() {
@@ -650,7 +671,8 @@ void TstUiMainWindow::preferencesKeepTheHubTokenOutOfTheSettings() {
   QCOMPARE(std::filesystem::status(file.toStdString()).permissions(),
            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   QSettings q;
-  for (const QString& k : q.allKeys()) QVERIFY2(!q.value(k).toString().contains(QStringLiteral("hf_from")), qPrintable(k));
+  for (const QString& k : q.allKeys())
+    QVERIFY2(!q.value(k).toString().contains(QStringLiteral("hf_from")), qPrintable(k));
 }
 
 void TstUiMainWindow::cleanupTestCase() { m_win.reset(); }

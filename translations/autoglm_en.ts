@@ -763,12 +763,12 @@
 <context>
     <name>ui::LabelChart</name>
     <message>
-        <source>Bars: the label distribution by similarity. Right: the matching head&apos;s probability that the label matches the image.</source>
+        <source>  ✓%1%</source>
+        <extracomment>after a label&apos;s share: the matching head&apos;s probability (✓ marks it)</extracomment>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>  ✓%1%</source>
-        <extracomment>after a label&apos;s share: the matching head&apos;s probability (✓ marks it)</extracomment>
+        <source>Bars: the label distribution by similarity. Right: the matching head&apos;s probability that the label matches the image. Click a label to see where it matches.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

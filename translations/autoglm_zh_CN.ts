@@ -757,13 +757,13 @@
 <context>
     <name>ui::LabelChart</name>
     <message>
-        <source>Bars: the label distribution by similarity. Right: the matching head&apos;s probability that the label matches the image.</source>
-        <translation>条形：按相似度得到的标签分布。右侧：匹配头给出的该标签与图像匹配的概率。</translation>
-    </message>
-    <message>
         <source>  ✓%1%</source>
         <extracomment>after a label&apos;s share: the matching head&apos;s probability (✓ marks it)</extracomment>
         <translation>  ✓%1%</translation>
+    </message>
+    <message>
+        <source>Bars: the label distribution by similarity. Right: the matching head&apos;s probability that the label matches the image. Click a label to see where it matches.</source>
+        <translation>条形：按相似度得到的标签分布。右侧：匹配头给出的该标签与图像匹配的概率。点击标签即可查看它匹配的位置。</translation>
     </message>
 </context>
 <context>

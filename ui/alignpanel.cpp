@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
@@ -38,10 +39,18 @@ void LabelChart::setDistribution(const QStringList& labels, const QList<float>& 
   }
   setToolTip(m_match.isEmpty() ? QString()
                                : tr("Bars: the label distribution by similarity. Right: the matching head's "
-                                    "probability that the label matches the image."));
+                                    "probability that the label matches the image. Click a label to see "
+                                    "where it matches."));
+  setCursor(m_match.isEmpty() ? Qt::ArrowCursor : Qt::PointingHandCursor);
   updateGeometry();
   update();
   Q_EMIT distributionChanged();
+}
+
+void LabelChart::mousePressEvent(QMouseEvent* e) {
+  const int row = int(e->position().y() - kBarGap / 2) / (kBarHeight + kBarGap);
+  if (e->button() == Qt::LeftButton && row >= 0 && row < m_labels.size()) Q_EMIT labelClicked(m_labels[row]);
+  QWidget::mousePressEvent(e);
 }
 
 QSize LabelChart::sizeHint() const {
@@ -56,13 +65,15 @@ void LabelChart::paintEvent(QPaintEvent*) {
   int labelW = 0;
   for (const QString& l : m_labels) labelW = std::max(labelW, fm.horizontalAdvance(l));
   labelW = std::min(labelW + 8, width() / 2);
-  const int pctW = fm.horizontalAdvance(m_match.isEmpty() ? QStringLiteral("100.0%") : QStringLiteral("100.0%  ✓100%")) + 8;
+  const int pctW =
+      fm.horizontalAdvance(m_match.isEmpty() ? QStringLiteral("100.0%") : QStringLiteral("100.0%  ✓100%")) + 8;
   const int barX = labelW, barW = std::max(10, width() - labelW - pctW);
   for (int i = 0; i < m_labels.size(); ++i) {
     const int y = kBarGap + i * (kBarHeight + kBarGap);
     const QRect textRect(0, y, labelW - 6, kBarHeight);
     p.setPen(palette().color(QPalette::WindowText));
-    p.drawText(textRect, Qt::AlignRight | Qt::AlignVCenter, fm.elidedText(m_labels[i], Qt::ElideRight, textRect.width()));
+    p.drawText(textRect, Qt::AlignRight | Qt::AlignVCenter,
+               fm.elidedText(m_labels[i], Qt::ElideRight, textRect.width()));
     const QRectF track(barX, y + 2, barW, kBarHeight - 4);
     p.setPen(Qt::NoPen);
     p.setBrush(palette().color(QPalette::AlternateBase));
@@ -70,7 +81,8 @@ void LabelChart::paintEvent(QPaintEvent*) {
     QColor c = palette().color(QPalette::Highlight);
     if (i > 0) c.setAlphaF(0.55f);
     p.setBrush(c);
-    p.drawRoundedRect(QRectF(track.x(), track.y(), std::max(2.0, track.width() * double(m_probs[i])), track.height()), 3, 3);
+    p.drawRoundedRect(QRectF(track.x(), track.y(), std::max(2.0, track.width() * double(m_probs[i])), track.height()),
+                      3, 3);
     p.setPen(palette().color(QPalette::WindowText));
     QString value = QString::number(100.0 * double(m_probs[i]), 'f', 1) + QLatin1Char('%');
     //: after a label's share: the matching head's probability (✓ marks it)
@@ -158,8 +170,10 @@ AlignPanel::AlignPanel(QWidget* parent) : QWidget(parent) {
   });
   connect(m_labelButton, &QPushButton::clicked, this, [this] {
     const QStringList l = splitLabels(m_labels->text());
-    if (l.size() >= 2) Q_EMIT labelsRequested(l);
-    else setStatus(tr("Type at least two labels, separated by commas."));
+    if (l.size() >= 2)
+      Q_EMIT labelsRequested(l);
+    else
+      setStatus(tr("Type at least two labels, separated by commas."));
   });
   connect(m_clearButton, &QPushButton::clicked, this, &AlignPanel::clearRequested);
   connect(m_cancel, &QPushButton::clicked, this, &AlignPanel::cancelRequested);

@@ -26,9 +26,11 @@ class LabelChart : public QWidget {
 
  Q_SIGNALS:
   void distributionChanged();
+  void labelClicked(const QString& label);  // where does this label match (a model with a matching head)
 
  protected:
   void paintEvent(QPaintEvent*) override;
+  void mousePressEvent(QMouseEvent* e) override;
 
  private:
   QStringList m_labels;  // sorted by probability, highest first

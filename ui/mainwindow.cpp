@@ -248,7 +248,8 @@ void MainWindow::buildMenus() {
   m_getModelsAct = m_hubMenu->addAction(QString(), this, [this] {
     if (!m_getModels) {
       m_getModels = new GetModelsDialog(this);
-      connect(m_getModels, &GetModelsDialog::openModelRequested, this, [this](const QString& dir) { loadModel(dir, true); });
+      connect(m_getModels, &GetModelsDialog::openModelRequested, this,
+              [this](const QString& dir) { loadModel(dir, true); });
     }
     m_getModels->show();
     m_getModels->raise();
@@ -288,7 +289,8 @@ void MainWindow::buildMenus() {
   m_toolbar->addSeparator();
   for (QAction* a : {m_zoomOutAct, m_zoomInAct, m_fitAct}) {
     m_toolbar->addAction(a);
-    if (auto* b = qobject_cast<QToolButton*>(m_toolbar->widgetForAction(a))) b->setToolButtonStyle(Qt::ToolButtonIconOnly);
+    if (auto* b = qobject_cast<QToolButton*>(m_toolbar->widgetForAction(a)))
+      b->setToolButtonStyle(Qt::ToolButtonIconOnly);
   }
 }
 
@@ -548,6 +550,7 @@ void MainWindow::buildCentral() {
   m_alignDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
                            QDockWidget::DockWidgetFloatable);
   m_alignPanel = new AlignPanel(m_alignDock);
+  connectLabelClicks();
   auto* alignScroll = new QScrollArea(m_alignDock);
   alignScroll->setWidget(m_alignPanel);
   alignScroll->setWidgetResizable(true);
@@ -607,9 +610,10 @@ void MainWindow::connectController() {
       m_settings.modelDir = m_loadingDir;
       m_settings.save();
     }
-    statusBar()->showMessage(tr("Model %1 loaded in %2 s").arg(QString::fromStdString(info.name),
-                                                                QLocale().toString(info.load_ms / 1000.0, 'f', 1)),
-                             6000);
+    statusBar()->showMessage(
+        tr("Model %1 loaded in %2 s")
+            .arg(QString::fromStdString(info.name), QLocale().toString(info.load_ms / 1000.0, 'f', 1)),
+        6000);
     if (m_message->kind() != MessageBar::Kind::Error || m_message->isHidden()) m_message->dismiss();
     updateModelStatus();
     updateActions();
@@ -620,9 +624,8 @@ void MainWindow::connectController() {
     updateAlignAvailability();
     retranslateUi();  // the question box says what this model does
   });
-  connect(m_ctl, &InferenceController::alignProgress, this, [this](quint64, int done, int total) {
-    m_alignPanel->setProgress(done, total);
-  });
+  connect(m_ctl, &InferenceController::alignProgress, this,
+          [this](quint64, int done, int total) { m_alignPanel->setProgress(done, total); });
   connect(m_ctl, &InferenceController::alignReady, this, [this](quint64, const AlignResultPtr& r) {
     m_alignPanel->setRunning(false);
     applyAlign(r);
@@ -738,9 +741,8 @@ void MainWindow::connectController() {
 
 // ------------------------------------------------------------- translation
 void MainWindow::updateTitle() {
-  setWindowTitle(m_currentImage.isEmpty()
-                     ? tr("Open-AutoGLM Studio")
-                     : tr("%1 — Open-AutoGLM Studio").arg(QFileInfo(m_currentImage).fileName()));
+  setWindowTitle(m_currentImage.isEmpty() ? tr("Open-AutoGLM Studio")
+                                          : tr("%1 — Open-AutoGLM Studio").arg(QFileInfo(m_currentImage).fileName()));
 }
 
 void MainWindow::retranslateUi() {
@@ -804,9 +806,10 @@ void MainWindow::retranslateUi() {
   m_method->setItemText(1, tr("All layers"));
   m_method->setItemText(2, tr("Attention rollout"));
   m_method->setItemText(3, tr("Gradient-weighted"));
-  m_method->setToolTip(tr("Layer attention: one fusion layer's cross-attention. All layers: their mean. "
-                          "Rollout: carried through the text self-attention. Gradient-weighted: "
-                          "the parts that raised this answer's probability."));
+  m_method->setToolTip(
+      tr("Layer attention: one fusion layer's cross-attention. All layers: their mean. "
+         "Rollout: carried through the text self-attention. Gradient-weighted: "
+         "the parts that raised this answer's probability."));
   m_layerLabel->setText(tr("Layer"));
   m_headLabel->setText(tr("Head"));
   m_tokenLabel->setText(tr("Word"));
@@ -819,13 +822,15 @@ void MainWindow::retranslateUi() {
                             : r->task == core::Task::Ask           ? tr("Whole answer")
                                                                    : tr("Whole caption"));
   }
-  for (int i = 0; i < m_layer->count(); ++i) m_layer->setItemText(i, tr("Layer %1").arg(m_layer->itemData(i, Qt::UserRole + 1).toInt()));
+  for (int i = 0; i < m_layer->count(); ++i)
+    m_layer->setItemText(i, tr("Layer %1").arg(m_layer->itemData(i, Qt::UserRole + 1).toInt()));
   for (int i = 1; i < m_head->count(); ++i) m_head->setItemText(i, tr("Head %1").arg(i));
 
   m_questionLabel->setText(tr("Question"));
   const bool matchOnly = m_ctl->hasModel() && m_ctl->modelInfo().task == core::ModelTask::Match;
-  m_question->setPlaceholderText(matchOnly ? tr("This model matches text with images: type a text to see where it matches")
-                                           : tr("Ask about the image, e.g. “what colour is the circle?”"));
+  m_question->setPlaceholderText(matchOnly
+                                     ? tr("This model matches text with images: type a text to see where it matches")
+                                     : tr("Ask about the image, e.g. “what colour is the circle?”"));
   m_askButton->setToolTip(matchOnly ? tr("This model answers no questions; Match shows how well and where the text "
                                          "matches the image (Search and Labels has more)")
                                     : QString());
@@ -836,8 +841,9 @@ void MainWindow::retranslateUi() {
   m_answersLabel->setText(tr("Answers"));
   m_thresholdLabel->setText(tr("Not sure below"));
   m_threshold->setToolTip(tr("Answers with a lower confidence are marked “not sure”."));
-  m_answers->setPlaceholderText(tr("Answers to the current image appear here, with their confidence. "
-                                   "Hover over an answer to see each word's probability."));
+  m_answers->setPlaceholderText(
+      tr("Answers to the current image appear here, with their confidence. "
+         "Hover over an answer to see each word's probability."));
   m_answers->viewport()->update();
   m_zoomStatus->setToolTip(tr("Zoom"));
   updateModelStatus();
@@ -865,8 +871,7 @@ void MainWindow::restoreState() {
     m_mainSplitter->setSizes({800, 540});
   if (!m_rightSplitter->restoreState(q.value(QStringLiteral("window/rightSplitter")).toByteArray()))
     m_rightSplitter->setSizes({380, 360});
-  if (!QMainWindow::restoreState(q.value(QStringLiteral("window/docks")).toByteArray()))
-  {
+  if (!QMainWindow::restoreState(q.value(QStringLiteral("window/docks")).toByteArray())) {
     resizeDocks({m_historyDock}, {290}, Qt::Horizontal);
     resizeDocks({m_historyDock, m_alignDock}, {330, 470}, Qt::Vertical);
   }
@@ -909,10 +914,17 @@ void MainWindow::updateModelStatus() {
   const core::ModelInfo& info = m_ctl->modelInfo();
   QString family = QStringLiteral("Open-AutoGLM");
   switch (info.family) {
-    case core::ModelFamily::AutoGLM: break;
-    case core::ModelFamily::Blip: family = QStringLiteral("BLIP"); break;
-    case core::ModelFamily::BlipItm: family = QStringLiteral("BLIP ITM"); break;
-    case core::ModelFamily::Blip2: family = QStringLiteral("BLIP-2"); break;
+    case core::ModelFamily::AutoGLM:
+      break;
+    case core::ModelFamily::Blip:
+      family = QStringLiteral("BLIP");
+      break;
+    case core::ModelFamily::BlipItm:
+      family = QStringLiteral("BLIP ITM");
+      break;
+    case core::ModelFamily::Blip2:
+      family = QStringLiteral("BLIP-2");
+      break;
   }
   const QString task = info.task == core::ModelTask::Caption ? tr("captioning")
                        : info.task == core::ModelTask::Match ? tr("image-text matching")
@@ -920,21 +932,21 @@ void MainWindow::updateModelStatus() {
   m_modelStatus->setText(tr("Model: %1").arg(QString::fromStdString(info.name)));
   QStringList fusion;
   for (int l : info.fusion_layers) fusion << QString::number(l + 1);
-  m_modelStatus->setToolTip(
-      tr("%1 (%2), %3 million parameters\nImage %4 px, patch %5, grid %6\nFusion layers: %7; learned gates: %8; routing: %9\n"
-         "Confidence: %10\nlibtorch %11")
-          .arg(family, task, QLocale().toString(info.parameters / 1e6, 'f', 2))
-          .arg(info.image_size)
-          .arg(info.patch_size)
-          .arg(info.keep_aspect ? tr("shaped like each picture, about %1 × %1").arg(info.grid)
-                                : QStringLiteral("%1 × %1").arg(info.grid))
-          .arg(fusion.isEmpty() ? tr("none") : fusion.join(QStringLiteral(", ")),
-               info.learned_gates ? tr("yes") : tr("no"), info.routing ? tr("yes") : tr("no"),
-               info.calibrated ? tr("calibrated (temperature %1, length exponent %2)")
-                                     .arg(QLocale().toString(info.temperature, 'f', 2),
-                                          QLocale().toString(info.length_exponent, 'f', 2))
-                               : tr("uncalibrated"),
-               QString::fromStdString(info.torch_version)));
+  m_modelStatus->setToolTip(tr("%1 (%2), %3 million parameters\nImage %4 px, patch %5, grid %6\nFusion layers: %7; "
+                               "learned gates: %8; routing: %9\n"
+                               "Confidence: %10\nlibtorch %11")
+                                .arg(family, task, QLocale().toString(info.parameters / 1e6, 'f', 2))
+                                .arg(info.image_size)
+                                .arg(info.patch_size)
+                                .arg(info.keep_aspect ? tr("shaped like each picture, about %1 × %1").arg(info.grid)
+                                                      : QStringLiteral("%1 × %1").arg(info.grid))
+                                .arg(fusion.isEmpty() ? tr("none") : fusion.join(QStringLiteral(", ")),
+                                     info.learned_gates ? tr("yes") : tr("no"), info.routing ? tr("yes") : tr("no"),
+                                     info.calibrated ? tr("calibrated (temperature %1, length exponent %2)")
+                                                           .arg(QLocale().toString(info.temperature, 'f', 2),
+                                                                QLocale().toString(info.length_exponent, 'f', 2))
+                                                     : tr("uncalibrated"),
+                                     QString::fromStdString(info.torch_version)));
   const QString dev = QString::fromStdString(info.device);
   if (dev.startsWith(QLatin1String("cuda")))
     m_deviceStatus->setText(tr("GPU %1 (%2)").arg(dev, QString::fromStdString(info.dtype)));
@@ -948,8 +960,8 @@ void MainWindow::updateTimings(const core::Result& r) {
   //: status bar: latency of the last answer, split by stage (milliseconds)
   m_timingStatus->setText(tr("Last answer %1 ms: preprocess %2 · vision %3 · fusion %4 · decode %5")
                               .arg(ms(total), ms(t.preprocess_ms), ms(t.vision_ms), ms(t.fusion_ms), ms(t.decode_ms)));
-  m_timingStatus->setToolTip(t.vision_cached ? tr("The image was encoded once; later questions about it reuse its features.")
-                                             : QString());
+  m_timingStatus->setToolTip(
+      t.vision_cached ? tr("The image was encoded once; later questions about it reuse its features.") : QString());
 }
 
 void MainWindow::updateActions() {
@@ -1059,8 +1071,10 @@ int MainWindow::openFiles(const QStringList& paths) {
     auto* item = addThumbnail(f, thumb, false);
     // Into the history: path, content hash, thumbnail.
     const qint64 imageId = m_store->addImage(f, thumb, QImageReader(f).size());
-    if (imageId) m_imageIds.insert(f, imageId);
-    else historyFailed();
+    if (imageId)
+      m_imageIds.insert(f, imageId);
+    else
+      historyFailed();
     if (!f.startsWith(m_pasteDir.path())) addRecent(f);
     if (!firstNew) firstNew = item;
     ++added;
@@ -1131,7 +1145,8 @@ bool MainWindow::setCurrentImage(const QString& path) {
     }
   }
   // Without an answer to show, a matching head shows where the searched text matches.
-  if (m_shownEntry < 0 && m_searchResult && m_searchResult->searchMatch.contains(path)) requestMatchHeatmap(m_searchResult->text);
+  if (m_shownEntry < 0 && m_searchResult && m_searchResult->searchMatch.contains(path))
+    requestMatchHeatmap(m_searchResult->text);
   updateTitle();
   updateActions();
   return true;
@@ -1142,8 +1157,10 @@ bool MainWindow::handleMimeData(const QMimeData* mime) {
   if (mime->hasUrls()) {
     QStringList paths, remote;
     for (const QUrl& u : mime->urls()) {
-      if (u.isLocalFile()) paths << u.toLocalFile();
-      else remote << u.toDisplayString();
+      if (u.isLocalFile())
+        paths << u.toLocalFile();
+      else
+        remote << u.toDisplayString();
     }
     if (!remote.isEmpty() && paths.isEmpty()) {
       showMessage(tr("Only local files can be opened: %1").arg(remote.join(QStringLiteral(", "))),
@@ -1217,8 +1234,8 @@ void MainWindow::rebuildRecentMenu() {
   for (const QString& f : recent) {
     if (!QFileInfo::exists(f)) continue;
     ++n;
-    QAction* a = m_recentMenu->addAction(
-        QStringLiteral("&%1  %2").arg(n % 10).arg(QFontMetrics(font()).elidedText(QDir::toNativeSeparators(f), Qt::ElideMiddle, 480)));
+    QAction* a = m_recentMenu->addAction(QStringLiteral("&%1  %2").arg(n % 10).arg(
+        QFontMetrics(font()).elidedText(QDir::toNativeSeparators(f), Qt::ElideMiddle, 480)));
     connect(a, &QAction::triggered, this, [this, f] { openFiles({f}); });
   }
   if (n == 0) m_recentMenu->addAction(tr("No recent files"))->setEnabled(false);
@@ -1257,8 +1274,8 @@ void MainWindow::preferences() {
   SettingsDialog dlg(m_settings, this);
   if (dlg.exec() != QDialog::Accepted) return;
   const AppSettings s = dlg.settings();
-  const bool reload = s.modelDir != m_settings.modelDir || s.device != m_settings.device || s.dtype != m_settings.dtype ||
-                      s.threads != m_settings.threads;
+  const bool reload = s.modelDir != m_settings.modelDir || s.device != m_settings.device ||
+                      s.dtype != m_settings.dtype || s.threads != m_settings.threads;
   const bool lang = s.language != m_settings.language;
   if (reload) {
     m_deviceOverridden = false;
@@ -1302,23 +1319,23 @@ void MainWindow::panelsHelp() {
   QMessageBox box(this);
   box.setWindowTitle(tr("Reading the panels"));
   box.setTextFormat(Qt::RichText);
-  box.setText(tr(
-      "<h3>Answers</h3><p>Each answer comes with its confidence: calibrated where the model folder has a "
-      "calibration file, else the answer's own probability (marked “uncalibrated”). Hover over an answer "
-      "for each word's probability and its alternatives.</p>"
-      "<h3>Heatmap</h3><p>Where the model looked. <i>All layers</i> and <i>Layer</i> average the "
-      "cross-attention of its fusion layers over the image patches; <i>Rollout</i> carries it through the "
-      "text's self-attention; <i>Grad-weighted</i> weights each map by the gradient of the answer's "
-      "probability. <i>Word</i> shows one word's map. For BLIP-2 the fusion layers are the Q-Former's "
-      "cross-attention layers: each query's map is weighted by how much the answer's words attended to "
-      "that query in the language model.</p>"
-      "<h3>Fusion gates</h3><p>How much each layer and word took from the image: the learned gates of "
-      "our own models, or for BLIP the image's share |c| / (|c| + |s|) of each layer's update. BLIP-2 has "
-      "no gates: its panel shows <i>image reliance</i>, the share of the language model's attention that "
-      "went to the 32 image queries rather than to the text, per layer and answer word.</p>"
-      "<h3>Search and labels</h3><p>Images are ranked by the similarity of their vectors with the text's. "
-      "A matching model (BLIP ITM) re-ranks the best ones by its matching head, the probability that "
-      "image and text match, and its heatmap shows where the text matches.</p>"));
+  box.setText(
+      tr("<h3>Answers</h3><p>Each answer comes with its confidence: calibrated where the model folder has a "
+         "calibration file, else the answer's own probability (marked “uncalibrated”). Hover over an answer "
+         "for each word's probability and its alternatives.</p>"
+         "<h3>Heatmap</h3><p>Where the model looked. <i>All layers</i> and <i>Layer</i> average the "
+         "cross-attention of its fusion layers over the image patches; <i>Rollout</i> carries it through the "
+         "text's self-attention; <i>Grad-weighted</i> weights each map by the gradient of the answer's "
+         "probability. <i>Word</i> shows one word's map. For BLIP-2 the fusion layers are the Q-Former's "
+         "cross-attention layers: each query's map is weighted by how much the answer's words attended to "
+         "that query in the language model.</p>"
+         "<h3>Fusion gates</h3><p>How much each layer and word took from the image: the learned gates of "
+         "our own models, or for BLIP the image's share |c| / (|c| + |s|) of each layer's update. BLIP-2 has "
+         "no gates: its panel shows <i>image reliance</i>, the share of the language model's attention that "
+         "went to the 32 image queries rather than to the text, per layer and answer word.</p>"
+         "<h3>Search and labels</h3><p>Images are ranked by the similarity of their vectors with the text's. "
+         "A matching model (BLIP ITM) re-ranks the best ones by its matching head, the probability that "
+         "image and text match, and its heatmap shows where the text matches.</p>"));
   box.exec();
 }
 
@@ -1424,7 +1441,8 @@ bool MainWindow::eventFilter(QObject* obj, QEvent* e) {
       if (ke->matches(QKeySequence::Paste)) {
         const QMimeData* m = QGuiApplication::clipboard()->mimeData();
         const bool localFiles =
-            m && m->hasUrls() && std::any_of(m->urls().cbegin(), m->urls().cend(), [](const QUrl& u) { return u.isLocalFile(); });
+            m && m->hasUrls() &&
+            std::any_of(m->urls().cbegin(), m->urls().cend(), [](const QUrl& u) { return u.isLocalFile(); });
         if (m && (m->hasImage() || localFiles)) {
           e->ignore();
           return true;
@@ -1462,9 +1480,12 @@ void MainWindow::rebuildAnswerList() {
     const Entry& e = m_entries[size_t(i)];
     if (e.imagePath != m_currentImage) continue;
     auto* item = m_answers->addPending(i, e.question, e.describe);
-    if (e.state == RowState::Answered && e.result) AnswerList::setResult(item, *e.result);
-    else if (e.state == RowState::Failed) AnswerList::setFailed(item, e.error);
-    else if (e.state == RowState::Cancelled) AnswerList::setCancelled(item);
+    if (e.state == RowState::Answered && e.result)
+      AnswerList::setResult(item, *e.result);
+    else if (e.state == RowState::Failed)
+      AnswerList::setFailed(item, e.error);
+    else if (e.state == RowState::Cancelled)
+      AnswerList::setCancelled(item);
   }
 }
 
@@ -1518,7 +1539,7 @@ void MainWindow::populateHeatmapControls(const core::Inspection& in) {
   m_token->clear();
   // Rows are the generated words for captions and for language models that answer (BLIP-2).
   const ResultPtr shown = shownResult();
-  m_token->addItem(!in.tokens_are_answer                          ? tr("Whole question")
+  m_token->addItem(!in.tokens_are_answer                     ? tr("Whole question")
                    : shown && shown->task == core::Task::Ask ? tr("Whole answer")
                                                              : tr("Whole caption"),
                    -1);
@@ -1535,7 +1556,8 @@ core::HeatmapRequest MainWindow::currentHeatmapRequest() const {
   core::HeatmapRequest r;
   r.method = core::HeatmapMethod(m_method->currentData().toInt());
   r.layer = m_layer->currentIndex() >= 0 ? m_layer->currentData().toInt() : -1;
-  r.head = r.method == core::HeatmapMethod::GradWeighted || m_head->currentIndex() < 0 ? -1 : m_head->currentData().toInt();
+  r.head =
+      r.method == core::HeatmapMethod::GradWeighted || m_head->currentIndex() < 0 ? -1 : m_head->currentData().toInt();
   r.token = m_token->currentIndex() >= 0 ? m_token->currentData().toInt() : -1;
   r.answer = 0;
   return r;
@@ -1604,4 +1626,3 @@ void MainWindow::saveOverlayDialog() {
 }
 
 }  // namespace ui
-

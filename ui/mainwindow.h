@@ -120,9 +120,9 @@ class MainWindow : public QMainWindow {
   bool heatmapShown() const;
 
  Q_SIGNALS:
-  void answerShown();    // an answer arrived and was shown
-  void heatmapUpdated(); // a heatmap arrived and is drawn
-  void matchShown();     // a matching head's "where does this text match" heatmap is drawn
+  void answerShown();     // an answer arrived and was shown
+  void heatmapUpdated();  // a heatmap arrived and is drawn
+  void matchShown();      // a matching head's "where does this text match" heatmap is drawn
 
  protected:
   void changeEvent(QEvent* e) override;
@@ -260,11 +260,12 @@ class MainWindow : public QMainWindow {
   QDockWidget* m_alignDock = nullptr;
   AlignPanel* m_alignPanel = nullptr;
   static constexpr int kThumbW = 112, kThumbH = 78;  // thumbnail icons, px
-  AlignResultPtr m_labelResult;   // latest zero-shot labels
-  AlignResultPtr m_searchResult;  // latest search (its text is what a matching head explains)
-  QString m_matchText;            // the text whose match heatmap the current image shows or awaits
-  void requestMatchHeatmap(const QString& text);  // a matching head's "where does this text match"
-  int m_thumbSeq = 0;            // order the thumbnails were added in
+  AlignResultPtr m_labelResult;                      // latest zero-shot labels
+  AlignResultPtr m_searchResult;                     // latest search (its text is what a matching head explains)
+  QString m_matchText;                               // the text whose match heatmap the current image shows or awaits
+  void requestMatchHeatmap(const QString& text);     // a matching head's "where does this text match"
+  void connectLabelClicks();                         // a label in the chart shows where it matches
+  int m_thumbSeq = 0;                                // order the thumbnails were added in
 
   // actions and menus
   QMenu* m_hubMenu = nullptr;  // Model: Get Models…, Open Model Folder…

@@ -138,10 +138,10 @@ void MainWindow::applyAlign(const AlignResultPtr& r) {
         const double p = r->searchMatch.value(path);
         //: a thumbnail's caption after a search re-ranked by a matching head: its probability, then the file name
         it->setText(tr("%1% · %2").arg(QLocale().toString(100.0 * p, 'f', 0), name));
-        it->setToolTip(tip + QLatin1Char('\n') +
-                       tr("Match with “%1”: the matching head gives %2%; similarity %3")
-                           .arg(r->text, QLocale().toString(100.0 * p, 'f', 1),
-                                QLocale().toString(double(m.similarity), 'f', 3)));
+        it->setToolTip(
+            tip + QLatin1Char('\n') +
+            tr("Match with “%1”: the matching head gives %2%; similarity %3")
+                .arg(r->text, QLocale().toString(100.0 * p, 'f', 1), QLocale().toString(double(m.similarity), 'f', 3)));
       } else if (r->search.contains(path)) {
         const core::Match m = r->search.value(path);
         //: a thumbnail's caption after a search: the match score, then the file name
@@ -205,6 +205,15 @@ void MainWindow::updateLabelChart() {
   QList<float> probs;
   for (const core::Match& m : m_labelResult->labelScores.value(m_currentImage)) probs << m.probability;
   m_alignPanel->chart()->setDistribution(m_labelResult->labels, probs, m_labelResult->labelMatch.value(m_currentImage));
+}
+
+void MainWindow::connectLabelClicks() {
+  connect(m_alignPanel->chart(), &LabelChart::labelClicked, this, [this](const QString& label) {
+    if (!m_labelResult || m_labelResult->labelMatch.isEmpty()) return;
+    m_shownEntry = -1;  // the heatmap now answers "where does this label match", not an answer
+    m_answers->clearSelection();
+    requestMatchHeatmap(label);
+  });
 }
 
 void MainWindow::requestMatchHeatmap(const QString& text) {
