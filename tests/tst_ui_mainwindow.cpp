@@ -246,6 +246,7 @@ void TstUiMainWindow::asksAndShowsAnswer() {
   m_win->questionEdit()->setFocus();
   QTest::keyClicks(m_win->questionEdit(), QStringLiteral("what color is the circle?"));
   QSignalSpy shown(m_win.get(), &ui::MainWindow::answerShown);
+  QSignalSpy separateHeatmaps(m_win->controller(), &ui::InferenceController::heatmapReady);
   QTest::keyClick(m_win->questionEdit(), Qt::Key_Return);
   QCOMPARE(m_win->answerList()->count(), rows + 1);
   QVERIFY(m_win->questionEdit()->text().isEmpty());
@@ -261,7 +262,10 @@ void TstUiMainWindow::asksAndShowsAnswer() {
   QCOMPARE(item->data(ui::AnswerList::AnswerRole).toString(),
            QString::fromStdString(m_win->shownResult()->answers.front().text));
   QVERIFY(m_win->timingStatusLabel()->text().contains(QStringLiteral("ms")));
-  QTRY_VERIFY_WITH_TIMEOUT(m_win->heatmapShown(), 30000);
+  // The answer came with its heatmap: shown at once, without a second request to the worker.
+  QVERIFY(m_win->heatmapShown());
+  QCOMPARE(heat.count(), 1);
+  QCOMPARE(separateHeatmaps.count(), 0);
 }
 
 void TstUiMainWindow::heatmapOverlayMarksRegion() {

@@ -657,6 +657,85 @@
     </message>
 </context>
 <context>
+    <name>ui::HeatmapControls</name>
+    <message>
+        <source>Layer %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mean of heads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Head %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Whole answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Whole caption</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Whole question</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Heatmap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Overlay where the model looked (Ctrl+H)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layer attention</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>All layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Attention rollout</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gradient-weighted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layer attention: one fusion layer&apos;s cross-attention. All layers: their mean. Rollout: carried through the text self-attention. Gradient-weighted: the parts that raised this answer&apos;s probability.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Head</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Word</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Colours</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Opacity</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ui::HistoryPanel</name>
     <message numerus="yes">
         <source>%1 · %n image(s)</source>
@@ -948,78 +1027,6 @@
     </message>
     <message>
         <source>Drop images or a folder here, paste with Ctrl+V, or use File &gt; Open (Ctrl+O).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Heatmap</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Overlay where the model looked (Ctrl+H)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Method</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Layer attention</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>All layers</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Attention rollout</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Gradient-weighted</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Layer attention: one fusion layer&apos;s cross-attention. All layers: their mean. Rollout: carried through the text self-attention. Gradient-weighted: the parts that raised this answer&apos;s probability.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Layer</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Head</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Word</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Colours</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Opacity</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Mean of heads</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Whole caption</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Whole question</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Layer %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Head %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1488,10 +1495,6 @@ Its answers from this session are listed with the questions. Open the file from 
     </message>
     <message>
         <source>&amp;Reading the Panels</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Whole answer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

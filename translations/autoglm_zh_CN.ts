@@ -654,6 +654,85 @@
     </message>
 </context>
 <context>
+    <name>ui::HeatmapControls</name>
+    <message>
+        <source>Layer %1</source>
+        <translation>第 %1 层</translation>
+    </message>
+    <message>
+        <source>Mean of heads</source>
+        <translation>各头平均</translation>
+    </message>
+    <message>
+        <source>Head %1</source>
+        <translation>第 %1 个头</translation>
+    </message>
+    <message>
+        <source>Whole answer</source>
+        <translation>整个回答</translation>
+    </message>
+    <message>
+        <source>Whole caption</source>
+        <translation>整段描述</translation>
+    </message>
+    <message>
+        <source>Whole question</source>
+        <translation>整个问题</translation>
+    </message>
+    <message>
+        <source>Heatmap</source>
+        <translation>热力图</translation>
+    </message>
+    <message>
+        <source>Overlay where the model looked (Ctrl+H)</source>
+        <translation>叠加显示模型关注的位置 (Ctrl+H)</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Layer attention</source>
+        <translation>单层注意力</translation>
+    </message>
+    <message>
+        <source>All layers</source>
+        <translation>所有层</translation>
+    </message>
+    <message>
+        <source>Attention rollout</source>
+        <translation>注意力传播 (rollout)</translation>
+    </message>
+    <message>
+        <source>Gradient-weighted</source>
+        <translation>梯度加权</translation>
+    </message>
+    <message>
+        <source>Layer attention: one fusion layer&apos;s cross-attention. All layers: their mean. Rollout: carried through the text self-attention. Gradient-weighted: the parts that raised this answer&apos;s probability.</source>
+        <translation>单层注意力：一个融合层的交叉注意力。所有层：各层的平均。传播：沿文本自注意力传递。梯度加权：提高该回答概率的区域。</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Head</source>
+        <translation>注意力头</translation>
+    </message>
+    <message>
+        <source>Word</source>
+        <translation>词</translation>
+    </message>
+    <message>
+        <source>Colours</source>
+        <translation>配色</translation>
+    </message>
+    <message>
+        <source>Opacity</source>
+        <translation>不透明度</translation>
+    </message>
+</context>
+<context>
     <name>ui::HistoryPanel</name>
     <message numerus="yes">
         <source>%1 · %n image(s)</source>
@@ -943,78 +1022,6 @@
     <message>
         <source>Drop images or a folder here, paste with Ctrl+V, or use File &gt; Open (Ctrl+O).</source>
         <translation>将图像或文件夹拖放到此处，用 Ctrl+V 粘贴，或使用“文件 &gt; 打开” (Ctrl+O)。</translation>
-    </message>
-    <message>
-        <source>Heatmap</source>
-        <translation>热力图</translation>
-    </message>
-    <message>
-        <source>Overlay where the model looked (Ctrl+H)</source>
-        <translation>叠加显示模型关注的位置 (Ctrl+H)</translation>
-    </message>
-    <message>
-        <source>Method</source>
-        <translation>方法</translation>
-    </message>
-    <message>
-        <source>Layer attention</source>
-        <translation>单层注意力</translation>
-    </message>
-    <message>
-        <source>All layers</source>
-        <translation>所有层</translation>
-    </message>
-    <message>
-        <source>Attention rollout</source>
-        <translation>注意力传播 (rollout)</translation>
-    </message>
-    <message>
-        <source>Gradient-weighted</source>
-        <translation>梯度加权</translation>
-    </message>
-    <message>
-        <source>Layer attention: one fusion layer&apos;s cross-attention. All layers: their mean. Rollout: carried through the text self-attention. Gradient-weighted: the parts that raised this answer&apos;s probability.</source>
-        <translation>单层注意力：一个融合层的交叉注意力。所有层：各层的平均。传播：沿文本自注意力传递。梯度加权：提高该回答概率的区域。</translation>
-    </message>
-    <message>
-        <source>Layer</source>
-        <translation>层</translation>
-    </message>
-    <message>
-        <source>Head</source>
-        <translation>注意力头</translation>
-    </message>
-    <message>
-        <source>Word</source>
-        <translation>词</translation>
-    </message>
-    <message>
-        <source>Colours</source>
-        <translation>配色</translation>
-    </message>
-    <message>
-        <source>Opacity</source>
-        <translation>不透明度</translation>
-    </message>
-    <message>
-        <source>Mean of heads</source>
-        <translation>各头平均</translation>
-    </message>
-    <message>
-        <source>Whole caption</source>
-        <translation>整段描述</translation>
-    </message>
-    <message>
-        <source>Whole question</source>
-        <translation>整个问题</translation>
-    </message>
-    <message>
-        <source>Layer %1</source>
-        <translation>第 %1 层</translation>
-    </message>
-    <message>
-        <source>Head %1</source>
-        <translation>第 %1 个头</translation>
     </message>
     <message>
         <source>Question</source>
@@ -1483,10 +1490,6 @@ Its answers from this session are listed with the questions. Open the file from 
     <message>
         <source>&amp;Reading the Panels</source>
         <translation>阅读各面板(&amp;R)</translation>
-    </message>
-    <message>
-        <source>Whole answer</source>
-        <translation>整个回答</translation>
     </message>
     <message>
         <source>Reading the panels</source>

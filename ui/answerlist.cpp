@@ -78,6 +78,25 @@ QColor AnswerDelegate::confidenceColor(double c) {
 
 namespace {
 // Geometry of one row, shared by sizeHint() and paint().
+// The row's rounded card, tinted and marked at its left edge when selected.
+void drawCard(QPainter* p, const QRect& rect, const QPalette& pal, bool selected, bool hover) {
+  QColor card = pal.color(QPalette::Base);
+  if (selected) {
+    const QColor h = pal.color(QPalette::Highlight);
+    card = QColor::fromRgbF(h.redF(), h.greenF(), h.blueF(), 0.10f);
+  } else if (hover) {
+    card = pal.color(QPalette::AlternateBase);
+  }
+  p->setPen(QPen(selected ? pal.color(QPalette::Highlight) : pal.color(QPalette::Midlight), 1));
+  p->setBrush(card);
+  p->drawRoundedRect(QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6);
+  if (selected) {
+    p->setPen(Qt::NoPen);
+    p->setBrush(pal.color(QPalette::Highlight));
+    p->drawRoundedRect(QRectF(rect.left() + 1, rect.top() + 6, 3, rect.height() - 12), 1.5, 1.5);
+  }
+}
+
 struct RowLayout {
   int width = 0;    // inner width (text area)
   int answerW = 0;  // width of the answer text (left of the confidence)
@@ -132,6 +151,36 @@ QSize AnswerDelegate::sizeHint(const QStyleOptionViewItem& opt, const QModelInde
   return {rowWidthFor(opt), l.height + 4};
 }
 
+void AnswerDelegate::paintTags(QPainter* p, const QStyleOptionViewItem& opt, const QModelIndex& index, int x, int right,
+                               int y, bool unsure) const {
+  const QPalette& pal = opt.palette;
+  const QFont sf = smallFont(opt.font);
+  const QFontMetrics sfm(sf);
+  const QColor muted = pal.color(QPalette::PlaceholderText);
+  const bool calibrated = index.data(AnswerList::CalibratedRole).toBool();
+  const double cy = y + sfm.height() / 2.0;
+  const QString notSure = tr("not sure"), uncal = tr("uncalibrated");
+  auto tagWidth = [&](const QString& t) { return sfm.horizontalAdvance(t) + 12; };
+  int tx = right;
+  if (!calibrated) {
+    tx -= tagWidth(uncal);
+    drawTag(p, QPointF(tx, cy), uncal, pal.color(QPalette::WindowText), pal.color(QPalette::Midlight), sf);
+    tx -= 6;
+  }
+  if (unsure) {
+    tx -= tagWidth(notSure);
+    drawTag(p, QPointF(tx, cy), notSure, QColor(0x8a, 0x4b, 0x00), QColor(0xfd, 0xe6, 0xb3), sf);
+    tx -= 6;
+  }
+  const QString cands = index.data(AnswerList::CandidatesRole).toString();
+  if (!cands.isEmpty() && tx - x > 40) {
+    p->setFont(sf);
+    p->setPen(muted);
+    p->drawText(QRect(x, y, tx - 8 - x, sfm.height()), Qt::AlignLeft | Qt::AlignVCenter,
+                sfm.elidedText(tr("Also: %1").arg(cands), Qt::ElideRight, tx - 8 - x));
+  }
+}
+
 void AnswerDelegate::paint(QPainter* p, const QStyleOptionViewItem& option, const QModelIndex& index) const {
   QStyleOptionViewItem opt(option);
   initStyleOption(&opt, index);
@@ -141,22 +190,7 @@ void AnswerDelegate::paint(QPainter* p, const QStyleOptionViewItem& option, cons
   const QPalette& pal = opt.palette;
   const bool selected = opt.state & QStyle::State_Selected;
   const bool hover = opt.state & QStyle::State_MouseOver;
-  // card
-  QColor card = pal.color(QPalette::Base);
-  if (selected) {
-    const QColor h = pal.color(QPalette::Highlight);
-    card = QColor::fromRgbF(h.redF(), h.greenF(), h.blueF(), 0.10f);
-  } else if (hover) {
-    card = pal.color(QPalette::AlternateBase);
-  }
-  p->setPen(QPen(selected ? pal.color(QPalette::Highlight) : pal.color(QPalette::Midlight), 1));
-  p->setBrush(card);
-  p->drawRoundedRect(QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6);
-  if (selected) {
-    p->setPen(Qt::NoPen);
-    p->setBrush(pal.color(QPalette::Highlight));
-    p->drawRoundedRect(QRectF(rect.left() + 1, rect.top() + 6, 3, rect.height() - 12), 1.5, 1.5);
-  }
+  drawCard(p, rect, pal, selected, hover);
 
   const QFont base = opt.font, af = answerFont(base), sf = smallFont(base);
   const QFontMetrics afm(af), sfm(sf), fm(base);
@@ -192,7 +226,6 @@ void AnswerDelegate::paint(QPainter* p, const QStyleOptionViewItem& option, cons
                 index.data(AnswerList::MessageRole).toString());
   } else {
     const double conf = index.data(AnswerList::ConfidenceRole).toDouble();
-    const bool calibrated = index.data(AnswerList::CalibratedRole).toBool();
     const bool unsure = conf < m_threshold;
     // right: the number and the bar, centred on the first line of the answer
     const int lineH = afm.height();
@@ -222,29 +255,7 @@ void AnswerDelegate::paint(QPainter* p, const QStyleOptionViewItem& option, cons
                   lines[i]);
     y += l.answerH + 6;
     // the other candidates (left) and the tags, under the confidence (right)
-    if (l.extraH > 0) {
-      const double cy = y + sfm.height() / 2.0;
-      const QString notSure = tr("not sure"), uncal = tr("uncalibrated");
-      auto tagWidth = [&](const QString& t) { return sfm.horizontalAdvance(t) + 12; };
-      int tx = right;
-      if (!calibrated) {
-        tx -= tagWidth(uncal);
-        drawTag(p, QPointF(tx, cy), uncal, pal.color(QPalette::WindowText), pal.color(QPalette::Midlight), sf);
-        tx -= 6;
-      }
-      if (unsure) {
-        tx -= tagWidth(notSure);
-        drawTag(p, QPointF(tx, cy), notSure, QColor(0x8a, 0x4b, 0x00), QColor(0xfd, 0xe6, 0xb3), sf);
-        tx -= 6;
-      }
-      const QString cands = index.data(AnswerList::CandidatesRole).toString();
-      if (!cands.isEmpty() && tx - x > 40) {
-        p->setFont(sf);
-        p->setPen(muted);
-        p->drawText(QRect(x, y, tx - 8 - x, sfm.height()), Qt::AlignLeft | Qt::AlignVCenter,
-                    sfm.elidedText(tr("Also: %1").arg(cands), Qt::ElideRight, tx - 8 - x));
-      }
-    }
+    if (l.extraH > 0) paintTags(p, opt, index, x, right, y, unsure);
   }
   p->restore();
 }

@@ -25,6 +25,9 @@ class AnswerDelegate : public QStyledItemDelegate {
   static QColor confidenceColor(double c);
 
  private:
+  // "not sure", "uncalibrated" and the other candidates, under an answer.
+  void paintTags(QPainter* p, const QStyleOptionViewItem& opt, const QModelIndex& index, int x, int right, int y,
+                 bool unsure) const;
   double m_threshold = 0.5;
 };
 

@@ -182,6 +182,49 @@ const QList<GetModelsDialog::CatalogueEntry>& GetModelsDialog::catalogue() {
 
 GetModelsDialog::GetModelsDialog(QWidget* parent) : QDialog(parent) {
   setObjectName(QStringLiteral("getModelsDialog"));
+  QHBoxLayout* repoRow = buildCatalogue();
+  buildResumeBar();
+  m_downloadsTitle = new QLabel(this);
+  m_noDownloads = new QLabel(this);
+  m_noDownloads->setForegroundRole(QPalette::PlaceholderText);
+  m_rows = new QVBoxLayout;
+  m_rows->setSpacing(4);
+  m_rows->addWidget(m_noDownloads);
+
+  QHBoxLayout* modelButtons = buildModelList();
+  QHBoxLayout* tokenRow = buildTokenRow();
+  auto* buttons = new QDialogButtonBox(this);
+  m_close = buttons->addButton(QDialogButtonBox::Close);
+
+  QFont title = m_catalogueTitle->font();
+  title.setBold(true);
+  for (QLabel* l : {m_catalogueTitle, m_downloadsTitle, m_modelsTitle}) l->setFont(title);
+
+  auto* v = new QVBoxLayout(this);
+  v->addWidget(m_resumeBar);
+  v->addWidget(m_catalogueTitle);
+  v->addWidget(m_catalogue);
+  v->addLayout(repoRow);
+  v->addWidget(m_downloadsTitle);
+  v->addLayout(m_rows);
+  v->addWidget(m_modelsTitle);
+  v->addWidget(m_models, 1);
+  v->addLayout(modelButtons);
+  v->addLayout(tokenRow);
+  v->addWidget(m_tokenNote);
+  v->addWidget(buttons);
+
+  connectWidgets();
+  connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+  retranslate();
+  refreshModels();
+  updateResumeBar();
+  resize(860, 640);
+}
+
+// The catalogue of known checkpoints and the repository box under it.
+QHBoxLayout* GetModelsDialog::buildCatalogue() {
   m_catalogueTitle = new QLabel(this);
   m_catalogue = new QTreeWidget(this);
   m_catalogue->setObjectName(QStringLiteral("catalogue"));
@@ -217,7 +260,11 @@ GetModelsDialog::GetModelsDialog(QWidget* parent) : QDialog(parent) {
   repoRow->addWidget(m_repoLabel);
   repoRow->addWidget(m_repo, 1);
   repoRow->addWidget(m_get);
+  return repoRow;
+}
 
+// Offers to resume or discard downloads a previous run left unfinished.
+void GetModelsDialog::buildResumeBar() {
   m_resumeBar = new QFrame(this);
   m_resumeBar->setObjectName(QStringLiteral("resumeBar"));
   m_resumeBar->setFrameShape(QFrame::StyledPanel);
@@ -231,14 +278,10 @@ GetModelsDialog::GetModelsDialog(QWidget* parent) : QDialog(parent) {
   rb->addWidget(m_resumeText, 1);
   rb->addWidget(m_resume);
   rb->addWidget(m_discard);
+}
 
-  m_downloadsTitle = new QLabel(this);
-  m_noDownloads = new QLabel(this);
-  m_noDownloads->setForegroundRole(QPalette::PlaceholderText);
-  m_rows = new QVBoxLayout;
-  m_rows->setSpacing(4);
-  m_rows->addWidget(m_noDownloads);
-
+// The models in the cache, and the buttons under them.
+QHBoxLayout* GetModelsDialog::buildModelList() {
   m_modelsTitle = new QLabel(this);
   m_models = new QTreeWidget(this);
   m_models->setObjectName(QStringLiteral("models"));
@@ -257,7 +300,10 @@ GetModelsDialog::GetModelsDialog(QWidget* parent) : QDialog(parent) {
   modelButtons->addWidget(m_cacheNote, 1);
   modelButtons->addWidget(m_refresh);
   modelButtons->addWidget(m_open);
+  return modelButtons;
+}
 
+QHBoxLayout* GetModelsDialog::buildTokenRow() {
   m_tokenLabel = new QLabel(this);
   m_token = new QLineEdit(QString::fromStdString(core::hub::read_token_file()), this);
   m_token->setObjectName(QStringLiteral("token"));
@@ -274,28 +320,10 @@ GetModelsDialog::GetModelsDialog(QWidget* parent) : QDialog(parent) {
   tokenRow->addWidget(m_tokenLabel);
   tokenRow->addWidget(m_token, 1);
   tokenRow->addWidget(m_saveToken);
+  return tokenRow;
+}
 
-  auto* buttons = new QDialogButtonBox(this);
-  m_close = buttons->addButton(QDialogButtonBox::Close);
-
-  QFont title = m_catalogueTitle->font();
-  title.setBold(true);
-  for (QLabel* l : {m_catalogueTitle, m_downloadsTitle, m_modelsTitle}) l->setFont(title);
-
-  auto* v = new QVBoxLayout(this);
-  v->addWidget(m_resumeBar);
-  v->addWidget(m_catalogueTitle);
-  v->addWidget(m_catalogue);
-  v->addLayout(repoRow);
-  v->addWidget(m_downloadsTitle);
-  v->addLayout(m_rows);
-  v->addWidget(m_modelsTitle);
-  v->addWidget(m_models, 1);
-  v->addLayout(modelButtons);
-  v->addLayout(tokenRow);
-  v->addWidget(m_tokenNote);
-  v->addWidget(buttons);
-
+void GetModelsDialog::connectWidgets() {
   connect(m_catalogue, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
     if (item) m_repo->setText(item->data(0, Qt::UserRole).toString());
   });
@@ -318,12 +346,6 @@ GetModelsDialog::GetModelsDialog(QWidget* parent) : QDialog(parent) {
   connect(m_saveToken, &QPushButton::clicked, this, &GetModelsDialog::saveToken);
   connect(m_resume, &QPushButton::clicked, this, &GetModelsDialog::resumeUnfinished);
   connect(m_discard, &QPushButton::clicked, this, &GetModelsDialog::discardUnfinished);
-  connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
-
-  retranslate();
-  refreshModels();
-  updateResumeBar();
-  resize(860, 640);
 }
 
 GetModelsDialog::~GetModelsDialog() = default;  // each row's HubDownload stops and waits in its destructor

@@ -15,6 +15,7 @@
 
 class QFrame;
 class QGroupBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -60,6 +61,11 @@ class GetModelsDialog : public QDialog {
   void showEvent(QShowEvent* e) override;
 
  private:
+  QHBoxLayout* buildCatalogue();
+  void buildResumeBar();
+  QHBoxLayout* buildModelList();
+  QHBoxLayout* buildTokenRow();
+  void connectWidgets();
   void retranslate();
   void updateResumeBar();
   void saveToken();

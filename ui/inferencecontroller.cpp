@@ -47,15 +47,16 @@ InferenceController::InferenceController(QObject* parent)
   // Every ask/describe ends in exactly one of answerReady, requestFailed or
   // requestCancelled. A result that is no longer the latest (it was sent
   // before it was superseded) counts as cancelled.
-  connect(m_worker, &InferenceWorker::answerReady, this, [this](quint64 id, const ResultPtr& r) {
-    if (!m_outstanding.contains(id)) return;
-    const bool latest = id == m_shared->latestAsk.load();
-    finishAnswerRequest(id);
-    if (latest)
-      Q_EMIT answerReady(id, r);
-    else
-      Q_EMIT requestCancelled(id);
-  });
+  connect(m_worker, &InferenceWorker::answerReady, this,
+          [this](quint64 id, const ResultPtr& r, const AnswerHeatmapPtr& heatmap) {
+            if (!m_outstanding.contains(id)) return;
+            const bool latest = id == m_shared->latestAsk.load();
+            finishAnswerRequest(id);
+            if (latest)
+              Q_EMIT answerReady(id, r, heatmap);
+            else
+              Q_EMIT requestCancelled(id);
+          });
   connect(m_worker, &InferenceWorker::answerPartial, this, [this](quint64 id, const QString& text) {
     if (m_outstanding.contains(id) && id == m_shared->latestAsk.load()) Q_EMIT answerPartial(id, text);
   });
@@ -144,15 +145,17 @@ void InferenceController::finishAnswerRequest(quint64 id) {
   Q_EMIT busyChanged(false);
 }
 
-quint64 InferenceController::ask(const QString& imagePath, const QString& question, const core::AskOptions& options) {
+quint64 InferenceController::ask(const QString& imagePath, const QString& question, const core::AskOptions& options,
+                                 const OptionalHeatmapRequest& heatmap) {
   const quint64 id = startAnswerRequest();
-  Q_EMIT sigAsk(id, imagePath, question, options, m_askCancel);
+  Q_EMIT sigAsk(id, imagePath, question, options, heatmap, m_askCancel);
   return id;
 }
 
-quint64 InferenceController::describe(const QString& imagePath, const core::DescribeOptions& options) {
+quint64 InferenceController::describe(const QString& imagePath, const core::DescribeOptions& options,
+                                      const OptionalHeatmapRequest& heatmap) {
   const quint64 id = startAnswerRequest();
-  Q_EMIT sigDescribe(id, imagePath, options, m_askCancel);
+  Q_EMIT sigDescribe(id, imagePath, options, heatmap, m_askCancel);
   return id;
 }
 

@@ -25,8 +25,11 @@ class InferenceController : public QObject {
   // the previous one; a new heatmap supersedes the previous heatmap; a model
   // load cancels what is running and waits for nothing else.
   quint64 loadModel(const QString& dir, const core::Options& options);
-  quint64 ask(const QString& imagePath, const QString& question, const core::AskOptions& options);
-  quint64 describe(const QString& imagePath, const core::DescribeOptions& options);
+  // With `heatmap`, the answer comes with that heatmap of it (answerReady's third argument).
+  quint64 ask(const QString& imagePath, const QString& question, const core::AskOptions& options,
+              const OptionalHeatmapRequest& heatmap = {});
+  quint64 describe(const QString& imagePath, const core::DescribeOptions& options,
+                   const OptionalHeatmapRequest& heatmap = {});
   quint64 heatmap(const ResultPtr& result, const core::HeatmapRequest& request);
   // Search text and/or zero-shot labels over `images`; supersedes the previous one.
   quint64 align(const QStringList& images, const QString& text, const QStringList& labels, int rerank = 16);
@@ -45,7 +48,7 @@ class InferenceController : public QObject {
   void loadProgress(float fraction, const QString& stage);
   void modelLoaded(const core::ModelInfo& info);
   void modelLoadFailed(const QString& error);
-  void answerReady(quint64 requestId, const ui::ResultPtr& result);
+  void answerReady(quint64 requestId, const ui::ResultPtr& result, const ui::AnswerHeatmapPtr& heatmap);
   void answerPartial(quint64 requestId, const QString& text);  // the latest request's answer so far
   void requestFailed(quint64 requestId, const QString& error);
   void requestCancelled(quint64 requestId);
@@ -65,9 +68,9 @@ class InferenceController : public QObject {
   // To the worker (queued).
   void sigLoad(quint64 requestId, const QString& dir, const core::Options& options);
   void sigAsk(quint64 requestId, const QString& imagePath, const QString& question, const core::AskOptions& options,
-              const core::CancelToken& cancel);
+              const ui::OptionalHeatmapRequest& heatmap, const core::CancelToken& cancel);
   void sigDescribe(quint64 requestId, const QString& imagePath, const core::DescribeOptions& options,
-                   const core::CancelToken& cancel);
+                   const ui::OptionalHeatmapRequest& heatmap, const core::CancelToken& cancel);
   void sigHeatmap(quint64 requestId, const ui::ResultPtr& result, const core::HeatmapRequest& request,
                   const core::CancelToken& cancel);
   void sigAlign(quint64 requestId, const QStringList& images, const QString& text, const QStringList& labels,

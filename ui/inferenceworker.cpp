@@ -78,8 +78,19 @@ void InferenceWorker::syncModelInfo() {
   Q_EMIT modelInfoChanged(m_engine->info());
 }
 
+AnswerHeatmapPtr InferenceWorker::answerHeatmap(const core::Result& r, const OptionalHeatmapRequest& heatmap,
+                                                const core::CancelToken& cancel) {
+  if (!heatmap) return nullptr;
+  try {
+    return std::make_shared<AnswerHeatmap>(AnswerHeatmap{*heatmap, m_engine->heatmap(r, *heatmap, cancel)});
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
 template <typename Fn>
-void InferenceWorker::runAnswer(quint64 requestId, const core::CancelToken& cancel, Fn&& fn) {
+void InferenceWorker::runAnswer(quint64 requestId, const OptionalHeatmapRequest& heatmap,
+                                const core::CancelToken& cancel, Fn&& fn) {
   const InfoSync sync{this};
   if (stale(requestId, m_shared->latestAsk, cancel)) {
     Q_EMIT requestDropped(requestId);
@@ -91,11 +102,13 @@ void InferenceWorker::runAnswer(quint64 requestId, const core::CancelToken& canc
       return;
     }
     auto result = std::make_shared<core::Result>(fn());
+    AnswerHeatmapPtr map;
+    if (!stale(requestId, m_shared->latestAsk, cancel)) map = answerHeatmap(*result, heatmap, cancel);
     if (stale(requestId, m_shared->latestAsk, cancel)) {
       Q_EMIT requestDropped(requestId);
       return;
     }
-    Q_EMIT answerReady(requestId, ResultPtr(std::move(result)));
+    Q_EMIT answerReady(requestId, ResultPtr(std::move(result)), map);
   } catch (const core::Error& e) {
     if (e.code() == core::ErrorCode::Cancelled || stale(requestId, m_shared->latestAsk, cancel))
       Q_EMIT requestDropped(requestId);
@@ -109,8 +122,9 @@ void InferenceWorker::runAnswer(quint64 requestId, const core::CancelToken& canc
 }
 
 void InferenceWorker::encodeAndAsk(quint64 requestId, const QString& imagePath, const QString& question,
-                                   const core::AskOptions& options, const core::CancelToken& cancel) {
-  runAnswer(requestId, cancel, [&] {
+                                   const core::AskOptions& options, const OptionalHeatmapRequest& heatmap,
+                                   const core::CancelToken& cancel) {
+  runAnswer(requestId, heatmap, cancel, [&] {
     const std::string q = question.trimmed().toStdString();
     if (q.empty()) throw core::Error(core::ErrorCode::BadQuestion, "the question is empty");
     const core::ImageId id = imageFor(imagePath, cancel);
@@ -123,8 +137,8 @@ void InferenceWorker::encodeAndAsk(quint64 requestId, const QString& imagePath, 
 }
 
 void InferenceWorker::describe(quint64 requestId, const QString& imagePath, const core::DescribeOptions& options,
-                               const core::CancelToken& cancel) {
-  runAnswer(requestId, cancel, [&] {
+                               const OptionalHeatmapRequest& heatmap, const core::CancelToken& cancel) {
+  runAnswer(requestId, heatmap, cancel, [&] {
     const core::ImageId id = imageFor(imagePath, cancel);
     core::DescribeOptions o = options;
     o.on_partial = [this, requestId](const std::string& t) {

@@ -38,10 +38,12 @@ class InferenceWorker : public QObject {
 
  public Q_SLOTS:
   void loadModel(quint64 requestId, const QString& dir, const core::Options& options);
+  // With `heatmap`, answerReady carries that heatmap of the answer.
   void encodeAndAsk(quint64 requestId, const QString& imagePath, const QString& question,
-                    const core::AskOptions& options, const core::CancelToken& cancel);
+                    const core::AskOptions& options, const ui::OptionalHeatmapRequest& heatmap,
+                    const core::CancelToken& cancel);
   void describe(quint64 requestId, const QString& imagePath, const core::DescribeOptions& options,
-                const core::CancelToken& cancel);
+                const ui::OptionalHeatmapRequest& heatmap, const core::CancelToken& cancel);
   void heatmap(quint64 requestId, const ui::ResultPtr& result, const core::HeatmapRequest& request,
                const core::CancelToken& cancel);
   // Embeds every image (once per file version), then scores `text` against the
@@ -56,7 +58,7 @@ class InferenceWorker : public QObject {
   void loadProgress(quint64 requestId, float fraction, const QString& stage);
   void modelLoaded(quint64 requestId, const core::ModelInfo& info);
   void modelLoadFailed(quint64 requestId, const QString& error);
-  void answerReady(quint64 requestId, const ui::ResultPtr& result);
+  void answerReady(quint64 requestId, const ui::ResultPtr& result, const ui::AnswerHeatmapPtr& heatmap);
   // The answer so far, as each token comes (models whose language model decodes itself, greedy).
   void answerPartial(quint64 requestId, const QString& text);
   void requestFailed(quint64 requestId, const QString& error);
@@ -85,7 +87,11 @@ class InferenceWorker : public QObject {
     ~InfoSync() { w->syncModelInfo(); }
   };
   template <typename Fn>
-  void runAnswer(quint64 requestId, const core::CancelToken& cancel, Fn&& fn);
+  void runAnswer(quint64 requestId, const OptionalHeatmapRequest& heatmap, const core::CancelToken& cancel, Fn&& fn);
+  // The heatmap asked for with an answer; null where it cannot be made (the window then asks
+  // for it on its own and shows why).
+  AnswerHeatmapPtr answerHeatmap(const core::Result& r, const OptionalHeatmapRequest& heatmap,
+                                 const core::CancelToken& cancel);
 
   std::shared_ptr<Shared> m_shared;
   std::unique_ptr<core::Engine> m_engine;

@@ -44,6 +44,7 @@ class AlignPanel;
 class AnswerList;
 class GatesPanel;
 class GetModelsDialog;
+class HeatmapControls;
 class HistoryPanel;
 class HistoryStore;
 class ImageView;
@@ -86,7 +87,7 @@ class MainWindow : public QMainWindow {
   QListWidget* thumbnails() const { return m_thumbs; }
   MessageBar* messageBar() const { return m_message; }
   QLineEdit* questionEdit() const { return m_question; }
-  QComboBox* heatmapMethodBox() const { return m_method; }
+  QComboBox* heatmapMethodBox() const;
   QLabel* modelStatusLabel() const { return m_modelStatus; }
   QLabel* timingStatusLabel() const { return m_timingStatus; }
 
@@ -158,12 +159,20 @@ class MainWindow : public QMainWindow {
   void startEntry(Entry e, const QString& question, const std::function<quint64()>& send);
 
   void buildActions();
+  void buildViewActions();
   void buildMenus();
   void buildCentral();
+  QWidget* buildImageSide();
+  void buildConversationSide();
+  void connectHeatmapControls();
+  void buildDocks();
   void buildStatusBar();
   void retranslateUi();
   void updateTitle();
   void connectController();
+  void connectModelSignals();
+  void connectAnswerSignals();
+  void connectSearchSignals();
   void restoreState();
   void saveState();
 
@@ -175,11 +184,9 @@ class MainWindow : public QMainWindow {
   void rebuildRecentMenu();
   void rebuildAnswerList();
   void showEntry(int index);
-  void populateHeatmapControls(const core::Inspection& in);
   void requestHeatmap();
-  core::HeatmapRequest currentHeatmapRequest() const;
-  void applyHeatmapRequestToControls(const core::HeatmapRequest& r);
-  void updateHeatmapControlsEnabled();
+  // The heatmap a new answer comes with: the controls' method, layer and head, all words.
+  OptionalHeatmapRequest answerHeatmapRequest() const;
   void askFromInput();
   void openDialog();
   void openModelDialog();
@@ -243,12 +250,7 @@ class MainWindow : public QMainWindow {
   QLabel* m_thresholdLabel = nullptr;
   QDoubleSpinBox* m_threshold = nullptr;
   QLabel* m_gatesLabel = nullptr;
-  QLabel* m_heatmapLabel = nullptr;
-  QCheckBox* m_showHeatmap = nullptr;
-  QLabel *m_methodLabel = nullptr, *m_layerLabel = nullptr, *m_headLabel = nullptr, *m_tokenLabel = nullptr,
-         *m_cmapLabel = nullptr, *m_opacityLabel = nullptr, *m_opacityValue = nullptr;
-  QComboBox *m_method = nullptr, *m_layer = nullptr, *m_head = nullptr, *m_token = nullptr, *m_cmap = nullptr;
-  QSlider* m_opacity = nullptr;
+  HeatmapControls* m_heatmapControls = nullptr;
   QLabel* m_modelStatus = nullptr;
   QLabel* m_deviceStatus = nullptr;
   QLabel* m_timingStatus = nullptr;

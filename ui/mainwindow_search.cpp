@@ -224,4 +224,34 @@ void MainWindow::requestMatchHeatmap(const QString& text) {
   m_ctl->matchText(m_currentImage, m_matchText);
 }
 
+// Search, labels and where a text matches.
+void MainWindow::connectSearchSignals() {
+  connect(m_ctl, &InferenceController::alignProgress, this,
+          [this](quint64, int done, int total) { m_alignPanel->setProgress(done, total); });
+  connect(m_ctl, &InferenceController::alignReady, this, [this](quint64, const AlignResultPtr& r) {
+    m_alignPanel->setRunning(false);
+    applyAlign(r);
+  });
+  connect(m_ctl, &InferenceController::alignFailed, this, [this](quint64, const QString& error) {
+    m_alignPanel->setRunning(false);
+    m_alignPanel->setStatus(error);
+  });
+  connect(m_ctl, &InferenceController::matchReady, this, [this](quint64, const TextMatchPtr& r) {
+    if (r->image != m_currentImage || r->text != m_matchText || m_shownEntry >= 0) return;
+    m_gates->clear();
+    m_view->setHeatmap(r->match.heatmap);
+    m_alignPanel->setStatus(tr("The heatmap shows where “%1” matches this image: the matching head gives %2%, "
+                               "similarity %3.")
+                                .arg(r->text, QLocale().toString(100.0 * double(r->match.probability), 'f', 1),
+                                     QLocale().toString(double(r->match.similarity), 'f', 3)));
+    Q_EMIT matchShown();
+  });
+  connect(m_ctl, &InferenceController::matchFailed, this,
+          [this](quint64, const QString& error) { m_alignPanel->setStatus(error); });
+  connect(m_ctl, &InferenceController::alignCancelled, this, [this](quint64) {
+    m_alignPanel->setRunning(false);
+    m_alignPanel->setStatus(tr("Cancelled."));
+  });
+}
+
 }  // namespace ui

@@ -17,6 +17,8 @@ void registerMetaTypes() {
     qRegisterMetaType<core::CancelToken>("core::CancelToken");
     qRegisterMetaType<ui::AlignResultPtr>("ui::AlignResultPtr");
     qRegisterMetaType<ui::TextMatchPtr>("ui::TextMatchPtr");
+    qRegisterMetaType<ui::AnswerHeatmapPtr>("ui::AnswerHeatmapPtr");
+    qRegisterMetaType<ui::OptionalHeatmapRequest>("ui::OptionalHeatmapRequest");
   });
 }
 

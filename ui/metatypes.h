@@ -1,6 +1,7 @@
 #pragma once
 // Payload types that cross the GUI/worker thread boundary in queued signals.
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <QHash>
@@ -15,6 +16,16 @@ namespace ui {
 // A finished result is shared read-only between the worker (heatmaps) and
 // the window (drawing); it is never copied across the queue.
 using ResultPtr = std::shared_ptr<const core::Result>;
+
+// The heatmap the worker makes with an answer, as the window's controls ask for it, so
+// the answer arrives with its heatmap; the window asks again only for another method,
+// layer or word. Null when none was asked for or it could not be made.
+struct AnswerHeatmap {
+  core::HeatmapRequest request;
+  core::Array map;
+};
+using AnswerHeatmapPtr = std::shared_ptr<const AnswerHeatmap>;
+using OptionalHeatmapRequest = std::optional<core::HeatmapRequest>;
 
 // Search and zero-shot labels over a set of images (alignment heads).
 struct AlignResult {
@@ -53,3 +64,5 @@ Q_DECLARE_METATYPE(core::HeatmapRequest)
 Q_DECLARE_METATYPE(core::CancelToken)
 Q_DECLARE_METATYPE(ui::AlignResultPtr)
 Q_DECLARE_METATYPE(ui::TextMatchPtr)
+Q_DECLARE_METATYPE(ui::AnswerHeatmapPtr)
+Q_DECLARE_METATYPE(ui::OptionalHeatmapRequest)
