@@ -1,7 +1,8 @@
 #pragma once
-// Engine::Impl, shared by the engine's files: engine.cpp (loading, the image
-// cache, the public calls) and language_model.cpp (families that decode
-// themselves). Included by those two only.
+// Engine::Impl, shared by the engine's files: engine.cpp (loading, the public
+// calls), impl.cpp (the image cache, device, threads, encodings), decoding.cpp,
+// inspection.cpp (heatmaps), matching.cpp and language_model.cpp (families that
+// decode themselves). Included by those only.
 #include "core/engine/engine.h"
 #include <nlohmann/json.hpp>
 
@@ -161,20 +162,7 @@ struct Engine::Impl {
 
   // After a CUDA out-of-memory error: the model and the cached image features
   // move to the CPU (float32) for the rest of the session, and the caller is told.
-  void fall_back_to_cpu(const std::string& why) {
-    family->to(torch::kCPU, torch::kFloat32);
-    for (auto& entry : lru) {
-      entry.second.embeds = entry.second.embeds.to(torch::kCPU, torch::kFloat32);
-      entry.second.image_kv.clear();
-    }
-    device = torch::Device(torch::kCPU);
-    dtype = torch::kFloat32;
-    info.device = "cpu";
-    info.dtype = "float32";
-    info.running_bytes = static_cast<uint64_t>(family->num_parameters()) * 4;
-    vision_threads = text_threads = at::get_num_threads();
-    if (on_warning) on_warning(Warning{Warning::Code::CpuFallback, why});
-  }
+  void fall_back_to_cpu(const std::string& why);
 
   // Runs fn on the model's device; when the GPU runs out of memory, falls back
   // to the CPU and runs fn once more (what fn had done on the GPU is unwound).
@@ -194,98 +182,18 @@ struct Engine::Impl {
 
   // Answer lengths the caller left to the model (0 and -1), for a decoder that
   // starts from `prefix` tokens (HuggingFace's max_length counts them).
-  std::pair<int, int> lengths(int max_new, int min_new, size_t prefix) const {
-    if (max_new < 0 || max_new > 256)
-      throw Error(ErrorCode::BadArgument, "max_new_tokens must be between 1 and 256 (0: the model's default)");
-    const int p = static_cast<int>(prefix);
-    if (max_new == 0) max_new = cfg.gen_max_length > 0 ? std::max(1, cfg.gen_max_length - p) : cfg.gen_max_new_tokens;
-    if (min_new < 0) min_new = cfg.gen_min_length > 0 ? std::max(0, cfg.gen_min_length - p) : cfg.gen_min_new_tokens;
-    max_new = std::clamp(max_new, 1, 256);
-    return {max_new, std::clamp(min_new, 0, max_new)};
-  }
+  std::pair<int, int> lengths(int max_new, int min_new, size_t prefix) const;
 
   // The cached entry, moved to the front of the LRU list; null when absent.
-  const Entry* touch(ImageId id) {
-    for (auto it = lru.begin(); it != lru.end(); ++it) {
-      if (it->first == id) {
-        lru.splice(lru.begin(), lru, it);
-        return &lru.front().second;
-      }
-    }
-    return nullptr;
-  }
+  const Entry* touch(ImageId id);
 
-  const Entry& entry(ImageId id) {
-    if (const Entry* e = touch(id)) return *e;
-    throw Error(ErrorCode::BadArgument,
-                "image " + std::to_string(id) + " is not encoded (or was evicted from the cache)");
-  }
+  const Entry& entry(ImageId id);
 
   // Intra-op threads per stage, by measurement: the model's own vision pass
   // and one decoder step, with one thread and with all cores. Small models
   // (and any model while another process holds a core) run many tiny ops,
   // where OpenMP's barriers cost more than the extra core gives.
-  void choose_threads(int requested) {
-    const int all = at::get_num_threads();
-    if (requested > 0 || all <= 1 || device.is_cuda()) {
-      vision_threads = text_threads = requested > 0 ? requested : all;
-      return;
-    }
-    compat::InferenceGuard guard;
-    const int s = cfg.preprocess.size;
-    auto pixels = torch::zeros({1, 3, s, s}, torch::TensorOptions().dtype(dtype).device(device));
-    // Both settings are timed in turns after a warm-up run each, and all cores must win
-    // clearly: single best-of-3 timings flipped between 1 and 2 threads from one load to
-    // the next on the 2-core machine, and the 2-thread choice then answered 2-3x slower.
-    auto pick = [&](const std::function<void()>& f) {
-      at::set_num_threads(all);
-      if (all == 1) {  // nothing to choose from (f still runs: its results are used)
-        f();
-        return 1;
-      }
-      auto t0 = Clock::now();
-      f();
-      if (ms_since(t0) > 400) return all;  // big matrix products: use every core
-      at::set_num_threads(1);
-      f();
-      double many = 1e30, one = 1e30;
-      for (int i = 0; i < 5; ++i)
-        for (int n : {all, 1}) {
-          double& best = n == 1 ? one : many;
-          at::set_num_threads(n);
-          t0 = Clock::now();
-          f();
-          best = std::min(best, ms_since(t0));
-        }
-      return many < 0.8 * one ? all : 1;
-    };
-    Tensor image;
-    vision_threads = pick([&] { image = family->encode_image(pixels); });
-    if (family->decodes_itself()) {  // the language model's first two tokens
-      GenerationRequest req;
-      req.max_new = 2;
-      req.top_alternatives = 1;
-      text_threads = pick([&] { family->generate(image, req); });
-      at::set_num_threads(all);
-      return;
-    }
-    std::vector<int64_t> q{cfg.cls_id, cfg.sep_id};
-    auto ids = torch::tensor(q, torch::kLong).unsqueeze(0).to(device);
-    if (!family->can(Capability::Ask) && !family->can(Capability::Describe)) {  // text matching only
-      text_threads = pick([&] { family->text_vector(ids, torch::ones_like(ids)); });
-      at::set_num_threads(all);
-      return;
-    }
-    Tensor memory =
-        family->can(Capability::Ask) ? family->fuse(ids, torch::ones_like(ids), image, nullptr, nullptr) : image;
-    text_threads = pick([&] {
-      std::vector<LayerCache> cache;
-      auto bos = torch::full({1, 1}, cfg.bos_id, torch::TensorOptions().dtype(torch::kLong).device(device));
-      family->decode(bos, memory, {}, &cache, 0);
-      family->decode(bos, memory, {}, &cache, 1);
-    });
-    at::set_num_threads(all);
-  }
+  void choose_threads(int requested);
 
   std::string piece(int64_t id) const { return tok.id_to_token(id); }
 
@@ -300,56 +208,14 @@ struct Engine::Impl {
     return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
   }
 
-  const std::vector<float>& image_vector(const Entry& e) {
-    if (e.aligned.empty()) {
-      compat::InferenceGuard guard;
-      e.aligned = to_vector(family->image_vector(e.embeds));
-    }
-    return e.aligned;
-  }
+  const std::vector<float>& image_vector(const Entry& e);
 
   // A search or label text as the matching model reads it.
-  Encoding matching_encoding(std::string_view text) const {
-    auto enc = checked_encoding(text, "text");
-    const auto limit = static_cast<size_t>(
-        cfg.match_max_tokens > 0 ? std::min(cfg.match_max_tokens, cfg.text.max_positions) : cfg.text.max_positions);
-    if (enc.ids.size() > limit) {  // search text: keep the start, as BLIP's retrieval does
-      enc.ids.resize(limit);
-      enc.ids.back() = cfg.sep_id;
-      enc.mask.resize(limit);
-      enc.tokens.resize(limit);
-      enc.tokens.back() = "[SEP]";
-    }
-    return enc;
-  }
+  Encoding matching_encoding(std::string_view text) const;
 
-  std::vector<float> text_vector(std::string_view text) {
-    auto enc = matching_encoding(text);
-    compat::InferenceGuard guard;
-    at::set_num_threads(text_threads);
-    auto ids = ids_tensor(enc.ids);
-    return to_vector(family->text_vector(ids, torch::ones_like(ids)));
-  }
+  std::vector<float> text_vector(std::string_view text);
 
-  std::vector<Match> scores(const std::vector<float>& one, const std::vector<std::vector<float>>& many) const {
-    std::vector<Match> out(many.size());
-    if (many.empty()) return out;
-    const double temp = std::max(1e-3f, info.align_temperature);
-    double top = -1e30;
-    for (size_t i = 0; i < many.size(); ++i) {
-      if (many[i].size() != one.size())
-        throw Error(ErrorCode::BadArgument, "embedding of size " + std::to_string(many[i].size()) +
-                                                " cannot be compared with one of size " + std::to_string(one.size()));
-      double dot = 0;
-      for (size_t k = 0; k < one.size(); ++k) dot += static_cast<double>(one[k]) * many[i][k];
-      out[i].similarity = static_cast<float>(dot);
-      top = std::max(top, dot / temp);
-    }
-    double sum = 0;
-    for (auto& m : out) sum += std::exp(m.similarity / temp - top);
-    for (auto& m : out) m.probability = static_cast<float>(std::exp(m.similarity / temp - top) / sum);
-    return out;
-  }
+  std::vector<Match> scores(const std::vector<float>& one, const std::vector<std::vector<float>>& many) const;
 
   // Anything besides [CLS] and [SEP]: the tokenizer drops control characters
   // and splits on Unicode spaces, which the byte checks above do not see.
@@ -360,27 +226,9 @@ struct Engine::Impl {
 
   // A question or search text as the tokenizer sees it, refused when it is not
   // UTF-8, has no words or is absurdly long; `what` names it in the message.
-  Encoding checked_encoding(std::string_view q, const std::string& what) const {
-    if (!is_valid_utf8(q)) throw Error(ErrorCode::BadQuestion, "the " + what + " is not valid UTF-8");
-    const bool blank =
-        std::all_of(q.begin(), q.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
-    if (q.empty() || blank) throw Error(ErrorCode::BadQuestion, "the " + what + " is empty");
-    if (q.size() > 16384)
-      throw Error(ErrorCode::BadQuestion, "the " + what + " is too long (" + std::to_string(q.size()) + " bytes)");
-    auto enc = tok.encode(q, true);
-    if (!has_words(enc))
-      throw Error(ErrorCode::BadQuestion, "the " + what + " is empty (it has only spaces or control characters)");
-    return enc;
-  }
+  Encoding checked_encoding(std::string_view q, const std::string& what) const;
 
-  Encoding encode_question(std::string_view q) const {
-    auto enc = checked_encoding(q, "question");
-    const int64_t limit = cfg.text.max_positions;
-    if (static_cast<int64_t>(enc.ids.size()) > limit)
-      throw Error(ErrorCode::BadQuestion, "the question is too long: " + std::to_string(enc.ids.size()) +
-                                              " tokens, this model reads at most " + std::to_string(limit));
-    return enc;
-  }
+  Encoding encode_question(std::string_view q) const;
 
   Tensor ids_tensor(const std::vector<int64_t>& ids) const {
     return torch::tensor(ids, torch::kLong).unsqueeze(0).to(device);
@@ -388,348 +236,33 @@ struct Engine::Impl {
 
   // Question encoder pass: F and the record.
   // image_kv: the image's cached cross-attention keys and values (see Entry).
-  Tensor encode_text(const Encoding& enc, const Tensor& image, Record* rec, const Entry* cached = nullptr) {
-    auto ids = ids_tensor(enc.ids);
-    auto mask = torch::tensor(enc.mask, torch::kLong).unsqueeze(0).to(device);
-    if (!cached) return family->fuse(ids, mask, image, rec, nullptr);
-    for (auto& other : lru)
-      if (&other.second != cached) other.second.image_kv.clear();
-    return family->fuse(ids, mask, image, rec, &cached->image_kv);
-  }
+  Tensor encode_text(const Encoding& enc, const Tensor& image, Record* rec, const Entry* cached = nullptr);
 
-  Tensor memory_mask(const Encoding* enc) const {
-    if (!enc) return {};
-    auto m = family->memory_mask(torch::tensor(enc->mask, torch::kLong).unsqueeze(0).to(device));
-    return m.defined() ? additive_mask(m).to(dtype) : m;
-  }
+  Tensor memory_mask(const Encoding* enc) const;
 
   std::vector<Hyp> generate(const Tensor& memory, const Tensor& mem_mask, const std::vector<int64_t>& prefix, int beams,
                             int max_new, int min_new, int topk_alt, float temperature, const CancelToken& cancel,
-                            Timings* tm) {
-    beams = std::max(1, beams);
-    std::vector<LayerCache> cache;
-    auto t0 = Clock::now();
-    auto logits = family->decode(ids_tensor(prefix), memory, mem_mask, &cache, 0);
-    logits = logits.select(1, logits.size(1) - 1).to(torch::kFloat32);  // [A, V]
-    int64_t past = static_cast<int64_t>(prefix.size());
-    tm->step_ms.push_back(ms_since(t0));
-    std::vector<Hyp> alive(1), finished;
-    for (int step = 0; step < max_new; ++step) {
-      if (cancel.cancelled()) throw Error(ErrorCode::Cancelled, "cancelled");
-      auto ts = Clock::now();
-      auto logp = torch::log_softmax(logits, -1);
-      auto logp_cal = temperature == 1.f ? logp : torch::log_softmax(logits / temperature, -1);
-      if (step < min_new) {
-        // Barred after normalising (as HF's beam search does), so every probability stays the model's own.
-        logp.select(1, cfg.eos_id).fill_(-std::numeric_limits<float>::infinity());
-        logp_cal.select(1, cfg.eos_id).fill_(-std::numeric_limits<float>::infinity());
-      }
-      auto total = logp + torch::tensor(std::vector<double>([&] {
-                                          std::vector<double> v;
-                                          for (auto& h : alive) v.push_back(h.logp);
-                                          return v;
-                                        }()),
-                                        torch::kFloat32)
-                              .unsqueeze(1)
-                              .to(logp.device());
-      const int64_t V = logp.size(1);
-      const int64_t want = std::min<int64_t>(2 * beams, total.numel());
-      auto top = std::get<1>(total.flatten().topk(want)).to(torch::kCPU);
-      auto alt = logp.exp().topk(std::min<int64_t>(std::max(topk_alt, 1), V), -1);
-      auto alt_p = std::get<0>(alt).to(torch::kCPU), alt_i = std::get<1>(alt).to(torch::kCPU);
-      auto lp_cpu = logp.to(torch::kCPU), lpc_cpu = logp_cal.to(torch::kCPU);
-      std::vector<Hyp> next;
-      std::vector<int64_t> src;
-      for (int64_t k = 0; k < want; ++k) {
-        const int64_t flat = top[k].item<int64_t>(), a = flat / V, id = flat % V;
-        Hyp h = alive[static_cast<size_t>(a)];
-        const float lp = lp_cpu[a][id].item<float>();
-        h.ids.push_back(id);
-        h.logp += lp;
-        h.logp_cal += lpc_cpu[a][id].item<float>();
-        TokenInfo ti{piece(id), id, std::exp(lp), {}};
-        for (int64_t j = 0; j < std::min<int64_t>(topk_alt, alt_p.size(1)); ++j)
-          ti.top.push_back({piece(alt_i[a][j].item<int64_t>()), alt_p[a][j].item<float>()});
-        h.tokens.push_back(std::move(ti));
-        if (id == cfg.eos_id) {
-          // As in HF beam search: an ending only counts when it ranks within the top `beams`.
-          h.ended = true;
-          if (k < beams && static_cast<int>(finished.size()) < beams) finished.push_back(std::move(h));
-        } else if (static_cast<int>(next.size()) < beams) {
-          next.push_back(std::move(h));
-          src.push_back(a);
-        }
-        if (static_cast<int>(finished.size()) >= beams) break;
-      }
-      tm->step_ms.push_back(ms_since(ts));
-      if (static_cast<int>(finished.size()) >= beams || next.empty() || step + 1 == max_new) {
-        if (static_cast<int>(finished.size()) < beams)
-          for (auto& h : next)
-            if (static_cast<int>(finished.size()) < beams) finished.push_back(std::move(h));
-        break;
-      }
-      // Reorder the caches to the surviving hypotheses and feed their last token.
-      auto index = torch::tensor(src, torch::kLong).to(device);
-      for (auto& c : cache) {
-        c.self_k = c.self_k.index_select(0, index);
-        c.self_v = c.self_v.index_select(0, index);
-        c.cross_k = c.cross_k.index_select(0, index);
-        c.cross_v = c.cross_v.index_select(0, index);
-      }
-      std::vector<int64_t> last;
-      for (auto& h : next) last.push_back(h.ids.back());
-      alive = std::move(next);
-      Tensor mm = mem_mask.defined() ? mem_mask.expand({static_cast<int64_t>(alive.size()), -1, -1, -1}) : mem_mask;
-      auto step_ids = torch::tensor(last, torch::kLong).unsqueeze(1).to(device);
-      ts = Clock::now();
-      logits = family->decode(step_ids, memory, mm, &cache, past).select(1, 0).to(torch::kFloat32);
-      tm->step_ms.back() += ms_since(ts);
-      ++past;
-    }
-    std::stable_sort(finished.begin(), finished.end(),
-                     [](const Hyp& a, const Hyp& b) { return a.norm_score() > b.norm_score(); });
-    tm->decode_ms = ms_since(t0);
-    return finished;
-  }
+                            Timings* tm);
 
-  std::string answer_text(const std::vector<int64_t>& ids) const {
-    std::vector<int64_t> body;
-    for (auto id : ids)
-      if (id != cfg.eos_id && id != cfg.bos_id) body.push_back(id);
-    return tok.decode(body, true);
-  }
+  std::string answer_text(const std::vector<int64_t>& ids) const;
 
   void fill_inspection(Result* r, const Record& rec, const Entry& image, const std::vector<std::string>& tokens,
-                       bool answer_rows) {
-    auto& in = r->inspection;
-    in.question_tokens = tokens;
-    in.special = special_rows(tokens);
-    in.tokens_are_answer = answer_rows;
-    in.grid_h = image.grid_h;
-    in.grid_w = image.grid_w;
-    in.has_class_token = true;
-    in.learned_gates = cfg.gates && !answer_rows;
-    for (int i = 0; i < (answer_rows ? cfg.text.decoder_layers : cfg.text.layers); ++i)
-      if (answer_rows || cfg.fusion_index(i) >= 0) in.fusion_layers.push_back(i);
-    // The question's rows only: a model's learned query tokens follow them in the record.
-    const int64_t T = static_cast<int64_t>(tokens.size());
-    std::vector<Tensor> cross, gates, self;
-    for (const auto& t : rec.cross_attn) cross.push_back(t[0].slice(1, 0, T).to(torch::kFloat32));
-    for (const auto& t : rec.gates) gates.push_back(t[0].slice(0, 0, T).to(torch::kFloat32));
-    for (const auto& t : rec.self_attn) self.push_back(t[0].to(torch::kFloat32).mean(0).slice(0, 0, T).slice(1, 0, T));
-    in.cross_attention = to_array(torch::stack(cross));
-    in.gates = to_array(torch::stack(gates));
-    in.self_attention = to_array(torch::stack(self));
-    const int64_t L = static_cast<int64_t>(cross.size());
-    if (rec.routing.defined()) {
-      in.routing = to_array(rec.routing[0]);
-    } else {
-      auto onehot = torch::zeros({L});
-      onehot[L - 1] = 1.f;
-      in.routing = to_array(onehot);
-    }
-  }
+                       bool answer_rows);
 
   // Heatmap from the recorded arrays; [T, N] relevance per token, then reduced.
-  Tensor token_relevance(const Inspection& in, const HeatmapRequest& req) const {
-    auto cross = from_array(in.cross_attention);  // [L,H,T,N]
-    const int64_t L = cross.size(0);
-    auto heads = [&](const Tensor& a) {  // [H,T,N] -> [T,N]
-      if (req.head >= 0) {
-        if (req.head >= a.size(0))
-          throw Error(ErrorCode::BadArgument, "head " + std::to_string(req.head) + " does not exist");
-        return a[req.head];
-      }
-      return a.mean(0);
-    };
-    switch (req.method) {
-      case HeatmapMethod::LayerAttention: {
-        const int l = req.layer < 0 ? static_cast<int>(L) - 1 : req.layer;
-        if (l >= L) throw Error(ErrorCode::BadArgument, "fusion layer " + std::to_string(l) + " does not exist");
-        return heads(cross[l]);
-      }
-      case HeatmapMethod::AllLayers: {
-        Tensor acc;
-        for (int64_t l = 0; l < L; ++l) acc = acc.defined() ? acc + heads(cross[l]) : heads(cross[l]);
-        return acc / static_cast<double>(L);
-      }
-      case HeatmapMethod::Rollout: {
-        if (in.self_attention.data.empty())
-          throw Error(ErrorCode::BadArgument,
-                      "this model records no text self-attention, so it has no rollout heatmap");
-        // Image relevance of each text token, carried through the text
-        // self-attention (with the residual as 0.5 I) and added at each fusion layer.
-        auto self = from_array(in.self_attention);  // [Lt,T,T]
-        const int64_t T = cross.size(2), N = cross.size(3);
-        auto eye = torch::eye(T);
-        auto rel = torch::zeros({T, N});
-        int64_t fused = 0;
-        for (int64_t l = 0; l < self.size(0); ++l) {
-          auto a = 0.5 * self[l] + 0.5 * eye;
-          a = a / a.sum(-1, true);
-          rel = torch::matmul(a, rel);
-          const bool is_fusion = std::find(in.fusion_layers.begin(), in.fusion_layers.end(), static_cast<int>(l)) !=
-                                 in.fusion_layers.end();
-          if (is_fusion && fused < L) rel = rel + heads(cross[fused++]);
-        }
-        return rel;
-      }
-      case HeatmapMethod::GradWeighted:
-        break;
-    }
-    throw Error(ErrorCode::Internal, "unreachable");
-  }
+  Tensor token_relevance(const Inspection& in, const HeatmapRequest& req) const;
 
-  Array reduce_to_grid(const Tensor& rel_tn, const Inspection& in, int token) const {
-    const int64_t T = rel_tn.size(0);
-    Tensor row;
-    if (token >= 0) {
-      if (token >= T) throw Error(ErrorCode::BadArgument, "token " + std::to_string(token) + " does not exist");
-      row = rel_tn[token];
-    } else {
-      std::vector<int64_t> keep;
-      for (int64_t t = 0; t < T; ++t) {
-        const auto& s =
-            t < static_cast<int64_t>(in.question_tokens.size()) ? in.question_tokens[static_cast<size_t>(t)] : "";
-        if (s != "[CLS]" && s != "[SEP]" && s != "[PAD]") keep.push_back(t);
-      }
-      if (keep.empty())
-        row = rel_tn.mean(0);
-      else
-        row = rel_tn.index_select(0, torch::tensor(keep, torch::kLong)).mean(0);
-    }
-    if (in.has_class_token) row = row.slice(0, 1);
-    row = row.clamp_min(0);
-    const double sum = row.sum().item<double>();
-    row = sum > 0 ? row / sum : torch::full_like(row, 1.0 / static_cast<double>(row.numel()));
-    auto a = to_array(row.reshape({in.grid_h, in.grid_w}));
-    return a;
-  }
+  Array reduce_to_grid(const Tensor& rel_tn, const Inspection& in, int token) const;
 
-  double heatmap_entropy(const Array& a) const {
-    double h = 0;
-    for (float v : a.data)
-      if (v > 0) h -= v * std::log(v);
-    return a.data.size() > 1 ? h / std::log(static_cast<double>(a.data.size())) : 0.0;
-  }
+  double heatmap_entropy(const Array& a) const;
 
-  void finish_answers(Result* r, std::vector<Answer> answers, ConfidenceMethod method) {
-    // seed heuristic: mean top-1 probability x length term x attention-spread penalty
-    Array map;
-    if (!r->inspection.cross_attention.data.empty()) {
-      HeatmapRequest req;
-      map = reduce_to_grid(token_relevance(r->inspection, req), r->inspection, -1);
-    }
-    const double spread = map.data.empty() ? 0.0 : heatmap_entropy(map);
-    for (auto& a : answers) {
-      double top1 = 0;
-      for (const auto& t : a.tokens) top1 += t.top.empty() ? t.p : t.top.front().p;
-      top1 = a.tokens.empty() ? 0 : top1 / static_cast<double>(a.tokens.size());
-      const double length_term = 1.0 / (1.0 + 0.1 * std::max<double>(0, static_cast<double>(a.tokens.size()) - 2));
-      a.heuristic = static_cast<float>(top1 * length_term * (1.0 - 0.5 * spread));
-    }
-    if (method == ConfidenceMethod::Auto)
-      method = calib.default_method == "heuristic" ? ConfidenceMethod::Heuristic : ConfidenceMethod::Calibrated;
-    if (method == ConfidenceMethod::Heuristic) {
-      for (auto& a : answers) a.confidence = a.heuristic;
-      std::stable_sort(answers.begin(), answers.end(),
-                       [](const Answer& a, const Answer& b) { return a.confidence > b.confidence; });
-    } else {
-      // The model's own length-normalised score orders the candidates; the calibrated
-      // confidence (which may weigh length differently) says how likely each is right.
-      std::stable_sort(answers.begin(), answers.end(),
-                       [](const Answer& a, const Answer& b) { return a.raw_score > b.raw_score; });
-    }
-    // Hide candidates below mean + 0.5 std of the candidates' scores (the best stays).
-    if (answers.size() > 1) {
-      double mean = 0, var = 0;
-      for (const auto& a : answers) mean += a.confidence;
-      mean /= static_cast<double>(answers.size());
-      for (const auto& a : answers) var += (a.confidence - mean) * (a.confidence - mean);
-      const double cut = mean + 0.5 * std::sqrt(var / static_cast<double>(answers.size()));
-      std::vector<Answer> kept{answers.front()};
-      for (size_t i = 1; i < answers.size(); ++i)
-        if (answers[i].confidence >= cut) kept.push_back(answers[i]);
-      answers = std::move(kept);
-    }
-    r->answers = std::move(answers);
-    r->calibrated = calib.present;
-  }
+  void finish_answers(Result* r, std::vector<Answer> answers, ConfidenceMethod method);
 
-  std::vector<Answer> to_answers(const std::vector<Hyp>& hyps) {
-    std::vector<Answer> out;
-    for (const auto& h : hyps) {
-      Answer a;
-      for (auto id : h.ids)
-        if (id != cfg.eos_id) a.ids.push_back(id);
-      a.text = answer_text(a.ids);
-      a.tokens = h.tokens;
-      // Length-normalised over the answer's words; the end token's probability
-      // counts but not its length, so a one-word answer keeps its true probability.
-      const double n = std::max<double>(1, static_cast<double>(a.ids.size()));
-      a.raw_score = static_cast<float>(std::exp(h.logp / n));
-      a.confidence = static_cast<float>(std::exp(h.logp_cal / std::pow(n, calib.length_exponent)));
-      // identical texts (e.g. differing only in special tokens) merge
-      auto same = std::find_if(out.begin(), out.end(), [&](const Answer& b) { return b.text == a.text; });
-      if (same == out.end()) out.push_back(std::move(a));
-    }
-    return out;
-  }
+  std::vector<Answer> to_answers(const std::vector<Hyp>& hyps);
 
   // Closed list: softmax over the answers' sequence log-likelihoods.
   std::vector<Answer> rank(const Tensor& memory, const Tensor& mem_mask, const std::vector<std::string>& list,
-                           const std::vector<int64_t>& prefix, Timings* tm) {
-    auto t0 = Clock::now();
-    std::vector<std::vector<int64_t>> seqs;
-    size_t longest = 0;
-    for (const auto& s : list) {
-      auto enc = tok.encode(s, false);
-      if (enc.ids.empty()) throw Error(ErrorCode::BadArgument, "empty candidate answer in the list");
-      enc.ids.push_back(cfg.eos_id);
-      longest = std::max(longest, enc.ids.size());
-      seqs.push_back(enc.ids);
-    }
-    const int64_t R = static_cast<int64_t>(seqs.size()), P = static_cast<int64_t>(prefix.size()),
-                  Lmax = static_cast<int64_t>(longest);
-    auto input = torch::full({R, P + Lmax - 1}, cfg.pad_id, torch::kLong);
-    auto target = torch::full({R, Lmax}, -1, torch::kLong);
-    for (int64_t r = 0; r < R; ++r) {
-      for (int64_t j = 0; j < P; ++j) input[r][j] = prefix[static_cast<size_t>(j)];
-      const auto& s = seqs[static_cast<size_t>(r)];
-      for (size_t j = 0; j + 1 < s.size(); ++j) input[r][P + static_cast<int64_t>(j)] = s[j];
-      for (size_t j = 0; j < s.size(); ++j) target[r][static_cast<int64_t>(j)] = s[j];
-    }
-    auto mem = memory.expand({R, -1, -1});
-    Tensor mm = mem_mask.defined() ? mem_mask.expand({R, -1, -1, -1}) : mem_mask;
-    auto logits = family->decode(input.to(device), mem, mm, nullptr, 0).to(torch::kFloat32).to(torch::kCPU);
-    auto logp = torch::log_softmax(logits.slice(1, P - 1), -1);  // predictions for target positions
-    auto valid = target.ge(0);
-    auto gathered = logp.gather(2, target.clamp_min(0).unsqueeze(-1)).squeeze(-1) * valid;
-    auto seq_logp = gathered.sum(1);  // [R]
-    auto raw = torch::softmax(seq_logp, 0), cal = torch::softmax(seq_logp / calib.rank_temperature, 0);
-    auto probs = logp.exp();
-    std::vector<Answer> out;
-    for (int64_t r = 0; r < R; ++r) {
-      Answer a;
-      a.text = list[static_cast<size_t>(r)];
-      a.raw_score = raw[r].item<float>();
-      a.confidence = cal[r].item<float>();
-      const auto& s = seqs[static_cast<size_t>(r)];
-      for (size_t j = 0; j < s.size(); ++j) {
-        const auto id = s[j];
-        if (id != cfg.eos_id) a.ids.push_back(id);
-        auto row = probs[r][static_cast<int64_t>(j)];
-        auto top = row.topk(5);
-        TokenInfo ti{piece(id), id, row[id].item<float>(), {}};
-        for (int64_t k = 0; k < 5; ++k)
-          ti.top.push_back({piece(std::get<1>(top)[k].item<int64_t>()), std::get<0>(top)[k].item<float>()});
-        a.tokens.push_back(std::move(ti));
-      }
-      out.push_back(std::move(a));
-    }
-    tm->decode_ms = ms_since(t0);
-    return out;
-  }
+                           const std::vector<int64_t>& prefix, Timings* tm);
 
   // matching.cpp: the matching head (BLIP ITM).
   void require_matching_head() const;
