@@ -222,6 +222,141 @@ int bench_blip_itm(const cli::Args& a) {
   return 0;
 }
 
+// Stage timings of `runs` questions (or descriptions), each about a new image, after one warm-up.
+struct AskStats {
+  Stat pre, vis, fus, dec, step, first, second;
+  int answer_tokens = 0;
+  size_t last_question_tokens = 0, last_steps = 0;
+};
+
+AskStats time_asks(core::Engine& engine, const core::Image& base, const std::string& question,
+                   const core::AskOptions& o, int runs) {
+  const auto& info = engine.info();
+  AskStats s;
+  for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
+    core::Image img = base;
+    img.rgb[0] = static_cast<uint8_t>(img.rgb[0] + r + 2);  // a new image each run: cache miss
+    auto t0 = std::chrono::steady_clock::now();
+    auto id = engine.encode(img);
+    core::Result res;
+    if (info.task == core::ModelTask::Vqa)
+      res = engine.ask(id, question, o);
+    else
+      res = engine.describe(id, {});
+    const double t_first = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    auto t1 = std::chrono::steady_clock::now();
+    if (info.task == core::ModelTask::Vqa)
+      engine.ask(id, question, o);
+    else
+      engine.describe(id, {});
+    const double t_second = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
+    if (r < 0) continue;
+    s.pre.v.push_back(res.timings.preprocess_ms);
+    s.vis.v.push_back(res.timings.vision_ms);
+    s.fus.v.push_back(res.timings.fusion_ms);
+    s.dec.v.push_back(res.timings.decode_ms);
+    for (double st : res.timings.step_ms) s.step.v.push_back(st);
+    s.first.v.push_back(t_first);
+    s.second.v.push_back(t_second);
+    s.answer_tokens = res.answers.empty() ? 0 : static_cast<int>(res.answers.front().tokens.size());
+    s.last_question_tokens = res.inspection.question_tokens.size();
+    s.last_steps = res.timings.step_ms.size();
+  }
+  return s;
+}
+
+double round_ratio(double t, double floor) { return std::round(t / std::max(1e-12, floor) * 100) / 100; }
+
+// Floors: each stage's operations at this machine's measured matrix-product rate.
+struct AskFloors {
+  double rate = 0;
+  core::StageFlops f0;
+  json j;
+};
+
+AskFloors ask_floors(const core::ModelConfig& cfg, const core::ModelInfo& info, const AskStats& s, int qtokens,
+                     int steps) {
+  AskFloors fl;
+  fl.rate =
+      core::measure_matmul_rate(cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate, info.vision_threads);
+  fl.f0 = core::stage_flops(cfg, qtokens, 0);
+  const auto& f0 = fl.f0;
+  double decode_ops = f0.decode_setup;
+  for (int st = 0; st < steps; ++st) decode_ops += core::stage_flops(cfg, qtokens, st).decode_step;
+  const double answer_ops = f0.vision + f0.fusion + decode_ops;
+  auto floor_ms = [&](double ops) { return ops / fl.rate * 1000.0; };
+  fl.j = {{"matmul_gflops", std::round(fl.rate / 1e7) / 100},
+          {"matmul_shape", {cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate}},
+          {"gflop",
+           {{"vision", f0.vision / 1e9},
+            {"fusion", f0.fusion / 1e9},
+            {"decode", decode_ops / 1e9},
+            {"answer", answer_ops / 1e9}}},
+          {"time_over_floor",
+           {{"vision", round_ratio(s.vis.median(), floor_ms(f0.vision))},
+            {"fusion", round_ratio(s.fus.median(), floor_ms(f0.fusion))},
+            {"decode", round_ratio(s.dec.median(), floor_ms(decode_ops))},
+            {"answer", round_ratio(s.first.median() - s.pre.median(), floor_ms(answer_ops))}}}};
+  return fl;
+}
+
+// Ours over the PyTorch implementation's latencies in `path`
+// (../shared/golden/blip/peer_latency.json).
+json reference_ratios(const std::string& path, const AskStats& s, int steps) {
+  std::ifstream rf(fs::u8path(path));
+  if (!rf) throw core::Error(core::ErrorCode::Io, path + ": cannot read");
+  const json peer = json::parse(rf, nullptr, false);
+  if (peer.is_discarded() || !peer.contains("summary_median_s"))
+    throw core::Error(core::ErrorCode::BadArgument, path + ": no summary_median_s");
+  const auto& best = peer["summary_median_s"].contains("OPENBLAS_NUM_THREADS=1")
+                         ? peer["summary_median_s"]["OPENBLAS_NUM_THREADS=1"]
+                         : peer["summary_median_s"]["as_specified"];
+  const double ref_vision = best.value("vqa_vision_forward", 0.0) * 1000,
+               ref_q = best.value("vqa_question_encoder_forward", 0.0) * 1000,
+               ref_step = best.value("vqa_decode_s_per_token_derived", 0.0) * 1000;
+  const double ours_answer = s.vis.median() + s.fus.median() + s.dec.median();
+  const double ref_answer = ref_vision + ref_q + ref_step * steps;
+  return {{"vision", round_ratio(s.vis.median(), ref_vision)},
+          {"question_encoder", round_ratio(s.fus.median(), ref_q)},
+          {"decode_step", round_ratio(s.step.median(), ref_step)},
+          {"answer_same_tokens", round_ratio(ours_answer, ref_answer)},
+          {"reference_ms", {{"vision", ref_vision}, {"question_encoder", ref_q}, {"decode_step", ref_step}}}};
+}
+
+void print_ask_bench(const core::ModelInfo& info, int runs, const AskStats& s, const core::ModelConfig& cfg,
+                     const AskFloors& fl, int steps, const json& reference) {
+  const json& floors = fl.j;
+  std::printf("model %s (%s, %lld parameters) on %s, %d threads, %d runs\n", info.name.c_str(),
+              core::family_name(info.family), static_cast<long long>(info.parameters), info.device.c_str(),
+              info.threads, runs);
+  std::printf("  load            %8.1f ms\n", info.load_ms);
+  if (const auto blas = core::blas_description(); !blas.empty()) std::printf("  BLAS            %s\n", blas.c_str());
+  auto row = [](const char* name, const Stat& st) {
+    std::printf("  %-15s %8.2f ms median  %8.2f ms p95\n", name, st.median(), st.p95());
+  };
+  row("preprocess", s.pre);
+  row("vision", s.vis);
+  row("fusion", s.fus);
+  row("decode", s.dec);
+  row("decode step", s.step);
+  row("ask (new image)", s.first);
+  row("ask (same image)", s.second);
+  std::printf("  second/first    %8.3f\n  peak RSS        %8.0f MiB\n",
+              s.second.median() / std::max(1e-9, s.first.median()), peak_rss_mib());
+  std::printf("  matmul rate     %8.2f GFLOP/s (%d x %d x %d, %d threads)\n", fl.rate / 1e9, cfg.vision.tokens(),
+              cfg.vision.hidden, cfg.vision.intermediate, info.vision_threads);
+  std::printf(
+      "  time / floor    vision %.2fx (%.3f GFLOP)  fusion %.2fx  decode %.2fx (%d steps)  whole answer %.2fx\n",
+      floors["time_over_floor"]["vision"].get<double>(), fl.f0.vision / 1e9,
+      floors["time_over_floor"]["fusion"].get<double>(), floors["time_over_floor"]["decode"].get<double>(), steps,
+      floors["time_over_floor"]["answer"].get<double>());
+  if (!reference.is_null())
+    std::printf(
+        "  ours/reference  vision %.2fx  question encoder %.2fx  decode step %.2fx  answer (same tokens) %.2fx\n",
+        reference["vision"].get<double>(), reference["question_encoder"].get<double>(),
+        reference["decode_step"].get<double>(), reference["answer_same_tokens"].get<double>());
+}
+
 }  // namespace
 
 namespace cli {
@@ -248,86 +383,16 @@ int cmd_bench(const Args& a) {
   const std::string question = a.get("--question", "what is in the picture?");
   const int beams = to_int(a, "--beams", 1, 1, 16);
   const int max_tokens = to_int(a, "--max-tokens", 20, 1, 256);
-  Stat pre, vis, fus, dec, step, first, second;
   core::AskOptions o;
   o.beams = beams;
   o.max_new_tokens = max_tokens;
-  int answer_tokens = 0;
-  size_t last_question_tokens = 0, last_steps = 0;
-  for (int r = -1; r < runs; ++r) {  // r = -1: warm-up
-    core::Image img = base;
-    img.rgb[0] = static_cast<uint8_t>(img.rgb[0] + r + 2);  // a new image each run: cache miss
-    auto t0 = std::chrono::steady_clock::now();
-    auto id = engine->encode(img);
-    core::Result res;
-    if (info.task == core::ModelTask::Vqa)
-      res = engine->ask(id, question, o);
-    else
-      res = engine->describe(id, {});
-    const double t_first = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    auto t1 = std::chrono::steady_clock::now();
-    if (info.task == core::ModelTask::Vqa)
-      engine->ask(id, question, o);
-    else
-      engine->describe(id, {});
-    const double t_second = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
-    if (r < 0) continue;
-    pre.v.push_back(res.timings.preprocess_ms);
-    vis.v.push_back(res.timings.vision_ms);
-    fus.v.push_back(res.timings.fusion_ms);
-    dec.v.push_back(res.timings.decode_ms);
-    for (double s : res.timings.step_ms) step.v.push_back(s);
-    first.v.push_back(t_first);
-    second.v.push_back(t_second);
-    answer_tokens = res.answers.empty() ? 0 : static_cast<int>(res.answers.front().tokens.size());
-    last_question_tokens = res.inspection.question_tokens.size();
-    last_steps = res.timings.step_ms.size();
-  }
-  // Floors: each stage's operations at this machine's measured matrix-product rate.
+  const AskStats s = time_asks(*engine, base, question, o, runs);
   const auto cfg = core::load_config(dir);
-  const int qtokens = std::max<int>(2, static_cast<int>(last_question_tokens));
-  const int steps = std::max<int>(1, static_cast<int>(last_steps));
-  const double rate =
-      core::measure_matmul_rate(cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate, info.vision_threads);
-  const auto f0 = core::stage_flops(cfg, qtokens, 0);
-  double decode_ops = f0.decode_setup;
-  for (int st = 0; st < steps; ++st) decode_ops += core::stage_flops(cfg, qtokens, st).decode_step;
-  const double answer_ops = f0.vision + f0.fusion + decode_ops;
-  auto floor_ms = [&](double ops) { return ops / rate * 1000.0; };
-  auto ratio = [](double t, double floor) { return std::round(t / std::max(1e-12, floor) * 100) / 100; };
-  json floors = {{"matmul_gflops", std::round(rate / 1e7) / 100},
-                 {"matmul_shape", {cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate}},
-                 {"gflop",
-                  {{"vision", f0.vision / 1e9},
-                   {"fusion", f0.fusion / 1e9},
-                   {"decode", decode_ops / 1e9},
-                   {"answer", answer_ops / 1e9}}},
-                 {"time_over_floor",
-                  {{"vision", ratio(vis.median(), floor_ms(f0.vision))},
-                   {"fusion", ratio(fus.median(), floor_ms(f0.fusion))},
-                   {"decode", ratio(dec.median(), floor_ms(decode_ops))},
-                   {"answer", ratio(first.median() - pre.median(), floor_ms(answer_ops))}}}};
+  const int qtokens = std::max<int>(2, static_cast<int>(s.last_question_tokens));
+  const int steps = std::max<int>(1, static_cast<int>(s.last_steps));
+  const AskFloors fl = ask_floors(cfg, info, s, qtokens, steps);
   json reference;
-  if (a.has("--reference")) {  // ../shared/golden/blip/peer_latency.json: the PyTorch implementation here
-    std::ifstream rf(fs::u8path(a.get("--reference")));
-    if (!rf) throw core::Error(core::ErrorCode::Io, a.get("--reference") + ": cannot read");
-    const json peer = json::parse(rf, nullptr, false);
-    if (peer.is_discarded() || !peer.contains("summary_median_s"))
-      throw core::Error(core::ErrorCode::BadArgument, a.get("--reference") + ": no summary_median_s");
-    const auto& best = peer["summary_median_s"].contains("OPENBLAS_NUM_THREADS=1")
-                           ? peer["summary_median_s"]["OPENBLAS_NUM_THREADS=1"]
-                           : peer["summary_median_s"]["as_specified"];
-    const double ref_vision = best.value("vqa_vision_forward", 0.0) * 1000,
-                 ref_q = best.value("vqa_question_encoder_forward", 0.0) * 1000,
-                 ref_step = best.value("vqa_decode_s_per_token_derived", 0.0) * 1000;
-    const double ours_answer = vis.median() + fus.median() + dec.median();
-    const double ref_answer = ref_vision + ref_q + ref_step * steps;
-    reference = {{"vision", ratio(vis.median(), ref_vision)},
-                 {"question_encoder", ratio(fus.median(), ref_q)},
-                 {"decode_step", ratio(step.median(), ref_step)},
-                 {"answer_same_tokens", ratio(ours_answer, ref_answer)},
-                 {"reference_ms", {{"vision", ref_vision}, {"question_encoder", ref_q}, {"decode_step", ref_step}}}};
-  }
+  if (a.has("--reference")) reference = reference_ratios(a.get("--reference"), s, steps);
   json j = {{"model", info.name},
             {"family", core::family_name(info.family)},
             {"parameters", info.parameters},
@@ -336,55 +401,26 @@ int cmd_bench(const Args& a) {
             {"runs", runs},
             {"load_ms", std::round(info.load_ms)},
             {"stages",
-             {{"preprocess", pre.to_json()},
-              {"vision", vis.to_json()},
-              {"fusion", fus.to_json()},
-              {"decode", dec.to_json()},
-              {"decode_step", step.to_json()}}},
-            {"answer_tokens", answer_tokens},
-            {"ask_first", first.to_json()},
-            {"ask_second_same_image", second.to_json()},
-            {"second_over_first", std::round(second.median() / std::max(1e-9, first.median()) * 1000) / 1000},
+             {{"preprocess", s.pre.to_json()},
+              {"vision", s.vis.to_json()},
+              {"fusion", s.fus.to_json()},
+              {"decode", s.dec.to_json()},
+              {"decode_step", s.step.to_json()}}},
+            {"answer_tokens", s.answer_tokens},
+            {"ask_first", s.first.to_json()},
+            {"ask_second_same_image", s.second.to_json()},
+            {"second_over_first", std::round(s.second.median() / std::max(1e-9, s.first.median()) * 1000) / 1000},
             {"peak_rss_mib", std::round(peak_rss_mib())},
             {"rss_before_load_mib", std::round(rss_before)},
             {"question_tokens", qtokens},
             {"decode_steps", steps},
-            {"floors", floors},
+            {"floors", fl.j},
             {"ours_over_reference", reference},
             {"blas", core::blas_description()}};
-  if (a.has("--json")) {
+  if (a.has("--json"))
     std::cout << j.dump() << "\n";
-  } else {
-    std::printf("model %s (%s, %lld parameters) on %s, %d threads, %d runs\n", info.name.c_str(),
-                core::family_name(info.family), static_cast<long long>(info.parameters), info.device.c_str(),
-                info.threads, runs);
-    std::printf("  load            %8.1f ms\n", info.load_ms);
-    if (const auto blas = core::blas_description(); !blas.empty()) std::printf("  BLAS            %s\n", blas.c_str());
-    auto row = [](const char* name, const Stat& s) {
-      std::printf("  %-15s %8.2f ms median  %8.2f ms p95\n", name, s.median(), s.p95());
-    };
-    row("preprocess", pre);
-    row("vision", vis);
-    row("fusion", fus);
-    row("decode", dec);
-    row("decode step", step);
-    row("ask (new image)", first);
-    row("ask (same image)", second);
-    std::printf("  second/first    %8.3f\n  peak RSS        %8.0f MiB\n",
-                second.median() / std::max(1e-9, first.median()), peak_rss_mib());
-    std::printf("  matmul rate     %8.2f GFLOP/s (%d x %d x %d, %d threads)\n", rate / 1e9, cfg.vision.tokens(),
-                cfg.vision.hidden, cfg.vision.intermediate, info.vision_threads);
-    std::printf(
-        "  time / floor    vision %.2fx (%.3f GFLOP)  fusion %.2fx  decode %.2fx (%d steps)  whole answer %.2fx\n",
-        floors["time_over_floor"]["vision"].get<double>(), f0.vision / 1e9,
-        floors["time_over_floor"]["fusion"].get<double>(), floors["time_over_floor"]["decode"].get<double>(), steps,
-        floors["time_over_floor"]["answer"].get<double>());
-    if (!reference.is_null())
-      std::printf(
-          "  ours/reference  vision %.2fx  question encoder %.2fx  decode step %.2fx  answer (same tokens) %.2fx\n",
-          reference["vision"].get<double>(), reference["question_encoder"].get<double>(),
-          reference["decode_step"].get<double>(), reference["answer_same_tokens"].get<double>());
-  }
+  else
+    print_ask_bench(info, runs, s, cfg, fl, steps, reference);
   if (tmp) {
     std::error_code ec;
     fs::remove_all(*tmp, ec);

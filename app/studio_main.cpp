@@ -41,77 +41,64 @@ bool parseDevice(const QString& s, core::Device* out) {
   return true;
 }
 
-}  // namespace
+// The command line's options.
+struct StudioOptions {
+  const QCommandLineOption model{QStringLiteral("model"), QStringLiteral("Model folder (default: the embedded model)."),
+                                 QStringLiteral("DIR")};
+  const QCommandLineOption device{
+      QStringLiteral("device"), QStringLiteral("auto, cpu or cuda (default: the settings)."), QStringLiteral("DEVICE")};
+  const QCommandLineOption threads{QStringLiteral("threads"), QStringLiteral("CPU threads (0: automatic)."),
+                                   QStringLiteral("N")};
+  const QCommandLineOption lang{QStringLiteral("lang"), QStringLiteral("Interface language: en or zh_CN."),
+                                QStringLiteral("CODE")};
+  const QCommandLineOption shot{QStringLiteral("screenshot"),
+                                QStringLiteral("Save a screenshot of the window once the answer is shown, then quit."),
+                                QStringLiteral("PNG")};
+  const QCommandLineOption ask{
+      QStringLiteral("ask"), QStringLiteral("With --screenshot: ask this question about the first image (repeatable)."),
+      QStringLiteral("QUESTION")};
+  const QCommandLineOption size{QStringLiteral("size"), QStringLiteral("Window size for --screenshot, e.g. 1360x860."),
+                                QStringLiteral("WxH")};
+};
 
-int main(int argc, char** argv) {
-  core::start_runtime(argv);
-  QApplication app(argc, argv);
-  QCoreApplication::setOrganizationName(QStringLiteral("OpenAutoGLM"));
-  QCoreApplication::setApplicationName(QStringLiteral("Studio"));
-  QCoreApplication::setApplicationVersion(QStringLiteral(AUTOGLM_VERSION));
-  QGuiApplication::setApplicationDisplayName(QStringLiteral("Open-AutoGLM Studio"));
-  QGuiApplication::setDesktopFileName(QStringLiteral("autoglm-studio"));
-
-  QCommandLineParser parser;
+void setUpParser(QCommandLineParser& parser, const StudioOptions& o) {
   parser.setApplicationDescription(QStringLiteral("Ask questions about images with a local vision-language model."));
   parser.addHelpOption();
   parser.addVersionOption();
-  const QCommandLineOption modelOpt(
-      QStringLiteral("model"), QStringLiteral("Model folder (default: the embedded model)."), QStringLiteral("DIR"));
-  const QCommandLineOption deviceOpt(
-      QStringLiteral("device"), QStringLiteral("auto, cpu or cuda (default: the settings)."), QStringLiteral("DEVICE"));
-  const QCommandLineOption threadsOpt(QStringLiteral("threads"), QStringLiteral("CPU threads (0: automatic)."),
-                                      QStringLiteral("N"));
-  const QCommandLineOption langOpt(QStringLiteral("lang"), QStringLiteral("Interface language: en or zh_CN."),
-                                   QStringLiteral("CODE"));
-  const QCommandLineOption shotOpt(
-      QStringLiteral("screenshot"),
-      QStringLiteral("Save a screenshot of the window once the answer is shown, then quit."), QStringLiteral("PNG"));
-  const QCommandLineOption askOpt(
-      QStringLiteral("ask"), QStringLiteral("With --screenshot: ask this question about the first image (repeatable)."),
-      QStringLiteral("QUESTION"));
-  const QCommandLineOption sizeOpt(
-      QStringLiteral("size"), QStringLiteral("Window size for --screenshot, e.g. 1360x860."), QStringLiteral("WxH"));
-  parser.addOptions({modelOpt, deviceOpt, threadsOpt, langOpt, shotOpt, askOpt, sizeOpt});
+  parser.addOptions({o.model, o.device, o.threads, o.lang, o.shot, o.ask, o.size});
   parser.addPositionalArgument(QStringLiteral("files"), QStringLiteral("Images or folders of images to open."),
                                QStringLiteral("[FILE...]"));
-  parser.process(app);
+}
 
-  core::Device device = core::Device::Auto;
-  if (parser.isSet(deviceOpt) && !parseDevice(parser.value(deviceOpt), &device)) {
+// --device and --threads; false (after saying why) when either is not valid.
+bool readDeviceAndThreads(const QCommandLineParser& parser, const StudioOptions& o, core::Device* device,
+                          int* threads) {
+  if (parser.isSet(o.device) && !parseDevice(parser.value(o.device), device)) {
     fprintf(stderr, "autoglm-studio: --device must be auto, cpu or cuda\n");
-    return 2;
+    return false;
   }
-  int threads = -1;
-  if (parser.isSet(threadsOpt)) {
+  if (parser.isSet(o.threads)) {
     bool ok = false;
-    threads = parser.value(threadsOpt).toInt(&ok);
-    if (!ok || threads < 0) {
+    *threads = parser.value(o.threads).toInt(&ok);
+    if (!ok || *threads < 0) {
       fprintf(stderr, "autoglm-studio: --threads must be a number >= 0\n");
-      return 2;
+      return false;
     }
   }
+  return true;
+}
 
-  ui::AppSettings settings = ui::AppSettings::load();
-  const QString lang = parser.isSet(langOpt) ? parser.value(langOpt) : settings.language;
+void applyLanguage(const QCommandLineParser& parser, const StudioOptions& o, const ui::AppSettings& settings) {
+  const QString lang = parser.isSet(o.lang) ? parser.value(o.lang) : settings.language;
   if (!lang.isEmpty() && !ui::availableLanguages().contains(lang))
     fprintf(stderr, "autoglm-studio: no translation for '%s'; using English\n", qPrintable(lang));
   ui::setLanguage(ui::availableLanguages().contains(lang) ? lang : (lang.isEmpty() ? QString() : QStringLiteral("en")));
+}
 
-  ui::MainWindow window;
-  if (parser.isSet(deviceOpt) || parser.isSet(threadsOpt))
-    window.overrideDevice(parser.isSet(deviceOpt) ? device : settings.device, threads);
-  const QString shot = parser.value(shotOpt);
-  if (!shot.isEmpty()) {
-    const QStringList wh = parser.value(sizeOpt).split(QLatin1Char('x'));
-    QSize size(1360, 860);
-    if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0) size = QSize(wh[0].toInt(), wh[1].toInt());
-    window.resize(size);
-  }
-  window.show();
-
-  // Model: --model, else the folder chosen in the settings, else the embedded default.
-  QString modelDir = parser.value(modelOpt);
+// Model: --model, else the folder chosen in the settings, else the embedded default.
+// Starts loading it and returns its folder ("" when there is none).
+QString loadModel(ui::MainWindow& window, const QString& requested, const ui::AppSettings& settings) {
+  QString modelDir = requested;
   if (!modelDir.isEmpty()) {
     try {
       modelDir = QString::fromStdString(core::model_path(modelDir.toStdString()).u8string());
@@ -131,35 +118,76 @@ int main(int argc, char** argv) {
   } else {
     window.loadModel(QDir(modelDir).absolutePath(), false);
   }
+  return modelDir;
+}
+
+// Ask the --ask questions one after the other once the model is ready;
+// save when the last answer's heatmap is on screen.
+void scheduleScreenshot(ui::MainWindow& window, const QString& shot, const QStringList& asks, bool noModel) {
+  auto questions = std::make_shared<QStringList>(asks);
+  auto save = [&window, shot] {
+    window.grab().save(shot, "PNG");
+    QCoreApplication::exit(0);
+  };
+  auto askNext = [&window, questions] {
+    if (questions->isEmpty() || window.currentImage().isEmpty()) return false;
+    window.askQuestion(questions->takeFirst());
+    return true;
+  };
+  QObject::connect(window.controller(), &ui::InferenceController::modelLoaded, &window, [askNext] { askNext(); });
+  QObject::connect(window.controller(), &ui::InferenceController::modelLoadFailed, &window,
+                   [save] { QTimer::singleShot(500, save); });
+  QObject::connect(&window, &ui::MainWindow::heatmapUpdated, &window, [askNext, save, questions] {
+    if (!askNext()) QTimer::singleShot(500, save);
+  });
+  // A matching model (BLIP ITM) matches the text instead: its heatmap ends the same way.
+  QObject::connect(&window, &ui::MainWindow::matchShown, &window, [askNext, save] {
+    if (!askNext()) QTimer::singleShot(500, save);
+  });
+  if (questions->isEmpty() || noModel) QTimer::singleShot(1500, save);
+  QTimer::singleShot(180000, save);  // give up after three minutes
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  core::start_runtime(argv);
+  QApplication app(argc, argv);
+  QCoreApplication::setOrganizationName(QStringLiteral("OpenAutoGLM"));
+  QCoreApplication::setApplicationName(QStringLiteral("Studio"));
+  QCoreApplication::setApplicationVersion(QStringLiteral(AUTOGLM_VERSION));
+  QGuiApplication::setApplicationDisplayName(QStringLiteral("Open-AutoGLM Studio"));
+  QGuiApplication::setDesktopFileName(QStringLiteral("autoglm-studio"));
+
+  QCommandLineParser parser;
+  const StudioOptions opts;
+  setUpParser(parser, opts);
+  parser.process(app);
+
+  core::Device device = core::Device::Auto;
+  int threads = -1;
+  if (!readDeviceAndThreads(parser, opts, &device, &threads)) return 2;
+
+  ui::AppSettings settings = ui::AppSettings::load();
+  applyLanguage(parser, opts, settings);
+
+  ui::MainWindow window;
+  if (parser.isSet(opts.device) || parser.isSet(opts.threads))
+    window.overrideDevice(parser.isSet(opts.device) ? device : settings.device, threads);
+  const QString shot = parser.value(opts.shot);
+  if (!shot.isEmpty()) {
+    const QStringList wh = parser.value(opts.size).split(QLatin1Char('x'));
+    QSize size(1360, 860);
+    if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0) size = QSize(wh[0].toInt(), wh[1].toInt());
+    window.resize(size);
+  }
+  window.show();
+
+  const QString modelDir = loadModel(window, parser.value(opts.model), settings);
 
   const QStringList files = parser.positionalArguments();
   if (!files.isEmpty()) window.openFiles(files);
 
-  if (!shot.isEmpty()) {
-    // Ask the --ask questions one after the other once the model is ready;
-    // save when the last answer's heatmap is on screen.
-    auto questions = std::make_shared<QStringList>(parser.values(askOpt));
-    auto save = [&window, shot] {
-      window.grab().save(shot, "PNG");
-      QCoreApplication::exit(0);
-    };
-    auto askNext = [&window, questions] {
-      if (questions->isEmpty() || window.currentImage().isEmpty()) return false;
-      window.askQuestion(questions->takeFirst());
-      return true;
-    };
-    QObject::connect(window.controller(), &ui::InferenceController::modelLoaded, &window, [askNext] { askNext(); });
-    QObject::connect(window.controller(), &ui::InferenceController::modelLoadFailed, &window,
-                     [save] { QTimer::singleShot(500, save); });
-    QObject::connect(&window, &ui::MainWindow::heatmapUpdated, &window, [askNext, save, questions] {
-      if (!askNext()) QTimer::singleShot(500, save);
-    });
-    // A matching model (BLIP ITM) matches the text instead: its heatmap ends the same way.
-    QObject::connect(&window, &ui::MainWindow::matchShown, &window, [askNext, save] {
-      if (!askNext()) QTimer::singleShot(500, save);
-    });
-    if (questions->isEmpty() || modelDir.isEmpty()) QTimer::singleShot(1500, save);
-    QTimer::singleShot(180000, save);  // give up after three minutes
-  }
+  if (!shot.isEmpty()) scheduleScreenshot(window, shot, parser.values(opts.ask), modelDir.isEmpty());
   return app.exec();
 }

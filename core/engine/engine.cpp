@@ -42,6 +42,139 @@ bool precision_from_name(std::string_view s, Precision* out) {
 Engine::Engine() : d(std::make_unique<Impl>()) {}
 Engine::~Engine() = default;
 
+namespace {
+
+// The weight files' headers are checked before anything is allocated: sizes in
+// config.json that pass validation but describe a far larger model than the
+// files hold (16384 wide, 256 layers: terabytes) are refused here.
+void check_config_fits_weights(const Checkpoint& st, const ModelConfig& cfg) {
+  const uint64_t stored = st.stored_values();
+  const uint64_t need = cfg.min_parameters();
+  if (need > stored)
+    throw Error(ErrorCode::BadWeights, st.label() + ": holds " + std::to_string(stored) +
+                                           " values, but config.json describes a model of at least " +
+                                           std::to_string(need) +
+                                           " parameters (config.json does not belong to these weights)");
+}
+
+void load_vocabulary(const fs::path& dir, const ModelConfig& cfg, Tokenizer& tok,
+                     std::unique_ptr<TextTokenizer>& lm_tok) {
+  if (cfg.family == ModelFamily::Blip2) {
+    lm_tok = load_tokenizer(dir);
+    if (lm_tok->vocab_size() > cfg.text.vocab_size)
+      throw Error(ErrorCode::BadVocab, dir.u8string() + ": the tokenizer has " + std::to_string(lm_tok->vocab_size()) +
+                                           " tokens, more than the language model's vocab_size " +
+                                           std::to_string(cfg.text.vocab_size));
+  } else {
+    tok = Tokenizer::from_folder(dir);
+    if (tok.vocab_size() > cfg.text.vocab_size)
+      throw Error(ErrorCode::BadVocab, (dir / "vocab.txt").u8string() + ": " + std::to_string(tok.vocab_size()) +
+                                           " tokens, more than the model's vocab_size " +
+                                           std::to_string(cfg.text.vocab_size));
+  }
+}
+
+torch::Device choose_device(Device requested) {
+  if (requested == Device::Cuda && !compat::cuda_available())
+    throw Error(ErrorCode::Device, "CUDA was requested but this build of libtorch has no usable CUDA device");
+  if (requested != Device::Cpu && compat::cuda_available()) return torch::Device(torch::kCUDA, 0);
+  return torch::Device(torch::kCPU);
+}
+
+torch::ScalarType choose_dtype(Precision requested, const torch::Device& device, DType stored_dtype) {
+  torch::ScalarType dtype = torch::kFloat32;
+  switch (requested) {
+    case Precision::Auto:
+      if (device.is_cuda()) dtype = stored_dtype == DType::BF16 ? torch::kBFloat16 : torch::kFloat16;
+      break;
+    case Precision::Float32:
+      break;
+    case Precision::BFloat16:
+      dtype = torch::kBFloat16;
+      break;
+    case Precision::Float16:
+      if (!device.is_cuda())
+        throw Error(ErrorCode::Device,
+                    "float16 runs only on a CUDA GPU (the CPU has no float16 arithmetic); "
+                    "on the CPU choose bfloat16 or float32");
+      dtype = torch::kFloat16;
+      break;
+  }
+  return dtype;
+}
+
+// The weights must fit in the memory free now: with the precision left to auto a
+// model too large for float32 on the CPU runs in bfloat16; one too large even
+// then is refused before anything is allocated. Returns the dtype to load in.
+torch::ScalarType fit_in_memory(const fs::path& dir, const Options& opt, const torch::Device& device,
+                                torch::ScalarType dtype, uint64_t values) {
+  const uint64_t free = opt.memory_budget > 0 ? opt.memory_budget : device.is_cuda() ? 0 : available_memory();
+  auto gib = [](uint64_t b) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(b) / (1u << 30));
+    return std::string(buf);
+  };
+  const uint64_t need = values * torch::elementSize(dtype);
+  if (free > 0 && need > free) {
+    const uint64_t half = values * 2;
+    if (opt.dtype == Precision::Auto && dtype == torch::kFloat32 && half <= free) {
+      dtype = torch::kBFloat16;
+      if (opt.on_warning)
+        opt.on_warning(Warning{Warning::Code::LowerPrecision, "float32 needs " + gib(need) + ", " + gib(free) +
+                                                                  " free: loaded in bfloat16 (" + gib(half) + ")"});
+    } else {
+      throw Error(ErrorCode::Device,
+                  dir.u8string() + ": the weights need " + gib(need) + " in " + scalar_name(dtype) +
+                      (dtype == torch::kFloat32 ? " (" + gib(half) + " in bfloat16)" : std::string()) + ", but only " +
+                      gib(free) + " of memory is free");
+    }
+  }
+  return dtype;
+}
+
+// Moves a CUDA model to the GPU; the out-of-memory message when it does not fit, else "".
+std::string move_to_gpu(Family& family, const torch::Device& device, torch::ScalarType dtype) {
+  std::string why;
+  try {
+    family.to(device, dtype);
+  } catch (const c10::Error& ex) {
+    if (!compat::is_out_of_memory(ex)) throw;
+    why = ex.what_without_backtrace();
+  }
+  return why;
+}
+
+// The parts of ModelInfo that the configuration, the model and the calibration decide.
+void describe_model(ModelInfo& info, const ModelConfig& cfg, const Family& family, const Calibration& calib) {
+  info.family = cfg.family;
+  info.task = cfg.task;
+  info.parameters = family.num_parameters();
+  info.image_size = cfg.vision.image_size;
+  info.patch_size = cfg.vision.patch_size;
+  info.grid = cfg.vision.grid();
+  info.keep_aspect = cfg.preprocess.keep_aspect;
+  info.vision_layers = cfg.vision.layers;
+  info.text_layers = cfg.task == ModelTask::Vqa ? cfg.text.layers : 0;
+  info.decoder_layers = cfg.text.decoder_layers;
+  info.hidden = cfg.text.hidden;
+  info.vision_hidden = cfg.vision.hidden;
+  info.fusion_layers = cfg.fusion_layers;
+  info.queries = cfg.queries;
+  info.learned_gates = cfg.gates;
+  info.routing = cfg.routing;
+  info.calibrated = calib.present;
+  if (family.can(Capability::MatchText)) {
+    info.align_dim = cfg.align_dim;
+    info.align_temperature = family.align_temperature();
+    info.matching_head = family.has_matching_head();
+  }
+  info.temperature = calib.temperature;
+  info.length_exponent = calib.length_exponent;
+  info.default_confidence = calib.default_method;
+}
+
+}  // namespace
+
 std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, const Progress& progress) {
   auto t0 = Clock::now();
   auto report = [&](float f, LoadStage stage) {
@@ -51,83 +184,16 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   auto& d = *e->d;
   report(0.f, LoadStage::Config);
   d.cfg = load_config(dir);
-  // The weight files' headers are checked before anything is allocated: sizes in
-  // config.json that pass validation but describe a far larger model than the
-  // files hold (16384 wide, 256 layers: terabytes) are refused here.
   std::optional<Checkpoint> st(Checkpoint::from_folder(dir));
-  {
-    const uint64_t stored = st->stored_values();
-    const uint64_t need = d.cfg.min_parameters();
-    if (need > stored)
-      throw Error(ErrorCode::BadWeights, st->label() + ": holds " + std::to_string(stored) +
-                                             " values, but config.json describes a model of at least " +
-                                             std::to_string(need) +
-                                             " parameters (config.json does not belong to these weights)");
-  }
+  check_config_fits_weights(*st, d.cfg);
   report(0.05f, LoadStage::Vocabulary);
-  if (d.cfg.family == ModelFamily::Blip2) {
-    d.lm_tok = load_tokenizer(dir);
-    if (d.lm_tok->vocab_size() > d.cfg.text.vocab_size)
-      throw Error(ErrorCode::BadVocab,
-                  dir.u8string() + ": the tokenizer has " + std::to_string(d.lm_tok->vocab_size()) +
-                      " tokens, more than the language model's vocab_size " + std::to_string(d.cfg.text.vocab_size));
-  } else {
-    d.tok = Tokenizer::from_folder(dir);
-    if (d.tok.vocab_size() > d.cfg.text.vocab_size)
-      throw Error(ErrorCode::BadVocab, (dir / "vocab.txt").u8string() + ": " + std::to_string(d.tok.vocab_size()) +
-                                           " tokens, more than the model's vocab_size " +
-                                           std::to_string(d.cfg.text.vocab_size));
-  }
+  load_vocabulary(dir, d.cfg, d.tok, d.lm_tok);
   d.calib = read_calibration(dir);
   configure_compute_threads(opt.threads);
-  if (opt.device == Device::Cuda && !compat::cuda_available())
-    throw Error(ErrorCode::Device, "CUDA was requested but this build of libtorch has no usable CUDA device");
-  if (opt.device != Device::Cpu && compat::cuda_available()) d.device = torch::Device(torch::kCUDA, 0);
+  d.device = choose_device(opt.device);
   const DType stored_dtype = st->stored_dtype();
-  switch (opt.dtype) {
-    case Precision::Auto:
-      if (d.device.is_cuda()) d.dtype = stored_dtype == DType::BF16 ? torch::kBFloat16 : torch::kFloat16;
-      break;
-    case Precision::Float32:
-      break;
-    case Precision::BFloat16:
-      d.dtype = torch::kBFloat16;
-      break;
-    case Precision::Float16:
-      if (!d.device.is_cuda())
-        throw Error(ErrorCode::Device,
-                    "float16 runs only on a CUDA GPU (the CPU has no float16 arithmetic); "
-                    "on the CPU choose bfloat16 or float32");
-      d.dtype = torch::kFloat16;
-      break;
-  }
-  // The weights must fit in the memory free now: with the precision left to auto a
-  // model too large for float32 on the CPU runs in bfloat16; one too large even
-  // then is refused before anything is allocated.
-  {
-    const uint64_t free = opt.memory_budget > 0 ? opt.memory_budget : d.device.is_cuda() ? 0 : available_memory();
-    const uint64_t values = st->stored_values();
-    auto gib = [](uint64_t b) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(b) / (1u << 30));
-      return std::string(buf);
-    };
-    const uint64_t need = values * torch::elementSize(d.dtype);
-    if (free > 0 && need > free) {
-      const uint64_t half = values * 2;
-      if (opt.dtype == Precision::Auto && d.dtype == torch::kFloat32 && half <= free) {
-        d.dtype = torch::kBFloat16;
-        if (opt.on_warning)
-          opt.on_warning(Warning{Warning::Code::LowerPrecision, "float32 needs " + gib(need) + ", " + gib(free) +
-                                                                    " free: loaded in bfloat16 (" + gib(half) + ")"});
-      } else {
-        throw Error(ErrorCode::Device,
-                    dir.u8string() + ": the weights need " + gib(need) + " in " + scalar_name(d.dtype) +
-                        (d.dtype == torch::kFloat32 ? " (" + gib(half) + " in bfloat16)" : std::string()) +
-                        ", but only " + gib(free) + " of memory is free");
-      }
-    }
-  }
+  d.dtype = choose_dtype(opt.dtype, d.device, stored_dtype);
+  d.dtype = fit_in_memory(dir, opt, d.device, d.dtype, st->stored_values());
   report(0.1f, LoadStage::Building);
   {
     // Built in the running dtype, so a bfloat16 model never holds float32 weights.
@@ -148,13 +214,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   d.on_warning = opt.on_warning;
   if (!d.device.is_cuda() && d.dtype != torch::kFloat32) d.family->to(d.device, d.dtype);
   if (d.device.is_cuda()) {
-    std::string why;
-    try {
-      d.family->to(d.device, d.dtype);
-    } catch (const c10::Error& ex) {
-      if (!compat::is_out_of_memory(ex)) throw;
-      why = ex.what_without_backtrace();
-    }
+    const std::string why = move_to_gpu(*d.family, d.device, d.dtype);
     if (!why.empty()) d.fall_back_to_cpu(why.substr(0, why.find('\n')));
   }
   d.cache_size = std::max<size_t>(1, opt.image_cache_size);
@@ -165,34 +225,10 @@ std::unique_ptr<Engine> Engine::load(const fs::path& dir, const Options& opt, co
   auto& info = d.info;
   info.name = fs::absolute(dir).filename().u8string();
   if (info.name.empty()) info.name = fs::absolute(dir).parent_path().filename().u8string();
-  info.family = d.cfg.family;
-  info.task = d.cfg.task;
+  describe_model(info, d.cfg, *d.family, d.calib);
   info.device = d.device.is_cuda() ? "cuda:0" : "cpu";
   info.dtype = scalar_name(d.dtype);
   info.running_bytes = static_cast<uint64_t>(d.family->num_parameters()) * torch::elementSize(d.dtype);
-  info.parameters = d.family->num_parameters();
-  info.image_size = d.cfg.vision.image_size;
-  info.patch_size = d.cfg.vision.patch_size;
-  info.grid = d.cfg.vision.grid();
-  info.keep_aspect = d.cfg.preprocess.keep_aspect;
-  info.vision_layers = d.cfg.vision.layers;
-  info.text_layers = d.cfg.task == ModelTask::Vqa ? d.cfg.text.layers : 0;
-  info.decoder_layers = d.cfg.text.decoder_layers;
-  info.hidden = d.cfg.text.hidden;
-  info.vision_hidden = d.cfg.vision.hidden;
-  info.fusion_layers = d.cfg.fusion_layers;
-  info.queries = d.cfg.queries;
-  info.learned_gates = d.cfg.gates;
-  info.routing = d.cfg.routing;
-  info.calibrated = d.calib.present;
-  if (d.family->can(Capability::MatchText)) {
-    info.align_dim = d.cfg.align_dim;
-    info.align_temperature = d.family->align_temperature();
-    info.matching_head = d.family->has_matching_head();
-  }
-  info.temperature = d.calib.temperature;
-  info.length_exponent = d.calib.length_exponent;
-  info.default_confidence = d.calib.default_method;
   info.threads = std::max(d.vision_threads, d.text_threads);
   info.vision_threads = d.vision_threads;
   info.text_threads = d.text_threads;

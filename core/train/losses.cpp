@@ -44,6 +44,59 @@ Tensor grouped_cross_entropy(const Tensor& logits, const Tensor& labels, double 
   return sum / static_cast<double>(col);
 }
 
+// Row indices of the short (up to 3 target tokens) and the long answers, or all
+// rows in one group when every answer is of one kind.
+std::vector<Tensor> length_groups(const Tensor& lengths) {
+  std::vector<Tensor> groups;
+  auto is_long = lengths > 3;
+  const int64_t n_long = is_long.sum().item<int64_t>(), rows = lengths.size(0);
+  if (n_long == 0 || n_long == rows)
+    groups.push_back(torch::arange(rows));
+  else
+    groups = {torch::nonzero(~is_long).squeeze(1), torch::nonzero(is_long).squeeze(1)};
+  return groups;
+}
+
+// The engine's all-layers heatmap (mean over fusion layers, heads and the question's
+// words; the image's class token dropped, renormalised), against the referred cells.
+// Sets out.ground and out.ground_n; returns this rank's loss.
+Tensor grounding_loss(const std::vector<Tensor>& cross_attn, const Batch& b, const Aux& aux, Losses& out) {
+  Tensor acc;
+  for (const auto& a : cross_attn) {
+    auto words_only = a.slice(2, 0, b.q_ids.size(1)).mean(1);  // [B,T,N], learned queries dropped
+    acc = acc.defined() ? acc + words_only : words_only;
+  }
+  auto words = (b.q_mask > 0) & (b.q_ids != aux.cls_id) & (b.q_ids != aux.sep_id);
+  auto w = words.to(torch::kFloat32).unsqueeze(-1);
+  auto map = ((acc * w).sum(1) / w.sum(1).clamp_min(1)).slice(1, 1);  // [B,N-1]
+  map = map / map.sum(1, true).clamp_min(1e-12);
+  auto has = (b.ground.sum(1) > 0).to(torch::kFloat32);
+  auto g = -(b.ground * torch::log(map + 1e-6)).sum(1);
+  auto gl = (g * has).sum() / has.sum().clamp_min(1);
+  out.ground = gl.item<double>();
+  out.ground_n = static_cast<int>(has.sum().item<double>());
+  return gl;
+}
+
+// The image-text contrastive loss over the global batch, divided by the world
+// size under data parallelism.
+Tensor contrastive_loss(Model& m, const Tensor& image, const Batch& b, DataParallel* dp) {
+  auto img = m->image_embedding(image), txt = m->text_embedding(b.cap_ids, b.cap_mask);
+  Tensor keys = b.keys;
+  if (dp) {
+    img = gather_with_grad(*dp, img);
+    txt = gather_with_grad(*dp, txt);
+    keys = dp->all_gather(b.keys);
+  }
+  auto match = match_matrix(keys);
+  auto sim = torch::matmul(img, txt.t()) / m->align_temperature();
+  auto i2t = match / match.sum(1, true), t2i = match.t() / match.t().sum(1, true);
+  auto itc =
+      -((i2t * torch::log_softmax(sim, 1)).sum(1).mean() + (t2i * torch::log_softmax(sim.t(), 1)).sum(1).mean()) / 2;
+  if (dp) itc = itc / dp->world();  // every rank computes it whole (see gather_with_grad)
+  return itc;
+}
+
 }  // namespace
 
 std::vector<int64_t> dense_classes() {
@@ -69,15 +122,7 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux) {
   // (the decoder's forward took 9 ms a step instead of 3 for 8 images' questions).
   auto lengths = (b.dec_tgt != -100).sum(1);
   auto tokens = lengths.to(torch::kFloat32);
-  std::vector<Tensor> groups;
-  {
-    auto is_long = lengths > 3;
-    const int64_t n_long = is_long.sum().item<int64_t>(), rows = lengths.size(0);
-    if (n_long == 0 || n_long == rows)
-      groups.push_back(torch::arange(rows));
-    else
-      groups = {torch::nonzero(~is_long).squeeze(1), torch::nonzero(is_long).squeeze(1)};
-  }
+  const std::vector<Tensor> groups = length_groups(lengths);
   Tensor ce_total, row_ce = torch::zeros({lengths.size(0)}), row_wrong = torch::zeros({lengths.size(0)});
   for (const auto& rows : groups) {
     const int64_t width = lengths.index_select(0, rows).max().item<int64_t>();
@@ -102,22 +147,7 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux) {
   out.total = ce_total / total_tokens[0].squeeze();
   out.lm_part = out.total.item<double>();
   if (ground && !rec.cross_attn.empty()) {
-    // The engine's all-layers heatmap (mean over fusion layers, heads and the question's
-    // words; the image's class token dropped, renormalised), against the referred cells.
-    Tensor acc;
-    for (const auto& a : rec.cross_attn) {
-      auto words_only = a.slice(2, 0, b.q_ids.size(1)).mean(1);  // [B,T,N], learned queries dropped
-      acc = acc.defined() ? acc + words_only : words_only;
-    }
-    auto words = (b.q_mask > 0) & (b.q_ids != aux.cls_id) & (b.q_ids != aux.sep_id);
-    auto w = words.to(torch::kFloat32).unsqueeze(-1);
-    auto map = ((acc * w).sum(1) / w.sum(1).clamp_min(1)).slice(1, 1);  // [B,N-1]
-    map = map / map.sum(1, true).clamp_min(1e-12);
-    auto has = (b.ground.sum(1) > 0).to(torch::kFloat32);
-    auto g = -(b.ground * torch::log(map + 1e-6)).sum(1);
-    auto gl = (g * has).sum() / has.sum().clamp_min(1);
-    out.ground = gl.item<double>();
-    out.ground_n = static_cast<int>(has.sum().item<double>());
+    auto gl = grounding_loss(rec.cross_attn, b, aux, out);
     out.total = out.total + aux.ground_weight * gl / (dp ? dp->world() : 1);
   }
   if (aux.dense && b.dense.defined()) {
@@ -135,19 +165,7 @@ Losses loss_of(Model& m, const Batch& b, DataParallel* dp, const Aux& aux) {
     out.total = out.total + aux.refer_weight * r / (dp ? dp->world() : 1);
   }
   if (b.cap_ids.defined()) {
-    auto img = m->image_embedding(image), txt = m->text_embedding(b.cap_ids, b.cap_mask);
-    Tensor keys = b.keys;
-    if (dp) {
-      img = gather_with_grad(*dp, img);
-      txt = gather_with_grad(*dp, txt);
-      keys = dp->all_gather(b.keys);
-    }
-    auto match = match_matrix(keys);
-    auto sim = torch::matmul(img, txt.t()) / m->align_temperature();
-    auto i2t = match / match.sum(1, true), t2i = match.t() / match.t().sum(1, true);
-    auto itc =
-        -((i2t * torch::log_softmax(sim, 1)).sum(1).mean() + (t2i * torch::log_softmax(sim.t(), 1)).sum(1).mean()) / 2;
-    if (dp) itc = itc / dp->world();  // every rank computes it whole (see gather_with_grad)
+    auto itc = contrastive_loss(m, image, b, dp);
     out.itc = itc.item<double>() * (dp ? dp->world() : 1);
     out.total = out.total + itc;
   }
