@@ -18,7 +18,7 @@
 #include "core/engine/engine.h"
 #include "core/engine/summary.h"
 #include "core/runtime/runtime.h"
-#include "core/engine/factory.h"
+#include "core/model/factory.h"
 #include "core/engine/paths.h"
 #include "core/io/config.h"
 #include "core/vision/image.h"

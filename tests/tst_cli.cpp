@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/engine/factory.h"
+#include "core/model/factory.h"
 #include "core/vision/image.h"
 #include "testutil.h"
 

@@ -15,8 +15,8 @@
 
 #include "core/engine/engine.h"
 #include "core/runtime/runtime.h"
-#include "core/engine/factory.h"
-#include "core/engine/flops.h"
+#include "core/model/factory.h"
+#include "core/bench/flops.h"
 #include "core/io/config.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_torch.h"

@@ -20,7 +20,7 @@
 #include <QToolButton>
 #include <QtTest>
 
-#include "core/engine/factory.h"
+#include "core/model/factory.h"
 #include "core/train/shapes.h"
 #include "ui/answerlist.h"
 #include "ui/gatesview.h"

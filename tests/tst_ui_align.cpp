@@ -18,7 +18,7 @@
 #include <numeric>
 
 #include "core/engine/engine.h"
-#include "core/engine/factory.h"
+#include "core/model/factory.h"
 #include "core/engine/paths.h"
 #include "core/io/config.h"
 #include "core/train/shapes.h"

@@ -30,7 +30,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "core/engine/factory.h"
+#include "core/model/factory.h"
 #include "core/train/shapes.h"
 #include "ui/answerlist.h"
 #include "ui/gatesview.h"

@@ -9,7 +9,7 @@
 #include <QTimer>
 #include <QtTest>
 
-#include "core/engine/factory.h"
+#include "core/model/factory.h"
 #include "ui/inferencecontroller.h"
 
 class TstUiResponsiveness : public QObject {

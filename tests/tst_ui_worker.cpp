@@ -11,7 +11,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "core/engine/factory.h"
+#include "core/model/factory.h"
 #include "ui/errortext.h"
 #include "ui/inferencecontroller.h"
 #include "ui/inferenceworker.h"

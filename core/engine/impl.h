@@ -20,7 +20,6 @@
 #include <thread>
 #include <unordered_map>
 
-#include "core/engine/flops.h"
 #include "core/engine/summary.h"
 #include "core/io/config.h"
 #include "core/io/checkpoint.h"

@@ -8,7 +8,7 @@
 
 #include "core/engine/engine.h"
 #include "core/runtime/runtime.h"
-#include "core/engine/factory.h"
+#include "core/model/factory.h"
 #include "core/error.h"
 #include "core/train/batch.h"
 #include "core/train/checkpoint.h"

@@ -1,4 +1,4 @@
-#include "core/engine/flops.h"
+#include "core/bench/flops.h"
 
 namespace core {
 

@@ -1,4 +1,4 @@
-#include "core/engine/factory.h"
+#include "core/model/factory.h"
 #include "core/model/blip_itm/blip_itm.h"
 
 #include <nlohmann/json.hpp>
