@@ -270,6 +270,7 @@ double round_ratio(double t, double floor) { return std::round(t / std::max(1e-1
 // Floors: each stage's operations at this machine's measured matrix-product rate.
 struct AskFloors {
   double rate = 0;
+  double read_rate = 0, step_bytes = 0, step_floor_ms = 0;  // memory: bytes/s, bytes a step, its floor
   core::StageFlops f0;
   json j;
 };
@@ -285,7 +286,19 @@ AskFloors ask_floors(const core::ModelConfig& cfg, const core::ModelInfo& info, 
   for (int st = 0; st < steps; ++st) decode_ops += core::stage_flops(cfg, qtokens, st).decode_step;
   const double answer_ops = f0.vision + f0.fusion + decode_ops;
   auto floor_ms = [&](double ops) { return ops / fl.rate * 1000.0; };
+  // Decoding steps read every decoder weight for one token: their floor is the memory's.
+  fl.read_rate = core::measure_read_bandwidth(info.text_threads);
+  const int value_bytes = info.dtype == "float32" ? 4 : 2;
+  double decode_bytes = 0;
+  for (int st = 0; st < steps; ++st) decode_bytes += core::decode_step_bytes(cfg, qtokens, st, value_bytes);
+  fl.step_bytes = decode_bytes / steps;
+  fl.step_floor_ms = fl.step_bytes / fl.read_rate * 1000.0;
   fl.j = {{"matmul_gflops", std::round(fl.rate / 1e7) / 100},
+          {"read_gbs", std::round(fl.read_rate / 1e7) / 100},
+          {"decode_step_mb", std::round(fl.step_bytes / 1e4) / 100},
+          {"time_over_bandwidth_floor",
+           {{"decode_step", round_ratio(s.step.median(), fl.step_floor_ms)},
+            {"decode", round_ratio(s.dec.median(), decode_bytes / fl.read_rate * 1000.0)}}},
           {"matmul_shape", {cfg.vision.tokens(), cfg.vision.hidden, cfg.vision.intermediate}},
           {"gflop",
            {{"vision", f0.vision / 1e9},
@@ -350,6 +363,9 @@ void print_ask_bench(const core::ModelInfo& info, int runs, const AskStats& s, c
       floors["time_over_floor"]["vision"].get<double>(), fl.f0.vision / 1e9,
       floors["time_over_floor"]["fusion"].get<double>(), floors["time_over_floor"]["decode"].get<double>(), steps,
       floors["time_over_floor"]["answer"].get<double>());
+  std::printf("  read bandwidth  %8.2f GB/s (%d threads); a decoding step reads %.1f MB: floor %.2f ms, %.2fx\n",
+              fl.read_rate / 1e9, info.text_threads, fl.step_bytes / 1e6, fl.step_floor_ms,
+              s.step.median() / std::max(1e-9, fl.step_floor_ms));
   if (!reference.is_null())
     std::printf(
         "  ours/reference  vision %.2fx  question encoder %.2fx  decode step %.2fx  answer (same tokens) %.2fx\n",

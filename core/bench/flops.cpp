@@ -58,6 +58,19 @@ StageFlops stage_flops(const ModelConfig& c, int question_tokens, int step) {
   return f;
 }
 
+double decode_step_bytes(const ModelConfig& c, int question_tokens, int step, int value_bytes) {
+  const double D = c.text.hidden, I = c.text.intermediate, V = c.text.vocab_size;
+  const double memory = c.task == ModelTask::Vqa ? question_tokens : c.vision.tokens();
+  const double t = step + 1;
+  double values = 0;
+  for (int l = 0; l < c.text.decoder_layers; ++l) {
+    values += 4 * D * D + 2 * D * D + 2 * D * I;  // self-attention, cross-attention q and out, MLP
+    values += 2 * t * D + 2 * memory * D;         // cached keys and values
+  }
+  values += D * D + V * D;  // LM head
+  return values * value_bytes;
+}
+
 double answer_flops(const ModelConfig& c, int question_tokens, int answer_tokens) {
   const auto f0 = stage_flops(c, question_tokens, 0);
   double total = f0.fusion + f0.decode_setup;

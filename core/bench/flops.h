@@ -24,7 +24,14 @@ double answer_flops(const ModelConfig& c, int question_tokens, int answer_tokens
 
 // libtorch's float32 matrix-product rate on this machine, in operations per
 // second, on products shaped like the model's own (rows x hidden x intermediate),
-// with `threads` intra-op threads. Defined in engine.cpp (it needs libtorch).
+// with `threads` intra-op threads (rates.cpp, with libtorch).
 double measure_matmul_rate(int rows, int inner, int cols, int threads);
+// Bytes per second a sum over 1 GiB reads with `threads` intra-op threads: the floor of
+// memory-bound stages such as a decoding step.
+double measure_read_bandwidth(int threads);
+
+// Bytes one greedy decoding step at position `step` reads: the decoder's weights and
+// LM head, and its self- and cross-attention caches, at `value_bytes` a value.
+double decode_step_bytes(const ModelConfig& c, int question_tokens, int step, int value_bytes);
 
 }  // namespace core

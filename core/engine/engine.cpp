@@ -281,22 +281,6 @@ std::vector<Match> Engine::rank(const std::vector<float>& text, const std::vecto
   return d->scores(text, images);
 }
 
-double measure_matmul_rate(int rows, int inner, int cols, int threads) {
-  compat::InferenceGuard guard;
-  const int before = at::get_num_threads();
-  if (threads > 0) at::set_num_threads(threads);
-  auto a = torch::randn({rows, inner}), b = torch::randn({inner, cols});
-  auto c = torch::matmul(a, b);  // warm-up
-  double best = 1e30;
-  for (int i = 0; i < 5; ++i) {
-    auto t0 = Clock::now();
-    c = torch::matmul(a, b);
-    best = std::min(best, ms_since(t0));
-  }
-  at::set_num_threads(before);
-  return 2.0 * rows * inner * cols / (best / 1000.0);
-}
-
 const ModelInfo& Engine::info() const { return d->info; }
 int64_t Engine::vision_runs() const { return d->vision_runs.load(); }
 

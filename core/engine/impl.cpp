@@ -1,6 +1,7 @@
 // Engine::Impl: the image cache, device fallback, thread choice, and the encodings of
 // questions and texts.
 #include "core/engine/impl.h"
+#include "core/model/linear.h"
 
 namespace core {
 
@@ -98,12 +99,25 @@ auto Engine::Impl::choose_threads(int requested) -> void {
   }
   Tensor memory =
       family->can(Capability::Ask) ? family->fuse(ids, torch::ones_like(ids), image, nullptr, nullptr) : image;
-  text_threads = pick([&] {
+  auto steps = [&] {
     std::vector<LayerCache> cache;
     auto bos = torch::full({1, 1}, cfg.bos_id, torch::TensorOptions().dtype(torch::kLong).device(device));
     family->decode(bos, memory, {}, &cache, 0);
     family->decode(bos, memory, {}, &cache, 1);
-  });
+  };
+  text_threads = pick(steps);
+  // One-row products as split matrix-vector products (core/model/linear.h), unless they
+  // measure slower here than the matrix products they replace.
+  at::set_num_threads(text_threads);
+  double on = 1e30, off = 1e30;
+  for (int i = 0; i < 4; ++i)
+    for (bool rows : {true, false}) {
+      set_row_products(rows);
+      const auto t0 = Clock::now();
+      steps();
+      (rows ? on : off) = std::min(rows ? on : off, ms_since(t0));
+    }
+  set_row_products(on <= 1.1 * off);
   at::set_num_threads(all);
 }
 

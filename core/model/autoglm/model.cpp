@@ -1,4 +1,5 @@
 #include "core/model/autoglm/model.h"
+#include "core/model/linear.h"
 
 #include <cmath>
 #include <set>
@@ -157,12 +158,12 @@ AttentionImpl::AttentionImpl(int hidden, int kv_hidden, int heads_, double eps) 
 }
 
 std::pair<Tensor, Tensor> AttentionImpl::kv(const Tensor& src) {
-  return {split_heads(key(src), heads), split_heads(value(src), heads)};
+  return {split_heads(linear(src, key), heads), split_heads(linear(src, value), heads)};
 }
 
 Tensor AttentionImpl::attend(const Tensor& x, const Tensor& k, const Tensor& v, const Tensor& add_mask, Tensor* probs) {
-  auto ctx = attention(split_heads(query(x), heads), k, v, add_mask, probs);
-  return dense(merge_heads(ctx));
+  auto ctx = attention(split_heads(linear(x, query), heads), k, v, add_mask, probs);
+  return linear(merge_heads(ctx), dense);
 }
 
 GateImpl::GateImpl(int hidden) {
@@ -170,7 +171,9 @@ GateImpl::GateImpl(int hidden) {
   visual = register_module("visual", nn::Linear(hidden, hidden));
 }
 
-Tensor GateImpl::forward(const Tensor& h, const Tensor& c) { return torch::sigmoid(text(h) + visual(c)); }
+Tensor GateImpl::forward(const Tensor& h, const Tensor& c) {
+  return torch::sigmoid(linear(h, text) + linear(c, visual));
+}
 
 TextLayerImpl::TextLayerImpl(const TextConfig& c, int kv_hidden, bool cross, bool gated_)
     : pre_norm(c.pre_norm), has_cross(cross), gated(gated_) {
@@ -234,8 +237,8 @@ Tensor TextLayerImpl::forward(Tensor x, const Tensor& self_mask, const Tensor& m
     a = pre_norm ? a + upd : crossattention->norm(upd + a);
   }
   // feed-forward
-  if (pre_norm) return a + output(torch::gelu(intermediate(output_norm(a))));
-  return output_norm(output(torch::gelu(intermediate(a))) + a);
+  if (pre_norm) return a + linear(torch::gelu(linear(output_norm(a), intermediate)), output);
+  return output_norm(linear(torch::gelu(linear(a, intermediate)), output) + a);
 }
 
 TextEmbeddingsImpl::TextEmbeddingsImpl(const TextConfig& c) {
@@ -346,9 +349,9 @@ TextDecoderImpl::TextDecoderImpl(const ModelConfig& c, int memory_hidden) : cfg(
 }
 
 Tensor TextDecoderImpl::lm_head(const Tensor& h) {
-  auto t = transform_norm(torch::gelu(transform(h)));
+  auto t = transform_norm(torch::gelu(linear(h, transform)));
   const auto& w = lm_weight.defined() ? lm_weight : embeddings->word_embeddings->weight;
-  return torch::nn::functional::linear(t, w, lm_bias);
+  return linear(t, w, lm_bias);
 }
 
 Tensor TextDecoderImpl::forward(const Tensor& ids, const Tensor& memory, const Tensor& memory_mask,
