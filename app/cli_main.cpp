@@ -54,6 +54,7 @@ Usage:
   search and label on such a model also give the matching probability; search
   re-ranks its best --rerank K (default 16) by it
   autoglm bench    [--image PATH] [--runs N] [--random-blip-base] [--reference PEER_LATENCY.json]
+                   [--contention N]  (again beside N busy processes, and with one thread)
   autoglm bench    --random-blip2-opt [--dtype bfloat16|float32] [--runs N]
                    (a random model of blip2-opt-2.7b's size, each stage against its floor)
   autoglm bench    --random-blip-itm [--runs N]  (blip-itm-base-coco's size: image, text,
@@ -98,9 +99,9 @@ Examples:
 
 const ArgSpec kArgs = {
     {"--json", "--help", "--version", "--random-blip-base", "--random-blip2-opt", "--random-blip-itm"},
-    {"--model",   "--device", "--threads", "--image",     "--question",   "--heatmap",  "--beams", "--method",
-     "--answers", "--batch",  "--prompt",  "--runs",      "--max-tokens", "--colormap", "--dtype", "--images",
-     "--text",    "--top",    "--labels",  "--reference", "--template",   "--rerank",   "--token"},
+    {"--model",   "--device", "--threads", "--image",  "--question",   "--heatmap",    "--beams",    "--method",
+     "--answers", "--batch",  "--prompt",  "--runs",   "--contention", "--max-tokens", "--colormap", "--dtype",
+     "--images",  "--text",   "--top",     "--labels", "--reference",  "--template",   "--rerank",   "--token"},
     {"pull", "rm"}};
 
 core::HeatmapMethod parse_method(const std::string& s) {
@@ -393,7 +394,8 @@ core::Options engine_options(const Args& a) {
 }  // namespace cli
 
 int main(int argc, char** argv) {
-  core::start_runtime(argv);
+  // One-shot commands start at once; bench measures as the app runs.
+  core::start_runtime(argv, /*long_running=*/argc > 1 && std::string(argv[1]) == "bench");
   Args a;
   try {
     a = parse_args(argc, argv, kArgs);

@@ -151,7 +151,7 @@ void scheduleScreenshot(ui::MainWindow& window, const QString& shot, const QStri
 }  // namespace
 
 int main(int argc, char** argv) {
-  core::start_runtime(argv);
+  core::start_runtime(argv, /*long_running=*/true);
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName(QStringLiteral("OpenAutoGLM"));
   QCoreApplication::setApplicationName(QStringLiteral("Studio"));

@@ -248,7 +248,7 @@ int cmd_eval(Input& in) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  core::start_runtime(argv);
+  core::start_runtime(argv, /*long_running=*/true);
   if (argc < 2) {
     std::cerr << kHelp;
     return 2;

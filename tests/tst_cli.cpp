@@ -1,6 +1,8 @@
 // The autoglm command line end to end, on a random-weight model folder.
 #include <QtTest>
 
+#include <fstream>
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +52,29 @@ class TstCli : public QObject {
     for (int i = 0; i < 300; ++i) img.rgb[static_cast<size_t>(i * 3)] = 20;
     image = tmp.filePath("scène 图.png");
     core::save_png(img, fs::u8path(image.toStdString()));
+  }
+
+  // bench prints each stage against its floors, and with --contention measures again beside
+  // busy processes, which are gone when it ends (checked by their command line, which the
+  // forked spinners share with it).
+  void bench_measures_floors_and_contention() {
+    const QString marker = QStringLiteral("bench-%1?").arg(QCoreApplication::applicationPid());
+    auto r = run({"bench", "--model", model, "--runs", "2", "--contention", "1", "--question", marker, "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    auto j = json::parse(r.out.toStdString());
+    QVERIFY(j["floors"]["read_gbs"].get<double>() > 0);
+    QVERIFY(j["floors"]["decode_step_mb"].get<double>() > 0);
+    QVERIFY(j["floors"]["time_over_bandwidth_floor"]["decode_step"].get<double>() > 0);
+    QCOMPARE(j["contention"]["processes"].get<int>(), 1);
+    QVERIFY(j["contention"]["ask_p50_ms"].get<double>() > 0);
+    QVERIFY(j["contention"]["one_thread_p50_ms"].get<double>() > 0);
+#ifdef __linux__
+    for (const auto& e : fs::directory_iterator("/proc")) {
+      std::ifstream f(e.path() / "cmdline", std::ios::binary);
+      const std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      QVERIFY2(cmd.find(marker.toStdString()) == std::string::npos, "a busy process outlived the benchmark");
+    }
+#endif
   }
 
   void ask_json_has_every_field() {

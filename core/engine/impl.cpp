@@ -102,15 +102,14 @@ auto Engine::Impl::choose_threads(int requested) -> void {
   auto steps = [&] {
     std::vector<LayerCache> cache;
     auto bos = torch::full({1, 1}, cfg.bos_id, torch::TensorOptions().dtype(torch::kLong).device(device));
-    family->decode(bos, memory, {}, &cache, 0);
-    family->decode(bos, memory, {}, &cache, 1);
+    for (int step = 0; step < 3; ++step) family->decode(bos, memory, {}, &cache, step);
   };
   text_threads = pick(steps);
   // One-row products as split matrix-vector products (core/model/linear.h), unless they
   // measure slower here than the matrix products they replace.
   at::set_num_threads(text_threads);
   double on = 1e30, off = 1e30;
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 2; ++i)
     for (bool rows : {true, false}) {
       set_row_products(rows);
       const auto t0 = Clock::now();

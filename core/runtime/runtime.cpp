@@ -23,9 +23,23 @@
 
 namespace core {
 
-void start_runtime(char** argv) {
-  select_blas_kernels(argv);
+void start_runtime(char** argv, bool long_running) {
+  bool restart = long_running && select_thread_wait();
+  restart = select_blas_kernels(argv) || restart;
+#if defined(__linux__)
+  if (restart && argv && argv[0]) ::execv("/proc/self/exe", argv);  // returns only on failure: go on as loaded
+#endif
   configure_allocator();
+}
+
+bool select_thread_wait() {
+#if defined(__linux__)
+  if (std::getenv("GOMP_SPINCOUNT") || std::getenv("OMP_WAIT_POLICY")) return false;
+  ::setenv("GOMP_SPINCOUNT", "10000", 1);
+  return true;
+#else
+  return false;
+#endif
 }
 
 void configure_compute_threads(int threads) {
@@ -43,21 +57,22 @@ void configure_compute_threads(int threads) {
   if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
 }
 
-void select_blas_kernels(char** argv) {
+bool select_blas_kernels(char** argv) {
 #if defined(__linux__) && defined(__x86_64__)
-  if (std::getenv("OPENBLAS_CORETYPE") || !argv || !argv[0]) return;
+  if (std::getenv("OPENBLAS_CORETYPE") || !argv || !argv[0]) return false;
   using NameFn = char* (*)();
   auto corename = reinterpret_cast<NameFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  if (!corename) return;
+  if (!corename) return false;
   const std::string chosen = corename() ? corename() : "";
   __builtin_cpu_init();
   const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  if (!avx512 || (chosen != "Haswell" && chosen != "Zen")) return;
+  if (!avx512 || (chosen != "Haswell" && chosen != "Zen")) return false;
   ::setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-  ::execv("/proc/self/exe", argv);  // returns only on failure: go on with the kernels loaded
+  return true;
 #else
   (void)argv;
+  return false;
 #endif
 }
 

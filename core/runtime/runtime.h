@@ -7,8 +7,18 @@
 
 namespace core {
 
-// select_blas_kernels (which may restart the program) then configure_allocator.
-void start_runtime(char** argv);
+// select_thread_wait (long-running programs) and select_blas_kernels; when either set a
+// variable, the program starts again with it (argv as main got it); then configure_allocator.
+void start_runtime(char** argv, bool long_running);
+
+// libgomp's idle threads spin up to GOMP_SPINCOUNT times (300,000 by default) waiting for
+// the next parallel region before they sleep. Beside busy programs those spins took the
+// cores from the work: beside two busy-spinning processes BLIP-base's answer took 3.8x its
+// idle time with the default, 0.96x with 10,000, at the same idle speed (1.88 and 1.82 s).
+// libgomp reads it once, as it loads: sets GOMP_SPINCOUNT=10000 and returns true unless it
+// or OMP_WAIT_POLICY is set, or off Linux. One-shot commands skip it (a restart reloads
+// libtorch: about 0.5 s here).
+bool select_thread_wait();
 
 // libtorch intra-op threads (0: all cores), and OpenBLAS single-threaded unless
 // OPENBLAS_NUM_THREADS is set: its own pool and libtorch's compete for the
@@ -20,9 +30,9 @@ void configure_compute_threads(int threads);
 // and Zen 5 for AVX2 parts: it runs them on its Haswell kernels, where its AVX-512
 // (SkylakeX) ones ran the default model's products 1.4-1.7x and the trainer 1.4x
 // faster on a Zen 5. It reads OPENBLAS_CORETYPE once, as it loads, so on such a CPU
-// this sets it and starts the program again (argv as main got it). No-op when
+// this sets it and returns true (start_runtime then starts the program again). False when
 // OPENBLAS_CORETYPE is already set, with another BLAS, or off Linux x86-64.
-void select_blas_kernels(char** argv);
+bool select_blas_kernels(char** argv);
 
 // glibc gives blocks over 128 KiB back to the kernel as they are freed and trims the
 // heap's top, so each training step and each answer faulted its tensors' pages in
