@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/bench/flops.h"
 #include "core/error.h"
 #include "core/model/blip2/blip2.h"
 #include "core/model/blip2/generate.h"
@@ -19,13 +20,6 @@ double timed(F&& f) {
   auto t0 = Clock::now();
   f();
   return ms_since(t0);
-}
-
-double read_bandwidth_gbs() {
-  auto x = torch::ones({int64_t(1) << 28}, torch::kFloat32);  // 1 GiB
-  double best = 1e30;
-  for (int i = 0; i < 4; ++i) best = std::min(best, timed([&] { x.sum().item<float>(); }));
-  return double(x.numel() * 4) / (best / 1000.0) / 1e9;
 }
 
 double matmul_gflops(torch::ScalarType t, int64_t m, int64_t k, int64_t n) {
@@ -51,7 +45,7 @@ BenchResult run_benchmark(const std::string& dtype, int runs, int steps) {
   if (t == torch::kFloat16) throw Error(ErrorCode::Device, "float16 runs only on a GPU");
   compat::InferenceGuard guard;
   const Blip2Config c = opt_2_7b_config();
-  r.read_gbs = read_bandwidth_gbs();
+  r.read_gbs = measure_read_bandwidth(0) / 1e9;
   r.matmul_gflops = matmul_gflops(t, c.vision.tokens(), c.vision.hidden, c.vision.intermediate);
   Blip2Model m{nullptr};
   r.build_ms = timed([&] { m = random_model(c, 7, t); });
