@@ -4,7 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/engine/engine.h"
+#include "core/error.h"
+#include "core/types.h"
 
 namespace core {
 
