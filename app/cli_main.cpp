@@ -147,6 +147,7 @@ json info_json(const core::ModelInfo& i) {
           {"threads", i.threads},
           {"libtorch", i.torch_version},
           {"blas", core::blas_description()},
+          {"cpu_native_bfloat16", core::cpu_has_native_bfloat16()},
           {"load_ms", round4(i.load_ms)}};
 }
 
@@ -286,7 +287,12 @@ int cmd_info(const Args& a) {
               << ", " << std::fixed << std::setprecision(1) << j["weight_bytes"].get<double>() / 1e6 << " MB stored, "
               << j["running_bytes"].get<double>() / 1e6 << " MB running in " << j["dtype"].get<std::string>() << "\n"
               << "device     " << j["device"].get<std::string>() << " (" << j["dtype"].get<std::string>() << ", "
-              << j["threads"].get<int>() << " threads, libtorch " << j["libtorch"].get<std::string>() << ")\n";
+              << j["threads"].get<int>() << " threads, libtorch " << j["libtorch"].get<std::string>() << ")\n"
+              << "cpu        "
+              << (j["cpu_native_bfloat16"].get<bool>()
+                      ? "native bfloat16 arithmetic (--dtype bfloat16 halves the weights read per word)"
+                      : "no native bfloat16 arithmetic (bfloat16 runs converted: float32 is faster here)")
+              << "\n";
   }
   return kExitOk;
 }

@@ -177,6 +177,8 @@ class TstCli : public QObject {
     auto j = json::parse(info.out.toStdString());
     QCOMPARE(j["family"].get<std::string>(), std::string("open-autoglm"));
     QVERIFY(j["learned_gates"].get<bool>());
+    QVERIFY(j["cpu_native_bfloat16"].is_boolean());  // what it found about this CPU
+    QVERIFY(run({"info", "--model", model}).out.contains("bfloat16 arithmetic"));
     auto broken = run({"info", "--model", tmp.path()});
     QCOMPARE(broken.code, 1);
     QVERIFY(broken.err.contains("config.json"));

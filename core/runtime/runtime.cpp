@@ -97,6 +97,20 @@ std::string blas_description() {
   return {};
 }
 
+bool cpu_has_native_bfloat16() {
+#if defined(__linux__)
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("flags", 0) != 0 && line.rfind("Features", 0) != 0) continue;
+    line += ' ';
+    return line.find(" avx512_bf16 ") != std::string::npos || line.find(" amx_bf16 ") != std::string::npos ||
+           line.find(" bf16 ") != std::string::npos;
+  }
+#endif
+  return false;
+}
+
 uint64_t available_memory() {
 #if defined(_WIN32)
   MEMORYSTATUSEX m;

@@ -50,4 +50,10 @@ uint64_t available_memory();
 // "OpenBLAS 0.3.21 ... SkylakeX" (its build and the kernels it chose), "" for other BLAS.
 std::string blas_description();
 
+// Whether this CPU does bfloat16 arithmetic natively (x86-64: AVX512_BF16 or AMX-BF16;
+// ARM: BF16). Without it libtorch converts every bfloat16 operation to float32 and back:
+// measured here (AVX-512 without BF16) BLIP-base's vision encoder took 1.95 s in bfloat16
+// against 1.11 s in float32.
+bool cpu_has_native_bfloat16();
+
 }  // namespace core
