@@ -1,4 +1,4 @@
-// tst_history_writer DB COUNT [PAUSE_US]
+// tst_history_writer DB COUNT
 //
 // The other half of tst_history_crash: writes COUNT answers to the history
 // database DB as fast as it can (each its own transaction, as the app does)
@@ -7,7 +7,6 @@
 #include <QCoreApplication>
 #include <QImage>
 #include <QStringList>
-#include <QThread>
 
 #include <cstdio>
 
@@ -54,11 +53,10 @@ int main(int argc, char** argv) {
   QCoreApplication app(argc, argv);
   const QStringList args = app.arguments();
   if (args.size() < 3) {
-    fprintf(stderr, "usage: tst_history_writer DB COUNT [PAUSE_US]\n");
+    fprintf(stderr, "usage: tst_history_writer DB COUNT\n");
     return 2;
   }
   const int count = args[2].toInt();
-  const unsigned long pauseUs = args.size() > 3 ? args[3].toULong() : 0;
   ui::HistoryStore store;
   if (!store.open(args[1])) {
     fprintf(stderr, "cannot open: %s\n", qPrintable(store.lastError()));
@@ -80,7 +78,6 @@ int main(int argc, char** argv) {
     }
     printf("%lld\n", id);
     fflush(stdout);
-    if (pauseUs) QThread::usleep(pauseUs);
   }
   return 0;
 }
